@@ -1,0 +1,1 @@
+"""gRPC surface: servicers translate, one table maps errors."""

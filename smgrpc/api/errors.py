@@ -1,0 +1,68 @@
+"""The one table from domain errors to gRPC status + google.rpc.ErrorInfo (grpcio-status)."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from smgrpc.core import errors as e
+
+DOMAIN = "smgrpc"
+
+STATUS: dict[type[e.ServiceError], int] = {
+    e.ResourceNotFound: code_pb2.NOT_FOUND,
+    e.ResourceExists: code_pb2.ALREADY_EXISTS,
+    e.ValidationError: code_pb2.INVALID_ARGUMENT,
+    e.InvalidParameter: code_pb2.INVALID_ARGUMENT,
+    e.InvalidNextToken: code_pb2.INVALID_ARGUMENT,
+    e.MalformedPolicyDocument: code_pb2.INVALID_ARGUMENT,
+    e.InvalidRequest: code_pb2.FAILED_PRECONDITION,
+    e.PreconditionNotMet: code_pb2.FAILED_PRECONDITION,
+    e.PublicPolicy: code_pb2.FAILED_PRECONDITION,
+    e.EncryptionFailure: code_pb2.FAILED_PRECONDITION,
+    e.DecryptionFailure: code_pb2.FAILED_PRECONDITION,
+    e.LimitExceeded: code_pb2.RESOURCE_EXHAUSTED,
+    e.AccessDenied: code_pb2.PERMISSION_DENIED,
+    e.Unauthenticated: code_pb2.UNAUTHENTICATED,
+    e.NotImplementedOperation: code_pb2.UNIMPLEMENTED,
+    e.InternalServiceError: code_pb2.INTERNAL,
+}
+
+
+def _pack(msg: object) -> any_pb2.Any:
+    out = any_pb2.Any()
+    out.Pack(msg)
+    return out
+
+
+def to_status(exc: e.ServiceError, request_id: str) -> grpc.Status:
+    """A grpc.Status whose trailer carries ErrorInfo (+ BadRequest / ResourceInfo, RequestInfo)."""
+    code = STATUS.get(type(exc), code_pb2.INTERNAL)
+    details = [
+        _pack(error_details_pb2.ErrorInfo(
+            reason=exc.reason, domain=DOMAIN, metadata={"awsErrorCode": exc.aws_code},
+        )),
+        _pack(error_details_pb2.RequestInfo(request_id=request_id)),
+    ]
+    if exc.field and code == code_pb2.INVALID_ARGUMENT:
+        details.append(_pack(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=exc.field, description=exc.message)
+        ])))
+    if exc.resource:
+        details.append(_pack(error_details_pb2.ResourceInfo(
+            resource_type="kms:key"
+            if isinstance(exc, e.EncryptionFailure | e.DecryptionFailure)
+            else "secretsmanager:secret",
+            resource_name=exc.resource,
+        )))
+    status = status_pb2.Status(code=code, message=exc.message, details=details)
+    return rpc_status.to_status(status)
+
+
+def internal(request_id: str) -> grpc.Status:
+    """The generic answer to anything unexpected: no detail beyond the request id."""
+    return to_status(
+        e.InternalServiceError(f"InternalServiceError (request id {request_id})"), request_id
+    )

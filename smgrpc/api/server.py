@@ -1,0 +1,45 @@
+"""The grpc.aio server of one Region: servicers, reflection, health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.rpc import error_details_pb2  # noqa: F401  (registers detail types for reflection)
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
+from smgrpc.api.handlers import generic_handler
+
+SERVICE = pb.DESCRIPTOR.services_by_name["SecretsManager"]
+# Receive limit above the API's own limits (64 KiB values, 20 KiB policies), so an oversized
+# value is answered with the AWS error by the server, not a transport error.
+MAX_RECEIVE = 4 * 1024 * 1024
+MAX_SEND = 8 * 1024 * 1024
+
+
+def build_server(servicers: list[tuple[Any, Any, Any]]) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
+    """servicers: (service descriptor, pb module, servicer object)."""
+    server = grpc.aio.server(options=[
+        ("grpc.so_reuseport", 0),  # a port clash between Regions must fail loudly
+        ("grpc.max_receive_message_length", MAX_RECEIVE),
+        ("grpc.max_send_message_length", MAX_SEND),
+        ("grpc.keepalive_time_ms", 120_000),
+        ("grpc.http2.min_ping_interval_without_data_ms", 60_000),
+    ])
+    names = []
+    for descriptor, module, servicer in servicers:
+        server.add_generic_rpc_handlers((generic_handler(descriptor, module, servicer),))
+        names.append(descriptor.full_name)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    return server, health_servicer
+
+
+async def set_serving(h: health.aio.HealthServicer, names: list[str]) -> None:
+    for name in ("", *names):
+        await h.set(name, health_pb2.HealthCheckResponse.SERVING)

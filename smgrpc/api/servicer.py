@@ -1,0 +1,197 @@
+"""SecretsManager servicer: decode → one use case → encode. No domain logic here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
+from smgrpc.api import codec
+from smgrpc.api.codec import opt
+from smgrpc.core.errors import NotImplementedOperation
+from smgrpc.core.passwords import generate_password
+from smgrpc.core.secrets import SecretUseCases
+from smgrpc.core.values import ValueRead, ValueUseCases
+
+Ctx = Any
+
+
+def _value_fields(m: Any, read: ValueRead) -> None:
+    m.arn, m.name, m.version_id = read.secret.arn, read.secret.name, read.version.version_id
+    m.version_stages.extend(read.version.stages)
+    m.created_date.CopyFrom(codec.ts(read.version.created_at))
+    if read.value.string is not None:
+        m.secret_string = read.value.string
+    else:
+        m.secret_binary = read.value.binary
+
+
+def _unimplemented(capability: str) -> NotImplementedOperation:
+    return NotImplementedOperation(
+        f"{capability} is not available in this smgrpc release yet."
+    )
+
+
+class SecretsManagerServicer:
+    """One async method per AWS operation."""
+
+    def __init__(self, secrets: SecretUseCases, values: ValueUseCases, region: str) -> None:
+        self.secrets = secrets
+        self.values = values
+        self.region = region
+
+    async def CreateSecret(self, r: pb.CreateSecretRequest, ctx: Ctx) -> pb.CreateSecretResponse:
+        if len(r.add_replica_regions):
+            raise _unimplemented("Multi-Region replication (AddReplicaRegions)")
+        secret, version = await self.secrets.create_secret(
+            r.name, opt(r, "client_request_token"), opt(r, "description"), opt(r, "kms_key_id"),
+            opt(r, "secret_string"), opt(r, "secret_binary"), codec.tags_in(r.tags), opt(r, "type"),
+        )
+        out = pb.CreateSecretResponse(arn=secret.arn, name=secret.name)
+        if version is not None:
+            out.version_id = version.version_id
+        return out
+
+    async def DescribeSecret(self, r: pb.DescribeSecretRequest, ctx: Ctx) -> pb.DescribeSecretResponse:
+        return codec.describe_out(self.secrets.describe_secret(r.secret_id), self.region)
+
+    async def GetSecretValue(self, r: pb.GetSecretValueRequest, ctx: Ctx) -> pb.GetSecretValueResponse:
+        read = await self.values.get_secret_value(
+            r.secret_id, opt(r, "version_id"), opt(r, "version_stage")
+        )
+        out = pb.GetSecretValueResponse()
+        _value_fields(out, read)
+        return out
+
+    async def BatchGetSecretValue(
+        self, r: pb.BatchGetSecretValueRequest, ctx: Ctx
+    ) -> pb.BatchGetSecretValueResponse:
+        reads, errors, token = await self.values.batch_get_secret_value(
+            list(r.secret_id_list), codec.filters_in(r.filters), opt(r, "max_results"),
+            opt(r, "next_token"), listing=self.secrets.matching,
+        )
+        out = pb.BatchGetSecretValueResponse()
+        for read in reads:
+            _value_fields(out.secret_values.add(), read)
+        for err in errors:
+            out.errors.add(secret_id=err.secret_id, error_code=err.error_code, message=err.message)
+        if token:
+            out.next_token = token
+        return out
+
+    async def PutSecretValue(self, r: pb.PutSecretValueRequest, ctx: Ctx) -> pb.PutSecretValueResponse:
+        stages = list(r.version_stages) if len(r.version_stages) else None
+        secret, version = await self.values.put_secret_value(
+            r.secret_id, opt(r, "client_request_token"), opt(r, "secret_string"),
+            opt(r, "secret_binary"), stages, opt(r, "rotation_token"),
+        )
+        return pb.PutSecretValueResponse(
+            arn=secret.arn, name=secret.name, version_id=version.version_id,
+            version_stages=version.stages,
+        )
+
+    async def UpdateSecret(self, r: pb.UpdateSecretRequest, ctx: Ctx) -> pb.UpdateSecretResponse:
+        secret, version = await self.secrets.update_secret(
+            r.secret_id, opt(r, "client_request_token"), opt(r, "description"),
+            opt(r, "kms_key_id"), opt(r, "secret_string"), opt(r, "secret_binary"), opt(r, "type"),
+        )
+        out = pb.UpdateSecretResponse(arn=secret.arn, name=secret.name)
+        if version is not None:
+            out.version_id = version.version_id
+        return out
+
+    async def UpdateSecretVersionStage(
+        self, r: pb.UpdateSecretVersionStageRequest, ctx: Ctx
+    ) -> pb.UpdateSecretVersionStageResponse:
+        secret = await self.values.update_secret_version_stage(
+            r.secret_id, r.version_stage, opt(r, "remove_from_version_id"),
+            opt(r, "move_to_version_id"),
+        )
+        return pb.UpdateSecretVersionStageResponse(arn=secret.arn, name=secret.name)
+
+    async def ListSecretVersionIds(
+        self, r: pb.ListSecretVersionIdsRequest, ctx: Ctx
+    ) -> pb.ListSecretVersionIdsResponse:
+        secret, versions, token = self.values.list_secret_version_ids(
+            r.secret_id, opt(r, "max_results"), opt(r, "next_token"), r.include_deprecated
+        )
+        out = pb.ListSecretVersionIdsResponse(arn=secret.arn, name=secret.name)
+        for v in versions:
+            out.versions.append(codec.version_entry_out(v, self.values.cipher.display_id(v.kms_key_id)))
+        if token:
+            out.next_token = token
+        return out
+
+    async def ListSecrets(self, r: pb.ListSecretsRequest, ctx: Ctx) -> pb.ListSecretsResponse:
+        items, token = self.secrets.list_secrets(
+            r.include_planned_deletion, opt(r, "max_results"), opt(r, "next_token"),
+            codec.filters_in(r.filters), opt(r, "sort_order"), opt(r, "sort_by"),
+        )
+        out = pb.ListSecretsResponse()
+        out.secret_list.extend(codec.list_entry_out(s, self.region) for s in items)
+        if token:
+            out.next_token = token
+        return out
+
+    async def DeleteSecret(self, r: pb.DeleteSecretRequest, ctx: Ctx) -> pb.DeleteSecretResponse:
+        done = await self.secrets.delete_secret(
+            r.secret_id, opt(r, "recovery_window_in_days"), opt(r, "force_delete_without_recovery")
+        )
+        out = pb.DeleteSecretResponse(arn=done.arn, name=done.name)
+        out.deletion_date.CopyFrom(codec.ts(done.deletion_date))
+        return out
+
+    async def RestoreSecret(self, r: pb.RestoreSecretRequest, ctx: Ctx) -> pb.RestoreSecretResponse:
+        secret = await self.secrets.restore_secret(r.secret_id)
+        return pb.RestoreSecretResponse(arn=secret.arn, name=secret.name)
+
+    async def TagResource(self, r: pb.TagResourceRequest, ctx: Ctx) -> pb.TagResourceResponse:
+        await self.secrets.tag_resource(r.secret_id, codec.tags_in(r.tags))
+        return pb.TagResourceResponse()
+
+    async def UntagResource(self, r: pb.UntagResourceRequest, ctx: Ctx) -> pb.UntagResourceResponse:
+        await self.secrets.untag_resource(r.secret_id, list(r.tag_keys))
+        return pb.UntagResourceResponse()
+
+    async def GetRandomPassword(
+        self, r: pb.GetRandomPasswordRequest, ctx: Ctx
+    ) -> pb.GetRandomPasswordResponse:
+        password = generate_password(
+            length=opt(r, "password_length"),
+            exclude_characters=opt(r, "exclude_characters"),
+            exclude_numbers=r.exclude_numbers,
+            exclude_punctuation=r.exclude_punctuation,
+            exclude_uppercase=r.exclude_uppercase,
+            exclude_lowercase=r.exclude_lowercase,
+            include_space=r.include_space,
+            require_each_included_type=opt(r, "require_each_included_type"),
+        )
+        return pb.GetRandomPasswordResponse(random_password=password)
+
+    # ---- declared in the contract, built by later issues ----
+
+    async def PutResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
+        raise _unimplemented("Resource policies (PutResourcePolicy)")
+
+    async def GetResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
+        raise _unimplemented("Resource policies (GetResourcePolicy)")
+
+    async def DeleteResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
+        raise _unimplemented("Resource policies (DeleteResourcePolicy)")
+
+    async def ValidateResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
+        raise _unimplemented("Resource policies (ValidateResourcePolicy)")
+
+    async def RotateSecret(self, r: Any, ctx: Ctx) -> Any:
+        raise _unimplemented("Rotation (RotateSecret)")
+
+    async def CancelRotateSecret(self, r: Any, ctx: Ctx) -> Any:
+        raise _unimplemented("Rotation (CancelRotateSecret)")
+
+    async def ReplicateSecretToRegions(self, r: Any, ctx: Ctx) -> Any:
+        raise _unimplemented("Multi-Region replication (ReplicateSecretToRegions)")
+
+    async def RemoveRegionsFromReplication(self, r: Any, ctx: Ctx) -> Any:
+        raise _unimplemented("Multi-Region replication (RemoveRegionsFromReplication)")
+
+    async def StopReplicationToReplica(self, r: Any, ctx: Ctx) -> Any:
+        raise _unimplemented("Multi-Region replication (StopReplicationToReplica)")

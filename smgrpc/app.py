@@ -1,0 +1,120 @@
+"""Composition root: builds one Region and owns its start-up and shutdown order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
+from smgrpc.api.server import SERVICE, build_server, set_serving
+from smgrpc.api.servicer import SecretsManagerServicer
+from smgrpc.config import Config
+from smgrpc.core.model import DEFAULT_KMS_ALIAS
+from smgrpc.core.ports import Clock, SystemClock
+from smgrpc.core.secrets import SecretUseCases
+from smgrpc.core.values import ValueUseCases
+from smgrpc.crypto.keyring import Keyring, new_key_record
+from smgrpc.crypto.master import load_master_key, make_canary, verify_canary
+from smgrpc.storage.sqlite import SqliteStore, read_meta_readonly
+
+log = logging.getLogger("smgrpc")
+KEYCHECK = "keycheck"
+
+
+async def open_keyring(config: Config, clock: Clock) -> tuple[SqliteStore, Keyring]:
+    """Verify the master key BEFORE touching the database, then open it and load the keys.
+
+    A wrong key raises MasterKeyError and leaves the data directory byte-identical.
+    """
+    master = load_master_key(config.key_path, create=config.generate_key)
+    canary = await read_meta_readonly(config.db_path, KEYCHECK)
+    if canary is not None:
+        verify_canary(master, canary)
+    store = await SqliteStore.open(config.db_path)
+    try:
+        if canary is None:
+            await store.put_meta(KEYCHECK, make_canary(master))
+        records = await store.kms_keys()
+        if not any(r.alias == DEFAULT_KMS_ALIAS for r in records):
+            rec = new_key_record(master, config.region, config.account, alias=DEFAULT_KMS_ALIAS,
+                                 description="Default key that protects my Secrets Manager data",
+                                 now=clock.now())
+            await store.put_kms_key(rec)
+            records.append(rec)
+        return store, Keyring(master, config.region, config.account, records)
+    except BaseException:
+        await store.close()
+        raise
+
+
+class Region:
+    """One Region: storage, keyring, use cases, gRPC server and background tasks."""
+
+    def __init__(self, config: Config, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.port = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> int:
+        cfg = self.config
+        self.store, self.keyring = await open_keyring(cfg, self.clock)
+        self.values = ValueUseCases(self.store, self.keyring, self.clock)
+        self.secrets = SecretUseCases(self.store, self.keyring, self.clock, self.values,
+                                      cfg.region, cfg.account)
+        servicer = SecretsManagerServicer(self.secrets, self.values, cfg.region)
+        self.server, self.health = build_server([(SERVICE, pb, servicer)])
+        self.port = self.server.add_insecure_port(cfg.listen)
+        await self.server.start()
+        await set_serving(self.health, [SERVICE.full_name])
+        self._spawn("purge", self.config.purge_interval, self._purge_once)
+        self._spawn("kms-refresh", self.config.key_refresh_interval, self._refresh_keys)
+        log.info("Region %s serving on %s (port %d)", cfg.region, cfg.listen, self.port)
+        return self.port
+
+    def _spawn(self, name: str, every: float, job: Callable[[], Awaitable[None]]) -> None:
+        async def loop() -> None:
+            while True:
+                try:
+                    await job()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - keep the loop alive; log type only
+                    log.error("background task %s failed: %s", name, type(exc).__name__)
+                await asyncio.sleep(every)
+
+        self._tasks.append(asyncio.create_task(loop(), name=name))
+
+    async def _purge_once(self) -> None:
+        for arn in await self.secrets.purge_due():
+            log.info("purged %s at the end of its recovery window", arn)
+
+    async def _refresh_keys(self) -> None:
+        version = await self.store.data_version()
+        if version != getattr(self, "_kms_version", None):
+            self._kms_version = version
+            self.keyring.reload(await self.store.kms_keys())
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Health NOT_SERVING, drain in-flight calls, cancel background tasks, close storage."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.config.shutdown_grace if grace is None else grace)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.store.close()
+
+    async def serve_until_signal(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stopping.set)
+        await self._stopping.wait()
+        log.info("signal received: draining")
+        await self.stop()

@@ -1,0 +1,1 @@
+"""The only entry point: `smgrpc serve` and user commands."""

@@ -1,0 +1,1 @@
+"""Pure domain rules: no grpc, protobuf, aiosqlite or cryptography imports here."""

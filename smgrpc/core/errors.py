@@ -1,0 +1,118 @@
+"""Typed domain errors, one class per AWS error code.
+
+Messages are AWS wording and must never contain secret material. The api layer maps each
+class to a gRPC status in one table (smgrpc/api/errors.py).
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base of every error the API reports with an AWS code."""
+
+    aws_code: str = "InternalServiceError"
+
+    def __init__(self, message: str, *, field: str | None = None, resource: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.resource = resource
+
+    @property
+    def reason(self) -> str:
+        """UPPER_SNAKE form of the AWS code without the Exception suffix."""
+        code = self.aws_code.removesuffix("Exception")
+        out = []
+        for i, ch in enumerate(code):
+            if ch.isupper() and i and not code[i - 1].isupper():
+                out.append("_")
+            out.append(ch.upper())
+        return "".join(out)
+
+
+class ResourceNotFound(ServiceError):
+    aws_code = "ResourceNotFoundException"
+
+
+class ResourceExists(ServiceError):
+    aws_code = "ResourceExistsException"
+
+
+class ValidationError(ServiceError):
+    aws_code = "ValidationException"
+
+
+class InvalidParameter(ServiceError):
+    aws_code = "InvalidParameterException"
+
+
+class InvalidNextToken(ServiceError):
+    aws_code = "InvalidNextTokenException"
+
+
+class MalformedPolicyDocument(ServiceError):
+    aws_code = "MalformedPolicyDocumentException"
+
+
+class InvalidRequest(ServiceError):
+    aws_code = "InvalidRequestException"
+
+
+class PreconditionNotMet(ServiceError):
+    aws_code = "PreconditionNotMetException"
+
+
+class PublicPolicy(ServiceError):
+    aws_code = "PublicPolicyException"
+
+
+class EncryptionFailure(ServiceError):
+    aws_code = "EncryptionFailure"
+
+
+class DecryptionFailure(ServiceError):
+    aws_code = "DecryptionFailure"
+
+
+class LimitExceeded(ServiceError):
+    aws_code = "LimitExceededException"
+
+
+class AccessDenied(ServiceError):
+    aws_code = "AccessDeniedException"
+
+
+class Unauthenticated(ServiceError):
+    aws_code = "UnrecognizedClientException"
+
+
+class NotImplementedOperation(ServiceError):
+    """An operation declared in the contract whose capability is not built yet."""
+
+    aws_code = "NotImplemented"
+
+
+class InternalServiceError(ServiceError):
+    aws_code = "InternalServiceError"
+
+
+# Frequently used AWS messages, kept in one place so every path says exactly the same thing.
+SECRET_NOT_FOUND = "Secrets Manager can't find the specified secret."
+MARKED_DELETED = (
+    "You tried to perform the operation on a secret that's currently marked deleted."
+)
+UPDATE_MARKED_DELETED = (
+    "You can't perform this operation on the secret because it was marked for deletion."
+)
+REPLICA_READ_ONLY = (
+    "Operation not permitted on a replica secret. Call must be made in primary secret's region."
+)
+
+
+def validation(value_desc: str, path: str, constraint: str) -> ValidationError:
+    """AWS-style model constraint violation; an empty value_desc hides the value (sensitive)."""
+    shown = f"Value {value_desc} at" if value_desc else "Value at"
+    return ValidationError(
+        f"1 validation error detected: {shown} '{path}' failed to satisfy constraint: {constraint}",
+        field=path,
+    )

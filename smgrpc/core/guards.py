@@ -1,0 +1,36 @@
+"""Checks shared by the use cases: lookup, replica refusal, deletion state."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from smgrpc.core.errors import (
+    MARKED_DELETED,
+    REPLICA_READ_ONLY,
+    SECRET_NOT_FOUND,
+    InvalidParameter,
+    InvalidRequest,
+    ResourceNotFound,
+)
+from smgrpc.core.model import Secret
+
+
+def found(secret: Secret | None, secret_id: str) -> Secret:
+    if secret is None:
+        raise ResourceNotFound(SECRET_NOT_FOUND, resource=secret_id)
+    return secret
+
+
+def not_replica(secret: Secret) -> None:
+    if secret.is_replica:
+        raise InvalidParameter(REPLICA_READ_ONLY, resource=secret.arn)
+
+
+def not_deleted(secret: Secret, message: str = MARKED_DELETED) -> None:
+    if secret.deleted_date is not None:
+        raise InvalidRequest(message, resource=secret.arn)
+
+
+def day(ts: float) -> str:
+    """Day resolution (LastAccessedDate is date-granular in AWS)."""
+    return _dt.datetime.fromtimestamp(ts, _dt.UTC).strftime("%Y-%m-%d")

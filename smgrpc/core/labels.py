@@ -1,0 +1,115 @@
+"""Staging-label transitions as pure functions over a secret's versions.
+
+Invariant kept by every function here: a label sits on at most one version, and moving
+AWSCURRENT moves AWSPREVIOUS to the version AWSCURRENT left (in the same step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from smgrpc.core.errors import InvalidParameter, LimitExceeded
+from smgrpc.core.model import AWSCURRENT, AWSPREVIOUS, Version
+from smgrpc.core.validate import MAX_STAGES
+
+
+def _without(stages: tuple[str, ...], label: str) -> tuple[str, ...]:
+    return tuple(s for s in stages if s != label)
+
+
+def _with(stages: tuple[str, ...], label: str) -> tuple[str, ...]:
+    return stages if label in stages else (*stages, label)
+
+
+def _attach(versions: list[Version], target_id: str, label: str) -> None:
+    """Put label on target_id and take it off every other version (AWSCURRENT drags PREVIOUS)."""
+    old_holder = next((v.version_id for v in versions if label in v.stages), None)
+    if label == AWSCURRENT and old_holder is not None and old_holder != target_id:
+        for i, v in enumerate(versions):
+            if v.version_id == old_holder:
+                versions[i] = replace(v, stages=_with(_without(v.stages, AWSPREVIOUS), AWSPREVIOUS))
+            elif AWSPREVIOUS in v.stages:
+                versions[i] = replace(v, stages=_without(v.stages, AWSPREVIOUS))
+    for i, v in enumerate(versions):
+        if v.version_id == target_id:
+            stages = _with(v.stages, label)
+            if label == AWSCURRENT:
+                stages = _without(stages, AWSPREVIOUS)
+            versions[i] = replace(v, stages=stages)
+        elif label in v.stages:
+            versions[i] = replace(v, stages=_without(v.stages, label))
+
+
+def add_version(
+    versions: Sequence[Version], new: Version, requested: Sequence[str] | None
+) -> tuple[Version, ...]:
+    """Add a version with the requested labels (default AWSCURRENT), moving them atomically.
+
+    A version with the same id (an AWSPENDING version being filled in) is replaced. If the
+    secret has no AWSCURRENT yet, the new version gets it: a secret always has a current value.
+    """
+    wanted = list(dict.fromkeys(requested if requested is not None else [AWSCURRENT]))
+    out = [v for v in versions if v.version_id != new.version_id]
+    if not any(AWSCURRENT in v.stages for v in out) and AWSCURRENT not in wanted:
+        wanted.append(AWSCURRENT)
+    out.append(replace(new, stages=()))
+    for label in wanted:
+        _attach(out, new.version_id, label)
+    # Keep the requested order on the new version (AWS echoes the request's order).
+    final = next(v for v in out if v.version_id == new.version_id)
+    ordered = tuple(s for s in wanted if s in final.stages)
+    ordered += tuple(s for s in final.stages if s not in ordered)
+    return tuple(replace(v, stages=ordered) if v.version_id == new.version_id else v for v in out)
+
+
+def move_stage(
+    versions: Sequence[Version],
+    label: str,
+    remove_from: str | None,
+    move_to: str | None,
+) -> tuple[Version, ...]:
+    """UpdateSecretVersionStage: move or remove one label, checked as AWS checks it."""
+    ids = {v.version_id for v in versions}
+    holder = next((v.version_id for v in versions if label in v.stages), None)
+    if remove_from is not None:
+        if remove_from not in ids:
+            raise InvalidParameter(f"Not a valid version: {remove_from}", field="removeFromVersionId")
+        if holder != remove_from:
+            raise InvalidParameter(
+                f"Version stage {label} not found in version {remove_from}",
+                field="removeFromVersionId",
+            )
+    if move_to is not None and move_to not in ids:
+        raise InvalidParameter(f"Not a valid version: {move_to}", field="moveToVersionId")
+    if move_to is None and remove_from is None:
+        raise InvalidParameter(
+            "You must specify RemoveFromVersionId, MoveToVersionId, or both.",
+            field="moveToVersionId",
+        )
+    if move_to is not None and holder is not None and holder != move_to and remove_from is None:
+        raise InvalidParameter(
+            f"The parameter RemoveFromVersionId can't be empty. Staging label {label} is "
+            f"currently attached to version {holder}, so you must explicitly reference that "
+            "version in RemoveFromVersionId.",
+            field="removeFromVersionId",
+        )
+    out = list(versions)
+    if move_to is None:
+        if label == AWSCURRENT:
+            raise InvalidParameter(
+                "You can't remove the staging label AWSCURRENT without moving it to another "
+                "version: a secret must keep a current version.",
+                field="moveToVersionId",
+            )
+        return tuple(
+            replace(v, stages=_without(v.stages, label)) if v.version_id == remove_from else v
+            for v in out
+        )
+    target = next(v for v in out if v.version_id == move_to)
+    if label not in target.stages and len(target.stages) >= MAX_STAGES:
+        raise LimitExceeded(
+            f"A version can have at most {MAX_STAGES} staging labels.", field="versionStage"
+        )
+    _attach(out, move_to, label)
+    return tuple(out)

@@ -1,0 +1,319 @@
+"""Use cases for a secret's lifecycle and metadata (named after the AWS actions)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from smgrpc.core import arn as arns
+from smgrpc.core import filters as flt
+from smgrpc.core import guards, paging
+from smgrpc.core import validate as check
+from smgrpc.core.errors import (
+    UPDATE_MARKED_DELETED,
+    InvalidParameter,
+    InvalidRequest,
+    LimitExceeded,
+    ResourceExists,
+    ValidationError,
+)
+from smgrpc.core.model import DEFAULT_KMS_ALIAS, Secret, Version
+from smgrpc.core.ports import Cipher, Clock, Store
+from smgrpc.core.values import ValueUseCases, token_conflict
+
+DAY = 86400.0
+SORT_KEYS = ("created-date", "last-accessed-date", "last-changed-date", "name")
+
+
+@dataclass(frozen=True)
+class Deleted:
+    arn: str
+    name: str
+    deletion_date: float
+
+
+def _kms_ref(ref: str | None) -> str | None:
+    """Stored KmsKeyId: None for the AWS managed default (DescribeSecret then omits it)."""
+    return None if ref in (None, "", DEFAULT_KMS_ALIAS) else ref
+
+
+class SecretUseCases:
+    """CreateSecret, DescribeSecret, UpdateSecret, DeleteSecret, RestoreSecret, tags, ListSecrets."""
+
+    def __init__(
+        self, store: Store, cipher: Cipher, clock: Clock, values: ValueUseCases,
+        region: str, account: str = arns.DEFAULT_ACCOUNT,
+    ) -> None:
+        self.store = store
+        self.cipher = cipher
+        self.clock = clock
+        self.values = values
+        self.region = region
+        self.account = account
+
+    # ---- CreateSecret ----
+
+    async def create_secret(
+        self,
+        name: str,
+        token: str | None,
+        description: str | None,
+        kms_key_id: str | None,
+        string: str | None,
+        binary: bytes | None,
+        tags: Sequence[tuple[str, str]],
+        type_: str | None = None,
+    ) -> tuple[Secret, Version | None]:
+        check.name(name)
+        check.description(description)
+        check.kms_key_id(kms_key_id)
+        check.length(type_, "type", 0, 256)
+        check.tags(tags)
+        value = check.value(string, binary)
+        check.token(token)
+        if len({k for k, _ in tags}) != len(tags):
+            raise InvalidParameter("Duplicate tag keys are not allowed.", field="tags")
+        async with self.store.transaction() as tx:
+            existing = tx.find(name)  # names cannot contain ':', so this is a name lookup
+            if existing is not None:
+                guards.not_replica(existing)
+                if existing.deleted_date is not None:
+                    raise InvalidRequest(
+                        "You can't create this secret because a secret with this name is "
+                        "already scheduled for deletion.", resource=existing.arn,
+                    )
+                if token is not None and value is not None and existing.version(token):
+                    stored = await self.values.stored_value(tx, existing, token)
+                    if value.same_as(stored):
+                        return existing, existing.version_with_stage("AWSCURRENT")
+                    raise token_conflict(token, existing.arn)
+                raise ResourceExists(
+                    f"The operation failed because the secret {name} already exists.",
+                    resource=existing.arn,
+                )
+            self.cipher.check_usable(kms_key_id)
+            now = self.clock.now()
+            secret = Secret(
+                arn=arns.secret_arn(self.region, self.account, name, arns.random_suffix()),
+                name=name,
+                created_at=now,
+                last_changed_at=now,
+                description=description or None,
+                kms_key_id=_kms_ref(kms_key_id),
+                tags=tuple(tags) if tags else None,
+                type=type_ or None,
+            )
+            if value is None:
+                await tx.save(secret)
+                return secret, None
+            return await self.values.new_version(tx, secret, token or str(uuid.uuid4()), value, None)
+
+    # ---- DescribeSecret ----
+
+    def describe_secret(self, secret_id: str) -> Secret:
+        check.secret_id(secret_id)
+        return guards.found(self.store.find(secret_id), secret_id)
+
+    # ---- UpdateSecret ----
+
+    async def update_secret(
+        self,
+        secret_id: str,
+        token: str | None,
+        description: str | None,
+        kms_key_id: str | None,
+        string: str | None,
+        binary: bytes | None,
+        type_: str | None = None,
+    ) -> tuple[Secret, Version | None]:
+        check.secret_id(secret_id)
+        check.description(description)
+        check.kms_key_id(kms_key_id)
+        check.length(type_, "type", 0, 256)
+        value = check.value(string, binary)
+        async with self.store.transaction() as tx:
+            secret = guards.found(tx.find(secret_id), secret_id)
+            guards.not_replica(secret)
+            if value is not None and token is not None and secret.version(token):
+                if value.same_as(await self.values.stored_value(tx, secret, token)):
+                    return secret, secret.version(token)
+                raise token_conflict(token, secret.arn)
+            guards.not_deleted(secret, UPDATE_MARKED_DELETED)
+            check.token(token)
+            now = self.clock.now()
+            blobs = {}
+            updated = secret
+            if kms_key_id is not None:
+                new_key = self.cipher.check_usable(kms_key_id)
+                updated = updated.evolve(kms_key_id=_kms_ref(kms_key_id))
+                # Re-encrypt every labeled version under the new key (AWS re-encrypts
+                # AWSCURRENT, AWSPENDING and AWSPREVIOUS); all in this one transaction.
+                versions = []
+                for v in secret.versions:
+                    if v.stages and v.has_value and v.kms_key_id != new_key.key_id:
+                        plain = await self.values.stored_value(tx, secret, v.version_id)
+                        if plain is not None:
+                            sealed = self.cipher.seal(plain, ref=kms_key_id, secret_arn=secret.arn,
+                                                      version_id=v.version_id)
+                            blobs[v.version_id] = sealed
+                            v = Version(v.version_id, v.created_at, v.stages, sealed.kms_key_id,
+                                        True, v.last_accessed_day)
+                    versions.append(v)
+                updated = updated.evolve(versions=tuple(versions))
+            if description is not None:
+                updated = updated.evolve(description=description or None)
+            if type_ is not None:
+                updated = updated.evolve(type=type_ or None)
+            updated = updated.evolve(last_changed_at=now)
+            await tx.save(updated, blobs)
+            if value is None:
+                return updated, None
+            return await self.values.new_version(tx, updated, token or str(uuid.uuid4()), value, None)
+
+    # ---- DeleteSecret / RestoreSecret / purge ----
+
+    async def delete_secret(self, secret_id: str, window: int | None, force: bool | None) -> Deleted:
+        if window is not None and not 7 <= window <= 30:
+            raise InvalidParameter(
+                "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
+                field="recoveryWindowInDays",
+            )
+        if window is not None and force:
+            raise InvalidParameter(
+                "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
+                field="forceDeleteWithoutRecovery",
+            )
+        check.secret_id(secret_id)
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            secret = tx.find(secret_id)
+            if secret is None and force:
+                # AWS: a forced delete of a secret that does not exist is not an error.
+                name = arns.name_from_partial_arn(secret_id) or secret_id
+                return Deleted(arns.secret_arn(self.region, self.account, name, arns.random_suffix()),
+                               secret_id, now)
+            secret = guards.found(secret, secret_id)
+            guards.not_replica(secret)
+            if secret.replicas:
+                regions = ",".join(r.region for r in secret.replicas)
+                raise InvalidParameter(
+                    f"You can't delete secret {secret_id} that still has replica regions [{regions}]",
+                    resource=secret.arn,
+                )
+            if force:
+                await tx.delete(secret)
+                return Deleted(secret.arn, secret.name, now)
+            guards.not_deleted(secret)
+            when = now + (window or 30) * DAY
+            await tx.save(secret.evolve(deleted_date=when))
+            return Deleted(secret.arn, secret.name, when)
+
+    async def restore_secret(self, secret_id: str) -> Secret:
+        check.secret_id(secret_id)
+        async with self.store.transaction() as tx:
+            secret = guards.found(tx.find(secret_id), secret_id)
+            guards.not_replica(secret)
+            if secret.deleted_date is not None:
+                secret = secret.evolve(deleted_date=None)
+                await tx.save(secret)
+            return secret
+
+    async def purge_due(self) -> list[str]:
+        """Delete for good every secret whose recovery window has ended; returns their ARNs."""
+        now = self.clock.now()
+        due = [s for s in self.store.all() if s.deleted_date is not None and s.deleted_date <= now]
+        purged = []
+        for s in due:
+            async with self.store.transaction() as tx:
+                cur = tx.find_arn(s.arn)
+                if cur is not None and cur.deleted_date is not None and cur.deleted_date <= now:
+                    await tx.delete(cur)
+                    purged.append(cur.arn)
+        return purged
+
+    # ---- TagResource / UntagResource ----
+
+    async def tag_resource(self, secret_id: str, tags: Sequence[tuple[str, str]]) -> None:
+        check.secret_id(secret_id)
+        check.tags(tags)
+        async with self.store.transaction() as tx:
+            secret = guards.found(tx.find(secret_id), secret_id)
+            guards.not_replica(secret)
+            merged = dict(secret.tags or ())
+            for k, v in tags:
+                merged[k] = v  # an existing key keeps its position and takes the new value
+            if len(merged) > check.MAX_TAGS:
+                raise LimitExceeded(
+                    f"A secret can have at most {check.MAX_TAGS} tags.", field="tags"
+                )
+            await tx.save(secret.evolve(tags=tuple(merged.items())))
+
+    async def untag_resource(self, secret_id: str, keys: Sequence[str]) -> None:
+        check.secret_id(secret_id)
+        for i, k in enumerate(keys, 1):
+            check.tag_key(k, f"tagKeys.{i}.member")
+        async with self.store.transaction() as tx:
+            secret = guards.found(tx.find(secret_id), secret_id)
+            guards.not_replica(secret)
+            drop = set(keys)
+            await tx.save(secret.evolve(tags=tuple((k, v) for k, v in secret.tags or () if k not in drop)))
+
+    # ---- ListSecrets ----
+
+    def matching(self, filters: Sequence[flt.Filter], include_planned_deletion: bool = False) -> list[Secret]:
+        """Secrets of this Region that pass the filters, in creation order."""
+        test = flt.compile_filters(filters) if filters else None
+        out = []
+        for s in self.store.all():
+            if s.deleted_date is not None and not include_planned_deletion and not s.is_replica:
+                continue
+            if test is not None and not test(self.filter_target(s)):
+                continue
+            out.append(s)
+        return out
+
+    def filter_target(self, s: Secret) -> flt.FilterTarget:
+        primary = s.primary_region or (self.region if s.replicas else None)
+        return flt.FilterTarget(s.name, s.description, s.tags, primary, s.owning_service)
+
+    def list_secrets(
+        self,
+        include_planned_deletion: bool,
+        max_results: int | None,
+        next_token: str | None,
+        filters: Sequence[flt.Filter],
+        sort_order: str | None,
+        sort_by: str | None,
+    ) -> tuple[list[Secret], str | None]:
+        check.int_range(max_results, "maxResults", 1, 100)
+        flt.validate_filters(filters)
+        if sort_order is not None and sort_order not in ("asc", "desc"):
+            raise ValidationError(
+                f"1 validation error detected: Value '{sort_order}' at 'sortOrder' failed to "
+                "satisfy constraint: Member must satisfy enum value set: [asc, desc]",
+                field="sortOrder",
+            )
+        if sort_by is not None and sort_by not in SORT_KEYS:
+            raise ValidationError(
+                f"1 validation error detected: Value '{sort_by}' at 'sortBy' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: [{', '.join(SORT_KEYS)}]",
+                field="sortBy",
+            )
+        by = sort_by or "created-date"
+        desc = sort_order == "desc"
+
+        def key(s: Secret) -> list[object]:
+            primary: object = {
+                "created-date": s.created_at,
+                "last-changed-date": s.last_changed_at,
+                "last-accessed-date": s.last_accessed_day or "",
+                "name": s.name,
+            }[by]
+            return [primary, s.arn]
+
+        items = sorted(self.matching(filters, include_planned_deletion), key=key, reverse=desc)
+        fp = paging.fingerprint("list", include_planned_deletion,
+                                [(f.key, f.values) for f in filters], by, desc)
+        return paging.page(items, key, size=max_results or 100, token=next_token, fp=fp, descending=desc)
+

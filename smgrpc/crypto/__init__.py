@@ -1,0 +1,1 @@
+"""The barrier: the only package that touches key material."""

@@ -1,0 +1,108 @@
+"""KMS-like keys of one Region: the default aws/secretsmanager key plus customer keys.
+
+Each key's 256-bit material is wrapped by the master key (AAD = key id) and kept in storage;
+the unwrapped material lives only here, as AESGCM objects.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from smgrpc.core.arn import partition_for
+from smgrpc.core.errors import DecryptionFailure, EncryptionFailure, InvalidParameter
+from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, SecretValue
+from smgrpc.crypto import envelope
+from smgrpc.crypto.master import MasterKeyError
+
+ENCRYPT_FAILED = (
+    "Secrets Manager can't encrypt the protected secret text using the provided KMS key. "
+    "Check that the KMS key is available, enabled, and not in an invalid state."
+)
+DEFAULT_KEY_LABEL = "DefaultEncryptionKey"
+
+
+def _material_aad(key_id: str) -> bytes:
+    return b"smgrpc-kms-material-v1|" + key_id.encode()
+
+
+def new_key_record(
+    master: bytes, region: str, account: str, *, alias: str | None, description: str, now: float
+) -> KmsKeyRecord:
+    """Create a fresh key (material wrapped by the master key), ready to persist."""
+    key_id = str(uuid.uuid4())
+    nonce = os.urandom(12)
+    material = AESGCM.generate_key(bit_length=256)
+    wrapped = nonce + AESGCM(master).encrypt(nonce, material, _material_aad(key_id))
+    arn = f"arn:{partition_for(region)}:kms:{region}:{account}:key/{key_id}"
+    return KmsKeyRecord(key_id, arn, alias, description, True, now, wrapped)
+
+
+class Keyring:
+    """Resolves KmsKeyId references and seals/opens values for one Region."""
+
+    def __init__(self, master: bytes, region: str, account: str, records: Iterable[KmsKeyRecord]):
+        self._master = AESGCM(master)
+        self.region = region
+        self.account = account
+        self._keys: dict[str, tuple[KmsKeyRecord, AESGCM]] = {}
+        self.reload(records)
+
+    def reload(self, records: Iterable[KmsKeyRecord]) -> None:
+        """Replace the key set (key state changed by `smgrpc kms ...`)."""
+        keys: dict[str, tuple[KmsKeyRecord, AESGCM]] = {}
+        for rec in records:
+            w = rec.wrapped_material
+            try:
+                material = self._master.decrypt(w[:12], w[12:], _material_aad(rec.key_id))
+            except InvalidTag as exc:
+                raise MasterKeyError(f"master key does not match keyring key {rec.key_id}") from exc
+            keys[rec.key_id] = (rec, AESGCM(material))
+        self._keys = keys
+
+    def records(self) -> list[KmsKeyRecord]:
+        return [rec for rec, _ in self._keys.values()]
+
+    def resolve(self, ref: str | None) -> KmsKeyRecord:
+        """Key id, key ARN, alias name or alias ARN (None/"" = the default key) → record."""
+        ref = ref or DEFAULT_KMS_ALIAS
+        alias_arn_prefix = f"arn:{partition_for(self.region)}:kms:{self.region}:{self.account}:"
+        for rec, _ in self._keys.values():
+            if ref in (rec.key_id, rec.arn):
+                return rec
+            if rec.alias and ref in (rec.alias, alias_arn_prefix + rec.alias):
+                return rec
+        raise InvalidParameter(
+            f"The KMS key {ref} can't be found in Region {self.region}.", field="kmsKeyId"
+        )
+
+    def check_usable(self, ref: str | None) -> KmsKeyRecord:
+        """The key a write would use; EncryptionFailure if it is disabled."""
+        rec = self.resolve(ref)
+        if not rec.enabled:
+            raise EncryptionFailure(ENCRYPT_FAILED, resource=rec.key_id)
+        return rec
+
+    def seal(self, value: SecretValue, *, ref: str | None, secret_arn: str, version_id: str) -> Sealed:
+        rec = self.check_usable(ref)
+        kek = self._keys[rec.key_id][1]
+        ctx = envelope.aad(self.region, secret_arn, version_id, rec.key_id)
+        return envelope.seal(kek, rec.key_id, value.to_bytes(), ctx)
+
+    def open(self, sealed: Sealed, *, secret_arn: str, version_id: str) -> SecretValue:
+        entry = self._keys.get(sealed.kms_key_id)
+        if entry is None or not entry[0].enabled:
+            raise DecryptionFailure(envelope.DECRYPT_FAILED, resource=sealed.kms_key_id)
+        ctx = envelope.aad(self.region, secret_arn, version_id, sealed.kms_key_id)
+        return SecretValue.from_bytes(envelope.open_sealed(entry[1], sealed, ctx))
+
+    def display_id(self, key_id: str) -> str:
+        """How ListSecretVersionIds names the key that encrypted a version."""
+        entry = self._keys.get(key_id)
+        if entry is not None and entry[0].alias == DEFAULT_KMS_ALIAS:
+            return DEFAULT_KEY_LABEL
+        return entry[0].arn if entry else key_id

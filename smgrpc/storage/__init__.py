@@ -1,0 +1,1 @@
+"""Persistence: aiosqlite, WAL, synchronous=FULL; it only ever sees ciphertext."""

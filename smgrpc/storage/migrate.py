@@ -1,0 +1,38 @@
+"""Forward-only schema migrations tracked in PRAGMA user_version."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import aiosqlite
+
+
+def _scripts() -> list[tuple[int, str]]:
+    folder = resources.files("smgrpc.storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text()))
+    return sorted(found)
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Apply every script newer than user_version, each in its own transaction."""
+    rows = await conn.execute_fetchall("PRAGMA user_version")
+    current = int(list(rows)[0][0])
+    for number, sql in _scripts():
+        if number <= current:
+            continue
+        body = "\n".join(ln for ln in sql.splitlines() if not ln.lstrip().startswith("--"))
+        statements = [s.strip() for s in body.split(";") if s.strip()]
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for stmt in statements:
+                await conn.execute(stmt)
+            await conn.execute(f"PRAGMA user_version = {number}")
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        current = number
+    return current

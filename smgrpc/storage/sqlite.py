@@ -1,0 +1,287 @@
+"""The SQLite store of one Region: one owned write connection, BEGIN IMMEDIATE, WAL, FULL sync.
+
+The process owns its database, so every secret's metadata is kept in memory (a write-through
+cache updated only after COMMIT) and sealed blobs in a bounded LRU: reads take no thread hop.
+A version, its labels and the secret's metadata change commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from smgrpc.core.arn import name_from_partial_arn
+from smgrpc.core.model import KmsKeyRecord, Sealed, Secret, Version
+from smgrpc.storage import codec
+from smgrpc.storage.migrate import migrate
+
+_BLOB_CACHE = 20_000
+
+
+async def read_meta_readonly(path: Path, key: str) -> bytes | None:
+    """Read one meta value without creating or modifying anything (pre-start key check)."""
+    if not path.exists():
+        return None
+    conn = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = await conn.execute_fetchall(
+            "SELECT v FROM meta WHERE k = ?", (key,)
+        )
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        await conn.close()
+    rows = list(rows)
+    return bytes(rows[0][0]) if rows else None
+
+
+class Tx:
+    """One write transaction; reads see its own pending changes."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._conn = store._conn
+        self.saved: dict[str, Secret] = {}
+        self.deleted: dict[str, Secret] = {}
+        self.blobs: dict[tuple[str, str], Sealed | None] = {}
+
+    def find(self, secret_id: str) -> Secret | None:
+        """Resolve a name, full ARN or partial ARN, including this transaction's changes."""
+        return self._store._resolve(secret_id, self)
+
+    def find_arn(self, arn: str) -> Secret | None:
+        if arn in self.saved:
+            return self.saved[arn]
+        if arn in self.deleted:
+            return None
+        return self._store._by_arn.get(arn)
+
+    async def sealed(self, arn: str, version_id: str) -> Sealed | None:
+        if (arn, version_id) in self.blobs:
+            return self.blobs[(arn, version_id)]
+        return await self._store.sealed(arn, version_id)
+
+    async def save(self, new: Secret, blobs: dict[str, Sealed] | None = None) -> None:
+        """Write the aggregate: upsert the secret row, insert/update/delete version rows."""
+        blobs = blobs or {}
+        old = self.find_arn(new.arn)
+        old_versions = {v.version_id: v for v in old.versions} if old else {}
+        seq = self._store._seq.get(new.arn) if old else None
+        if seq is None:
+            self._store._next_seq += 1
+            seq = self._store._next_seq
+        await self._conn.execute(
+            "INSERT INTO secrets(arn, name, seq, meta) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(arn) DO UPDATE SET name = excluded.name, meta = excluded.meta",
+            (new.arn, new.name, seq, codec.secret_meta(new)),
+        )
+        inserts, updates = [], []
+        for v in new.versions:
+            prev = old_versions.get(v.version_id)
+            blob = blobs.get(v.version_id)
+            if prev is None or blob is not None:
+                inserts.append((new.arn, v.version_id, v.created_at, codec.stages_json(v),
+                                v.kms_key_id, int(v.has_value), v.last_accessed_day,
+                                blob.wrapped_key if blob else None,
+                                blob.ciphertext if blob else None))
+                self.blobs[(new.arn, v.version_id)] = blob
+            elif prev != v:
+                updates.append((codec.stages_json(v), v.last_accessed_day, new.arn, v.version_id))
+        gone = [(new.arn, vid) for vid in old_versions if new.version(vid) is None]
+        if inserts:
+            await self._conn.executemany(
+                "INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts
+            )
+        if updates:
+            await self._conn.executemany(
+                "UPDATE versions SET stages = ?, last_access = ? WHERE arn = ? AND version_id = ?",
+                updates,
+            )
+        if gone:
+            await self._conn.executemany(
+                "DELETE FROM versions WHERE arn = ? AND version_id = ?", gone
+            )
+            for key in gone:
+                self.blobs[key] = None
+        self.deleted.pop(new.arn, None)
+        self.saved[new.arn] = new
+        self._store._seq[new.arn] = seq
+
+    async def delete(self, secret: Secret) -> None:
+        """Remove a secret and all its versions for good."""
+        await self._conn.execute("DELETE FROM secrets WHERE arn = ?", (secret.arn,))
+        self.saved.pop(secret.arn, None)
+        self.deleted[secret.arn] = secret
+
+
+class SqliteStore:
+    """Storage of one Region (see module docstring)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self._by_arn: dict[str, Secret] = {}
+        self._by_name: dict[str, Secret] = {}
+        self._seq: dict[str, int] = {}
+        self._next_seq = 0
+        self._blobs: OrderedDict[tuple[str, str], Sealed] = OrderedDict()
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStore:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        for pragma in ("journal_mode = WAL", "synchronous = FULL", "busy_timeout = 5000",
+                       "foreign_keys = ON"):
+            await conn.execute(f"PRAGMA {pragma}")
+        await migrate(conn)
+        store = cls(conn)
+        await store._load()
+        return store
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def _load(self) -> None:
+        versions: dict[str, list[Version]] = {}
+        rows = await self._conn.execute_fetchall(
+            "SELECT arn, version_id, created_at, stages, kms_key_id, has_value, last_access "
+            "FROM versions ORDER BY created_at, rowid"
+        )
+        for row in rows:
+            arn, v = codec.version_from_row(row)
+            versions.setdefault(arn, []).append(v)
+        rows = await self._conn.execute_fetchall("SELECT arn, name, meta, seq FROM secrets ORDER BY seq")
+        for arn, name, meta, seq in rows:
+            s = codec.secret_from_row(arn, name, meta, tuple(versions.get(arn, ())))
+            self._by_arn[arn] = s
+            self._by_name[name] = s
+            self._seq[arn] = seq
+            self._next_seq = max(self._next_seq, seq)
+
+    # ---- reads (memory) ----
+
+    def _resolve(self, secret_id: str, tx: Tx | None = None) -> Secret | None:
+        def lookup(key: str) -> Secret | None:
+            if tx is not None:
+                for s in tx.saved.values():
+                    if key in (s.arn, s.name):
+                        return s
+                hit = self._by_arn.get(key) or self._by_name.get(key)
+                return None if hit is None or hit.arn in tx.deleted or hit.arn in tx.saved else hit
+            return self._by_arn.get(key) or self._by_name.get(key)
+
+        found = lookup(secret_id)
+        if found is None:
+            name = name_from_partial_arn(secret_id)
+            if name is not None:
+                found = lookup(name)
+        return found
+
+    def find(self, secret_id: str) -> Secret | None:
+        """Resolve a name, full ARN or partial ARN (AWS lookup order)."""
+        return self._resolve(secret_id)
+
+    def all(self) -> list[Secret]:
+        """Every secret of this Region in creation order."""
+        return sorted(self._by_arn.values(), key=lambda s: self._seq[s.arn])
+
+    async def sealed(self, arn: str, version_id: str) -> Sealed | None:
+        key = (arn, version_id)
+        hit = self._blobs.get(key)
+        if hit is not None:
+            self._blobs.move_to_end(key)
+            return hit
+        rows = list(await self._conn.execute_fetchall(
+            "SELECT kms_key_id, wrapped_key, ciphertext FROM versions "
+            "WHERE arn = ? AND version_id = ?", key,
+        ))
+        if not rows or rows[0][1] is None:
+            return None
+        sealed = Sealed(rows[0][0], bytes(rows[0][1]), bytes(rows[0][2]))
+        self._remember(key, sealed)
+        return sealed
+
+    def _remember(self, key: tuple[str, str], sealed: Sealed | None) -> None:
+        if sealed is None:
+            self._blobs.pop(key, None)
+            return
+        self._blobs[key] = sealed
+        self._blobs.move_to_end(key)
+        while len(self._blobs) > _BLOB_CACHE:
+            self._blobs.popitem(last=False)
+
+    # ---- writes ----
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """Serialize writers (asyncio lock + BEGIN IMMEDIATE); publish to memory after COMMIT."""
+        async with self._lock:
+            tx = Tx(self)
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+            self._publish(tx)
+
+    async def _rollback(self) -> None:
+        try:
+            await self._conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the failed statement may already have ended the transaction
+        # Sequence numbers handed out in the failed transaction are not reused (harmless gap).
+
+    def _publish(self, tx: Tx) -> None:
+        for arn, s in tx.deleted.items():
+            self._by_arn.pop(arn, None)
+            if self._by_name.get(s.name) is s:
+                del self._by_name[s.name]
+            self._seq.pop(arn, None)
+            for v in s.versions:
+                self._blobs.pop((arn, v.version_id), None)
+        for arn, s in tx.saved.items():
+            old = self._by_arn.get(arn)
+            if old is not None and self._by_name.get(old.name) is old:
+                del self._by_name[old.name]
+            self._by_arn[arn] = s
+            self._by_name[s.name] = s
+        for key, sealed in tx.blobs.items():
+            self._remember(key, sealed)
+
+    # ---- keys and meta ----
+
+    async def kms_keys(self) -> list[KmsKeyRecord]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT key_id, arn, alias, description, enabled, created_at, material FROM kms_keys "
+            "ORDER BY created_at"
+        )
+        return [KmsKeyRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5], bytes(r[6])) for r in rows]
+
+    async def put_kms_key(self, rec: KmsKeyRecord) -> None:
+        async with self._lock:
+            await self._conn.execute(
+                "INSERT OR REPLACE INTO kms_keys VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (rec.key_id, rec.arn, rec.alias, rec.description, int(rec.enabled),
+                 rec.created_at, rec.wrapped_material),
+            )
+
+    async def data_version(self) -> int:
+        """Changes when another connection (e.g. `smgrpc kms`) commits to this database."""
+        rows = list(await self._conn.execute_fetchall("PRAGMA data_version"))
+        return int(rows[0][0])
+
+    async def get_meta(self, key: str) -> bytes | None:
+        rows = list(await self._conn.execute_fetchall("SELECT v FROM meta WHERE k = ?", (key,)))
+        return bytes(rows[0][0]) if rows else None
+
+    async def put_meta(self, key: str, value: bytes) -> None:
+        async with self._lock:
+            await self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
