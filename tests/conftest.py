@@ -1,0 +1,83 @@
+"""Shared fixtures: a real Region (grpc.aio server on port 0, SQLite in a tmp dir) and a stub."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
+from smgrpc.app import Region
+from smgrpc.config import Config
+
+CANARY = "canary-7f3c9e1d-DO-NOT-LEAK-91b2"
+
+
+class FakeClock:
+    """Injectable clock: starts at a fixed instant; tests move it forward."""
+
+    def __init__(self, start: float = 1_790_000_000.0) -> None:
+        self.t = start
+
+    def now(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@dataclass
+class AwsError:
+    code: grpc.StatusCode
+    aws_code: str
+    reason: str
+    message: str
+
+
+async def aws_error(call_coro: object) -> AwsError:
+    """Await a call that must fail; return its status code, AWS code and message."""
+    try:
+        await call_coro  # type: ignore[misc]
+    except grpc.aio.AioRpcError as exc:
+        status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+        info = error_details_pb2.ErrorInfo()
+        if status is not None:
+            for detail in status.details:
+                if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                    detail.Unpack(info)
+        return AwsError(exc.code(), info.metadata.get("awsErrorCode", ""), info.reason,
+                        exc.details() or "")
+    raise AssertionError("the call succeeded but an error was expected")
+
+
+def make_config(tmp: Path, region: str = "us-east-1", **kw: object) -> Config:
+    return Config(region=region, listen="127.0.0.1:0", data_dir=tmp / region,
+                  purge_interval=0.05, key_refresh_interval=0.1, shutdown_grace=1.0, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def region(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Region]:
+    r = Region(make_config(tmp_path), clock=clock)
+    await r.start()
+    yield r
+    await r.stop(0.5)
+
+
+@pytest.fixture
+async def stub(region: Region) -> AsyncIterator[pbg.SecretsManagerStub]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as channel:
+        yield pbg.SecretsManagerStub(channel)
+
+
+__all__ = ["CANARY", "AwsError", "FakeClock", "aws_error", "make_config", "pb"]
