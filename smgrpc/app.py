@@ -8,16 +8,25 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 
+from smgrpc._pb.replication.v1 import replication_pb2 as rpb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api.server import SERVICE, build_server, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.config import Config
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
+from smgrpc.core.errors import Unauthenticated
 from smgrpc.core.ports import Clock, SystemClock
+from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueUseCases
+from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.crypto.keyring import Keyring, new_key_record
 from smgrpc.crypto.master import load_master_key, make_canary, verify_canary
+from smgrpc.replication.applier import Applier
+from smgrpc.replication.messages import Batch, Reply
+from smgrpc.replication.shipper import Shipper
+from smgrpc.replication.transport import SERVICE as REPL_SERVICE
+from smgrpc.replication.transport import PeerClient, ReplicationServicer
 from smgrpc.storage.sqlite import SqliteStore, read_meta_readonly
 
 log = logging.getLogger("smgrpc")
@@ -50,6 +59,10 @@ async def open_keyring(config: Config, clock: Clock) -> tuple[SqliteStore, Keyri
         raise
 
 
+async def _refuse(batch: Batch) -> Reply:
+    raise Unauthenticated("This Region has no cluster secret: it accepts no replication.")
+
+
 class Region:
     """One Region: storage, keyring, use cases, gRPC server and background tasks."""
 
@@ -66,13 +79,33 @@ class Region:
         self.values = ValueUseCases(self.store, self.keyring, self.clock)
         self.secrets = SecretUseCases(self.store, self.keyring, self.clock, self.values,
                                       cfg.region, cfg.account)
-        servicer = SecretsManagerServicer(self.secrets, self.values, cfg.region)
-        self.server, self.health = build_server([(SERVICE, pb, servicer)])
+        peers = {r for r, _ in cfg.peers}
+        self.secrets.peers = peers
+        self.cluster_key = (ClusterKey.from_file(cfg.cluster_secret_file)
+                            if cfg.cluster_secret_file else None)
+        self.shippers: dict[str, Shipper] = {}
+        if self.cluster_key is not None:
+            for target, address in cfg.peers:
+                client = PeerClient(cfg.region, target, address, self.cluster_key)
+                self.shippers[target] = Shipper(self.store, self.keyring, self.cluster_key,
+                                                cfg.region, target, client,
+                                                max_backoff=cfg.replication_max_backoff)
+        self.store.on_outbox = self._wake
+        self.replicas = ReplicaUseCases(self.store, cfg.region, peers, self._link_view)
+        servicer = SecretsManagerServicer(self.secrets, self.values, self.replicas, cfg.region)
+        applier = (Applier(self.store, self.keyring, self.cluster_key, cfg.region)
+                   if self.cluster_key else None)
+        repl_servicer = ReplicationServicer(cfg.region, peers, self.cluster_key,
+                                            applier.apply if applier else _refuse)
+        self.server, self.health = build_server([(SERVICE, pb, servicer),
+                                                 (REPL_SERVICE, rpb, repl_servicer)])
         self.port = self.server.add_insecure_port(cfg.listen)
         await self.server.start()
-        await set_serving(self.health, [SERVICE.full_name])
+        await set_serving(self.health, [SERVICE.full_name, REPL_SERVICE.full_name])
         self._spawn("purge", self.config.purge_interval, self._purge_once)
         self._spawn("kms-refresh", self.config.key_refresh_interval, self._refresh_keys)
+        for target, shipper in self.shippers.items():
+            self._tasks.append(asyncio.create_task(shipper.run(), name=f"ship-{target}"))
         log.info("Region %s serving on %s (port %d)", cfg.region, cfg.listen, self.port)
         return self.port
 
@@ -88,6 +121,16 @@ class Region:
                 await asyncio.sleep(every)
 
         self._tasks.append(asyncio.create_task(loop(), name=name))
+
+    def _wake(self, regions: set[str]) -> None:
+        for region in regions:
+            shipper = self.shippers.get(region)
+            if shipper is not None:
+                shipper.wake()
+
+    def _link_view(self, region: str, arn: str) -> str | None:
+        shipper = self.shippers.get(region)
+        return shipper.behind(arn) if shipper is not None else None
 
     async def _purge_once(self) -> None:
         for arn in await self.secrets.purge_due():
@@ -109,6 +152,8 @@ class Region:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        for shipper in self.shippers.values():
+            await shipper.client.close()
         await self.store.close()
 
     async def serve_until_signal(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ class Config:
     data_dir: Path = Path("smgrpc-data") / DEFAULT_REGION
     peers: tuple[tuple[str, str], ...] = ()
     master_key_file: Path | None = None  # None: <data_dir>/master.key, generated on first start
+    cluster_secret_file: Path | None = None  # shared by the Regions; required with peers
+    replication_max_backoff: float = 5.0
     account: str = DEFAULT_ACCOUNT
     purge_interval: float = 60.0
     key_refresh_interval: float = 2.0
@@ -59,26 +62,61 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--peer", action="append", default=None,
                    help="REGION=HOST:PORT of a peer Region, repeatable (env SMGRPC_PEER, comma-separated)")
     p.add_argument("--master-key-file", help="0600 file holding the base64 master key (env SMGRPC_MASTER_KEY_FILE)")
+    p.add_argument("--cluster-secret-file",
+                   help="0600 file with the base64 secret shared by all Regions; authenticates "
+                        "replication (env SMGRPC_CLUSTER_SECRET_FILE; required with --peer)")
+    p.add_argument("--config", help="TOML file with the same settings (flags and env win); "
+                                    "peers as a table: [peers] eu-west-1 = \"host:port\" "
+                                    "(env SMGRPC_CONFIG)")
 
 
 def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Config:
     """Flags win over SMGRPC_* environment variables, which win over defaults."""
     env = os.environ if env is None else env
+    file_cfg = _read_file(getattr(args, "config", None) or env.get("SMGRPC_CONFIG"))
 
     def pick(flag: str) -> str | None:
         value = getattr(args, flag.replace("-", "_"), None)
-        return value if value is not None else env.get("SMGRPC_" + flag.upper().replace("-", "_"))
+        if value is None:
+            value = env.get("SMGRPC_" + flag.upper().replace("-", "_"))
+        if value is None:
+            raw = file_cfg.get(flag.replace("-", "_"))
+            value = None if raw is None else str(raw)
+        return value
 
     region = pick("region") or DEFAULT_REGION
     data_dir = pick("data-dir")
     peers_raw: Sequence[str] = args.peer if getattr(args, "peer", None) else [
         p for p in env.get("SMGRPC_PEER", "").split(",") if p.strip()
-    ]
+    ] or [f"{r}={a}" for r, a in dict(file_cfg.get("peers") or {}).items()]
     key = pick("master-key-file")
+    cluster = pick("cluster-secret-file")
+    peers = tuple(_peer(p.strip()) for p in peers_raw)
+    if any(r == region for r, _ in peers):
+        raise ConfigError(f"--peer lists this server's own Region {region}")
+    if peers and not cluster:
+        raise ConfigError("--peer needs --cluster-secret-file: replication calls are authenticated "
+                          "with the cluster secret (scripts/cluster creates one)")
     return Config(
         region=region,
         listen=pick("listen") or DEFAULT_LISTEN,
         data_dir=Path(data_dir) if data_dir else Path("smgrpc-data") / region,
-        peers=tuple(_peer(p.strip()) for p in peers_raw),
+        peers=peers,
         master_key_file=Path(key) if key else None,
+        cluster_secret_file=Path(cluster) if cluster else None,
     )
+
+
+def _read_file(path: str | None) -> dict[str, object]:
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    known = {"region", "listen", "data_dir", "master_key_file", "cluster_secret_file", "peers"}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"unknown keys in {path}: {', '.join(sorted(unknown))}")
+    return data

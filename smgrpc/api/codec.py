@@ -42,6 +42,10 @@ def filters_in(filters: Iterable[pb.Filter]) -> list[Filter]:
     return [Filter(f.key, tuple(f.values)) for f in filters]
 
 
+def regions_in(items: Iterable[pb.ReplicaRegionType]) -> list[tuple[str, str | None]]:
+    return [(r.region, r.kms_key_id if r.HasField("kms_key_id") else None) for r in items]
+
+
 def replication_out(items: Iterable[ReplicaStatus]) -> list[pb.ReplicationStatusType]:
     out = []
     for r in items:

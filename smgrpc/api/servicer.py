@@ -9,6 +9,7 @@ from smgrpc.api import codec
 from smgrpc.api.codec import opt
 from smgrpc.core.errors import NotImplementedOperation
 from smgrpc.core.passwords import generate_password
+from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueRead, ValueUseCases
 
@@ -34,25 +35,28 @@ def _unimplemented(capability: str) -> NotImplementedOperation:
 class SecretsManagerServicer:
     """One async method per AWS operation."""
 
-    def __init__(self, secrets: SecretUseCases, values: ValueUseCases, region: str) -> None:
+    def __init__(self, secrets: SecretUseCases, values: ValueUseCases, replicas: ReplicaUseCases,
+                 region: str) -> None:
         self.secrets = secrets
         self.values = values
+        self.replicas = replicas
         self.region = region
 
     async def CreateSecret(self, r: pb.CreateSecretRequest, ctx: Ctx) -> pb.CreateSecretResponse:
-        if len(r.add_replica_regions):
-            raise _unimplemented("Multi-Region replication (AddReplicaRegions)")
         secret, version = await self.secrets.create_secret(
             r.name, opt(r, "client_request_token"), opt(r, "description"), opt(r, "kms_key_id"),
             opt(r, "secret_string"), opt(r, "secret_binary"), codec.tags_in(r.tags), opt(r, "type"),
+            codec.regions_in(r.add_replica_regions), r.force_overwrite_replica_secret,
         )
         out = pb.CreateSecretResponse(arn=secret.arn, name=secret.name)
         if version is not None:
             out.version_id = version.version_id
+        out.replication_status.extend(codec.replication_out(self.replicas.view(secret).replicas))
         return out
 
     async def DescribeSecret(self, r: pb.DescribeSecretRequest, ctx: Ctx) -> pb.DescribeSecretResponse:
-        return codec.describe_out(self.secrets.describe_secret(r.secret_id), self.region)
+        secret = self.replicas.view(self.secrets.describe_secret(r.secret_id))
+        return codec.describe_out(secret, self.region)
 
     async def GetSecretValue(self, r: pb.GetSecretValueRequest, ctx: Ctx) -> pb.GetSecretValueResponse:
         read = await self.values.get_secret_value(
@@ -187,11 +191,28 @@ class SecretsManagerServicer:
     async def CancelRotateSecret(self, r: Any, ctx: Ctx) -> Any:
         raise _unimplemented("Rotation (CancelRotateSecret)")
 
-    async def ReplicateSecretToRegions(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Multi-Region replication (ReplicateSecretToRegions)")
+    async def ReplicateSecretToRegions(
+        self, r: pb.ReplicateSecretToRegionsRequest, ctx: Ctx
+    ) -> pb.ReplicateSecretToRegionsResponse:
+        secret = await self.replicas.replicate_secret_to_regions(
+            r.secret_id, codec.regions_in(r.add_replica_regions), r.force_overwrite_replica_secret
+        )
+        out = pb.ReplicateSecretToRegionsResponse(arn=secret.arn)
+        out.replication_status.extend(codec.replication_out(secret.replicas))
+        return out
 
-    async def RemoveRegionsFromReplication(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Multi-Region replication (RemoveRegionsFromReplication)")
+    async def RemoveRegionsFromReplication(
+        self, r: pb.RemoveRegionsFromReplicationRequest, ctx: Ctx
+    ) -> pb.RemoveRegionsFromReplicationResponse:
+        secret = await self.replicas.remove_regions_from_replication(
+            r.secret_id, list(r.remove_replica_regions)
+        )
+        out = pb.RemoveRegionsFromReplicationResponse(arn=secret.arn)
+        out.replication_status.extend(codec.replication_out(secret.replicas))
+        return out
 
-    async def StopReplicationToReplica(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Multi-Region replication (StopReplicationToReplica)")
+    async def StopReplicationToReplica(
+        self, r: pb.StopReplicationToReplicaRequest, ctx: Ctx
+    ) -> pb.StopReplicationToReplicaResponse:
+        secret = await self.replicas.stop_replication_to_replica(r.secret_id)
+        return pb.StopReplicationToReplicaResponse(arn=secret.arn)

@@ -14,6 +14,7 @@ from smgrpc.config import ConfigError, add_serve_arguments, from_args
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.ports import SystemClock
 from smgrpc.crypto.keyring import new_key_record
+from smgrpc.crypto.cluster import ClusterKeyError
 from smgrpc.crypto.master import MasterKeyError, load_master_key
 
 
@@ -78,13 +79,17 @@ async def _kms(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=getattr(args, "log_level", "INFO"),
+    logging.basicConfig(level=str(getattr(args, "log_level", "INFO")).upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiosqlite logs every statement WITH its parameters at DEBUG (wrapped data keys, ciphertext,
+    # key material): never let it below INFO, whatever --log-level says.
+    aiosqlite_log = logging.getLogger("aiosqlite")
+    aiosqlite_log.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
     try:
         if args.command == "serve":
             return asyncio.run(_serve(args))
         return asyncio.run(_kms(args))
-    except (MasterKeyError, ConfigError) as exc:
+    except (MasterKeyError, ConfigError, ClusterKeyError) as exc:
         print(f"smgrpc: {exc}", file=sys.stderr)
         return 2
     except ServiceError as exc:

@@ -94,6 +94,8 @@ class ReplicaStatus:
     status: str
     status_message: str | None = None
     last_accessed_day: str | None = None
+    # Internal (not in the API): overwrite a same-name secret in that Region on first apply.
+    force_overwrite: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,12 @@ class Secret:
     primary_region: str | None = None  # set on replicas: the Region that owns the secret
     replicas: tuple[ReplicaStatus, ...] = ()
     versions: tuple[Version, ...] = ()
+    # Replication identity: the lineage names one replicated secret across Regions (set on the
+    # primary when it first gets a replica); the epoch fences an old primary after promotion;
+    # the generation counts replicated changes (a replica applies only newer generations).
+    lineage: str | None = None
+    epoch: int = 0
+    generation: int = 0
 
     @property
     def is_replica(self) -> bool:

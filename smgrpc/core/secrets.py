@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from smgrpc.core import arn as arns
 from smgrpc.core import filters as flt
-from smgrpc.core import guards, paging
+from smgrpc.core import guards, paging, replicas
 from smgrpc.core import validate as check
 from smgrpc.core.errors import (
     UPDATE_MARKED_DELETED,
@@ -51,6 +51,7 @@ class SecretUseCases:
         self.values = values
         self.region = region
         self.account = account
+        self.peers: Collection[str] = ()
 
     # ---- CreateSecret ----
 
@@ -64,6 +65,8 @@ class SecretUseCases:
         binary: bytes | None,
         tags: Sequence[tuple[str, str]],
         type_: str | None = None,
+        add_replica_regions: Sequence[tuple[str, str | None]] = (),
+        force_overwrite_replica: bool = False,
     ) -> tuple[Secret, Version | None]:
         check.name(name)
         check.description(description)
@@ -72,6 +75,8 @@ class SecretUseCases:
         check.tags(tags)
         value = check.value(string, binary)
         check.token(token)
+        if add_replica_regions:
+            replicas.validate_regions(add_replica_regions, "addReplicaRegions")
         if len({k for k, _ in tags}) != len(tags):
             raise InvalidParameter("Duplicate tag keys are not allowed.", field="tags")
         async with self.store.transaction() as tx:
@@ -104,6 +109,9 @@ class SecretUseCases:
                 tags=tuple(tags) if tags else None,
                 type=type_ or None,
             )
+            if add_replica_regions:
+                secret = replicas.add_replicas(secret, add_replica_regions, force_overwrite_replica,
+                                               region=self.region, peers=self.peers)
             if value is None:
                 await tx.save(secret)
                 return secret, None

@@ -24,8 +24,11 @@ def secret_meta(s: Secret) -> str:
             "rotation": [r.enabled, r.lambda_arn, r.automatically_after_days, r.duration,
                          r.schedule_expression, r.last_rotated, r.next_rotation],
             "primary_region": s.primary_region,
-            "replicas": [[x.region, x.kms_key_id, x.status, x.status_message, x.last_accessed_day]
-                         for x in s.replicas],
+            "replicas": [[x.region, x.kms_key_id, x.status, x.status_message, x.last_accessed_day,
+                          x.force_overwrite] for x in s.replicas],
+            "lineage": s.lineage,
+            "epoch": s.epoch,
+            "generation": s.generation,
         },
         separators=(",", ":"),
     )
@@ -50,6 +53,9 @@ def secret_from_row(arn: str, name: str, meta: str, versions: tuple[Version, ...
         primary_region=m.get("primary_region"),
         replicas=tuple(ReplicaStatus(*x) for x in m.get("replicas", [])),
         versions=versions,
+        lineage=m.get("lineage"),
+        epoch=m.get("epoch", 0),
+        generation=m.get("generation", 0),
     )
 
 

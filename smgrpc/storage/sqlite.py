@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
 
+from smgrpc.core import replication as repl
 from smgrpc.core.arn import name_from_partial_arn
 from smgrpc.core.model import KmsKeyRecord, Sealed, Secret, Version
 from smgrpc.storage import codec
@@ -28,7 +29,13 @@ async def read_meta_readonly(path: Path, key: str) -> bytes | None:
     """Read one meta value without creating or modifying anything (pre-start key check)."""
     if not path.exists():
         return None
-    conn = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
+    wal = path.with_name(path.name + "-wal")
+    # A plain read-only open of a WAL database creates the -wal and -shm files, so after a
+    # clean shutdown (no -wal left) open it immutable: no locks, no files created, and the
+    # database file alone is the whole truth. A leftover -wal (crash) may hold committed pages,
+    # so read through it; readers never write the database or the -wal.
+    query = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "mode=ro&immutable=1"
+    conn = await aiosqlite.connect(f"{path.resolve().as_uri()}?{query}", uri=True)
     try:
         rows = await conn.execute_fetchall(
             "SELECT v FROM meta WHERE k = ?", (key,)
@@ -50,6 +57,7 @@ class Tx:
         self.saved: dict[str, Secret] = {}
         self.deleted: dict[str, Secret] = {}
         self.blobs: dict[tuple[str, str], Sealed | None] = {}
+        self.woken: set[str] = set()
 
     def find(self, secret_id: str) -> Secret | None:
         """Resolve a name, full ARN or partial ARN, including this transaction's changes."""
@@ -71,6 +79,10 @@ class Tx:
         """Write the aggregate: upsert the secret row, insert/update/delete version rows."""
         blobs = blobs or {}
         old = self.find_arn(new.arn)
+        changes = repl.outbox_changes(old, new)
+        if changes and old is not None and repl.content(old) != repl.content(new):
+            new = new.evolve(generation=old.generation + 1)
+        await self._enqueue(new, changes)
         old_versions = {v.version_id: v for v in old.versions} if old else {}
         seq = self._store._seq.get(new.arn) if old else None
         if seq is None:
@@ -113,6 +125,40 @@ class Tx:
         self.saved[new.arn] = new
         self._store._seq[new.arn] = seq
 
+    async def _enqueue(self, secret: Secret, changes: list[tuple[str, str]]) -> None:
+        if not changes or secret.lineage is None:
+            return
+        await self._conn.executemany(
+            "INSERT INTO outbox(region, arn, lineage, kind) VALUES (?, ?, ?, ?)",
+            [(region, secret.arn, secret.lineage, kind) for region, kind in changes],
+        )
+        self.woken.update(region for region, _ in changes)
+
+    async def set_applied(self, source_region: str, seq: int) -> None:
+        """Replica side: record the applied position in this same transaction."""
+        await self._conn.execute(
+            "INSERT INTO repl_applied VALUES (?, ?) ON CONFLICT(source_region) "
+            "DO UPDATE SET applied_seq = excluded.applied_seq", (source_region, seq),
+        )
+
+    async def applied(self, source_region: str) -> int:
+        rows = list(await self._conn.execute_fetchall(
+            "SELECT applied_seq FROM repl_applied WHERE source_region = ?", (source_region,)
+        ))
+        return int(rows[0][0]) if rows else 0
+
+    async def ack(self, region: str, seq: int) -> None:
+        """Primary side: the Region applied everything up to seq; forget those rows."""
+        await self._conn.execute(
+            "INSERT INTO repl_cursor VALUES (?, ?) ON CONFLICT(region) "
+            "DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq)", (region, seq),
+        )
+        await self._conn.execute("DELETE FROM outbox WHERE region = ? AND seq <= ?", (region, seq))
+
+    async def forget(self, region: str, arn: str) -> None:
+        """Primary side: stop shipping a secret to a Region (promoted there, or name conflict)."""
+        await self._conn.execute("DELETE FROM outbox WHERE region = ? AND arn = ?", (region, arn))
+
     async def delete(self, secret: Secret) -> None:
         """Remove a secret and all its versions for good."""
         await self._conn.execute("DELETE FROM secrets WHERE arn = ?", (secret.arn,))
@@ -131,6 +177,8 @@ class SqliteStore:
         self._seq: dict[str, int] = {}
         self._next_seq = 0
         self._blobs: OrderedDict[tuple[str, str], Sealed] = OrderedDict()
+        # Called after COMMIT with the Regions that got new outbox rows (wakes the shippers).
+        self.on_outbox: Callable[[set[str]], None] | None = None
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -231,6 +279,8 @@ class SqliteStore:
                 await self._rollback()
                 raise
             self._publish(tx)
+            if tx.woken and self.on_outbox is not None:
+                self.on_outbox(tx.woken)
 
     async def _rollback(self) -> None:
         try:
@@ -272,6 +322,27 @@ class SqliteStore:
                 (rec.key_id, rec.arn, rec.alias, rec.description, int(rec.enabled),
                  rec.created_at, rec.wrapped_material),
             )
+
+    # ---- replication reads (primary side) ----
+
+    async def cursor(self, region: str) -> int:
+        rows = list(await self._conn.execute_fetchall(
+            "SELECT acked_seq FROM repl_cursor WHERE region = ?", (region,)
+        ))
+        return int(rows[0][0]) if rows else 0
+
+    async def outbox(self, region: str, after: int, limit: int) -> list[tuple[int, str, str, str]]:
+        """(seq, arn, lineage, kind) rows for a Region after a sequence number, in order."""
+        rows = await self._conn.execute_fetchall(
+            "SELECT seq, arn, lineage, kind FROM outbox WHERE region = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?", (region, after, limit),
+        )
+        return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    async def last_seq(self) -> int:
+        rows = list(await self._conn.execute_fetchall("SELECT max(seq) FROM outbox"))
+        cur = list(await self._conn.execute_fetchall("SELECT max(acked_seq) FROM repl_cursor"))
+        return max(int(rows[0][0] or 0), int(cur[0][0] or 0))
 
     async def data_version(self) -> int:
         """Changes when another connection (e.g. `smgrpc kms`) commits to this database."""

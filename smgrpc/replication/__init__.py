@@ -1,0 +1,1 @@
+"""Region-to-Region replication: outbox → shipper → peer Region's applier."""

@@ -1,0 +1,125 @@
+"""Replica side: apply a batch in order, exactly once, in one transaction with its position."""
+
+from __future__ import annotations
+
+import logging
+
+from smgrpc.core import arn as arns
+from smgrpc.core.errors import ServiceError
+from smgrpc.core.model import DEFAULT_KMS_ALIAS, Sealed, Secret, SecretValue, Version
+from smgrpc.core.ports import Cipher
+from smgrpc.core.replication import NAME_EXISTS
+from smgrpc.crypto.cluster import ClusterKey, PeerAuthError
+from smgrpc.replication import messages as m
+from smgrpc.replication.state import fields_from
+from smgrpc.storage.sqlite import SqliteStore, Tx
+
+log = logging.getLogger("smgrpc.replication")
+
+
+class Applier:
+    """Installs, updates and removes replicas of other Regions' secrets in this Region."""
+
+    def __init__(self, store: SqliteStore, cipher: Cipher, key: ClusterKey, region: str) -> None:
+        self.store, self.cipher, self.key, self.region = store, cipher, key, region
+
+    async def apply(self, batch: m.Batch) -> m.Reply:
+        async with self.store.transaction() as tx:
+            applied = await tx.applied(batch.source)
+            if not batch.snapshot and batch.prev_seq != applied:
+                # Duplicate, reordered or lost history: never apply out of order.
+                return m.Reply(applied, gap=True)
+            results = []
+            for state in batch.states:
+                results.append(await self._apply_state(tx, batch, state))
+            if batch.snapshot_end:
+                await self._drop_orphans(tx, batch)
+            if not batch.snapshot or batch.snapshot_end:
+                await tx.set_applied(batch.source, batch.last_seq)
+                applied = batch.last_seq
+        return m.Reply(applied, results=tuple(results))
+
+    async def _drop_orphans(self, tx: Tx, batch: m.Batch) -> None:
+        live = set(batch.live_lineages)
+        for s in self.store.all():
+            cur = tx.find_arn(s.arn)
+            if (cur is not None and cur.is_replica and cur.primary_region == batch.source
+                    and cur.lineage not in live):
+                await tx.delete(cur)
+
+    async def _apply_state(self, tx: Tx, batch: m.Batch, st: m.WireState) -> m.Result:
+        my_arn = arns.with_region(st.primary_arn, self.region)
+        local = tx.find_arn(my_arn) or tx.find(st.name)
+        ours = local is not None and local.lineage == st.lineage
+        if st.removed:
+            if ours and local is not None and local.is_replica and local.primary_region == batch.source:
+                await tx.delete(local)
+                return m.Result(st.lineage, m.REMOVED)
+            return m.Result(st.lineage, m.SKIPPED)
+        if local is not None and ours:
+            if not local.is_replica or st.epoch < local.epoch:
+                # Promoted here (StopReplicationToReplica): the old primary is fenced.
+                return m.Result(st.lineage, m.PROMOTED, "The replica was promoted to a "
+                                "standalone primary secret in this Region.")
+            if local.primary_region != batch.source:
+                return m.Result(st.lineage, m.REFUSED, "The secret in this Region replicates "
+                                "from another Region.")
+            if st.generation <= local.generation and st.force_overwrite is False:
+                return m.Result(st.lineage, m.SKIPPED, last_accessed_day=local.last_accessed_day)
+        elif local is not None:
+            if not st.force_overwrite:
+                return m.Result(st.lineage, m.NAME_CONFLICT, NAME_EXISTS)
+            if local.replicas or local.is_replica:
+                return m.Result(st.lineage, m.REFUSED, "A secret with this name exists in this "
+                                "region and is itself replicated; it was not overwritten.")
+        try:
+            installed = await self._install(tx, batch.source, st, my_arn,
+                                            local if ours else None)
+        except ServiceError as exc:
+            return m.Result(st.lineage, m.KEY_UNAVAILABLE, exc.message)
+        if local is not None and not ours:
+            await tx.delete(local)  # ForceOverwriteReplicaSecret: replaced in this transaction
+        await tx.save(installed[0], installed[1])
+        return m.Result(st.lineage, m.APPLIED, last_accessed_day=installed[0].last_accessed_day)
+
+    async def _install(
+        self, tx: Tx, source: str, st: m.WireState, my_arn: str, local: Secret | None
+    ) -> tuple[Secret, dict[str, Sealed]]:
+        kms = st.replica_kms_key_id or None
+        key = self.cipher.check_usable(kms)  # raises if the key is unknown or disabled here
+        old = {v.version_id: v for v in local.versions} if local is not None else {}
+        versions, blobs = [], {}
+        for wv in st.versions:
+            prev = old.get(wv.version_id)
+            # (version id, created_at) identifies a value: an AWSPENDING version refilled on the
+            # primary gets a new created_at, so it is re-sealed here.
+            if (prev is not None and prev.created_at == wv.created_at
+                    and prev.has_value == wv.has_value and prev.kms_key_id == key.key_id):
+                versions.append(Version(wv.version_id, wv.created_at, wv.stages, key.key_id,
+                                        wv.has_value, prev.last_accessed_day))
+                continue
+            if wv.has_value:
+                try:
+                    plain = self.key.open_value(wv.sealed_value, source=source, target=self.region,
+                                                arn=st.primary_arn, version_id=wv.version_id)
+                except PeerAuthError:
+                    log.error("replicated version failed authentication (lineage %s)", st.lineage)
+                    raise
+                # Re-encrypt under this Region's key, bound to this Region's ARN.
+                blobs[wv.version_id] = self.cipher.seal(SecretValue.from_bytes(plain), ref=kms,
+                                                        secret_arn=my_arn, version_id=wv.version_id)
+            versions.append(Version(wv.version_id, wv.created_at, wv.stages, key.key_id,
+                                    wv.has_value, prev.last_accessed_day if prev else None))
+        secret = Secret(
+            arn=my_arn,
+            name=st.name,
+            kms_key_id=None if kms in (None, DEFAULT_KMS_ALIAS) else kms,
+            last_accessed_day=local.last_accessed_day if local is not None else None,
+            primary_region=source,
+            versions=tuple(versions),
+            lineage=st.lineage,
+            epoch=st.epoch,
+            generation=st.generation,
+            **fields_from(st.metadata),
+        )
+        return secret, blobs
