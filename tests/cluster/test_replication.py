@@ -217,3 +217,77 @@ async def test_unauthenticated_client_cannot_push(cluster: Cluster) -> None:
                                                   ("smgrpc-timestamp", repr(time.time())),
                                                   ("smgrpc-signature", "00" * 32))))
         assert err.code == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_remove_while_replica_down_never_resurrects(cluster: Cluster) -> None:
+    us = cluster.stubs[US]
+    await us.CreateSecret(pb.CreateSecretRequest(
+        name="r", secret_string="v", add_replica_regions=[pb.ReplicaRegionType(region=EU)]))
+    await eventually(lambda: converged(cluster, "r", (US, EU)))
+    await cluster.stop_region(EU)
+    rem = await us.RemoveRegionsFromReplication(pb.RemoveRegionsFromReplicationRequest(
+        secret_id="r", remove_replica_regions=[EU]))
+    assert len(rem.replication_status) == 0
+    await us.PutSecretValue(pb.PutSecretValueRequest(secret_id="r", secret_string="after"))
+    await cluster.start_region(EU)
+    await eventually(lambda: missing(cluster.stubs[EU], "r"))
+    await us.DeleteSecret(pb.DeleteSecretRequest(secret_id="r", force_delete_without_recovery=True))
+    await asyncio.sleep(0.3)
+    assert await missing(cluster.stubs[EU], "r")
+
+
+async def test_far_behind_replica_gets_a_snapshot(cluster: Cluster, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    us = cluster.stubs[US]
+    for i in range(5):
+        await us.CreateSecret(pb.CreateSecretRequest(
+            name=f"snap{i}", secret_string=f"v{i}",
+            add_replica_regions=[pb.ReplicaRegionType(region=EU)]))
+    for i in range(5):
+        await eventually(lambda i=i: converged(cluster, f"snap{i}", (US, EU)))
+    await cluster.stop_region(EU)
+    shutil.rmtree(tmp_path / EU)  # the replica lost its whole data directory
+    await us.PutSecretValue(pb.PutSecretValueRequest(secret_id="snap0", secret_string="new"))
+    await cluster.start_region(EU)
+    for i in range(5):
+        await eventually(lambda i=i: converged(cluster, f"snap{i}", (US, EU)))
+    got = await cluster.stubs[EU].GetSecretValue(pb.GetSecretValueRequest(secret_id="snap0"))
+    assert got.secret_string == "new"
+
+
+async def test_replica_reads_keep_their_own_last_accessed_date(cluster: Cluster) -> None:
+    us, eu = cluster.stubs[US], cluster.stubs[EU]
+    await us.CreateSecret(pb.CreateSecretRequest(
+        name="la", secret_string="v", add_replica_regions=[pb.ReplicaRegionType(region=EU)]))
+    await eventually(lambda: eu.DescribeSecret(pb.DescribeSecretRequest(secret_id="la")))
+    d = await us.DescribeSecret(pb.DescribeSecretRequest(secret_id="la"))
+    assert not d.HasField("last_accessed_date")
+    await eu.GetSecretValue(pb.GetSecretValueRequest(secret_id="la"))
+    d = await eu.DescribeSecret(pb.DescribeSecretRequest(secret_id="la"))
+    assert d.HasField("last_accessed_date")
+    d = await us.DescribeSecret(pb.DescribeSecretRequest(secret_id="la"))
+    assert not d.HasField("last_accessed_date")  # reads in eu-west-1 are not the primary's
+
+
+async def test_replica_kms_key_and_unknown_peer(cluster: Cluster) -> None:
+    us = cluster.stubs[US]
+    err = await aws_error(us.CreateSecret(pb.CreateSecretRequest(
+        name="k", secret_string="v", add_replica_regions=[pb.ReplicaRegionType(region=US)])))
+    assert (err.aws_code, err.message) == ("InvalidParameterException", "Invalid replica region.")
+    err = await aws_error(us.CreateSecret(pb.CreateSecretRequest(
+        name="k", secret_string="v", add_replica_regions=[pb.ReplicaRegionType(region="xx-nowhere-9")])))
+    assert err.aws_code == "InvalidParameterException"
+    err = await aws_error(us.DescribeSecret(pb.DescribeSecretRequest(secret_id="k")))
+    assert err.code == grpc.StatusCode.NOT_FOUND  # nothing was created
+    await us.CreateSecret(pb.CreateSecretRequest(
+        name="k", secret_string="v",
+        add_replica_regions=[pb.ReplicaRegionType(region=EU, kms_key_id="alias/missing")]))
+
+    async def failed() -> bool:
+        d = await us.DescribeSecret(pb.DescribeSecretRequest(secret_id="k"))
+        return [r.status for r in d.replication_status] == ["Failed"]
+    await eventually(failed)
+    d = await us.DescribeSecret(pb.DescribeSecretRequest(secret_id="k"))
+    assert "alias/missing" in d.replication_status[0].status_message
+    assert await missing(cluster.stubs[EU], "k")
