@@ -32,6 +32,10 @@ class Config:
     purge_interval: float = 60.0
     key_refresh_interval: float = 2.0
     shutdown_grace: float = 10.0
+    # After SIGTERM: refuse new calls (UNAVAILABLE) and report NOT_SERVING this long before the
+    # grpc server stops, so calls already queued are refused rather than CANCELLED by grpc.
+    shutdown_drain: float = 0.5
+    busy_timeout: float = 5.0  # SQLite busy_timeout (s): how long a write waits for the lock
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -88,7 +92,7 @@ def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) ->
     data_dir = pick("data-dir")
     peers_raw: Sequence[str] = args.peer if getattr(args, "peer", None) else [
         p for p in env.get("SMGRPC_PEER", "").split(",") if p.strip()
-    ] or [f"{r}={a}" for r, a in dict(file_cfg.get("peers") or {}).items()]
+    ] or [f"{r}={a}" for r, a in _table(file_cfg.get("peers")).items()]
     key = pick("master-key-file")
     cluster = pick("cluster-secret-file")
     peers = tuple(_peer(p.strip()) for p in peers_raw)
@@ -105,6 +109,14 @@ def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) ->
         master_key_file=Path(key) if key else None,
         cluster_secret_file=Path(cluster) if cluster else None,
     )
+
+
+def _table(value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError("peers must be a table: REGION = \"HOST:PORT\"")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _read_file(path: str | None) -> dict[str, object]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -13,9 +14,7 @@ from smgrpc.core.filters import Filter
 from smgrpc.core.model import ReplicaStatus, Secret, Version
 
 
-def ts(seconds: float | None) -> Timestamp | None:
-    if seconds is None:
-        return None
+def ts(seconds: float) -> Timestamp:
     out = Timestamp()
     out.FromNanoseconds(int(round(seconds * 1_000_000)) * 1000)
     return out
@@ -29,9 +28,13 @@ def day_ts(day: str | None) -> Timestamp | None:
     return ts(calendar.timegm(d.timetuple()))
 
 
-def opt(msg: object, field: str) -> str | None:
+def opt_ts(seconds: float | None) -> Timestamp | None:
+    return None if seconds is None else ts(seconds)
+
+
+def opt(msg: Any, field: str) -> Any:
     """Value of a proto3 optional string/bytes/bool/int field, or None when absent."""
-    return getattr(msg, field) if msg.HasField(field) else None  # type: ignore[attr-defined]
+    return getattr(msg, field) if msg.HasField(field) else None
 
 
 def tags_in(tags: Iterable[pb.Tag]) -> list[tuple[str, str]]:
@@ -83,11 +86,11 @@ def _fill_metadata(m: pb.DescribeSecretResponse | pb.SecretListEntry, s: Secret,
         if r.schedule_expression:
             m.rotation_rules.schedule_expression = r.schedule_expression
     for field, value in (
-        ("last_rotated_date", ts(r.last_rotated)),
-        ("next_rotation_date", ts(r.next_rotation)),
+        ("last_rotated_date", opt_ts(r.last_rotated)),
+        ("next_rotation_date", opt_ts(r.next_rotation)),
         ("last_changed_date", ts(s.last_changed_at)),
         ("last_accessed_date", day_ts(s.last_accessed_day)),
-        ("deleted_date", ts(s.deleted_date)),
+        ("deleted_date", opt_ts(s.deleted_date)),
         ("created_date", ts(s.created_at)),
     ):
         if value is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -31,7 +32,7 @@ STATUS: dict[type[e.ServiceError], int] = {
 }
 
 
-def _pack(msg: object) -> any_pb2.Any:
+def _pack(msg: Message) -> any_pb2.Any:
     out = any_pb2.Any()
     out.Pack(msg)
     return out
@@ -66,3 +67,19 @@ def internal(request_id: str) -> grpc.Status:
     return to_status(
         e.InternalServiceError(f"InternalServiceError (request id {request_id})"), request_id
     )
+
+
+SHUTTING_DOWN = "The server is shutting down and did not run this request; retry it."
+
+
+def unavailable(request_id: str) -> grpc.Status:
+    """A call refused during shutdown: retryable, and guaranteed to have done nothing."""
+    details = [
+        _pack(error_details_pb2.ErrorInfo(
+            reason="SERVICE_UNAVAILABLE", domain=DOMAIN,
+            metadata={"awsErrorCode": "ServiceUnavailable"},
+        )),
+        _pack(error_details_pb2.RequestInfo(request_id=request_id)),
+    ]
+    status = status_pb2.Status(code=code_pb2.UNAVAILABLE, message=SHUTTING_DOWN, details=details)
+    return rpc_status.to_status(status)

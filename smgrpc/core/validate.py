@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from smgrpc.core.errors import InvalidParameter, ValidationError, validation
+from smgrpc.core.errors import InvalidParameter, ValidationError
+from smgrpc.core.errors import validation as validation
 from smgrpc.core.model import SecretValue
 
 MAX_VALUE_BYTES = 65536

@@ -22,10 +22,13 @@ class Applier:
 
     def __init__(self, store: SqliteStore, cipher: Cipher, key: ClusterKey, region: str) -> None:
         self.store, self.cipher, self.key, self.region = store, cipher, key, region
+        self._applied: dict[str, int] = {}  # cache of repl_applied; this class is its only writer
 
     async def apply(self, batch: m.Batch) -> m.Reply:
         async with self.store.transaction() as tx:
-            applied = await tx.applied(batch.source)
+            applied = self._applied.get(batch.source)
+            if applied is None:
+                applied = self._applied[batch.source] = await tx.applied(batch.source)
             if not batch.snapshot and batch.prev_seq != applied:
                 # Duplicate, reordered or lost history: never apply out of order.
                 return m.Reply(applied, gap=True)
@@ -37,6 +40,7 @@ class Applier:
             if not batch.snapshot or batch.snapshot_end:
                 await tx.set_applied(batch.source, batch.last_seq)
                 applied = batch.last_seq
+        self._applied[batch.source] = applied  # only after COMMIT
         return m.Reply(applied, results=tuple(results))
 
     async def _drop_orphans(self, tx: Tx, batch: m.Batch) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 
 from smgrpc.core import replication as repl
 from smgrpc.core.errors import DecryptionFailure, ServiceError
@@ -24,6 +25,7 @@ log = logging.getLogger("smgrpc.replication")
 BATCH_ROWS = 5000
 BATCH_BYTES = 4 * 1024 * 1024
 SNAPSHOT_PAGE = 200
+PERSIST_EVERY = 1.0  # seconds between durable cursor writes when nothing else changed
 UNREADABLE = ("A version of this secret can't be decrypted in the primary Region, so it was not "
               "replicated.")
 
@@ -43,6 +45,7 @@ class Shipper:
         self.last_error: str | None = None
         self.pending: set[str] = set()  # ARNs shipped but not yet acknowledged
         self.acked = 0
+        self._persisted_at = 0.0
 
     def wake(self) -> None:
         self.event.set()
@@ -159,19 +162,38 @@ class Shipper:
             metadata=metadata_of(secret), versions=tuple(versions),
         )
 
+    def _needs_write(self, res: m.Result, shipped: Secret | None) -> bool:
+        if shipped is None:
+            return False
+        cur = self.store.find(shipped.arn)
+        entry = next((r for r in cur.replicas if r.region == self.target), None) if cur else None
+        if entry is None:
+            return False
+        if res.outcome in (m.APPLIED, m.SKIPPED):
+            return (entry.status != repl.IN_SYNC or entry.force_overwrite
+                    or entry.last_accessed_day != res.last_accessed_day)
+        return res.outcome in (m.PROMOTED, m.NAME_CONFLICT, m.KEY_UNAVAILABLE, m.REFUSED)
+
     async def _record(self, reply: m.Reply, used: dict[str, Secret]) -> None:
-        """Durably record the ack and each secret's outcome (status, fencing) in one commit."""
+        """Record the ack and each secret's outcome (status, fencing).
+
+        Status changes are committed at once. The cursor alone is persisted at most once a
+        second: a lost cursor only means a resend, which the replica answers with its applied
+        position (gap protocol), so every push does not cost the primary an fsync.
+        """
         by_lineage = {s.lineage: s for s in used.values()}
+        self.acked = max(self.acked, reply.applied_seq)
+        changes = [res for res in reply.results
+                   if self._needs_write(res, by_lineage.get(res.lineage))]
+        if not changes and time.monotonic() - self._persisted_at < PERSIST_EVERY:
+            return
         async with self.store.transaction() as tx:
-            await tx.ack(self.target, reply.applied_seq)
-            for res in reply.results:
-                shipped = by_lineage.get(res.lineage)
-                if shipped is None:
-                    continue
+            await tx.ack(self.target, self.acked)
+            for res in changes:
+                shipped = by_lineage[res.lineage]
                 cur = tx.find_arn(shipped.arn)
                 if cur is None or self.target not in {r.region for r in cur.replicas}:
                     continue
-                entry = next(r for r in cur.replicas if r.region == self.target)
                 if res.outcome == m.PROMOTED:
                     log.warning("%s was promoted in %s: no longer replicating there",
                                 cur.arn, self.target)
@@ -181,20 +203,19 @@ class Shipper:
                     await tx.save(repl.set_status(cur, self.target, repl.FAILED, res.message,
                                                   force_overwrite=False))
                     await tx.forget(self.target, cur.arn)
-                elif res.outcome in (m.APPLIED, m.SKIPPED):
-                    if (entry.status != repl.IN_SYNC or entry.force_overwrite
-                            or entry.last_accessed_day != res.last_accessed_day):
-                        await tx.save(repl.set_status(
-                            cur, self.target, repl.IN_SYNC, "Replication succeeded",
-                            force_overwrite=False, last_accessed_day=res.last_accessed_day))
-        self.acked = max(self.acked, reply.applied_seq)
+                else:
+                    await tx.save(repl.set_status(
+                        cur, self.target, repl.IN_SYNC, "Replication succeeded",
+                        force_overwrite=False, last_accessed_day=res.last_accessed_day))
+        self._persisted_at = time.monotonic()
 
     async def _on_gap(self, applied: int) -> bool:
         if applied >= self.acked:
             # The replica is ahead of our record (we died before saving its ack): catch up.
+            self.acked = applied
             async with self.store.transaction() as tx:
                 await tx.ack(self.target, applied)
-            self.acked = applied
+            self._persisted_at = time.monotonic()
             return True
         log.warning("%s lost history (applied %d < acked %d): sending a snapshot",
                     self.target, applied, self.acked)

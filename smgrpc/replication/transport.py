@@ -86,7 +86,7 @@ class PeerClient:
             ("grpc.initial_reconnect_backoff_ms", 100),
             ("grpc.max_reconnect_backoff_ms", 2000),
         ])
-        self._stub = rpbg.ReplicationStub(self._channel)
+        self._stub = rpbg.ReplicationStub(self._channel)  # type: ignore[no-untyped-call]
 
     async def push(self, batch: Batch) -> Reply:
         body = encode_batch(batch)
