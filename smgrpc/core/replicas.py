@@ -113,6 +113,9 @@ class ReplicaUseCases:
             # carry the old epoch and are refused.
             promoted = secret.evolve(primary_region=None, replicas=(), epoch=secret.epoch + 1)
             await tx.save(promoted)
+            if secret.primary_region in self.peers:
+                # Tell the old primary (now or when it is reachable) to drop this Region.
+                await tx.enqueue(promoted, [(secret.primary_region, repl.PROMOTED)])
             return promoted
 
     def view(self, secret: Secret) -> Secret:

@@ -12,6 +12,7 @@ FAILED = "Failed"
 NAME_EXISTS = "Secret with this name already exists in this region"
 STATE = "state"
 REMOVE = "remove"
+PROMOTED = "promoted"  # notice from a promoted replica to its old primary
 
 
 def active_regions(secret: Secret | None) -> list[str]:

@@ -24,7 +24,7 @@ def load_master_key(path: Path, *, create: bool) -> bytes:
     if not path.exists():
         if not create:
             raise MasterKeyError(f"master key file {path} does not exist")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = AESGCM.generate_key(bit_length=256)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:

@@ -29,7 +29,8 @@ class Applier:
             applied = self._applied.get(batch.source)
             if applied is None:
                 applied = self._applied[batch.source] = await tx.applied(batch.source)
-            if not batch.snapshot and batch.prev_seq != applied:
+            stale_snapshot = batch.snapshot_end and batch.last_seq < applied
+            if (not batch.snapshot and batch.prev_seq != applied) or stale_snapshot:
                 # Duplicate, reordered or lost history: never apply out of order.
                 return m.Reply(applied, gap=True)
             results = []
@@ -55,6 +56,8 @@ class Applier:
         my_arn = arns.with_region(st.primary_arn, self.region)
         local = tx.find_arn(my_arn) or tx.find(st.name)
         ours = local is not None and local.lineage == st.lineage
+        if st.promoted:
+            return await self._forget_promoted(tx, batch.source, st, local if ours else None)
         if st.removed:
             if ours and local is not None and local.is_replica and local.primary_region == batch.source:
                 await tx.delete(local)
@@ -85,6 +88,17 @@ class Applier:
             await tx.delete(local)  # ForceOverwriteReplicaSecret: replaced in this transaction
         await tx.save(installed[0], installed[1])
         return m.Result(st.lineage, m.APPLIED, last_accessed_day=installed[0].last_accessed_day)
+
+    async def _forget_promoted(
+        self, tx: Tx, source: str, st: m.WireState, local: Secret | None
+    ) -> m.Result:
+        """Our replica in `source` was promoted there: stop replicating to it (no retry storm)."""
+        if local is None or local.is_replica or source not in {r.region for r in local.replicas}:
+            return m.Result(st.lineage, m.SKIPPED)
+        log.warning("%s was promoted in %s: no longer replicating there", local.arn, source)
+        await tx.save(local.evolve(replicas=tuple(r for r in local.replicas if r.region != source)))
+        await tx.forget(source, local.arn)
+        return m.Result(st.lineage, m.APPLIED)
 
     async def _install(
         self, tx: Tx, source: str, st: m.WireState, my_arn: str, local: Secret | None

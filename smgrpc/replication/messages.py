@@ -38,6 +38,7 @@ class WireState:
     replica_kms_key_id: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     versions: tuple[WireVersion, ...] = ()
+    promoted: bool = False
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,11 @@ class Shipper:
                 if size > BATCH_BYTES and states:
                     break
                 secret = self.store.find(arn)
+                if kind == repl.PROMOTED:
+                    states[arn] = m.WireState(lineage, secret.epoch if secret else 0, 0, arn,
+                                              secret.name if secret else "", promoted=True)
+                    last = seq
+                    continue
                 if kind == repl.REMOVE or secret is None or secret.lineage != lineage or \
                         self.target not in repl.active_regions(secret):
                     state = m.WireState(lineage, 0, 0, arn, secret.name if secret else "",

@@ -36,7 +36,7 @@ def encode_batch(b: Batch) -> bytes:
             lineage=s.lineage, epoch=s.epoch, generation=s.generation,
             primary_arn=s.primary_arn, name=s.name, removed=s.removed,
             force_overwrite=s.force_overwrite, replica_kms_key_id=s.replica_kms_key_id,
-            metadata_json=json.dumps(s.metadata, separators=(",", ":")),
+            metadata_json=json.dumps(s.metadata, separators=(",", ":")), promoted=s.promoted,
         )
         for v in s.versions:
             st.versions.add(version_id=v.version_id, stages=v.stages, created_at=v.created_at,
@@ -53,6 +53,7 @@ def decode_batch(data: bytes) -> Batch:
             json.loads(s.metadata_json) if s.metadata_json else {},
             tuple(WireVersion(v.version_id, tuple(v.stages), v.created_at, v.sealed_value,
                               v.has_value) for v in s.versions),
+            s.promoted,
         )
         for s in m.states
     )
@@ -111,6 +112,8 @@ class ReplicationServicer:
     def __init__(self, region: str, peers: set[str], key: ClusterKey | None,
                  apply: Callable[[Batch], Awaitable[Reply]]) -> None:
         self.region, self.peers, self.key, self.apply = region, peers, key, apply
+        # Highest timestamp accepted per peer: a captured push replayed later is refused.
+        self._last_ts: dict[str, float] = {}
 
     async def Push(self, request: rpb.PushEnvelope, context: Any) -> rpb.PushReply:
         md = {k: v for k, v in context.invocation_metadata() or ()}
@@ -118,11 +121,15 @@ class ReplicationServicer:
         try:
             if self.key is None or source not in self.peers:
                 raise PeerAuthError("unknown peer")
-            self.key.verify(METHOD, source, self.region, float(md.get("smgrpc-timestamp", "0")),
-                            request.batch, str(md.get("smgrpc-signature", "")), time.time())
+            ts = float(md.get("smgrpc-timestamp", "0"))
+            self.key.verify(METHOD, source, self.region, ts, request.batch,
+                            str(md.get("smgrpc-signature", "")), time.time())
+            if ts <= self._last_ts.get(source, 0.0):
+                raise PeerAuthError("replayed push")
             batch = decode_batch(request.batch)
             if batch.source != source or batch.target != self.region:
                 raise PeerAuthError("batch addressed elsewhere")
+            self._last_ts[source] = ts
         except (PeerAuthError, ValueError, DecodeError) as exc:
             raise Unauthenticated("Replication calls must be signed by a peer Region.") from exc
         return _reply_out(await self.apply(batch))

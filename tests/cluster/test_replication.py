@@ -291,3 +291,38 @@ async def test_replica_kms_key_and_unknown_peer(cluster: Cluster) -> None:
     d = await us.DescribeSecret(pb.DescribeSecretRequest(secret_id="k"))
     assert "alias/missing" in d.replication_status[0].status_message
     assert await missing(cluster.stubs[EU], "k")
+
+
+async def test_promotion_is_reported_to_the_old_primary_without_new_writes(cluster: Cluster) -> None:
+    us, eu = cluster.stubs[US], cluster.stubs[EU]
+    await us.CreateSecret(pb.CreateSecretRequest(
+        name="quiet", secret_string="v", add_replica_regions=[pb.ReplicaRegionType(region=EU)]))
+    await eventually(lambda: converged(cluster, "quiet", (US, EU)))
+    await eu.StopReplicationToReplica(pb.StopReplicationToReplicaRequest(secret_id="quiet"))
+
+    async def dropped() -> bool:
+        return EU not in await statuses(cluster, US, "quiet")
+    await eventually(dropped, timeout=5)
+    # Now the old primary can be deleted: it has no replica Regions left.
+    await us.DeleteSecret(pb.DeleteSecretRequest(secret_id="quiet",
+                                                 force_delete_without_recovery=True))
+    assert (await eu.GetSecretValue(pb.GetSecretValueRequest(secret_id="quiet"))).secret_string == "v"
+
+
+async def test_replayed_push_is_refused(cluster: Cluster) -> None:
+    from smgrpc._pb.replication.v1 import replication_pb2 as rpb
+    from smgrpc._pb.replication.v1 import replication_pb2_grpc as rpbg
+    from smgrpc.crypto.cluster import ClusterKey
+
+    key = ClusterKey.from_file(cluster.configs[US].cluster_secret_file)  # type: ignore[arg-type]
+    body = rpb.PushBatch(source_region=US, target_region=EU, prev_seq=0, last_seq=0,
+                         snapshot=True).SerializeToString()
+    ts = time.time() - 60  # older than anything the real shipper has sent
+    md = (("smgrpc-peer-region", US), ("smgrpc-timestamp", repr(ts)),
+          ("smgrpc-signature", key.sign("/smgrpc.replication.v1.Replication/Push", US, EU, ts, body)))
+    await cluster.stubs[US].CreateSecret(pb.CreateSecretRequest(
+        name="rp", secret_string="v", add_replica_regions=[pb.ReplicaRegionType(region=EU)]))
+    await eventually(lambda: converged(cluster, "rp", (US, EU)))
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{cluster.regions[EU].port}") as ch:
+        err = await aws_error(rpbg.ReplicationStub(ch).Push(rpb.PushEnvelope(batch=body), metadata=md))
+    assert err.code == grpc.StatusCode.UNAUTHENTICATED

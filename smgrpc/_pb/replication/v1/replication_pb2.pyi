@@ -33,7 +33,7 @@ class PushBatch(_message.Message):
     def __init__(self, source_region: _Optional[str] = ..., target_region: _Optional[str] = ..., prev_seq: _Optional[int] = ..., last_seq: _Optional[int] = ..., snapshot: _Optional[bool] = ..., snapshot_end: _Optional[bool] = ..., live_lineages: _Optional[_Iterable[str]] = ..., states: _Optional[_Iterable[_Union[SecretState, _Mapping]]] = ...) -> None: ...
 
 class SecretState(_message.Message):
-    __slots__ = ("lineage", "epoch", "generation", "primary_arn", "name", "removed", "force_overwrite", "replica_kms_key_id", "metadata_json", "versions")
+    __slots__ = ("lineage", "epoch", "generation", "primary_arn", "name", "removed", "force_overwrite", "replica_kms_key_id", "metadata_json", "versions", "promoted")
     LINEAGE_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     GENERATION_FIELD_NUMBER: _ClassVar[int]
@@ -44,6 +44,7 @@ class SecretState(_message.Message):
     REPLICA_KMS_KEY_ID_FIELD_NUMBER: _ClassVar[int]
     METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
     VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    PROMOTED_FIELD_NUMBER: _ClassVar[int]
     lineage: str
     epoch: int
     generation: int
@@ -54,7 +55,8 @@ class SecretState(_message.Message):
     replica_kms_key_id: str
     metadata_json: str
     versions: _containers.RepeatedCompositeFieldContainer[VersionState]
-    def __init__(self, lineage: _Optional[str] = ..., epoch: _Optional[int] = ..., generation: _Optional[int] = ..., primary_arn: _Optional[str] = ..., name: _Optional[str] = ..., removed: _Optional[bool] = ..., force_overwrite: _Optional[bool] = ..., replica_kms_key_id: _Optional[str] = ..., metadata_json: _Optional[str] = ..., versions: _Optional[_Iterable[_Union[VersionState, _Mapping]]] = ...) -> None: ...
+    promoted: bool
+    def __init__(self, lineage: _Optional[str] = ..., epoch: _Optional[int] = ..., generation: _Optional[int] = ..., primary_arn: _Optional[str] = ..., name: _Optional[str] = ..., removed: _Optional[bool] = ..., force_overwrite: _Optional[bool] = ..., replica_kms_key_id: _Optional[str] = ..., metadata_json: _Optional[str] = ..., versions: _Optional[_Iterable[_Union[VersionState, _Mapping]]] = ..., promoted: _Optional[bool] = ...) -> None: ...
 
 class VersionState(_message.Message):
     __slots__ = ("version_id", "stages", "created_at", "sealed_value", "has_value")
