@@ -16,7 +16,7 @@ REPLICA_MSG = ("Operation not permitted on a replica secret. Call must be made i
                "secret's region.")
 
 
-async def eventually(check, timeout: float = 10.0, every: float = 0.02):  # type: ignore[no-untyped-def]
+async def eventually(check, timeout: float = 30.0, every: float = 0.02):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -302,7 +302,7 @@ async def test_promotion_is_reported_to_the_old_primary_without_new_writes(clust
 
     async def dropped() -> bool:
         return EU not in await statuses(cluster, US, "quiet")
-    await eventually(dropped, timeout=5)
+    await eventually(dropped, timeout=15)
     # Now the old primary can be deleted: it has no replica Regions left.
     await us.DeleteSecret(pb.DeleteSecretRequest(secret_id="quiet",
                                                  force_delete_without_recovery=True))
