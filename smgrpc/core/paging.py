@@ -58,11 +58,18 @@ def page(
     if token is not None:
         after = decode(token, fp)
         start = len(items)
-        for i, item in enumerate(items):
-            k = key(item)
-            if (k < after) if descending else (k > after):
-                start = i
-                break
+        try:
+            for i, item in enumerate(items):
+                k = key(item)
+                if len(k) != len(after):
+                    raise TypeError("position shape")
+                if (k < after) if descending else (k > after):
+                    start = i
+                    break
+        except TypeError as exc:
+            # A well-formed token whose position does not fit this listing (forged or stale
+            # format): the client's fault, never an internal error.
+            raise InvalidNextToken(_BAD, field="nextToken") from exc
     chunk = list(items[start : start + size])
     more = start + size < len(items)
     return chunk, encode(key(chunk[-1]), fp) if more and chunk else None

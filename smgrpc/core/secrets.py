@@ -16,7 +16,6 @@ from smgrpc.core.errors import (
     InvalidRequest,
     LimitExceeded,
     ResourceExists,
-    ValidationError,
 )
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, Secret, Version
 from smgrpc.core.ports import Cipher, Clock, Store
@@ -296,18 +295,8 @@ class SecretUseCases:
     ) -> tuple[list[Secret], str | None]:
         check.int_range(max_results, "maxResults", 1, 100)
         flt.validate_filters(filters)
-        if sort_order is not None and sort_order not in ("asc", "desc"):
-            raise ValidationError(
-                f"1 validation error detected: Value '{sort_order}' at 'sortOrder' failed to "
-                "satisfy constraint: Member must satisfy enum value set: [asc, desc]",
-                field="sortOrder",
-            )
-        if sort_by is not None and sort_by not in SORT_KEYS:
-            raise ValidationError(
-                f"1 validation error detected: Value '{sort_by}' at 'sortBy' failed to satisfy "
-                f"constraint: Member must satisfy enum value set: [{', '.join(SORT_KEYS)}]",
-                field="sortBy",
-            )
+        check.one_of(sort_order, "sortOrder", ("asc", "desc"))
+        check.one_of(sort_by, "sortBy", SORT_KEYS)
         by = sort_by or "created-date"
         desc = sort_order == "desc"
 

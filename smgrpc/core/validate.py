@@ -48,6 +48,14 @@ def int_range(value: int | None, path: str, lo: int, hi: int) -> None:
         raise validation(f"'{value}'", path, f"Member must have value less than or equal to {hi}")
 
 
+def one_of(value: str | None, path: str, allowed: Sequence[str]) -> None:
+    """An AWS enum member; a long value is not echoed (error trailers must stay small)."""
+    if value is None or value in allowed:
+        return
+    desc = f"'{value}'" if len(value) <= 256 else ""
+    raise validation(desc, path, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+
+
 def secret_id(value: str, path: str = "secretId") -> None:
     """SecretId: 1..2048 chars; a non-ARN id must be a valid name."""
     length(value, path, 1, 2048)
@@ -114,7 +122,7 @@ def tag_key(key: str, path: str) -> None:
 
 def tags(items: Sequence[tuple[str, str]], path: str = "tags") -> None:
     if len(items) > MAX_TAGS:
-        raise validation("(list)", path, f"Member must have length less than or equal to {MAX_TAGS}")
+        raise validation("", path, f"Member must have length less than or equal to {MAX_TAGS}")
     for i, (k, v) in enumerate(items, 1):
         tag_key(k, f"{path}.{i}.member.key")
         length(v, f"{path}.{i}.member.value", 0, 256)
@@ -125,7 +133,7 @@ def tags(items: Sequence[tuple[str, str]], path: str = "tags") -> None:
 
 def stages(items: Sequence[str], path: str = "versionStages") -> None:
     if len(items) > MAX_STAGES:
-        raise validation("(list)", path, f"Member must have length less than or equal to {MAX_STAGES}")
+        raise validation("", path, f"Member must have length less than or equal to {MAX_STAGES}")
     for i, s in enumerate(items, 1):
         length(s, f"{path}.{i}.member", 1, 256)
 

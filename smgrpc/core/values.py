@@ -166,10 +166,15 @@ class ValueUseCases:
                 "'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided."
             )
         if len(secret_ids) > 20:
-            raise check.validation("(list)", "secretIdList", "Member must have length less than or equal to 20")
+            raise check.validation(
+                "", "secretIdList", "Member must have length less than or equal to 20"
+            )
         check.int_range(max_results, "maxResults", 1, 20)
         reads: list[ValueRead] = []
         errors: list[BatchError] = []
+        if not secret_ids and not filters:
+            # Neither list: nothing was asked for (never "every secret"); moto answers empty too.
+            return reads, errors, None
         if secret_ids:
             for i, sid in enumerate(secret_ids, 1):
                 check.secret_id(sid, f"secretIdList.{i}.member")
@@ -177,7 +182,8 @@ class ValueUseCases:
             token_out = None
         else:
             flt.validate_filters(filters)
-            matched = listing(filters)
+            # Keyset paging needs the list sorted by the same key the token records.
+            matched = sorted(listing(filters), key=lambda s: (s.created_at, s.arn))
             fp = paging.fingerprint("batch", [(f.key, f.values) for f in filters])
             chunk, token_out = paging.page(
                 matched, lambda s: [s.created_at, s.arn], size=max_results or 20, token=next_token, fp=fp

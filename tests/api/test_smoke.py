@@ -8,7 +8,9 @@ from tests.conftest import aws_error, pb
 
 
 async def test_create_then_get(stub) -> None:
-    created = await stub.CreateSecret(pb.CreateSecretRequest(name="db/pass", secret_string="s3cret"))
+    created = await stub.CreateSecret(
+        pb.CreateSecretRequest(name="db/pass", secret_string="s3cret")
+    )
     assert created.arn.startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:db/pass-")
     assert len(created.arn.rsplit("-", 1)[1]) == 6
     got = await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="db/pass"))

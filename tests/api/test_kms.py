@@ -1,0 +1,226 @@
+"""Customer KMS keys made with `smgrpc kms`: selection, disable/enable, re-encryption."""
+
+from __future__ import annotations
+
+import grpc
+
+from smgrpc.core.model import KmsKeyRecord
+from tests.api.helpers import (
+    AwsError,
+    aws_error,
+    create,
+    describe,
+    expect,
+    get,
+    kms,
+    poll,
+    put,
+    tok,
+)
+from tests.conftest import pb
+
+FP = grpc.StatusCode.FAILED_PRECONDITION
+DECRYPT = "Secrets Manager can't decrypt the protected secret text using the provided KMS key."
+ENCRYPT = (
+    "Secrets Manager can't encrypt the protected secret text using the provided KMS key. "
+    "Check that the KMS key is available, enabled, and not in an invalid state."
+)
+KMS_PREFIX = "arn:aws:kms:us-east-1:123456789012:"
+
+
+async def new_key(region, alias: str) -> KmsKeyRecord:
+    """Create a key with the CLI and wait until the running server has loaded it."""
+    await kms(region, "create-key", "--alias", alias)
+
+    async def loaded() -> KmsKeyRecord | None:
+        return next((r for r in region.keyring.records() if r.alias == alias), None)
+
+    key = await poll(loaded, within=5.0)
+    assert key.arn == KMS_PREFIX + "key/" + key.key_id
+    return key
+
+
+async def kms_ids(stub, sid: str) -> dict[str, list[str]]:
+    r = await stub.ListSecretVersionIds(
+        pb.ListSecretVersionIdsRequest(secret_id=sid, include_deprecated=True)
+    )
+    return {v.version_id: list(v.kms_key_ids) for v in r.versions}
+
+
+async def until_error(call_factory, code: grpc.StatusCode) -> AwsError:
+    """Poll a side-effect-free call until it fails (keys reload every 0.1 s in tests)."""
+
+    async def attempt() -> AwsError | None:
+        try:
+            await call_factory()
+        except grpc.aio.AioRpcError:
+            err = await aws_error(call_factory())
+            return err if err.code == code else None
+        return None
+
+    return await poll(attempt, within=5.0)
+
+
+async def until_key_state(region, alias: str, enabled: bool) -> None:
+    async def reached() -> bool | None:
+        return True if region.keyring.resolve(alias).enabled is enabled else None
+
+    await poll(reached, within=5.0)
+
+
+async def until_ok(call_factory):
+    async def attempt():
+        try:
+            return await call_factory()
+        except grpc.aio.AioRpcError:
+            return None
+
+    return await poll(attempt, within=5.0)
+
+
+async def test_customer_key_is_used_and_reported(stub, region) -> None:
+    key = await new_key(region, "alias/app")
+    for i, ref in enumerate(("alias/app", key.key_id, key.arn, KMS_PREFIX + "alias/app")):
+        name = f"s{i}"
+        await create(stub, name, f"v{i}", kms_key_id=ref, client_request_token=tok(i))
+        assert (await describe(stub, name)).kms_key_id == ref
+        assert await kms_ids(stub, name) == {tok(i): [key.arn]}
+        assert (await get(stub, name)).secret_string == f"v{i}"
+        listed = (
+            await stub.ListSecrets(
+                pb.ListSecretsRequest(filters=[pb.Filter(key="name", values=[name])])
+            )
+        ).secret_list
+        assert [e.kms_key_id for e in listed] == [ref]
+    # The default key is reported as DefaultEncryptionKey and omitted from DescribeSecret.
+    await create(stub, "plain", "v", client_request_token=tok("p"))
+    assert await kms_ids(stub, "plain") == {tok("p"): ["DefaultEncryptionKey"]}
+    assert not (await describe(stub, "plain")).HasField("kms_key_id")
+
+
+async def test_unknown_key_rejected(stub) -> None:
+    msg = "The KMS key alias/nope can't be found in Region us-east-1."
+    await expect(
+        create(stub, "s", "v", kms_key_id="alias/nope"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "InvalidParameterException",
+        msg,
+    )
+    await expect(describe(stub, "s"), grpc.StatusCode.NOT_FOUND, "ResourceNotFoundException")
+    await create(stub, "s", "v")
+    await expect(
+        stub.UpdateSecret(pb.UpdateSecretRequest(secret_id="s", kms_key_id="alias/nope")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "InvalidParameterException",
+        msg,
+    )
+    assert not (await describe(stub, "s")).HasField("kms_key_id")
+
+
+async def test_disable_and_enable_key(stub, region) -> None:
+    await new_key(region, "alias/app")
+    await create(stub, "s", "v1", kms_key_id="alias/app")
+    await create(stub, "other", "fine")
+    await kms(region, "disable-key", "alias/app")
+
+    err = await until_error(lambda: get(stub, "s"), FP)
+    assert (err.aws_code, err.reason, err.message) == (
+        "DecryptionFailure",
+        "DECRYPTION_FAILURE",
+        DECRYPT,
+    )
+    await expect(put(stub, "s", "v2"), FP, "EncryptionFailure", ENCRYPT)
+    err = await aws_error(put(stub, "s", "v2"))
+    assert err.reason == "ENCRYPTION_FAILURE"
+    await expect(create(stub, "new", "v", kms_key_id="alias/app"), FP, "EncryptionFailure", ENCRYPT)
+    await expect(
+        stub.UpdateSecret(pb.UpdateSecretRequest(secret_id="s", secret_string="v3")),
+        FP,
+        "EncryptionFailure",
+        ENCRYPT,
+    )
+    batch = await stub.BatchGetSecretValue(
+        pb.BatchGetSecretValueRequest(secret_id_list=["s", "other"])
+    )
+    assert [v.name for v in batch.secret_values] == ["other"]
+    assert [(e.secret_id, e.error_code, e.message) for e in batch.errors] == [
+        ("s", "DecryptionFailure", DECRYPT)
+    ]
+    # Metadata operations do not need the key.
+    assert (await describe(stub, "s")).kms_key_id == "alias/app"
+    assert (await get(stub, "other")).secret_string == "fine"
+
+    await kms(region, "enable-key", "alias/app")
+    got = await until_ok(lambda: get(stub, "s"))
+    assert got.secret_string == "v1"
+    p = await put(stub, "s", "v2")
+    assert list(p.version_stages) == ["AWSCURRENT"]
+    assert (await get(stub, "s")).secret_string == "v2"
+
+
+async def test_update_kms_key_reencrypts_labeled_versions(stub, region) -> None:
+    k1 = await new_key(region, "alias/app")
+    k2 = await new_key(region, "alias/other")
+    await create(stub, "s", "v1", kms_key_id="alias/app", client_request_token=tok(1))
+    await put(stub, "s", "v2", client_request_token=tok(2))
+    await put(stub, "s", "v3", client_request_token=tok(3))
+    await put(stub, "s", "v4", client_request_token=tok(4), version_stages=["CUSTOM"])
+    # tok(1) is deprecated (no labels) by now.
+    assert await kms_ids(stub, "s") == {tok(i): [k1.arn] for i in (1, 2, 3, 4)}
+
+    u = await stub.UpdateSecret(pb.UpdateSecretRequest(secret_id="s", kms_key_id="alias/other"))
+    assert not u.HasField("version_id")
+    assert (await describe(stub, "s")).kms_key_id == "alias/other"
+    assert await kms_ids(stub, "s") == {
+        tok(1): [k1.arn],
+        tok(2): [k2.arn],
+        tok(3): [k2.arn],
+        tok(4): [k2.arn],
+    }
+
+    # With the OLD key disabled, every labeled version still reads; the deprecated one does not.
+    await kms(region, "disable-key", "alias/app")
+    err = await until_error(lambda: get(stub, "s", version_id=tok(1)), FP)
+    assert err.aws_code == "DecryptionFailure"
+    assert (await get(stub, "s")).secret_string == "v3"
+    assert (await get(stub, "s", version_stage="AWSPREVIOUS")).secret_string == "v2"
+    assert (await get(stub, "s", version_stage="CUSTOM")).secret_string == "v4"
+    # New versions use the new key.
+    await put(stub, "s", "v5", client_request_token=tok(5))
+    assert (await kms_ids(stub, "s"))[tok(5)] == [k2.arn]
+    assert (await get(stub, "s")).secret_string == "v5"
+
+
+async def test_update_with_value_and_key_together(stub, region) -> None:
+    k1 = await new_key(region, "alias/app")
+    await create(stub, "s", "v1", client_request_token=tok(1))
+    await stub.UpdateSecret(
+        pb.UpdateSecretRequest(
+            secret_id="s", kms_key_id="alias/app", secret_string="v2", client_request_token=tok(2)
+        )
+    )
+    assert await kms_ids(stub, "s") == {tok(1): [k1.arn], tok(2): [k1.arn]}
+    assert (await get(stub, "s")).secret_string == "v2"
+    # Back to the AWS managed key with an empty KmsKeyId.
+    await stub.UpdateSecret(pb.UpdateSecretRequest(secret_id="s", kms_key_id=""))
+    assert not (await describe(stub, "s")).HasField("kms_key_id")
+    assert await kms_ids(stub, "s") == {
+        tok(1): ["DefaultEncryptionKey"],
+        tok(2): ["DefaultEncryptionKey"],
+    }
+    assert (await get(stub, "s", version_stage="AWSPREVIOUS")).secret_string == "v1"
+
+
+async def test_update_to_disabled_key_changes_nothing(stub, region) -> None:
+    await new_key(region, "alias/app")
+    await create(stub, "s", "v1", client_request_token=tok(1))
+    await kms(region, "disable-key", "alias/app")
+    await until_key_state(region, "alias/app", enabled=False)
+    await expect(
+        stub.UpdateSecret(pb.UpdateSecretRequest(secret_id="s", kms_key_id="alias/app")),
+        FP,
+        "EncryptionFailure",
+        ENCRYPT,
+    )
+    assert not (await describe(stub, "s")).HasField("kms_key_id")
+    assert await kms_ids(stub, "s") == {tok(1): ["DefaultEncryptionKey"]}

@@ -1,0 +1,211 @@
+"""GetSecretValue, PutSecretValue and UpdateSecret: values, versions and their messages."""
+
+from __future__ import annotations
+
+import grpc
+
+from tests.api.helpers import (
+    NOT_FOUND,
+    create,
+    describe,
+    expect,
+    get,
+    put,
+    stage_map,
+    tok,
+)
+from tests.conftest import pb
+
+NF = grpc.StatusCode.NOT_FOUND
+FP = grpc.StatusCode.FAILED_PRECONDITION
+
+
+def value_missing(what: str) -> str:
+    return f"Secrets Manager can't find the specified secret value for {what}"
+
+
+# ---- GetSecretValue ----
+
+
+async def test_get_by_version_id_and_by_stage(stub) -> None:
+    await create(stub, "s", "one", client_request_token=tok(1))
+    await put(stub, "s", "two", client_request_token=tok(2))
+    await put(stub, "s", "three", client_request_token=tok(3), version_stages=["CUSTOM"])
+    assert (await get(stub, "s")).secret_string == "two"
+    assert (await get(stub, "s", version_stage="AWSCURRENT")).secret_string == "two"
+    prev = await get(stub, "s", version_stage="AWSPREVIOUS")
+    assert (prev.secret_string, prev.version_id, list(prev.version_stages)) == (
+        "one",
+        tok(1),
+        ["AWSPREVIOUS"],
+    )
+    custom = await get(stub, "s", version_stage="CUSTOM")
+    assert (custom.secret_string, custom.version_id, list(custom.version_stages)) == (
+        "three",
+        tok(3),
+        ["CUSTOM"],
+    )
+    by_id = await get(stub, "s", version_id=tok(1))
+    assert by_id.secret_string == "one"
+    both = await get(stub, "s", version_id=tok(2), version_stage="AWSCURRENT")
+    assert both.secret_string == "two"
+
+
+async def test_get_version_stage_not_on_version_id(stub) -> None:
+    await create(stub, "s", "one", client_request_token=tok(1))
+    await put(stub, "s", "two", client_request_token=tok(2))
+    await expect(
+        get(stub, "s", version_id=tok(1), version_stage="AWSCURRENT"),
+        FP,
+        "InvalidRequestException",
+        "You provided a VersionStage that is not associated to the provided VersionId.",
+    )
+
+
+async def test_get_unknown_version_id_and_stage(stub) -> None:
+    await create(stub, "s", "one")
+    await expect(
+        get(stub, "s", version_id="00000000-0000-0000-0000-000000000000"),
+        NF,
+        "ResourceNotFoundException",
+        value_missing("VersionId: 00000000-0000-0000-0000-000000000000"),
+    )
+    await expect(
+        get(stub, "s", version_stage="NOPE"),
+        NF,
+        "ResourceNotFoundException",
+        value_missing("staging label: NOPE"),
+    )
+    await expect(
+        get(stub, "s", version_stage="AWSPREVIOUS"),
+        NF,
+        "ResourceNotFoundException",
+        value_missing("staging label: AWSPREVIOUS"),
+    )
+
+
+async def test_get_unknown_secret(stub) -> None:
+    await expect(get(stub, "nope"), NF, "ResourceNotFoundException", NOT_FOUND)
+    await expect(get(stub, "nope", version_id=tok(1)), NF, "ResourceNotFoundException", NOT_FOUND)
+
+
+async def test_error_info_detail_shape(stub) -> None:
+    await create(stub, "s", "one", client_request_token=tok(1))
+    err = await expect(
+        get(stub, "s", version_id=tok(1), version_stage="X"), FP, "InvalidRequestException"
+    )
+    assert err.reason == "INVALID_REQUEST"
+
+
+# ---- PutSecretValue ----
+
+
+async def test_put_moves_current_and_previous(stub, clock) -> None:
+    c = await create(stub, "s", "one", client_request_token=tok(1))
+    p = await put(stub, "s", "two", client_request_token=tok(2))
+    assert (p.arn, p.name, p.version_id, list(p.version_stages)) == (
+        c.arn,
+        "s",
+        tok(2),
+        ["AWSCURRENT"],
+    )
+    assert await stage_map(stub, "s") == {tok(1): ["AWSPREVIOUS"], tok(2): ["AWSCURRENT"]}
+    await put(stub, "s", "three", client_request_token=tok(3))
+    # tok(1) lost its last label: it is deprecated and no longer listed.
+    assert await stage_map(stub, "s") == {tok(2): ["AWSPREVIOUS"], tok(3): ["AWSCURRENT"]}
+    assert (await get(stub, "s")).secret_string == "three"
+    assert (await get(stub, "s", version_id=tok(1))).secret_string == "one"
+
+
+async def test_same_value_twice_with_new_tokens_makes_two_versions(stub) -> None:
+    await create(stub, "s", "same", client_request_token=tok(1))
+    await put(stub, "s", "same", client_request_token=tok(2))
+    assert await stage_map(stub, "s") == {tok(1): ["AWSPREVIOUS"], tok(2): ["AWSCURRENT"]}
+
+
+async def test_put_unknown_secret(stub) -> None:
+    await expect(put(stub, "nope", "v"), NF, "ResourceNotFoundException", NOT_FOUND)
+
+
+async def test_put_neither_value_checked_before_existence(stub) -> None:
+    await expect(
+        put(stub, "nope"),
+        FP,
+        "InvalidRequestException",
+        "You must provide either SecretString or SecretBinary.",
+    )
+
+
+async def test_put_binary_then_string(stub) -> None:
+    await create(stub, "s", "text")
+    await put(stub, "s", secret_binary=b"\x00\x01", client_request_token=tok(2))
+    got = await get(stub, "s")
+    assert (got.secret_binary, got.HasField("secret_string")) == (b"\x00\x01", False)
+    assert (await get(stub, "s", version_stage="AWSPREVIOUS")).secret_string == "text"
+
+
+async def test_put_updates_last_changed_date(stub, clock) -> None:
+    await create(stub, "s", "one")
+    created = clock.now()
+    clock.advance(120)
+    await put(stub, "s", "two")
+    d = await describe(stub, "s")
+    assert d.created_date.seconds == int(created)
+    assert d.last_changed_date.seconds == int(created + 120)
+
+
+# ---- UpdateSecret ----
+
+
+async def test_update_value_moves_labels(stub) -> None:
+    c = await create(stub, "s", "one", client_request_token=tok(1))
+    u = await stub.UpdateSecret(
+        pb.UpdateSecretRequest(secret_id="s", secret_string="two", client_request_token=tok(2))
+    )
+    assert (u.arn, u.name, u.version_id) == (c.arn, "s", tok(2))
+    assert await stage_map(stub, "s") == {tok(1): ["AWSPREVIOUS"], tok(2): ["AWSCURRENT"]}
+    assert (await get(stub, "s")).secret_string == "two"
+
+
+async def test_update_metadata_only_has_no_version_id(stub, clock) -> None:
+    await create(stub, "s", "one", client_request_token=tok(1), description="old")
+    created = clock.now()
+    clock.advance(60)
+    u = await stub.UpdateSecret(pb.UpdateSecretRequest(secret_id="s", description="new"))
+    assert not u.HasField("version_id")
+    d = await describe(stub, "s")
+    assert d.description == "new"
+    assert d.created_date.seconds == int(created)
+    assert d.last_changed_date.seconds == int(created + 60)
+    assert await stage_map(stub, "s") == {tok(1): ["AWSCURRENT"]}
+    assert (await get(stub, "s")).secret_string == "one"
+
+
+async def test_update_without_description_keeps_it(stub) -> None:
+    await create(stub, "s", "one", description="keep me")
+    await stub.UpdateSecret(pb.UpdateSecretRequest(secret_id="s", secret_string="two"))
+    assert (await describe(stub, "s")).description == "keep me"
+
+
+async def test_update_secret_without_versions_gets_current(stub) -> None:
+    await create(stub, "s", None)
+    u = await stub.UpdateSecret(
+        pb.UpdateSecretRequest(secret_id="s", secret_string="first", client_request_token=tok(1))
+    )
+    assert u.version_id == tok(1)
+    assert await stage_map(stub, "s") == {tok(1): ["AWSCURRENT"]}
+
+
+async def test_update_unknown_secret(stub) -> None:
+    await expect(
+        stub.UpdateSecret(pb.UpdateSecretRequest(secret_id="nope", description="d")),
+        NF,
+        "ResourceNotFoundException",
+        NOT_FOUND,
+    )
+
+
+async def test_update_binary(stub) -> None:
+    await create(stub, "s", "one")
+    await stub.UpdateSecret(pb.UpdateSecretRequest(secret_id="s", secret_binary=b"\xff" * 10))
+    assert (await get(stub, "s")).secret_binary == b"\xff" * 10
