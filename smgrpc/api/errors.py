@@ -11,6 +11,7 @@ from grpc_status import rpc_status
 from smgrpc.core import errors as e
 
 DOMAIN = "smgrpc"
+MAX_MESSAGE = 1024
 
 STATUS: dict[type[e.ServiceError], int] = {
     e.ResourceNotFound: code_pb2.NOT_FOUND,
@@ -41,6 +42,8 @@ def _pack(msg: Message) -> any_pb2.Any:
 def to_status(exc: e.ServiceError, request_id: str) -> grpc.Status:
     """A grpc.Status whose trailer carries ErrorInfo (+ BadRequest / ResourceInfo, RequestInfo)."""
     code = STATUS.get(type(exc), code_pb2.INTERNAL)
+    if len(exc.message) > MAX_MESSAGE:  # a last guard: trailers must stay small
+        exc = type(exc)(exc.message[:MAX_MESSAGE] + "...", field=exc.field, resource=exc.resource)
     details = [
         _pack(error_details_pb2.ErrorInfo(
             reason=exc.reason, domain=DOMAIN, metadata={"awsErrorCode": exc.aws_code},

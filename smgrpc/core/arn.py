@@ -52,11 +52,19 @@ def is_arn(secret_id: str) -> bool:
     return bool(_ARN_PREFIX.match(secret_id))
 
 
-def name_from_partial_arn(secret_id: str) -> str | None:
-    """The name inside a partial ARN (arn:...:secret:<name>), or None if not an ARN."""
+def name_from_partial_arn(
+    secret_id: str, region: str | None = None, account: str | None = None
+) -> str | None:
+    """The name inside a partial ARN (arn:...:secret:<name>), or None if not an ARN.
+
+    With region/account given, a partial ARN naming another Region or account resolves to
+    nothing (a secret is per Region and account).
+    """
     if not is_arn(secret_id):
         return None
     parts = secret_id.split(":", 6)
     if len(parts) < 7 or parts[5] != "secret":
+        return None
+    if (region is not None and parts[3] != region) or (account is not None and parts[4] != account):
         return None
     return parts[6]

@@ -111,7 +111,8 @@ REPLICA_READ_ONLY = (
 
 def validation(value_desc: str, path: str, constraint: str) -> ValidationError:
     """AWS-style model constraint violation; an empty value_desc hides the value (sensitive)."""
-    shown = f"Value {value_desc} at" if value_desc else "Value at"
+    # Long values are not echoed: the message travels in gRPC trailers (8-16 KiB budget).
+    shown = f"Value {value_desc} at" if value_desc and len(value_desc) <= 258 else "Value at"
     return ValidationError(
         f"1 validation error detected: {shown} '{path}' failed to satisfy constraint: {constraint}",
         field=path,

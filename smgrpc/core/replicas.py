@@ -113,9 +113,10 @@ class ReplicaUseCases:
             # carry the old epoch and are refused.
             promoted = secret.evolve(primary_region=None, replicas=(), epoch=secret.epoch + 1)
             await tx.save(promoted)
-            if secret.primary_region in self.peers:
+            old_primary = secret.primary_region
+            if old_primary is not None and old_primary in self.peers:
                 # Tell the old primary (now or when it is reachable) to drop this Region.
-                await tx.enqueue(promoted, [(secret.primary_region, repl.PROMOTED)])
+                await tx.enqueue(promoted, [(old_primary, repl.PROMOTED)])
             return promoted
 
     def view(self, secret: Secret) -> Secret:

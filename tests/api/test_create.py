@@ -6,7 +6,6 @@ import re
 import uuid
 
 import grpc
-import pytest
 
 from tests.api.helpers import (
     ARN_PREFIX,
@@ -192,11 +191,6 @@ async def test_get_returns_version_created_date(stub, clock) -> None:
     assert (await describe(stub, "dated")).created_date.seconds == int(t1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="partial-ARN lookup (core/arn.py name_from_partial_arn + storage _resolve) ignores the "
-    "Region and account inside the ARN, as moto does; reported, not in this change's scope",
-)
 async def test_partial_arn_of_another_region_or_account_is_not_found(stub) -> None:
     await create(stub, "db")
     for other in (

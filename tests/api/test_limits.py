@@ -551,11 +551,6 @@ async def test_long_invalid_sort_values_not_echoed(stub) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/filters.py and core/passwords.py echo unbounded values into the message "
-    "(not in this change's scope; reported)",
-)
 @pytest.mark.parametrize(
     "request_msg",
     [
