@@ -10,11 +10,12 @@ from collections.abc import Awaitable, Callable
 
 from smgrpc._pb.replication.v1 import replication_pb2 as rpb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
+from smgrpc.api.handlers import Gate
 from smgrpc.api.server import SERVICE, build_server, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
-from smgrpc.config import Config
-from smgrpc.core.model import DEFAULT_KMS_ALIAS
+from smgrpc.config import Config, ConfigError
 from smgrpc.core.errors import Unauthenticated
+from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.ports import Clock, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
@@ -42,10 +43,15 @@ async def open_keyring(config: Config, clock: Clock) -> tuple[SqliteStore, Keyri
     canary = await read_meta_readonly(config.db_path, KEYCHECK)
     if canary is not None:
         verify_canary(master, canary)
-    store = await SqliteStore.open(config.db_path)
+    store = await SqliteStore.open(config.db_path, busy_timeout=config.busy_timeout)
     try:
-        if canary is None:
+        # The pre-check is best effort (it reads nothing if it cannot): check again through the
+        # store, and only ever create a missing canary, never replace one with this key's.
+        stored = await store.get_meta(KEYCHECK)
+        if stored is None:
             await store.put_meta(KEYCHECK, make_canary(master))
+        elif stored != canary:
+            verify_canary(master, stored)
         records = await store.kms_keys()
         if not any(r.alias == DEFAULT_KMS_ALIAS for r in records):
             rec = new_key_record(master, config.region, config.account, alias=DEFAULT_KMS_ALIAS,
@@ -72,10 +78,36 @@ class Region:
         self.port = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self.gate = Gate()
 
     async def start(self) -> int:
         cfg = self.config
         self.store, self.keyring = await open_keyring(cfg, self.clock)
+        try:
+            return await self._start_serving(cfg)
+        except BaseException:
+            # Leave nothing running: an open database connection would keep a failed
+            # `smgrpc serve` process alive forever instead of letting it exit.
+            await self._abort_start()
+            raise
+
+    async def _abort_start(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks.clear()
+        server = getattr(self, "server", None)
+        if server is not None:
+            await server.stop(None)
+        for shipper in getattr(self, "shippers", {}).values():
+            with contextlib.suppress(Exception):
+                await shipper.client.close()
+        await self.store.close()
+
+    async def _start_serving(self, cfg: Config) -> int:
+        self.store.home = (cfg.region, cfg.account)
         self.values = ValueUseCases(self.store, self.keyring, self.clock)
         self.secrets = SecretUseCases(self.store, self.keyring, self.clock, self.values,
                                       cfg.region, cfg.account)
@@ -98,8 +130,14 @@ class Region:
         repl_servicer = ReplicationServicer(cfg.region, peers, self.cluster_key,
                                             applier.apply if applier else _refuse)
         self.server, self.health = build_server([(SERVICE, pb, servicer),
-                                                 (REPL_SERVICE, rpb, repl_servicer)])
-        self.port = self.server.add_insecure_port(cfg.listen)
+                                                 (REPL_SERVICE, rpb, repl_servicer)],
+                                                self.gate)
+        try:
+            self.port = self.server.add_insecure_port(cfg.listen)
+        except RuntimeError:
+            raise ConfigError(
+                f"cannot listen on {cfg.listen}: the address is in use or not available"
+            ) from None
         await self.server.start()
         await set_serving(self.health, [SERVICE.full_name, REPL_SERVICE.full_name])
         self._spawn("purge", self.config.purge_interval, self._purge_once)
@@ -143,7 +181,8 @@ class Region:
             self.keyring.reload(await self.store.kms_keys())
 
     async def stop(self, grace: float | None = None) -> None:
-        """Health NOT_SERVING, drain in-flight calls, cancel background tasks, close storage."""
+        """Refuse new calls, NOT_SERVING, drain in-flight calls, stop tasks, close storage."""
+        self.gate.close()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.config.shutdown_grace if grace is None else grace)
         for task in self._tasks:
@@ -162,4 +201,10 @@ class Region:
             loop.add_signal_handler(sig, self._stopping.set)
         await self._stopping.wait()
         log.info("signal received: draining")
+        # New calls get UNAVAILABLE from now on; give the ones already queued in grpc a moment
+        # to reach the gate (rather than be CANCELLED by server.stop), and health checkers a
+        # moment to see NOT_SERVING. In-flight calls then get shutdown_grace to finish.
+        self.gate.close()
+        await self.health.enter_graceful_shutdown()
+        await asyncio.sleep(self.config.shutdown_drain)
         await self.stop()

@@ -29,7 +29,7 @@ class Config:
     cluster_secret_file: Path | None = None  # shared by the Regions; required with peers
     replication_max_backoff: float = 5.0
     account: str = DEFAULT_ACCOUNT
-    purge_interval: float = 60.0
+    purge_interval: float = 5.0
     key_refresh_interval: float = 2.0
     shutdown_grace: float = 10.0
     # After SIGTERM: refuse new calls (UNAVAILABLE) and report NOT_SERVING this long before the
@@ -60,15 +60,22 @@ def _peer(text: str) -> tuple[str, str]:
 
 
 def add_serve_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--region", help=f"this server's Region (env SMGRPC_REGION; default {DEFAULT_REGION})")
+    p.add_argument("--region",
+                   help=f"this server's Region (env SMGRPC_REGION; default {DEFAULT_REGION})")
     p.add_argument("--listen", help=f"HOST:PORT (env SMGRPC_LISTEN; default {DEFAULT_LISTEN})")
-    p.add_argument("--data-dir", help="data directory (env SMGRPC_DATA_DIR; default ./smgrpc-data/<region>)")
+    p.add_argument("--data-dir",
+                   help="data directory (env SMGRPC_DATA_DIR; default ./smgrpc-data/<region>)")
     p.add_argument("--peer", action="append", default=None,
-                   help="REGION=HOST:PORT of a peer Region, repeatable (env SMGRPC_PEER, comma-separated)")
-    p.add_argument("--master-key-file", help="0600 file holding the base64 master key (env SMGRPC_MASTER_KEY_FILE)")
+                   help="REGION=HOST:PORT of a peer Region, repeatable "
+                        "(env SMGRPC_PEER, comma-separated)")
+    p.add_argument("--master-key-file",
+                   help="0600 file holding the base64 master key (env SMGRPC_MASTER_KEY_FILE)")
     p.add_argument("--cluster-secret-file",
                    help="0600 file with the base64 secret shared by all Regions; authenticates "
                         "replication (env SMGRPC_CLUSTER_SECRET_FILE; required with --peer)")
+    p.add_argument("--busy-timeout", metavar="SECONDS",
+                   help="how long a write waits for another process's lock on the database "
+                        "before failing (env SMGRPC_BUSY_TIMEOUT; default 5)")
     p.add_argument("--config", help="TOML file with the same settings (flags and env win); "
                                     "peers as a table: [peers] eu-west-1 = \"host:port\" "
                                     "(env SMGRPC_CONFIG)")
@@ -108,7 +115,20 @@ def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) ->
         peers=peers,
         master_key_file=Path(key) if key else None,
         cluster_secret_file=Path(cluster) if cluster else None,
+        busy_timeout=_seconds("--busy-timeout", pick("busy-timeout"), Config.busy_timeout),
     )
+
+
+def _seconds(flag: str, text: str | None, default: float) -> float:
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{flag} must be a number of seconds, got {text!r}") from None
+    if not 0 <= value <= 3600:
+        raise ConfigError(f"{flag} must be between 0 and 3600 seconds, got {text!r}")
+    return value
 
 
 def _table(value: object) -> dict[str, str]:

@@ -10,7 +10,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
-from smgrpc.api.handlers import generic_handler
+from smgrpc.api.handlers import Gate, generic_handler
 
 SERVICE = pb.DESCRIPTOR.services_by_name["SecretsManager"]
 # Receive limit above the API's own limits (64 KiB values, 20 KiB policies), so an oversized
@@ -19,8 +19,10 @@ MAX_RECEIVE = 4 * 1024 * 1024
 MAX_SEND = 8 * 1024 * 1024
 
 
-def build_server(servicers: list[tuple[Any, Any, Any]]) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
-    """servicers: (service descriptor, pb module, servicer object)."""
+def build_server(
+    servicers: list[tuple[Any, Any, Any]], gate: Gate | None = None
+) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
+    """servicers: (service descriptor, pb module, servicer object); gate: see handlers.Gate."""
     server = grpc.aio.server(options=[
         ("grpc.so_reuseport", 0),  # a port clash between Regions must fail loudly
         ("grpc.max_receive_message_length", MAX_RECEIVE),
@@ -30,7 +32,7 @@ def build_server(servicers: list[tuple[Any, Any, Any]]) -> tuple[grpc.aio.Server
     ])
     names = []
     for descriptor, module, servicer in servicers:
-        server.add_generic_rpc_handlers((generic_handler(descriptor, module, servicer),))
+        server.add_generic_rpc_handlers((generic_handler(descriptor, module, servicer, gate),))
         names.append(descriptor.full_name)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

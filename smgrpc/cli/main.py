@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -13,8 +14,8 @@ from smgrpc.app import Region, open_keyring
 from smgrpc.config import ConfigError, add_serve_arguments, from_args
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.ports import SystemClock
-from smgrpc.crypto.keyring import new_key_record
 from smgrpc.crypto.cluster import ClusterKeyError
+from smgrpc.crypto.keyring import new_key_record
 from smgrpc.crypto.master import MasterKeyError, load_master_key
 
 
@@ -94,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ServiceError as exc:
         print(f"smgrpc: {exc.message}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:  # SQLite's messages are fixed texts (no row data)
+        print(f"smgrpc: the database could not be used: {exc}", file=sys.stderr)
         return 2
 
 

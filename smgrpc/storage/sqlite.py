@@ -8,6 +8,7 @@ A version, its labels and the secret's metadata change commit in one transaction
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -25,17 +26,37 @@ from smgrpc.storage.migrate import migrate
 _BLOB_CACHE = 20_000
 
 
-async def read_meta_readonly(path: Path, key: str) -> bytes | None:
-    """Read one meta value without creating or modifying anything (pre-start key check)."""
+def _create_private(path: Path) -> None:
+    """The data directory (0700) and an empty database file (0600), unless they exist."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def _readonly_uri(path: Path) -> str | None:
+    """URI that reads the database without creating or changing any file (None: no database).
+
+    A plain read-only open of a WAL database creates the -wal and -shm files, so after a clean
+    shutdown (no -wal left) open it immutable: no locks, no files created, and the database file
+    alone is the whole truth. A leftover -wal (crash) may hold committed pages, so read through
+    it; readers never write the database or the -wal (SQLite may rebuild its -shm index).
+    """
     if not path.exists():
         return None
     wal = path.with_name(path.name + "-wal")
-    # A plain read-only open of a WAL database creates the -wal and -shm files, so after a
-    # clean shutdown (no -wal left) open it immutable: no locks, no files created, and the
-    # database file alone is the whole truth. A leftover -wal (crash) may hold committed pages,
-    # so read through it; readers never write the database or the -wal.
     query = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "mode=ro&immutable=1"
-    conn = await aiosqlite.connect(f"{path.resolve().as_uri()}?{query}", uri=True)
+    return f"{path.resolve().as_uri()}?{query}"
+
+
+async def read_meta_readonly(path: Path, key: str) -> bytes | None:
+    """Read one meta value without creating or modifying anything (pre-start key check).
+
+    Best effort: None when there is no database, no meta table, or it cannot be read.
+    """
+    uri = await asyncio.to_thread(_readonly_uri, path)
+    if uri is None:
+        return None
+    conn = await aiosqlite.connect(uri, uri=True)
     try:
         rows = await conn.execute_fetchall(
             "SELECT v FROM meta WHERE k = ?", (key,)
@@ -73,7 +94,7 @@ class Tx:
     async def sealed(self, arn: str, version_id: str) -> Sealed | None:
         if (arn, version_id) in self.blobs:
             return self.blobs[(arn, version_id)]
-        return await self._store.sealed(arn, version_id)
+        return await self._store._sealed((arn, version_id), self._conn)
 
     async def save(self, new: Secret, blobs: dict[str, Sealed] | None = None) -> None:
         """Write the aggregate: upsert the secret row, insert/update/delete version rows."""
@@ -82,7 +103,7 @@ class Tx:
         changes = repl.outbox_changes(old, new)
         if changes and old is not None and repl.content(old) != repl.content(new):
             new = new.evolve(generation=old.generation + 1)
-        await self._enqueue(new, changes)
+        await self.enqueue(new, changes)
         old_versions = {v.version_id: v for v in old.versions} if old else {}
         seq = self._store._seq.get(new.arn) if old else None
         if seq is None:
@@ -125,7 +146,8 @@ class Tx:
         self.saved[new.arn] = new
         self._store._seq[new.arn] = seq
 
-    async def _enqueue(self, secret: Secret, changes: list[tuple[str, str]]) -> None:
+    async def enqueue(self, secret: Secret, changes: list[tuple[str, str]]) -> None:
+        """Outbox rows (Region, kind) for this secret, in this transaction."""
         if not changes or secret.lineage is None:
             return
         await self._conn.executemany(
@@ -155,6 +177,14 @@ class Tx:
         )
         await self._conn.execute("DELETE FROM outbox WHERE region = ? AND seq <= ?", (region, seq))
 
+    async def requeue(self, region: str, after: int, upto: int) -> None:
+        """Primary side: enqueue again, at the end, the changes (after, upto] for a Region."""
+        await self._conn.execute(
+            "INSERT INTO outbox(region, arn, lineage, kind) SELECT region, arn, lineage, kind "
+            "FROM outbox WHERE region = ? AND seq > ? AND seq <= ? "
+            "GROUP BY arn, lineage, kind ORDER BY min(seq)", (region, after, upto),
+        )
+
     async def forget(self, region: str, arn: str) -> None:
         """Primary side: stop shipping a secret to a Region (promoted there, or name conflict)."""
         await self._conn.execute("DELETE FROM outbox WHERE region = ? AND arn = ?", (region, arn))
@@ -169,8 +199,12 @@ class Tx:
 class SqliteStore:
     """Storage of one Region (see module docstring)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, reader: aiosqlite.Connection | None = None):
         self._conn = conn
+        # Reads outside a transaction use their own connection (and thread): a write waiting
+        # for the database lock (busy_timeout) or an fsync never holds them up (WAL).
+        self._reader = reader or conn
+        self._commits = 0
         self._lock = asyncio.Lock()
         self._by_arn: dict[str, Secret] = {}
         self._by_name: dict[str, Secret] = {}
@@ -179,20 +213,35 @@ class SqliteStore:
         self._blobs: OrderedDict[tuple[str, str], Sealed] = OrderedDict()
         # Called after COMMIT with the Regions that got new outbox rows (wakes the shippers).
         self.on_outbox: Callable[[set[str]], None] | None = None
+        # (region, account) this store serves: partial ARNs of elsewhere resolve to nothing.
+        self.home: tuple[str | None, str | None] = (None, None)
 
     @classmethod
-    async def open(cls, path: Path) -> SqliteStore:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    async def open(cls, path: Path, *, busy_timeout: float = 5.0) -> SqliteStore:
+        """busy_timeout: seconds a write waits for another connection's lock, then fails."""
+        # Names, tags and descriptions are not secret but not public either: owner-only files
+        # (SQLite gives the -wal and -shm files the database file's mode).
+        await asyncio.to_thread(_create_private, path)
         conn = await aiosqlite.connect(path, isolation_level=None)
-        for pragma in ("journal_mode = WAL", "synchronous = FULL", "busy_timeout = 5000",
-                       "foreign_keys = ON"):
-            await conn.execute(f"PRAGMA {pragma}")
-        await migrate(conn)
         store = cls(conn)
-        await store._load()
+        try:  # an open aiosqlite connection's thread keeps the process alive: close on failure
+            for pragma in ("journal_mode = WAL", "synchronous = FULL",
+                           f"busy_timeout = {int(busy_timeout * 1000)}", "foreign_keys = ON"):
+                await conn.execute(f"PRAGMA {pragma}")
+            await migrate(conn)
+            uri = await asyncio.to_thread(lambda: path.resolve().as_uri())
+            store._reader = await aiosqlite.connect(f"{uri}?mode=ro", uri=True,
+                                                    isolation_level=None)
+            await store._reader.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            await store._load()
+        except BaseException:
+            await store.close()
+            raise
         return store
 
     async def close(self) -> None:
+        if self._reader is not self._conn:
+            await self._reader.close()
         await self._conn.close()
 
     async def _load(self) -> None:
@@ -204,7 +253,9 @@ class SqliteStore:
         for row in rows:
             arn, v = codec.version_from_row(row)
             versions.setdefault(arn, []).append(v)
-        rows = await self._conn.execute_fetchall("SELECT arn, name, meta, seq FROM secrets ORDER BY seq")
+        rows = await self._conn.execute_fetchall(
+            "SELECT arn, name, meta, seq FROM secrets ORDER BY seq"
+        )
         for arn, name, meta, seq in rows:
             s = codec.secret_from_row(arn, name, meta, tuple(versions.get(arn, ())))
             self._by_arn[arn] = s
@@ -226,7 +277,7 @@ class SqliteStore:
 
         found = lookup(secret_id)
         if found is None:
-            name = name_from_partial_arn(secret_id)
+            name = name_from_partial_arn(secret_id, *self.home)
             if name is not None:
                 found = lookup(name)
         return found
@@ -240,19 +291,25 @@ class SqliteStore:
         return sorted(self._by_arn.values(), key=lambda s: self._seq[s.arn])
 
     async def sealed(self, arn: str, version_id: str) -> Sealed | None:
-        key = (arn, version_id)
+        """A version's sealed value: from the cache, else from the read connection."""
+        return await self._sealed((arn, version_id), self._reader)
+
+    async def _sealed(self, key: tuple[str, str], conn: aiosqlite.Connection) -> Sealed | None:
         hit = self._blobs.get(key)
         if hit is not None:
             self._blobs.move_to_end(key)
             return hit
-        rows = list(await self._conn.execute_fetchall(
+        commits = self._commits
+        rows = list(await conn.execute_fetchall(
             "SELECT kms_key_id, wrapped_key, ciphertext FROM versions "
             "WHERE arn = ? AND version_id = ?", key,
         ))
         if not rows or rows[0][1] is None:
             return None
-        sealed = Sealed(rows[0][0], bytes(rows[0][1]), bytes(rows[0][2]))
-        self._remember(key, sealed)
+        # A missing ciphertext beside a wrapped key is damage: let it fail to decrypt.
+        sealed = Sealed(rows[0][0], bytes(rows[0][1]), bytes(rows[0][2] or b""))
+        if commits == self._commits:  # a commit meanwhile may have replaced it: don't cache
+            self._remember(key, sealed)
         return sealed
 
     def _remember(self, key: tuple[str, str], sealed: Sealed | None) -> None:
@@ -290,6 +347,7 @@ class SqliteStore:
         # Sequence numbers handed out in the failed transaction are not reused (harmless gap).
 
     def _publish(self, tx: Tx) -> None:
+        self._commits += 1
         for arn, s in tx.deleted.items():
             self._by_arn.pop(arn, None)
             if self._by_name.get(s.name) is s:
@@ -332,11 +390,16 @@ class SqliteStore:
         return int(rows[0][0]) if rows else 0
 
     async def outbox(self, region: str, after: int, limit: int) -> list[tuple[int, str, str, str]]:
-        """(seq, arn, lineage, kind) rows for a Region after a sequence number, in order."""
-        rows = await self._conn.execute_fetchall(
-            "SELECT seq, arn, lineage, kind FROM outbox WHERE region = ? AND seq > ? "
-            "ORDER BY seq LIMIT ?", (region, after, limit),
-        )
+        """(seq, arn, lineage, kind) rows for a Region after a sequence number, in order.
+
+        Only committed rows: the lock keeps this read out of an open write transaction on the
+        shared connection (its rows may roll back, or commit after their state was shipped).
+        """
+        async with self._lock:
+            rows = await self._conn.execute_fetchall(
+                "SELECT seq, arn, lineage, kind FROM outbox WHERE region = ? AND seq > ? "
+                "ORDER BY seq LIMIT ?", (region, after, limit),
+            )
         return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
 
     async def last_seq(self) -> int:
