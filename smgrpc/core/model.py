@@ -26,6 +26,9 @@ class SecretValue:
 
     __str__ = __repr__
 
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("secret values are not serialisable")
+
     def to_bytes(self) -> bytes:
         """Type-tagged plaintext, so a read returns the same field that was written."""
         if self.string is not None:
@@ -56,8 +59,8 @@ class Sealed:
     """Ciphertext of one version as stored: only the crypto package can open it."""
 
     kms_key_id: str
-    wrapped_key: bytes
-    ciphertext: bytes
+    wrapped_key: bytes = field(repr=False)
+    ciphertext: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)

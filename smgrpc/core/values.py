@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from smgrpc.core.errors import (
 from smgrpc.core.model import AWSCURRENT, AWSPENDING, Secret, SecretValue, Version
 from smgrpc.core.ports import Cipher, Clock, Store, WriteTx
 
+log = logging.getLogger("smgrpc.core")
 MAX_VERSIONS = 100
 RETAIN_SECONDS = 24 * 3600
 
@@ -134,10 +136,21 @@ class ValueUseCases:
         return ValueRead(secret, version, value)
 
     async def _touch(self, secret: Secret, version: Version) -> None:
-        """Record LastAccessedDate (day resolution: at most one write per secret per day)."""
+        """Record LastAccessedDate (day resolution: at most one write per secret per day).
+
+        Best effort: a read must not fail because its access date cannot be written (database
+        locked, disk full); the next read retries.
+        """
         today = guards.day(self.clock.now())
         if secret.last_accessed_day == today and version.last_accessed_day == today:
             return
+        try:
+            await self._record_access(secret, version, today)
+        except Exception as exc:  # noqa: BLE001 - informational write; never fail the read
+            log.warning("could not record LastAccessedDate of %s: %s", secret.arn,
+                        type(exc).__name__)
+
+    async def _record_access(self, secret: Secret, version: Version, today: str) -> None:
         async with self.store.transaction() as tx:
             cur = tx.find_arn(secret.arn)
             if cur is None:

@@ -13,7 +13,6 @@ import uuid
 from pathlib import Path
 
 import grpc
-import pytest
 
 from tests.conftest import CANARY, aws_error, pb
 from tests.harness import Servers, channel_stub
@@ -133,10 +132,6 @@ async def test_reads_from_disk_do_not_queue_behind_a_locked_write(servers: Serve
         await ch.close()
 
 
-@pytest.mark.xfail(raises=grpc.aio.AioRpcError,
-                   reason="core/values.py: GetSecretValue records LastAccessedDate in a write "
-                          "transaction and fails with it while the database is locked",
-                   strict=False)
 async def test_first_read_of_the_day_works_while_database_is_locked(servers: Servers) -> None:
     server = await servers.start(None, "--busy-timeout", str(BUSY))
     ch, stub = await channel_stub(server.addr)

@@ -42,15 +42,11 @@ def test_traceback_of_a_failure_holding_a_value_does_not_print_it() -> None:
     assert CANARY not in rendered
 
 
-@pytest.mark.xfail(reason="core/model.py: SecretValue still pickles (§C.8 rule 1: refuse)",
-                   strict=False)
 def test_secret_value_refuses_pickling() -> None:
     with pytest.raises(TypeError):
         pickle.dumps(SecretValue(string=CANARY))
 
 
-@pytest.mark.xfail(reason="core/model.py: Sealed's repr prints the wrapped data key (§C.8 rule 5)",
-                   strict=False)
 def test_sealed_repr_hides_the_wrapped_key() -> None:
     wrapped = bytes(range(60))
     assert repr(wrapped) not in repr(Sealed("key", wrapped, b"\x00" * 40))
