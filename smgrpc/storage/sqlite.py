@@ -11,9 +11,10 @@ import asyncio
 import os
 import sqlite3
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -24,6 +25,7 @@ from smgrpc.storage import codec
 from smgrpc.storage.migrate import migrate
 
 _BLOB_CACHE = 20_000
+T = TypeVar("T")
 
 
 def _create_private(path: Path) -> None:
@@ -67,6 +69,16 @@ async def read_meta_readonly(path: Path, key: str) -> bytes | None:
         await conn.close()
     rows = list(rows)
     return bytes(rows[0][0]) if rows else None
+
+
+async def _settle(step: Awaitable[T]) -> T:
+    """Await a connection step; if cancelled meanwhile, let the step finish, then re-raise."""
+    task = asyncio.ensure_future(step)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
 
 
 class Tx:
@@ -325,19 +337,35 @@ class SqliteStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """Serialize writers (asyncio lock + BEGIN IMMEDIATE); publish to memory after COMMIT."""
+        """Serialize writers (asyncio lock + BEGIN IMMEDIATE); publish to memory after COMMIT.
+
+        Cancellation-safe: a caller cancelled (client deadline, peer hung up) while BEGIN or
+        COMMIT runs on the connection's thread waits for that step to finish, so the connection
+        is never left inside a transaction and memory always matches what was committed.
+        """
         async with self._lock:
             tx = Tx(self)
-            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await _settle(self._conn.execute("BEGIN IMMEDIATE"))
+            except asyncio.CancelledError:
+                await self._rollback()  # BEGIN may have run before the cancellation landed
+                raise
             try:
                 yield tx
-                await self._conn.execute("COMMIT")
             except BaseException:
                 await self._rollback()
                 raise
-            self._publish(tx)
-            if tx.woken and self.on_outbox is not None:
-                self.on_outbox(tx.woken)
+            await _settle(self._commit(tx))
+
+    async def _commit(self, tx: Tx) -> None:
+        try:
+            await self._conn.execute("COMMIT")
+        except BaseException:
+            await self._rollback()
+            raise
+        self._publish(tx)
+        if tx.woken and self.on_outbox is not None:
+            self.on_outbox(tx.woken)
 
     async def _rollback(self) -> None:
         try:
