@@ -216,10 +216,13 @@ class Shipper:
 
     async def _on_gap(self, applied: int) -> bool:
         if applied >= self.acked:
-            # The replica is ahead of our record (we died before saving its ack): catch up.
-            self.acked = applied
+            # The replica is ahead of our record (we died before saving its ack, or a reply was
+            # lost): catch up. The outcomes of (acked, applied] (InSync, Failed, promoted) were
+            # never recorded here, so those changes go out once more; re-applying is a no-op.
             async with self.store.transaction() as tx:
+                await tx.requeue(self.target, self.acked, applied)
                 await tx.ack(self.target, applied)
+            self.acked = applied
             self._persisted_at = time.monotonic()
             return True
         log.warning("%s lost history (applied %d < acked %d): sending a snapshot",
@@ -233,7 +236,8 @@ class Shipper:
         secrets = [s for s in self.store.all() if self.target in repl.active_regions(s)]
         blobs = await self._fetch(secrets)
         lineages = tuple(s.lineage or "" for s in secrets)
-        pages = [secrets[i:i + SNAPSHOT_PAGE] for i in range(0, len(secrets), SNAPSHOT_PAGE)] or [[]]
+        pages = [secrets[i:i + SNAPSHOT_PAGE]
+                 for i in range(0, len(secrets), SNAPSHOT_PAGE)] or [[]]
         for i, page in enumerate(pages):
             end = i == len(pages) - 1
             batch = m.Batch(self.source, self.target, applied, upto,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -112,6 +113,7 @@ class ReplicationServicer:
     def __init__(self, region: str, peers: set[str], key: ClusterKey | None,
                  apply: Callable[[Batch], Awaitable[Reply]]) -> None:
         self.region, self.peers, self.key, self.apply = region, peers, key, apply
+        self._applying: set[asyncio.Future[Reply]] = set()
         # Highest timestamp accepted per peer: a captured push replayed later is refused.
         self._last_ts: dict[str, float] = {}
 
@@ -132,4 +134,10 @@ class ReplicationServicer:
             self._last_ts[source] = ts
         except (PeerAuthError, ValueError, DecodeError) as exc:
             raise Unauthenticated("Replication calls must be signed by a peer Region.") from exc
-        return _reply_out(await self.apply(batch))
+        # Once started, an apply runs to completion even if the peer hangs up (or dies) meanwhile:
+        # cancelling it inside the store's transaction could leave BEGIN IMMEDIATE open on the
+        # connection (every later write fails) or commit without updating the in-memory state.
+        task = asyncio.ensure_future(self.apply(batch))
+        self._applying.add(task)
+        task.add_done_callback(self._applying.discard)
+        return _reply_out(await asyncio.shield(task))

@@ -7,7 +7,11 @@ import contextlib
 
 
 class FaultProxy:
-    """Forwards 127.0.0.1:<port> to a target; modes: pass, cut, blackhole; optional delay."""
+    """Forwards 127.0.0.1:<port> to a target; modes: pass, cut, blackhole; optional delay.
+
+    Counters (never reset by the proxy; tests diff them): `accepted` counts every connection
+    attempt, whatever the mode; `forwarded` counts bytes passed on, both directions.
+    """
 
     def __init__(self) -> None:
         self.target: tuple[str, int] | None = None
@@ -17,6 +21,8 @@ class FaultProxy:
         self._server: asyncio.base_events.Server | None = None
         self._conns: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.accepted = 0
+        self.forwarded = 0
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -52,6 +58,7 @@ class FaultProxy:
         self.mode = "pass"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
         if self.mode == "cut" or self.target is None:
             writer.close()
             return
@@ -81,6 +88,7 @@ class FaultProxy:
                 if self.delay:
                     await asyncio.sleep(self.delay)
                 dst.write(data)
+                self.forwarded += len(data)
                 await dst.drain()
         except (ConnectionError, OSError):
             pass
