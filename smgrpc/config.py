@@ -27,7 +27,7 @@ class Config:
     peers: tuple[tuple[str, str], ...] = ()
     master_key_file: Path | None = None  # None: <data_dir>/master.key, generated on first start
     cluster_secret_file: Path | None = None  # shared by the Regions; required with peers
-    replication_max_backoff: float = 5.0
+    replication_max_backoff: float = 1.0  # a returning Region is noticed within ~1.5 s
     account: str = DEFAULT_ACCOUNT
     purge_interval: float = 5.0
     key_refresh_interval: float = 2.0

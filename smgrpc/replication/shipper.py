@@ -35,7 +35,7 @@ class Shipper:
 
     def __init__(self, store: SqliteStore, cipher: Cipher, key: ClusterKey, source: str,
                  target: str, client: PeerClient, base_backoff: float = 0.05,
-                 max_backoff: float = 5.0) -> None:
+                 max_backoff: float = 1.0) -> None:
         self.store, self.cipher, self.key = store, cipher, key
         self.source, self.target, self.client = source, target, client
         self.base_backoff, self.max_backoff = base_backoff, max_backoff

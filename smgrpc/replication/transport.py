@@ -86,7 +86,7 @@ class PeerClient:
             ("grpc.max_send_message_length", MAX_MESSAGE),
             ("grpc.max_receive_message_length", MAX_MESSAGE),
             ("grpc.initial_reconnect_backoff_ms", 100),
-            ("grpc.max_reconnect_backoff_ms", 2000),
+            ("grpc.max_reconnect_backoff_ms", 1000),
         ])
         self._stub = rpbg.ReplicationStub(self._channel)  # type: ignore[no-untyped-call]
 
