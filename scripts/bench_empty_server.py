@@ -50,17 +50,21 @@ def fixed_response(value_size: int) -> pb.GetSecretValueResponse:
 async def serve(listen: str, value_size: int) -> None:
     response = fixed_response(value_size)
 
-    async def get_secret_value(request: pb.GetSecretValueRequest,
-                               context: grpc.aio.ServicerContext) -> pb.GetSecretValueResponse:
+    async def get_secret_value(
+        request: pb.GetSecretValueRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetSecretValueResponse:
         return response
 
-    handler = grpc.method_handlers_generic_handler(SERVICE, {
-        "GetSecretValue": grpc.unary_unary_rpc_method_handler(
-            get_secret_value,
-            request_deserializer=pb.GetSecretValueRequest.FromString,
-            response_serializer=pb.GetSecretValueResponse.SerializeToString,
-        ),
-    })
+    handler = grpc.method_handlers_generic_handler(
+        SERVICE,
+        {
+            "GetSecretValue": grpc.unary_unary_rpc_method_handler(
+                get_secret_value,
+                request_deserializer=pb.GetSecretValueRequest.FromString,
+                response_serializer=pb.GetSecretValueResponse.SerializeToString,
+            ),
+        },
+    )
     server = grpc.aio.server(options=OPTIONS)
     server.add_generic_rpc_handlers((handler,))
     port = server.add_insecure_port(listen)

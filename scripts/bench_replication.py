@@ -65,10 +65,23 @@ class Cluster:
                 peers += ["--peer", f"{other}=127.0.0.1:{self.ports[other]}"]
         log = open(self.tmp / f"{region}.log", "ab")  # noqa: SIM115 - owned by the process
         self.procs[region] = subprocess.Popen(
-            [SMGRPC, "serve", "--region", region, "--listen", f"127.0.0.1:{self.ports[region]}",
-             "--data-dir", str(self.tmp / region), "--cluster-secret-file", str(self.secret),
-             "--log-level", "WARNING", *peers],
-            stdout=log, stderr=log,
+            [
+                SMGRPC,
+                "serve",
+                "--region",
+                region,
+                "--listen",
+                f"127.0.0.1:{self.ports[region]}",
+                "--data-dir",
+                str(self.tmp / region),
+                "--cluster-secret-file",
+                str(self.secret),
+                "--log-level",
+                "WARNING",
+                *peers,
+            ],
+            stdout=log,
+            stderr=log,
         )
 
     def stop(self, region: str) -> None:
@@ -114,12 +127,20 @@ async def value_in(stub: pbg.SecretsManagerStub, name: str) -> str | None:
         return None
 
 
-async def measure_lag(primary: pbg.SecretsManagerStub, replica: pbg.SecretsManagerStub,
-                      writes: int) -> list[float]:
+async def measure_lag(
+    primary: pbg.SecretsManagerStub, replica: pbg.SecretsManagerStub, writes: int
+) -> list[float]:
     name = "bench/lag"
-    await primary.CreateSecret(pb.CreateSecretRequest(
-        name=name, secret_string="v0", add_replica_regions=[
-            pb.ReplicaRegionType(region=REGIONS[1]), pb.ReplicaRegionType(region=REGIONS[2])]))
+    await primary.CreateSecret(
+        pb.CreateSecretRequest(
+            name=name,
+            secret_string="v0",
+            add_replica_regions=[
+                pb.ReplicaRegionType(region=REGIONS[1]),
+                pb.ReplicaRegionType(region=REGIONS[2]),
+            ],
+        )
+    )
     while await value_in(replica, name) != "v0":
         await asyncio.sleep(0.01)
     lags = []
@@ -140,7 +161,9 @@ async def put_rate(stub: pbg.SecretsManagerStub, name: str, seconds: float, conc
     async def worker() -> None:
         nonlocal done
         while time.perf_counter() < stop:
-            await stub.PutSecretValue(pb.PutSecretValueRequest(secret_id=name, secret_string="x" * 100))
+            await stub.PutSecretValue(
+                pb.PutSecretValueRequest(secret_id=name, secret_string="x" * 100)
+            )
             done += 1
 
     t0 = time.perf_counter()
@@ -162,33 +185,57 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         us, eu = stubs[REGIONS[0]], stubs[REGIONS[1]]
 
         lags = await measure_lag(us, eu, args.writes)
-        out["lag_ms"] = {"writes": len(lags), "p50": round(pct(lags, 50), 2),
-                         "p99": round(pct(lags, 99), 2), "max": round(max(lags), 2)}
-        print(f"lag over {len(lags)} writes: p50 {pct(lags, 50):.2f} ms, "
-              f"p99 {pct(lags, 99):.2f} ms (target p99 <= 50 ms)", flush=True)
+        out["lag_ms"] = {
+            "writes": len(lags),
+            "p50": round(pct(lags, 50), 2),
+            "p99": round(pct(lags, 99), 2),
+            "max": round(max(lags), 2),
+        }
+        print(
+            f"lag over {len(lags)} writes: p50 {pct(lags, 50):.2f} ms, "
+            f"p99 {pct(lags, 99):.2f} ms (target p99 <= 50 ms)",
+            flush=True,
+        )
 
         # Write cost of two replicas: interleaved runs on the same servers.
         await us.CreateSecret(pb.CreateSecretRequest(name="bench/solo", secret_string="x"))
-        await us.CreateSecret(pb.CreateSecretRequest(
-            name="bench/replicated", secret_string="x", add_replica_regions=[
-                pb.ReplicaRegionType(region=REGIONS[1]), pb.ReplicaRegionType(region=REGIONS[2])]))
+        await us.CreateSecret(
+            pb.CreateSecretRequest(
+                name="bench/replicated",
+                secret_string="x",
+                add_replica_regions=[
+                    pb.ReplicaRegionType(region=REGIONS[1]),
+                    pb.ReplicaRegionType(region=REGIONS[2]),
+                ],
+            )
+        )
         solo, repl = [], []
         for _ in range(args.repeat):
             solo.append(await put_rate(us, "bench/solo", args.duration, 16))
             repl.append(await put_rate(us, "bench/replicated", args.duration, 16))
         ratio = statistics.median(repl) / statistics.median(solo)
-        out["write_throughput"] = {"no_replicas_rps": round(statistics.median(solo)),
-                                   "two_replicas_rps": round(statistics.median(repl)),
-                                   "ratio": round(ratio, 3), "runs": args.repeat}
-        print(f"PutSecretValue c=16: no replicas {statistics.median(solo):.0f}/s, two replicas "
-              f"{statistics.median(repl):.0f}/s, ratio {ratio:.2f} (target >= 0.8)", flush=True)
+        out["write_throughput"] = {
+            "no_replicas_rps": round(statistics.median(solo)),
+            "two_replicas_rps": round(statistics.median(repl)),
+            "ratio": round(ratio, 3),
+            "runs": args.repeat,
+        }
+        print(
+            f"PutSecretValue c=16: no replicas {statistics.median(solo):.0f}/s, two replicas "
+            f"{statistics.median(repl):.0f}/s, ratio {ratio:.2f} (target >= 0.8)",
+            flush=True,
+        )
 
         # Catch-up after an outage of eu-west-1.
         names = [f"bench/catchup/{i}" for i in range(args.secrets)]
         for n in names:
-            await us.CreateSecret(pb.CreateSecretRequest(
-                name=n, secret_string="0",
-                add_replica_regions=[pb.ReplicaRegionType(region=REGIONS[1])]))
+            await us.CreateSecret(
+                pb.CreateSecretRequest(
+                    name=n,
+                    secret_string="0",
+                    add_replica_regions=[pb.ReplicaRegionType(region=REGIONS[1])],
+                )
+            )
         for n in names:
             while await value_in(eu, n) != "0":
                 await asyncio.sleep(0.01)
@@ -215,11 +262,17 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 if await value_in(eu, n) == str(per):
                     pending.discard(n)
         catchup = time.perf_counter() - ready
-        out["catch_up"] = {"changes": len(queue), "secrets": len(names),
-                           "queued_in_s": round(queued_s, 2), "seconds": round(catchup, 3)}
-        print(f"catch-up: {len(queue)} changes on {len(names)} secrets queued in {queued_s:.1f} s; "
-              f"replica caught up {catchup:.2f} s after it answered SERVING (target <= 10 s)",
-              flush=True)
+        out["catch_up"] = {
+            "changes": len(queue),
+            "secrets": len(names),
+            "queued_in_s": round(queued_s, 2),
+            "seconds": round(catchup, 3),
+        }
+        print(
+            f"catch-up: {len(queue)} changes on {len(names)} secrets queued in {queued_s:.1f} s; "
+            f"replica caught up {catchup:.2f} s after it answered SERVING (target <= 10 s)",
+            flush=True,
+        )
         for ch in chans.values():
             await ch.close()
     finally:
@@ -229,7 +282,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--writes", type=int, default=1000)
     p.add_argument("--changes", type=int, default=10_000)
     p.add_argument("--secrets", type=int, default=1000)
@@ -241,8 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))
     lag = out["lag_ms"]["p99"]  # type: ignore[index]
-    ok = (lag <= 50 and out["catch_up"]["seconds"] <= 10  # type: ignore[index]
-          and out["write_throughput"]["ratio"] >= 0.8)  # type: ignore[index]
+    ok = (
+        lag <= 50
+        and out["catch_up"]["seconds"] <= 10  # type: ignore[index]
+        and out["write_throughput"]["ratio"] >= 0.8
+    )  # type: ignore[index]
     return 0 if ok else 1
 
 

@@ -73,6 +73,7 @@ class Node:
 
 # --- state ----------------------------------------------------------------------------------
 
+
 def state_dir() -> Path:
     raw = os.environ.get("SMGRPC_CLUSTER_DIR")
     return Path(raw).resolve() if raw else ROOT / "cluster-data"
@@ -121,6 +122,7 @@ def ensure_secret(path: Path) -> None:
 
 
 # --- processes ------------------------------------------------------------------------------
+
 
 def _proc_state(pid: int) -> str | None:
     """The one-letter state from /proc (None where /proc is not available)."""
@@ -183,7 +185,8 @@ def health(address: str, timeout: float = 1.0) -> str:
     with grpc.insecure_channel(address) as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=""), timeout=timeout)
+                health_pb2.HealthCheckRequest(service=""), timeout=timeout
+            )
         except grpc.RpcError:
             return "down"
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
@@ -191,9 +194,20 @@ def health(address: str, timeout: float = 1.0) -> str:
 
 def serve_command(node: Node, peers: list[Node], secret: Path) -> list[str]:
     smgrpc = str(Path(sys.executable).parent / "smgrpc")
-    cmd = [smgrpc, "serve", "--region", node.region, "--listen", node.address,
-           "--data-dir", str(node.data_dir), "--master-key-file", str(node.master_key),
-           "--cluster-secret-file", str(secret)]
+    cmd = [
+        smgrpc,
+        "serve",
+        "--region",
+        node.region,
+        "--listen",
+        node.address,
+        "--data-dir",
+        str(node.data_dir),
+        "--master-key-file",
+        str(node.master_key),
+        "--cluster-secret-file",
+        str(secret),
+    ]
     for p in peers:
         cmd += ["--peer", f"{p.region}={p.address}"]
     return cmd
@@ -204,16 +218,24 @@ def start(node: Node, peers: list[Node], secret: Path) -> int:
     os.chmod(node.data_dir, 0o700)
     ensure_secret(node.master_key)
     if not port_free(node.port):
-        raise ClusterError(f"{node.address} is already in use by another process "
-                           f"(pick another SMGRPC_CLUSTER_BASE_PORT)")
+        raise ClusterError(
+            f"{node.address} is already in use by another process "
+            f"(pick another SMGRPC_CLUSTER_BASE_PORT)"
+        )
     # Only the flags configure the Region: SMGRPC_* variables of the caller must not leak in.
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMGRPC_")}
     node.log_file.parent.mkdir(parents=True, exist_ok=True)
     node.pid_file.parent.mkdir(parents=True, exist_ok=True)
     with open(node.log_file, "ab") as out:
-        proc = subprocess.Popen(serve_command(node, peers, secret), cwd=ROOT, env=env,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # survives this script and Ctrl-C
+        proc = subprocess.Popen(
+            serve_command(node, peers, secret),
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # survives this script and Ctrl-C
     node.pid_file.write_text(f"{proc.pid}\n")
     return proc.pid
 
@@ -231,11 +253,14 @@ def wait_healthy(node: Node, pid: int, deadline: float) -> None:
         if health(node.address) == "SERVING":
             return
         if not alive(pid):
-            raise ClusterError(f"{node.region} exited during start-up; end of "
-                               f"{node.log_file}:\n{log_tail(node)}")
+            raise ClusterError(
+                f"{node.region} exited during start-up; end of {node.log_file}:\n{log_tail(node)}"
+            )
         if time.monotonic() > deadline:
-            raise ClusterError(f"{node.region} did not become SERVING on {node.address} in "
-                               f"{START_TIMEOUT:.0f} s; end of {node.log_file}:\n{log_tail(node)}")
+            raise ClusterError(
+                f"{node.region} did not become SERVING on {node.address} in "
+                f"{START_TIMEOUT:.0f} s; end of {node.log_file}:\n{log_tail(node)}"
+            )
         time.sleep(0.1)
 
 
@@ -263,14 +288,17 @@ def terminate(pids: dict[str, int], timeout: float) -> list[str]:
 
 # --- commands -------------------------------------------------------------------------------
 
+
 def cmd_up() -> int:
     state = state_dir()
     base = requested_base_port(state)
     stored = stored_base_port(state)
     ns = nodes(state, stored or base)
     if stored is not None and stored != base and any(running_pid(n) for n in ns):
-        raise ClusterError(f"the cluster in {state} is running on base port {stored}; run "
-                           f"`scripts/cluster down` before changing SMGRPC_CLUSTER_BASE_PORT")
+        raise ClusterError(
+            f"the cluster in {state} is running on base port {stored}; run "
+            f"`scripts/cluster down` before changing SMGRPC_CLUSTER_BASE_PORT"
+        )
     ns = nodes(state, base)
     state.mkdir(parents=True, exist_ok=True)
     os.chmod(state, 0o700)
@@ -343,8 +371,11 @@ def cmd_down(purge: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="scripts/cluster", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="scripts/cluster",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start the three Regions (idempotent) and wait until SERVING")
     sub.add_parser("status", help="address, pid and health of each Region")

@@ -54,9 +54,14 @@ async def open_keyring(config: Config, clock: Clock) -> tuple[SqliteStore, Keyri
             verify_canary(master, stored)
         records = await store.kms_keys()
         if not any(r.alias == DEFAULT_KMS_ALIAS for r in records):
-            rec = new_key_record(master, config.region, config.account, alias=DEFAULT_KMS_ALIAS,
-                                 description="Default key that protects my Secrets Manager data",
-                                 now=clock.now())
+            rec = new_key_record(
+                master,
+                config.region,
+                config.account,
+                alias=DEFAULT_KMS_ALIAS,
+                description="Default key that protects my Secrets Manager data",
+                now=clock.now(),
+            )
             await store.put_kms_key(rec)
             records.append(rec)
         return store, Keyring(master, config.region, config.account, records)
@@ -109,29 +114,41 @@ class Region:
     async def _start_serving(self, cfg: Config) -> int:
         self.store.home = (cfg.region, cfg.account)
         self.values = ValueUseCases(self.store, self.keyring, self.clock)
-        self.secrets = SecretUseCases(self.store, self.keyring, self.clock, self.values,
-                                      cfg.region, cfg.account)
+        self.secrets = SecretUseCases(
+            self.store, self.keyring, self.clock, self.values, cfg.region, cfg.account
+        )
         peers = {r for r, _ in cfg.peers}
         self.secrets.peers = peers
-        self.cluster_key = (ClusterKey.from_file(cfg.cluster_secret_file)
-                            if cfg.cluster_secret_file else None)
+        self.cluster_key = (
+            ClusterKey.from_file(cfg.cluster_secret_file) if cfg.cluster_secret_file else None
+        )
         self.shippers: dict[str, Shipper] = {}
         if self.cluster_key is not None:
             for target, address in cfg.peers:
                 client = PeerClient(cfg.region, target, address, self.cluster_key)
-                self.shippers[target] = Shipper(self.store, self.keyring, self.cluster_key,
-                                                cfg.region, target, client,
-                                                max_backoff=cfg.replication_max_backoff)
+                self.shippers[target] = Shipper(
+                    self.store,
+                    self.keyring,
+                    self.cluster_key,
+                    cfg.region,
+                    target,
+                    client,
+                    max_backoff=cfg.replication_max_backoff,
+                )
         self.store.on_outbox = self._wake
         self.replicas = ReplicaUseCases(self.store, cfg.region, peers, self._link_view)
         servicer = SecretsManagerServicer(self.secrets, self.values, self.replicas, cfg.region)
-        applier = (Applier(self.store, self.keyring, self.cluster_key, cfg.region)
-                   if self.cluster_key else None)
-        repl_servicer = ReplicationServicer(cfg.region, peers, self.cluster_key,
-                                            applier.apply if applier else _refuse)
-        self.server, self.health = build_server([(SERVICE, pb, servicer),
-                                                 (REPL_SERVICE, rpb, repl_servicer)],
-                                                self.gate)
+        applier = (
+            Applier(self.store, self.keyring, self.cluster_key, cfg.region)
+            if self.cluster_key
+            else None
+        )
+        repl_servicer = ReplicationServicer(
+            cfg.region, peers, self.cluster_key, applier.apply if applier else _refuse
+        )
+        self.server, self.health = build_server(
+            [(SERVICE, pb, servicer), (REPL_SERVICE, rpb, repl_servicer)], self.gate
+        )
         try:
             self.port = self.server.add_insecure_port(cfg.listen)
         except RuntimeError:

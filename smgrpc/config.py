@@ -60,25 +60,40 @@ def _peer(text: str) -> tuple[str, str]:
 
 
 def add_serve_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--region",
-                   help=f"this server's Region (env SMGRPC_REGION; default {DEFAULT_REGION})")
+    p.add_argument(
+        "--region", help=f"this server's Region (env SMGRPC_REGION; default {DEFAULT_REGION})"
+    )
     p.add_argument("--listen", help=f"HOST:PORT (env SMGRPC_LISTEN; default {DEFAULT_LISTEN})")
-    p.add_argument("--data-dir",
-                   help="data directory (env SMGRPC_DATA_DIR; default ./smgrpc-data/<region>)")
-    p.add_argument("--peer", action="append", default=None,
-                   help="REGION=HOST:PORT of a peer Region, repeatable "
-                        "(env SMGRPC_PEER, comma-separated)")
-    p.add_argument("--master-key-file",
-                   help="0600 file holding the base64 master key (env SMGRPC_MASTER_KEY_FILE)")
-    p.add_argument("--cluster-secret-file",
-                   help="0600 file with the base64 secret shared by all Regions; authenticates "
-                        "replication (env SMGRPC_CLUSTER_SECRET_FILE; required with --peer)")
-    p.add_argument("--busy-timeout", metavar="SECONDS",
-                   help="how long a write waits for another process's lock on the database "
-                        "before failing (env SMGRPC_BUSY_TIMEOUT; default 5)")
-    p.add_argument("--config", help="TOML file with the same settings (flags and env win); "
-                                    "peers as a table: [peers] eu-west-1 = \"host:port\" "
-                                    "(env SMGRPC_CONFIG)")
+    p.add_argument(
+        "--data-dir", help="data directory (env SMGRPC_DATA_DIR; default ./smgrpc-data/<region>)"
+    )
+    p.add_argument(
+        "--peer",
+        action="append",
+        default=None,
+        help="REGION=HOST:PORT of a peer Region, repeatable (env SMGRPC_PEER, comma-separated)",
+    )
+    p.add_argument(
+        "--master-key-file",
+        help="0600 file holding the base64 master key (env SMGRPC_MASTER_KEY_FILE)",
+    )
+    p.add_argument(
+        "--cluster-secret-file",
+        help="0600 file with the base64 secret shared by all Regions; authenticates "
+        "replication (env SMGRPC_CLUSTER_SECRET_FILE; required with --peer)",
+    )
+    p.add_argument(
+        "--busy-timeout",
+        metavar="SECONDS",
+        help="how long a write waits for another process's lock on the database "
+        "before failing (env SMGRPC_BUSY_TIMEOUT; default 5)",
+    )
+    p.add_argument(
+        "--config",
+        help="TOML file with the same settings (flags and env win); "
+        'peers as a table: [peers] eu-west-1 = "host:port" '
+        "(env SMGRPC_CONFIG)",
+    )
 
 
 def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Config:
@@ -97,17 +112,22 @@ def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) ->
 
     region = pick("region") or DEFAULT_REGION
     data_dir = pick("data-dir")
-    peers_raw: Sequence[str] = args.peer if getattr(args, "peer", None) else [
-        p for p in env.get("SMGRPC_PEER", "").split(",") if p.strip()
-    ] or [f"{r}={a}" for r, a in _table(file_cfg.get("peers")).items()]
+    peers_raw: Sequence[str] = (
+        args.peer
+        if getattr(args, "peer", None)
+        else [p for p in env.get("SMGRPC_PEER", "").split(",") if p.strip()]
+        or [f"{r}={a}" for r, a in _table(file_cfg.get("peers")).items()]
+    )
     key = pick("master-key-file")
     cluster = pick("cluster-secret-file")
     peers = tuple(_peer(p.strip()) for p in peers_raw)
     if any(r == region for r, _ in peers):
         raise ConfigError(f"--peer lists this server's own Region {region}")
     if peers and not cluster:
-        raise ConfigError("--peer needs --cluster-secret-file: replication calls are authenticated "
-                          "with the cluster secret (scripts/cluster creates one)")
+        raise ConfigError(
+            "--peer needs --cluster-secret-file: replication calls are authenticated "
+            "with the cluster secret (scripts/cluster creates one)"
+        )
     return Config(
         region=region,
         listen=pick("listen") or DEFAULT_LISTEN,
@@ -135,7 +155,7 @@ def _table(value: object) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ConfigError("peers must be a table: REGION = \"HOST:PORT\"")
+        raise ConfigError('peers must be a table: REGION = "HOST:PORT"')
     return {str(k): str(v) for k, v in value.items()}
 
 

@@ -51,14 +51,22 @@ async def aws_error(call_coro: object) -> AwsError:
             for detail in status.details:
                 if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                     detail.Unpack(info)
-        return AwsError(exc.code(), info.metadata.get("awsErrorCode", ""), info.reason,
-                        exc.details() or "")
+        return AwsError(
+            exc.code(), info.metadata.get("awsErrorCode", ""), info.reason, exc.details() or ""
+        )
     raise AssertionError("the call succeeded but an error was expected")
 
 
 def make_config(tmp: Path, region: str = "us-east-1", **kw: object) -> Config:
-    return Config(region=region, listen="127.0.0.1:0", data_dir=tmp / region,
-                  purge_interval=0.05, key_refresh_interval=0.1, shutdown_grace=1.0, **kw)  # type: ignore[arg-type]
+    return Config(
+        region=region,
+        listen="127.0.0.1:0",
+        data_dir=tmp / region,
+        purge_interval=0.05,
+        key_refresh_interval=0.1,
+        shutdown_grace=1.0,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -69,8 +69,17 @@ class ServerProcess:
     def spawn(self, port: int | None = None) -> subprocess.Popen[bytes]:
         """Start the process (no readiness wait)."""
         self.port = port or free_port()
-        argv = [*SMGRPC, "serve", "--region", "us-east-1", "--listen", self.addr,
-                "--data-dir", str(self.data_dir), *self.args]
+        argv = [
+            *SMGRPC,
+            "serve",
+            "--region",
+            "us-east-1",
+            "--listen",
+            self.addr,
+            "--data-dir",
+            str(self.data_dir),
+            *self.args,
+        ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("SMGRPC_")}
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT, env=env)
@@ -99,8 +108,9 @@ class ServerProcess:
                 if self.proc.poll() is not None:
                     return False
                 try:
-                    resp = await health.Check(health_pb2.HealthCheckRequest(service=""),
-                                              timeout=0.5)
+                    resp = await health.Check(
+                        health_pb2.HealthCheckRequest(service=""), timeout=0.5
+                    )
                     if resp.status == health_pb2.HealthCheckResponse.SERVING:
                         return True
                 except grpc.aio.AioRpcError:
@@ -157,8 +167,9 @@ class Servers:
     def run_cli(self, *argv: str, timeout: float = 30.0) -> subprocess.CompletedProcess[bytes]:
         """Run `smgrpc serve ...` to completion (for start-up refusals)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SMGRPC_")}
-        return subprocess.run([*SMGRPC, *argv], capture_output=True, cwd=ROOT, env=env,
-                              timeout=timeout, check=False)
+        return subprocess.run(
+            [*SMGRPC, *argv], capture_output=True, cwd=ROOT, env=env, timeout=timeout, check=False
+        )
 
     def cleanup(self) -> None:
         for server in self.all:

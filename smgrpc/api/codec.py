@@ -24,7 +24,7 @@ def day_ts(day: str | None) -> Timestamp | None:
     """LastAccessedDate: AWS reports the date only (midnight UTC)."""
     if day is None:
         return None
-    d = dt.datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc)
+    d = dt.datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=dt.UTC)
     return ts(calendar.timegm(d.timetuple()))
 
 
@@ -64,7 +64,9 @@ def replication_out(items: Iterable[ReplicaStatus]) -> list[pb.ReplicationStatus
     return out
 
 
-def _fill_metadata(m: pb.DescribeSecretResponse | pb.SecretListEntry, s: Secret, region: str) -> None:
+def _fill_metadata(
+    m: pb.DescribeSecretResponse | pb.SecretListEntry, s: Secret, region: str
+) -> None:
     m.arn = s.arn
     m.name = s.name
     if s.type:

@@ -45,22 +45,38 @@ def to_status(exc: e.ServiceError, request_id: str) -> grpc.Status:
     if len(exc.message) > MAX_MESSAGE:  # a last guard: trailers must stay small
         exc = type(exc)(exc.message[:MAX_MESSAGE] + "...", field=exc.field, resource=exc.resource)
     details = [
-        _pack(error_details_pb2.ErrorInfo(
-            reason=exc.reason, domain=DOMAIN, metadata={"awsErrorCode": exc.aws_code},
-        )),
+        _pack(
+            error_details_pb2.ErrorInfo(
+                reason=exc.reason,
+                domain=DOMAIN,
+                metadata={"awsErrorCode": exc.aws_code},
+            )
+        ),
         _pack(error_details_pb2.RequestInfo(request_id=request_id)),
     ]
     if exc.field and code == code_pb2.INVALID_ARGUMENT:
-        details.append(_pack(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=exc.field, description=exc.message)
-        ])))
+        details.append(
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=exc.field, description=exc.message
+                        )
+                    ]
+                )
+            )
+        )
     if exc.resource:
-        details.append(_pack(error_details_pb2.ResourceInfo(
-            resource_type="kms:key"
-            if isinstance(exc, e.EncryptionFailure | e.DecryptionFailure)
-            else "secretsmanager:secret",
-            resource_name=exc.resource,
-        )))
+        details.append(
+            _pack(
+                error_details_pb2.ResourceInfo(
+                    resource_type="kms:key"
+                    if isinstance(exc, e.EncryptionFailure | e.DecryptionFailure)
+                    else "secretsmanager:secret",
+                    resource_name=exc.resource,
+                )
+            )
+        )
     status = status_pb2.Status(code=code, message=exc.message, details=details)
     return rpc_status.to_status(status)
 
@@ -78,10 +94,13 @@ SHUTTING_DOWN = "The server is shutting down and did not run this request; retry
 def unavailable(request_id: str) -> grpc.Status:
     """A call refused during shutdown: retryable, and guaranteed to have done nothing."""
     details = [
-        _pack(error_details_pb2.ErrorInfo(
-            reason="SERVICE_UNAVAILABLE", domain=DOMAIN,
-            metadata={"awsErrorCode": "ServiceUnavailable"},
-        )),
+        _pack(
+            error_details_pb2.ErrorInfo(
+                reason="SERVICE_UNAVAILABLE",
+                domain=DOMAIN,
+                metadata={"awsErrorCode": "ServiceUnavailable"},
+            )
+        ),
         _pack(error_details_pb2.RequestInfo(request_id=request_id)),
     ]
     status = status_pb2.Status(code=code_pb2.UNAVAILABLE, message=SHUTTING_DOWN, details=details)

@@ -82,8 +82,9 @@ def wrap(method: str, behavior: Behavior, gate: Gate | None = None) -> Behavior:
             code = getattr(exc, "sqlite_errorname", None)
             if isinstance(code, str) and code.isidentifier():
                 kind = f"{kind} {code}"
-            log.error("internal error in %s (request id %s): %s\n%s",
-                      method, request_id, kind, frames)
+            log.error(
+                "internal error in %s (request id %s): %s\n%s", method, request_id, kind, frames
+            )
             await context.abort_with_status(internal(request_id))
 
     return handler

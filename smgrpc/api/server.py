@@ -23,13 +23,15 @@ def build_server(
     servicers: list[tuple[Any, Any, Any]], gate: Gate | None = None
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
     """servicers: (service descriptor, pb module, servicer object); gate: see handlers.Gate."""
-    server = grpc.aio.server(options=[
-        ("grpc.so_reuseport", 0),  # a port clash between Regions must fail loudly
-        ("grpc.max_receive_message_length", MAX_RECEIVE),
-        ("grpc.max_send_message_length", MAX_SEND),
-        ("grpc.keepalive_time_ms", 120_000),
-        ("grpc.http2.min_ping_interval_without_data_ms", 60_000),
-    ])
+    server = grpc.aio.server(
+        options=[
+            ("grpc.so_reuseport", 0),  # a port clash between Regions must fail loudly
+            ("grpc.max_receive_message_length", MAX_RECEIVE),
+            ("grpc.max_send_message_length", MAX_SEND),
+            ("grpc.keepalive_time_ms", 120_000),
+            ("grpc.http2.min_ping_interval_without_data_ms", 60_000),
+        ]
+    )
     names = []
     for descriptor, module, servicer in servicers:
         server.add_generic_rpc_handlers((generic_handler(descriptor, module, servicer, gate),))

@@ -27,16 +27,15 @@ def _value_fields(m: Any, read: ValueRead) -> None:
 
 
 def _unimplemented(capability: str) -> NotImplementedOperation:
-    return NotImplementedOperation(
-        f"{capability} is not available in this smgrpc release yet."
-    )
+    return NotImplementedOperation(f"{capability} is not available in this smgrpc release yet.")
 
 
 class SecretsManagerServicer:
     """One async method per AWS operation."""
 
-    def __init__(self, secrets: SecretUseCases, values: ValueUseCases, replicas: ReplicaUseCases,
-                 region: str) -> None:
+    def __init__(
+        self, secrets: SecretUseCases, values: ValueUseCases, replicas: ReplicaUseCases, region: str
+    ) -> None:
         self.secrets = secrets
         self.values = values
         self.replicas = replicas
@@ -44,9 +43,16 @@ class SecretsManagerServicer:
 
     async def CreateSecret(self, r: pb.CreateSecretRequest, ctx: Ctx) -> pb.CreateSecretResponse:
         secret, version = await self.secrets.create_secret(
-            r.name, opt(r, "client_request_token"), opt(r, "description"), opt(r, "kms_key_id"),
-            opt(r, "secret_string"), opt(r, "secret_binary"), codec.tags_in(r.tags), opt(r, "type"),
-            codec.regions_in(r.add_replica_regions), r.force_overwrite_replica_secret,
+            r.name,
+            opt(r, "client_request_token"),
+            opt(r, "description"),
+            opt(r, "kms_key_id"),
+            opt(r, "secret_string"),
+            opt(r, "secret_binary"),
+            codec.tags_in(r.tags),
+            opt(r, "type"),
+            codec.regions_in(r.add_replica_regions),
+            r.force_overwrite_replica_secret,
         )
         out = pb.CreateSecretResponse(arn=secret.arn, name=secret.name)
         if version is not None:
@@ -54,11 +60,15 @@ class SecretsManagerServicer:
         out.replication_status.extend(codec.replication_out(self.replicas.view(secret).replicas))
         return out
 
-    async def DescribeSecret(self, r: pb.DescribeSecretRequest, ctx: Ctx) -> pb.DescribeSecretResponse:
+    async def DescribeSecret(
+        self, r: pb.DescribeSecretRequest, ctx: Ctx
+    ) -> pb.DescribeSecretResponse:
         secret = self.replicas.view(self.secrets.describe_secret(r.secret_id))
         return codec.describe_out(secret, self.region)
 
-    async def GetSecretValue(self, r: pb.GetSecretValueRequest, ctx: Ctx) -> pb.GetSecretValueResponse:
+    async def GetSecretValue(
+        self, r: pb.GetSecretValueRequest, ctx: Ctx
+    ) -> pb.GetSecretValueResponse:
         read = await self.values.get_secret_value(
             r.secret_id, opt(r, "version_id"), opt(r, "version_stage")
         )
@@ -70,8 +80,11 @@ class SecretsManagerServicer:
         self, r: pb.BatchGetSecretValueRequest, ctx: Ctx
     ) -> pb.BatchGetSecretValueResponse:
         reads, errors, token = await self.values.batch_get_secret_value(
-            list(r.secret_id_list), codec.filters_in(r.filters), opt(r, "max_results"),
-            opt(r, "next_token"), listing=self.secrets.matching,
+            list(r.secret_id_list),
+            codec.filters_in(r.filters),
+            opt(r, "max_results"),
+            opt(r, "next_token"),
+            listing=self.secrets.matching,
         )
         out = pb.BatchGetSecretValueResponse()
         for read in reads:
@@ -82,21 +95,34 @@ class SecretsManagerServicer:
             out.next_token = token
         return out
 
-    async def PutSecretValue(self, r: pb.PutSecretValueRequest, ctx: Ctx) -> pb.PutSecretValueResponse:
+    async def PutSecretValue(
+        self, r: pb.PutSecretValueRequest, ctx: Ctx
+    ) -> pb.PutSecretValueResponse:
         stages = list(r.version_stages) if len(r.version_stages) else None
         secret, version = await self.values.put_secret_value(
-            r.secret_id, opt(r, "client_request_token"), opt(r, "secret_string"),
-            opt(r, "secret_binary"), stages, opt(r, "rotation_token"),
+            r.secret_id,
+            opt(r, "client_request_token"),
+            opt(r, "secret_string"),
+            opt(r, "secret_binary"),
+            stages,
+            opt(r, "rotation_token"),
         )
         return pb.PutSecretValueResponse(
-            arn=secret.arn, name=secret.name, version_id=version.version_id,
+            arn=secret.arn,
+            name=secret.name,
+            version_id=version.version_id,
             version_stages=version.stages,
         )
 
     async def UpdateSecret(self, r: pb.UpdateSecretRequest, ctx: Ctx) -> pb.UpdateSecretResponse:
         secret, version = await self.secrets.update_secret(
-            r.secret_id, opt(r, "client_request_token"), opt(r, "description"),
-            opt(r, "kms_key_id"), opt(r, "secret_string"), opt(r, "secret_binary"), opt(r, "type"),
+            r.secret_id,
+            opt(r, "client_request_token"),
+            opt(r, "description"),
+            opt(r, "kms_key_id"),
+            opt(r, "secret_string"),
+            opt(r, "secret_binary"),
+            opt(r, "type"),
         )
         out = pb.UpdateSecretResponse(arn=secret.arn, name=secret.name)
         if version is not None:
@@ -107,7 +133,9 @@ class SecretsManagerServicer:
         self, r: pb.UpdateSecretVersionStageRequest, ctx: Ctx
     ) -> pb.UpdateSecretVersionStageResponse:
         secret = await self.values.update_secret_version_stage(
-            r.secret_id, r.version_stage, opt(r, "remove_from_version_id"),
+            r.secret_id,
+            r.version_stage,
+            opt(r, "remove_from_version_id"),
             opt(r, "move_to_version_id"),
         )
         return pb.UpdateSecretVersionStageResponse(arn=secret.arn, name=secret.name)
@@ -120,15 +148,21 @@ class SecretsManagerServicer:
         )
         out = pb.ListSecretVersionIdsResponse(arn=secret.arn, name=secret.name)
         for v in versions:
-            out.versions.append(codec.version_entry_out(v, self.values.cipher.display_id(v.kms_key_id)))
+            out.versions.append(
+                codec.version_entry_out(v, self.values.cipher.display_id(v.kms_key_id))
+            )
         if token:
             out.next_token = token
         return out
 
     async def ListSecrets(self, r: pb.ListSecretsRequest, ctx: Ctx) -> pb.ListSecretsResponse:
         items, token = self.secrets.list_secrets(
-            r.include_planned_deletion, opt(r, "max_results"), opt(r, "next_token"),
-            codec.filters_in(r.filters), opt(r, "sort_order"), opt(r, "sort_by"),
+            r.include_planned_deletion,
+            opt(r, "max_results"),
+            opt(r, "next_token"),
+            codec.filters_in(r.filters),
+            opt(r, "sort_order"),
+            opt(r, "sort_by"),
         )
         out = pb.ListSecretsResponse()
         out.secret_list.extend(codec.list_entry_out(s, self.region) for s in items)

@@ -27,8 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="INFO")
     kms = sub.add_parser("kms", help="manage this Region's KMS-like keys")
     ksub = kms.add_subparsers(dest="kms_command", required=True)
-    for name, helptext in (("create-key", "create a customer key"), ("list-keys", "list keys"),
-                           ("disable-key", "disable a key"), ("enable-key", "enable a key")):
+    for name, helptext in (
+        ("create-key", "create a customer key"),
+        ("list-keys", "list keys"),
+        ("disable-key", "disable a key"),
+        ("enable-key", "enable a key"),
+    ):
         c = ksub.add_parser(name, help=helptext)
         add_serve_arguments(c)
         if name == "create-key":
@@ -59,14 +63,29 @@ async def _kms(args: argparse.Namespace) -> int:
                 print("smgrpc: aliases beginning with alias/aws/ are reserved", file=sys.stderr)
                 return 2
             master = load_master_key(cfg.key_path, create=False)
-            rec = new_key_record(master, cfg.region, cfg.account, alias=alias,
-                                 description=args.description, now=clock.now())
+            rec = new_key_record(
+                master,
+                cfg.region,
+                cfg.account,
+                alias=alias,
+                description=args.description,
+                now=clock.now(),
+            )
             await store.put_kms_key(rec)
             print(json.dumps({"KeyId": rec.key_id, "Arn": rec.arn, "Alias": rec.alias}))
         elif args.kms_command == "list-keys":
             for rec in keyring.records():
-                print(json.dumps({"KeyId": rec.key_id, "Arn": rec.arn, "Alias": rec.alias,
-                                  "Enabled": rec.enabled, "Description": rec.description}))
+                print(
+                    json.dumps(
+                        {
+                            "KeyId": rec.key_id,
+                            "Arn": rec.arn,
+                            "Alias": rec.alias,
+                            "Enabled": rec.enabled,
+                            "Description": rec.description,
+                        }
+                    )
+                )
         else:
             rec = keyring.resolve(args.key)
             from dataclasses import replace
@@ -80,8 +99,10 @@ async def _kms(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=str(getattr(args, "log_level", "INFO")).upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=str(getattr(args, "log_level", "INFO")).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     # aiosqlite logs every statement WITH its parameters at DEBUG (wrapped data keys, ciphertext,
     # key material): never let it below INFO, whatever --log-level says.
     aiosqlite_log = logging.getLogger("aiosqlite")

@@ -8,9 +8,7 @@ import string
 
 DEFAULT_ACCOUNT = "123456789012"
 _SUFFIX_ALPHABET = string.ascii_letters + string.digits
-_ARN_PREFIX = re.compile(
-    r"^arn:(aws|aws-cn|aws-eusc|aws-iso|aws-iso-b|aws-us-gov):secretsmanager:"
-)
+_ARN_PREFIX = re.compile(r"^arn:(aws|aws-cn|aws-eusc|aws-iso|aws-iso-b|aws-us-gov):secretsmanager:")
 
 
 def partition_for(region: str) -> str:

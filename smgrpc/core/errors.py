@@ -98,9 +98,7 @@ class InternalServiceError(ServiceError):
 
 # Frequently used AWS messages, kept in one place so every path says exactly the same thing.
 SECRET_NOT_FOUND = "Secrets Manager can't find the specified secret."
-MARKED_DELETED = (
-    "You tried to perform the operation on a secret that's currently marked deleted."
-)
+MARKED_DELETED = "You tried to perform the operation on a secret that's currently marked deleted."
 UPDATE_MARKED_DELETED = (
     "You can't perform this operation on the secret because it was marked for deletion."
 )

@@ -74,7 +74,9 @@ def move_stage(
     holder = next((v.version_id for v in versions if label in v.stages), None)
     if remove_from is not None:
         if remove_from not in ids:
-            raise InvalidParameter(f"Not a valid version: {remove_from}", field="removeFromVersionId")
+            raise InvalidParameter(
+                f"Not a valid version: {remove_from}", field="removeFromVersionId"
+            )
         if holder != remove_from:
             raise InvalidParameter(
                 f"Version stage {label} not found in version {remove_from}",

@@ -30,8 +30,12 @@ def validate_regions(add: Sequence[tuple[str, str | None]], path: str) -> None:
 
 
 def add_replicas(
-    secret: Secret, add: Sequence[tuple[str, str | None]], force: bool, *,
-    region: str, peers: Collection[str],
+    secret: Secret,
+    add: Sequence[tuple[str, str | None]],
+    force: bool,
+    *,
+    region: str,
+    peers: Collection[str],
 ) -> Secret:
     """The secret with new replica Regions (InProgress), checked as AWS checks them."""
     for target, _ in add:
@@ -56,7 +60,8 @@ def add_replicas(
         elif existing.kms_key_id != kms:
             raise InvalidParameter(
                 f"Region {target} is already a replica Region of this secret with KMS key "
-                f"{existing.kms_key_id}.", field="addReplicaRegions",
+                f"{existing.kms_key_id}.",
+                field="addReplicaRegions",
             )
     return secret.evolve(replicas=tuple(replicas), lineage=secret.lineage or str(uuid.uuid4()))
 
@@ -64,8 +69,9 @@ def add_replicas(
 class ReplicaUseCases:
     """The three replication operations of the public API."""
 
-    def __init__(self, store: Store, region: str, peers: Collection[str],
-                 link_view: LinkView | None = None) -> None:
+    def __init__(
+        self, store: Store, region: str, peers: Collection[str], link_view: LinkView | None = None
+    ) -> None:
         self.store = store
         self.region = region
         self.peers = peers
@@ -84,18 +90,23 @@ class ReplicaUseCases:
             await tx.save(updated)
             return self.view(updated)
 
-    async def remove_regions_from_replication(self, secret_id: str, regions: Sequence[str]) -> Secret:
+    async def remove_regions_from_replication(
+        self, secret_id: str, regions: Sequence[str]
+    ) -> Secret:
         check.secret_id(secret_id)
         if not regions:
-            raise check.validation("'[]'", "removeReplicaRegions",
-                                   "Member must have length greater than or equal to 1")
+            raise check.validation(
+                "'[]'", "removeReplicaRegions", "Member must have length greater than or equal to 1"
+            )
         for i, r in enumerate(regions, 1):
             check.region(r, f"removeReplicaRegions.{i}.member")
         async with self.store.transaction() as tx:
             secret = guards.found(tx.find(secret_id), secret_id)
             guards.not_replica(secret)
             drop = set(regions)
-            updated = secret.evolve(replicas=tuple(r for r in secret.replicas if r.region not in drop))
+            updated = secret.evolve(
+                replicas=tuple(r for r in secret.replicas if r.region not in drop)
+            )
             if updated != secret:
                 await tx.save(updated)  # the outbox carries a removal to each dropped Region
             return self.view(updated)
@@ -107,7 +118,8 @@ class ReplicaUseCases:
             if not secret.is_replica:
                 raise InvalidParameter(
                     "StopReplicationToReplica must be called on a replica secret, in the "
-                    "replica's Region; this secret is not a replica.", resource=secret.arn,
+                    "replica's Region; this secret is not a replica.",
+                    resource=secret.arn,
                 )
             # The epoch bump is durable before we answer: later pushes from the old primary
             # carry the old epoch and are refused.

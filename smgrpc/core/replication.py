@@ -64,5 +64,11 @@ def drop_region(secret: Secret, region: str) -> Secret:
 
 
 def replica_entry(region: str, kms_key_id: str | None, force: bool) -> ReplicaStatus:
-    return ReplicaStatus(region, kms_key_id or "alias/aws/secretsmanager", IN_PROGRESS,
-                         "Replication in progress", None, force)
+    return ReplicaStatus(
+        region,
+        kms_key_id or "alias/aws/secretsmanager",
+        IN_PROGRESS,
+        "Replication in progress",
+        None,
+        force,
+    )

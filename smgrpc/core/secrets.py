@@ -38,11 +38,16 @@ def _kms_ref(ref: str | None) -> str | None:
 
 
 class SecretUseCases:
-    """CreateSecret, DescribeSecret, UpdateSecret, DeleteSecret, RestoreSecret, tags, ListSecrets."""
+    """Create/Describe/Update/Delete/RestoreSecret, tags and ListSecrets."""
 
     def __init__(
-        self, store: Store, cipher: Cipher, clock: Clock, values: ValueUseCases,
-        region: str, account: str = arns.DEFAULT_ACCOUNT,
+        self,
+        store: Store,
+        cipher: Cipher,
+        clock: Clock,
+        values: ValueUseCases,
+        region: str,
+        account: str = arns.DEFAULT_ACCOUNT,
     ) -> None:
         self.store = store
         self.cipher = cipher
@@ -85,7 +90,8 @@ class SecretUseCases:
                 if existing.deleted_date is not None:
                     raise InvalidRequest(
                         "You can't create this secret because a secret with this name is "
-                        "already scheduled for deletion.", resource=existing.arn,
+                        "already scheduled for deletion.",
+                        resource=existing.arn,
                     )
                 if token is not None and value is not None and existing.version(token):
                     stored = await self.values.stored_value(tx, existing, token)
@@ -109,12 +115,19 @@ class SecretUseCases:
                 type=type_ or None,
             )
             if add_replica_regions:
-                secret = replicas.add_replicas(secret, add_replica_regions, force_overwrite_replica,
-                                               region=self.region, peers=self.peers)
+                secret = replicas.add_replicas(
+                    secret,
+                    add_replica_regions,
+                    force_overwrite_replica,
+                    region=self.region,
+                    peers=self.peers,
+                )
             if value is None:
                 await tx.save(secret)
                 return secret, None
-            return await self.values.new_version(tx, secret, token or str(uuid.uuid4()), value, None)
+            return await self.values.new_version(
+                tx, secret, token or str(uuid.uuid4()), value, None
+            )
 
     # ---- DescribeSecret ----
 
@@ -161,11 +174,21 @@ class SecretUseCases:
                     if v.stages and v.has_value and v.kms_key_id != new_key.key_id:
                         plain = await self.values.stored_value(tx, secret, v.version_id)
                         if plain is not None:
-                            sealed = self.cipher.seal(plain, ref=kms_key_id, secret_arn=secret.arn,
-                                                      version_id=v.version_id)
+                            sealed = self.cipher.seal(
+                                plain,
+                                ref=kms_key_id,
+                                secret_arn=secret.arn,
+                                version_id=v.version_id,
+                            )
                             blobs[v.version_id] = sealed
-                            v = Version(v.version_id, v.created_at, v.stages, sealed.kms_key_id,
-                                        True, v.last_accessed_day)
+                            v = Version(
+                                v.version_id,
+                                v.created_at,
+                                v.stages,
+                                sealed.kms_key_id,
+                                True,
+                                v.last_accessed_day,
+                            )
                     versions.append(v)
                 updated = updated.evolve(versions=tuple(versions))
             if description is not None:
@@ -176,11 +199,15 @@ class SecretUseCases:
             await tx.save(updated, blobs)
             if value is None:
                 return updated, None
-            return await self.values.new_version(tx, updated, token or str(uuid.uuid4()), value, None)
+            return await self.values.new_version(
+                tx, updated, token or str(uuid.uuid4()), value, None
+            )
 
     # ---- DeleteSecret / RestoreSecret / purge ----
 
-    async def delete_secret(self, secret_id: str, window: int | None, force: bool | None) -> Deleted:
+    async def delete_secret(
+        self, secret_id: str, window: int | None, force: bool | None
+    ) -> Deleted:
         if window is not None and not 7 <= window <= 30:
             raise InvalidParameter(
                 "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
@@ -188,7 +215,8 @@ class SecretUseCases:
             )
         if window is not None and force:
             raise InvalidParameter(
-                "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
+                "You can't use ForceDeleteWithoutRecovery in conjunction with "
+                "RecoveryWindowInDays.",
                 field="forceDeleteWithoutRecovery",
             )
         check.secret_id(secret_id)
@@ -198,14 +226,18 @@ class SecretUseCases:
             if secret is None and force:
                 # AWS: a forced delete of a secret that does not exist is not an error.
                 name = arns.name_from_partial_arn(secret_id) or secret_id
-                return Deleted(arns.secret_arn(self.region, self.account, name, arns.random_suffix()),
-                               secret_id, now)
+                return Deleted(
+                    arns.secret_arn(self.region, self.account, name, arns.random_suffix()),
+                    secret_id,
+                    now,
+                )
             secret = guards.found(secret, secret_id)
             guards.not_replica(secret)
             if secret.replicas:
                 regions = ",".join(r.region for r in secret.replicas)
                 raise InvalidParameter(
-                    f"You can't delete secret {secret_id} that still has replica regions [{regions}]",
+                    f"You can't delete secret {secret_id} that still has replica regions "
+                    f"[{regions}]",
                     resource=secret.arn,
                 )
             if force:
@@ -264,11 +296,15 @@ class SecretUseCases:
             secret = guards.found(tx.find(secret_id), secret_id)
             guards.not_replica(secret)
             drop = set(keys)
-            await tx.save(secret.evolve(tags=tuple((k, v) for k, v in secret.tags or () if k not in drop)))
+            await tx.save(
+                secret.evolve(tags=tuple((k, v) for k, v in secret.tags or () if k not in drop))
+            )
 
     # ---- ListSecrets ----
 
-    def matching(self, filters: Sequence[flt.Filter], include_planned_deletion: bool = False) -> list[Secret]:
+    def matching(
+        self, filters: Sequence[flt.Filter], include_planned_deletion: bool = False
+    ) -> list[Secret]:
         """Secrets of this Region that pass the filters, in creation order."""
         test = flt.compile_filters(filters) if filters else None
         out = []
@@ -310,7 +346,9 @@ class SecretUseCases:
             return [primary, s.arn]
 
         items = sorted(self.matching(filters, include_planned_deletion), key=key, reverse=desc)
-        fp = paging.fingerprint("list", include_planned_deletion,
-                                [(f.key, f.values) for f in filters], by, desc)
-        return paging.page(items, key, size=max_results or 100, token=next_token, fp=fp, descending=desc)
-
+        fp = paging.fingerprint(
+            "list", include_planned_deletion, [(f.key, f.values) for f in filters], by, desc
+        )
+        return paging.page(
+            items, key, size=max_results or 100, token=next_token, fp=fp, descending=desc
+        )

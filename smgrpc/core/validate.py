@@ -20,6 +20,7 @@ MAX_STAGES = 20
 _NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@!-]+$")
 _REGION_RE = re.compile(r"^([a-z]+-)+\d+$")
 _TAG_EXTRA = set("_.:/=+-@")
+TAG_PATTERN = "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"
 INVALID_NAME = (
     "Invalid name. Must be a valid name containing alphanumeric characters, or any of the "
     "following: -/_+=.@!"
@@ -43,7 +44,9 @@ def int_range(value: int | None, path: str, lo: int, hi: int) -> None:
     if value is None:
         return
     if value < lo:
-        raise validation(f"'{value}'", path, f"Member must have value greater than or equal to {lo}")
+        raise validation(
+            f"'{value}'", path, f"Member must have value greater than or equal to {lo}"
+        )
     if value > hi:
         raise validation(f"'{value}'", path, f"Member must have value less than or equal to {hi}")
 
@@ -89,7 +92,9 @@ def kms_key_id(value: str | None, path: str = "kmsKeyId") -> None:
     length(value, path, 0, 2048)
 
 
-def value(string: str | None, binary: bytes | None, *, required: bool = False) -> SecretValue | None:
+def value(
+    string: str | None, binary: bytes | None, *, required: bool = False
+) -> SecretValue | None:
     """SecretString / SecretBinary: at most one, 1..65536 (UTF-8 bytes for strings)."""
     if string is not None and binary is not None:
         raise InvalidParameter(
@@ -112,8 +117,11 @@ def value(string: str | None, binary: bytes | None, *, required: bool = False) -
 def tag_key(key: str, path: str) -> None:
     length(key, path, 1, 128)
     if not all(ch.isalnum() or ch.isspace() or ch in _TAG_EXTRA for ch in key):
-        raise validation(f"'{key}'", path,
-                         "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$")
+        raise validation(
+            f"'{key}'",
+            path,
+            TAG_PATTERN,
+        )
     if key.lower().startswith("aws:"):
         raise InvalidParameter(
             "Invalid tag key: keys that start with 'aws:' are reserved for AWS use.", field=path
@@ -127,8 +135,11 @@ def tags(items: Sequence[tuple[str, str]], path: str = "tags") -> None:
         tag_key(k, f"{path}.{i}.member.key")
         length(v, f"{path}.{i}.member.value", 0, 256)
         if not all(ch.isalnum() or ch.isspace() or ch in _TAG_EXTRA for ch in v):
-            raise validation(f"'{v}'", f"{path}.{i}.member.value",
-                             "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$")
+            raise validation(
+                f"'{v}'",
+                f"{path}.{i}.member.value",
+                TAG_PATTERN,
+            )
 
 
 def stages(items: Sequence[str], path: str = "versionStages") -> None:
@@ -141,5 +152,6 @@ def stages(items: Sequence[str], path: str = "versionStages") -> None:
 def region(value: str, path: str) -> None:
     length(value, path, 1, 128)
     if not _REGION_RE.match(value):
-        raise validation(f"'{value}'", path,
-                         "Member must satisfy regular expression pattern: ^([a-z]+-)+\\d+$")
+        raise validation(
+            f"'{value}'", path, "Member must satisfy regular expression pattern: ^([a-z]+-)+\\d+$"
+        )

@@ -66,7 +66,7 @@ def prune(versions: tuple[Version, ...], now: float) -> tuple[Version, ...]:
 
 
 class ValueUseCases:
-    """GetSecretValue, BatchGetSecretValue, PutSecretValue, UpdateSecretVersionStage, ListSecretVersionIds."""
+    """Get/BatchGet/PutSecretValue, UpdateSecretVersionStage, ListSecretVersionIds."""
 
     def __init__(self, store: Store, cipher: Cipher, clock: Clock) -> None:
         self.store = store
@@ -75,18 +75,27 @@ class ValueUseCases:
 
     # ---- shared with other use cases ----
 
-    async def stored_value(self, tx: WriteTx | None, secret: Secret, version_id: str) -> SecretValue | None:
+    async def stored_value(
+        self, tx: WriteTx | None, secret: Secret, version_id: str
+    ) -> SecretValue | None:
         sealed = await (tx.sealed if tx else self.store.sealed)(secret.arn, version_id)
         if sealed is None:
             return None
         return self.cipher.open(sealed, secret_arn=secret.arn, version_id=version_id)
 
     async def new_version(
-        self, tx: WriteTx, secret: Secret, token: str, value: SecretValue, stages: Sequence[str] | None
+        self,
+        tx: WriteTx,
+        secret: Secret,
+        token: str,
+        value: SecretValue,
+        stages: Sequence[str] | None,
     ) -> tuple[Secret, Version]:
         """Seal value as version `token`, move its labels, prune, and save (caller's tx)."""
         now = self.clock.now()
-        sealed = self.cipher.seal(value, ref=secret.kms_key_id, secret_arn=secret.arn, version_id=token)
+        sealed = self.cipher.seal(
+            value, ref=secret.kms_key_id, secret_arn=secret.arn, version_id=token
+        )
         fresh = Version(token, now, (), sealed.kms_key_id)
         versions = prune(labels.add_version(secret.versions, fresh, stages), now)
         updated = secret.evolve(versions=versions, last_changed_at=now)
@@ -147,8 +156,9 @@ class ValueUseCases:
         try:
             await self._record_access(secret, version, today)
         except Exception as exc:  # noqa: BLE001 - informational write; never fail the read
-            log.warning("could not record LastAccessedDate of %s: %s", secret.arn,
-                        type(exc).__name__)
+            log.warning(
+                "could not record LastAccessedDate of %s: %s", secret.arn, type(exc).__name__
+            )
 
     async def _record_access(self, secret: Secret, version: Version, today: str) -> None:
         async with self.store.transaction() as tx:
@@ -173,10 +183,13 @@ class ValueUseCases:
         listing: Callable[[Sequence[flt.Filter]], list[Secret]],
     ) -> tuple[list[ValueRead], list[BatchError], str | None]:
         if secret_ids and filters:
-            raise InvalidParameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.")
+            raise InvalidParameter(
+                "Either 'SecretIdList' or 'Filters' must be provided, but not both."
+            )
         if max_results is not None and not filters:
             raise InvalidParameter(
-                "'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided."
+                "'Filters' not specified. 'Filters' must also be specified when 'MaxResults' "
+                "is provided."
             )
         if len(secret_ids) > 20:
             raise check.validation(
@@ -191,7 +204,9 @@ class ValueUseCases:
         if secret_ids:
             for i, sid in enumerate(secret_ids, 1):
                 check.secret_id(sid, f"secretIdList.{i}.member")
-            targets: list[tuple[str, Secret | None]] = [(sid, self.store.find(sid)) for sid in secret_ids]
+            targets: list[tuple[str, Secret | None]] = [
+                (sid, self.store.find(sid)) for sid in secret_ids
+            ]
             token_out = None
         else:
             flt.validate_filters(filters)
@@ -199,7 +214,11 @@ class ValueUseCases:
             matched = sorted(listing(filters), key=lambda s: (s.created_at, s.arn))
             fp = paging.fingerprint("batch", [(f.key, f.values) for f in filters])
             chunk, token_out = paging.page(
-                matched, lambda s: [s.created_at, s.arn], size=max_results or 20, token=next_token, fp=fp
+                matched,
+                lambda s: [s.created_at, s.arn],
+                size=max_results or 20,
+                token=next_token,
+                fp=fp,
             )
             targets = [(s.arn, s) for s in chunk]
         for sid, secret in targets:
@@ -267,7 +286,11 @@ class ValueUseCases:
     # ---- ListSecretVersionIds ----
 
     def list_secret_version_ids(
-        self, secret_id: str, max_results: int | None, next_token: str | None, include_deprecated: bool
+        self,
+        secret_id: str,
+        max_results: int | None,
+        next_token: str | None,
+        include_deprecated: bool,
     ) -> tuple[Secret, list[Version], str | None]:
         check.secret_id(secret_id)
         check.int_range(max_results, "maxResults", 1, 100)
@@ -279,8 +302,11 @@ class ValueUseCases:
         )
         fp = paging.fingerprint("versions", secret.arn, include_deprecated)
         chunk, token = paging.page(
-            versions, lambda v: [v.created_at, v.version_id], size=max_results or 100,
-            token=next_token, fp=fp, descending=True,
+            versions,
+            lambda v: [v.created_at, v.version_id],
+            size=max_results or 100,
+            token=next_token,
+            fp=fp,
+            descending=True,
         )
         return secret, chunk, token
-

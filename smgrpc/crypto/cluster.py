@@ -33,8 +33,9 @@ class PeerAuthError(Exception):
 
 
 def _derive(secret: bytes, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"smgrpc-cluster-v1",
-                info=purpose).derive(secret)
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"smgrpc-cluster-v1", info=purpose
+    ).derive(secret)
 
 
 def _canon(*parts: bytes) -> bytes:
@@ -70,26 +71,41 @@ class ClusterKey:
             raise ClusterKeyError(f"cluster secret file {path} is not base64") from exc
 
     def sign(self, method: str, source: str, target: str, timestamp: float, body: bytes) -> str:
-        msg = _canon(method.encode(), source.encode(), target.encode(),
-                     repr(timestamp).encode(), hashlib.sha256(body).digest())
+        msg = _canon(
+            method.encode(),
+            source.encode(),
+            target.encode(),
+            repr(timestamp).encode(),
+            hashlib.sha256(body).digest(),
+        )
         return hmac.new(self._mac, msg, hashlib.sha256).hexdigest()
 
-    def verify(self, method: str, source: str, target: str, timestamp: float, body: bytes,
-               signature: str, now: float) -> None:
+    def verify(
+        self,
+        method: str,
+        source: str,
+        target: str,
+        timestamp: float,
+        body: bytes,
+        signature: str,
+        now: float,
+    ) -> None:
         expected = self.sign(method, source, target, timestamp, body)
         # Constant-time comparison first, then the clock window (both fail the same way).
         ok = hmac.compare_digest(expected.encode(), signature.encode())
         if not ok or abs(now - timestamp) > MAX_SKEW:
             raise PeerAuthError("replication call not authenticated")
 
-    def seal_value(self, plaintext: bytes, *, source: str, target: str, arn: str,
-                   version_id: str) -> bytes:
+    def seal_value(
+        self, plaintext: bytes, *, source: str, target: str, arn: str, version_id: str
+    ) -> bytes:
         nonce = os.urandom(12)
         aad = _canon(source.encode(), target.encode(), arn.encode(), version_id.encode())
         return nonce + self._wire.encrypt(nonce, plaintext, aad)
 
-    def open_value(self, sealed: bytes, *, source: str, target: str, arn: str,
-                   version_id: str) -> bytes:
+    def open_value(
+        self, sealed: bytes, *, source: str, target: str, arn: str, version_id: str
+    ) -> bytes:
         aad = _canon(source.encode(), target.encode(), arn.encode(), version_id.encode())
         try:
             return self._wire.decrypt(sealed[:12], sealed[12:], aad)

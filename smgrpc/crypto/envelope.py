@@ -24,7 +24,13 @@ DECRYPT_FAILED = (
 def aad(region: str, secret_arn: str, version_id: str, key_id: str) -> bytes:
     """Length-prefixed canonical encoding (never naive concatenation)."""
     out = bytearray()
-    for part in (FORMAT, region.encode(), secret_arn.encode(), version_id.encode(), key_id.encode()):
+    for part in (
+        FORMAT,
+        region.encode(),
+        secret_arn.encode(),
+        version_id.encode(),
+        key_id.encode(),
+    ):
         out += struct.pack(">I", len(part)) + part
     return bytes(out)
 

@@ -87,7 +87,9 @@ class Keyring:
             raise EncryptionFailure(ENCRYPT_FAILED, resource=rec.key_id)
         return rec
 
-    def seal(self, value: SecretValue, *, ref: str | None, secret_arn: str, version_id: str) -> Sealed:
+    def seal(
+        self, value: SecretValue, *, ref: str | None, secret_arn: str, version_id: str
+    ) -> Sealed:
         rec = self.check_usable(ref)
         kek = self._keys[rec.key_id][1]
         ctx = envelope.aad(self.region, secret_arn, version_id, rec.key_id)

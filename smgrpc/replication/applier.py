@@ -48,8 +48,12 @@ class Applier:
         live = set(batch.live_lineages)
         for s in self.store.all():
             cur = tx.find_arn(s.arn)
-            if (cur is not None and cur.is_replica and cur.primary_region == batch.source
-                    and cur.lineage not in live):
+            if (
+                cur is not None
+                and cur.is_replica
+                and cur.primary_region == batch.source
+                and cur.lineage not in live
+            ):
                 await tx.delete(cur)
 
     async def _apply_state(self, tx: Tx, batch: m.Batch, st: m.WireState) -> m.Result:
@@ -59,29 +63,43 @@ class Applier:
         if st.promoted:
             return await self._forget_promoted(tx, batch.source, st, local if ours else None)
         if st.removed:
-            if ours and local is not None and local.is_replica and local.primary_region == batch.source:
+            if (
+                ours
+                and local is not None
+                and local.is_replica
+                and local.primary_region == batch.source
+            ):
                 await tx.delete(local)
                 return m.Result(st.lineage, m.REMOVED)
             return m.Result(st.lineage, m.SKIPPED)
         if local is not None and ours:
             if not local.is_replica or st.epoch < local.epoch:
                 # Promoted here (StopReplicationToReplica): the old primary is fenced.
-                return m.Result(st.lineage, m.PROMOTED, "The replica was promoted to a "
-                                "standalone primary secret in this Region.")
+                return m.Result(
+                    st.lineage,
+                    m.PROMOTED,
+                    "The replica was promoted to a standalone primary secret in this Region.",
+                )
             if local.primary_region != batch.source:
-                return m.Result(st.lineage, m.REFUSED, "The secret in this Region replicates "
-                                "from another Region.")
+                return m.Result(
+                    st.lineage,
+                    m.REFUSED,
+                    "The secret in this Region replicates from another Region.",
+                )
             if st.generation <= local.generation and st.force_overwrite is False:
                 return m.Result(st.lineage, m.SKIPPED, last_accessed_day=local.last_accessed_day)
         elif local is not None:
             if not st.force_overwrite:
                 return m.Result(st.lineage, m.NAME_CONFLICT, NAME_EXISTS)
             if local.replicas or local.is_replica:
-                return m.Result(st.lineage, m.REFUSED, "A secret with this name exists in this "
-                                "region and is itself replicated; it was not overwritten.")
+                return m.Result(
+                    st.lineage,
+                    m.REFUSED,
+                    "A secret with this name exists in this "
+                    "region and is itself replicated; it was not overwritten.",
+                )
         try:
-            installed = await self._install(tx, batch.source, st, my_arn,
-                                            local if ours else None)
+            installed = await self._install(tx, batch.source, st, my_arn, local if ours else None)
         except ServiceError as exc:
             return m.Result(st.lineage, m.KEY_UNAVAILABLE, exc.message)
         if local is not None and not ours:
@@ -111,23 +129,52 @@ class Applier:
             prev = old.get(wv.version_id)
             # (version id, created_at) identifies a value: an AWSPENDING version refilled on the
             # primary gets a new created_at, so it is re-sealed here.
-            if (prev is not None and prev.created_at == wv.created_at
-                    and prev.has_value == wv.has_value and prev.kms_key_id == key.key_id):
-                versions.append(Version(wv.version_id, wv.created_at, wv.stages, key.key_id,
-                                        wv.has_value, prev.last_accessed_day))
+            if (
+                prev is not None
+                and prev.created_at == wv.created_at
+                and prev.has_value == wv.has_value
+                and prev.kms_key_id == key.key_id
+            ):
+                versions.append(
+                    Version(
+                        wv.version_id,
+                        wv.created_at,
+                        wv.stages,
+                        key.key_id,
+                        wv.has_value,
+                        prev.last_accessed_day,
+                    )
+                )
                 continue
             if wv.has_value:
                 try:
-                    plain = self.key.open_value(wv.sealed_value, source=source, target=self.region,
-                                                arn=st.primary_arn, version_id=wv.version_id)
+                    plain = self.key.open_value(
+                        wv.sealed_value,
+                        source=source,
+                        target=self.region,
+                        arn=st.primary_arn,
+                        version_id=wv.version_id,
+                    )
                 except PeerAuthError:
                     log.error("replicated version failed authentication (lineage %s)", st.lineage)
                     raise
                 # Re-encrypt under this Region's key, bound to this Region's ARN.
-                blobs[wv.version_id] = self.cipher.seal(SecretValue.from_bytes(plain), ref=kms,
-                                                        secret_arn=my_arn, version_id=wv.version_id)
-            versions.append(Version(wv.version_id, wv.created_at, wv.stages, key.key_id,
-                                    wv.has_value, prev.last_accessed_day if prev else None))
+                blobs[wv.version_id] = self.cipher.seal(
+                    SecretValue.from_bytes(plain),
+                    ref=kms,
+                    secret_arn=my_arn,
+                    version_id=wv.version_id,
+                )
+            versions.append(
+                Version(
+                    wv.version_id,
+                    wv.created_at,
+                    wv.stages,
+                    key.key_id,
+                    wv.has_value,
+                    prev.last_accessed_day if prev else None,
+                )
+            )
         secret = Secret(
             arn=my_arn,
             name=st.name,

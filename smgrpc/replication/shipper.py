@@ -26,16 +26,25 @@ BATCH_ROWS = 5000
 BATCH_BYTES = 4 * 1024 * 1024
 SNAPSHOT_PAGE = 200
 PERSIST_EVERY = 1.0  # seconds between durable cursor writes when nothing else changed
-UNREADABLE = ("A version of this secret can't be decrypted in the primary Region, so it was not "
-              "replicated.")
+UNREADABLE = (
+    "A version of this secret can't be decrypted in the primary Region, so it was not replicated."
+)
 
 
 class Shipper:
     """Streams this Region's changes to one replica Region."""
 
-    def __init__(self, store: SqliteStore, cipher: Cipher, key: ClusterKey, source: str,
-                 target: str, client: PeerClient, base_backoff: float = 0.05,
-                 max_backoff: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: SqliteStore,
+        cipher: Cipher,
+        key: ClusterKey,
+        source: str,
+        target: str,
+        client: PeerClient,
+        base_backoff: float = 0.05,
+        max_backoff: float = 1.0,
+    ) -> None:
         self.store, self.cipher, self.key = store, cipher, key
         self.source, self.target, self.client = source, target, client
         self.base_backoff, self.max_backoff = base_backoff, max_backoff
@@ -53,8 +62,10 @@ class Shipper:
     def behind(self, arn: str) -> str | None:
         """A non-secret status message if this secret's changes are stuck behind a dead link."""
         if self.failures and arn in self.pending:
-            return (f"Replication to {self.target} is retrying: the Region is unreachable "
-                    f"({self.last_error}).")
+            return (
+                f"Replication to {self.target} is retrying: the Region is unreachable "
+                f"({self.last_error})."
+            )
         return None
 
     async def run(self) -> None:
@@ -106,14 +117,25 @@ class Shipper:
                     break
                 secret = self.store.find(arn)
                 if kind == repl.PROMOTED:
-                    states[arn] = m.WireState(lineage, secret.epoch if secret else 0, 0, arn,
-                                              secret.name if secret else "", promoted=True)
+                    states[arn] = m.WireState(
+                        lineage,
+                        secret.epoch if secret else 0,
+                        0,
+                        arn,
+                        secret.name if secret else "",
+                        promoted=True,
+                    )
                     last = seq
                     continue
-                if kind == repl.REMOVE or secret is None or secret.lineage != lineage or \
-                        self.target not in repl.active_regions(secret):
-                    state = m.WireState(lineage, 0, 0, arn, secret.name if secret else "",
-                                        removed=True)
+                if (
+                    kind == repl.REMOVE
+                    or secret is None
+                    or secret.lineage != lineage
+                    or self.target not in repl.active_regions(secret)
+                ):
+                    state = m.WireState(
+                        lineage, 0, 0, arn, secret.name if secret else "", removed=True
+                    )
                 else:
                     try:
                         state = self._state_of(secret, blobs)
@@ -139,8 +161,11 @@ class Shipper:
             for s in broken:
                 cur = tx.find_arn(s.arn)
                 if cur is not None and self.target in repl.active_regions(cur):
-                    log.error("a version of %s cannot be decrypted here; not replicated to %s",
-                              cur.arn, self.target)
+                    log.error(
+                        "a version of %s cannot be decrypted here; not replicated to %s",
+                        cur.arn,
+                        self.target,
+                    )
                     await tx.save(repl.set_status(cur, self.target, repl.FAILED, UNREADABLE))
                     await tx.forget(self.target, cur.arn)
 
@@ -156,15 +181,26 @@ class Shipper:
                 if blob is None:
                     raise DecryptionFailure(UNREADABLE)
                 plain = self.cipher.open(blob, secret_arn=secret.arn, version_id=v.version_id)
-                sealed = self.key.seal_value(plain.to_bytes(), source=self.source,
-                                             target=self.target, arn=secret.arn,
-                                             version_id=v.version_id)
-            versions.append(m.WireVersion(v.version_id, v.stages, v.created_at, sealed,
-                                          v.has_value))
+                sealed = self.key.seal_value(
+                    plain.to_bytes(),
+                    source=self.source,
+                    target=self.target,
+                    arn=secret.arn,
+                    version_id=v.version_id,
+                )
+            versions.append(
+                m.WireVersion(v.version_id, v.stages, v.created_at, sealed, v.has_value)
+            )
         return m.WireState(
-            secret.lineage or "", secret.epoch, secret.generation, secret.arn, secret.name,
-            force_overwrite=entry.force_overwrite, replica_kms_key_id=entry.kms_key_id or "",
-            metadata=metadata_of(secret), versions=tuple(versions),
+            secret.lineage or "",
+            secret.epoch,
+            secret.generation,
+            secret.arn,
+            secret.name,
+            force_overwrite=entry.force_overwrite,
+            replica_kms_key_id=entry.kms_key_id or "",
+            metadata=metadata_of(secret),
+            versions=tuple(versions),
         )
 
     def _needs_write(self, res: m.Result, shipped: Secret | None) -> bool:
@@ -175,8 +211,11 @@ class Shipper:
         if entry is None:
             return False
         if res.outcome in (m.APPLIED, m.SKIPPED):
-            return (entry.status != repl.IN_SYNC or entry.force_overwrite
-                    or entry.last_accessed_day != res.last_accessed_day)
+            return (
+                entry.status != repl.IN_SYNC
+                or entry.force_overwrite
+                or entry.last_accessed_day != res.last_accessed_day
+            )
         return res.outcome in (m.PROMOTED, m.NAME_CONFLICT, m.KEY_UNAVAILABLE, m.REFUSED)
 
     async def _record(self, reply: m.Reply, used: dict[str, Secret]) -> None:
@@ -188,8 +227,9 @@ class Shipper:
         """
         by_lineage = {s.lineage: s for s in used.values()}
         self.acked = max(self.acked, reply.applied_seq)
-        changes = [res for res in reply.results
-                   if self._needs_write(res, by_lineage.get(res.lineage))]
+        changes = [
+            res for res in reply.results if self._needs_write(res, by_lineage.get(res.lineage))
+        ]
         if not changes and time.monotonic() - self._persisted_at < PERSIST_EVERY:
             return
         async with self.store.transaction() as tx:
@@ -200,18 +240,29 @@ class Shipper:
                 if cur is None or self.target not in {r.region for r in cur.replicas}:
                     continue
                 if res.outcome == m.PROMOTED:
-                    log.warning("%s was promoted in %s: no longer replicating there",
-                                cur.arn, self.target)
+                    log.warning(
+                        "%s was promoted in %s: no longer replicating there", cur.arn, self.target
+                    )
                     await tx.save(repl.drop_region(cur, self.target))
                     await tx.forget(self.target, cur.arn)
                 elif res.outcome in (m.NAME_CONFLICT, m.KEY_UNAVAILABLE, m.REFUSED):
-                    await tx.save(repl.set_status(cur, self.target, repl.FAILED, res.message,
-                                                  force_overwrite=False))
+                    await tx.save(
+                        repl.set_status(
+                            cur, self.target, repl.FAILED, res.message, force_overwrite=False
+                        )
+                    )
                     await tx.forget(self.target, cur.arn)
                 else:
-                    await tx.save(repl.set_status(
-                        cur, self.target, repl.IN_SYNC, "Replication succeeded",
-                        force_overwrite=False, last_accessed_day=res.last_accessed_day))
+                    await tx.save(
+                        repl.set_status(
+                            cur,
+                            self.target,
+                            repl.IN_SYNC,
+                            "Replication succeeded",
+                            force_overwrite=False,
+                            last_accessed_day=res.last_accessed_day,
+                        )
+                    )
         self._persisted_at = time.monotonic()
 
     async def _on_gap(self, applied: int) -> bool:
@@ -225,8 +276,12 @@ class Shipper:
             self.acked = applied
             self._persisted_at = time.monotonic()
             return True
-        log.warning("%s lost history (applied %d < acked %d): sending a snapshot",
-                    self.target, applied, self.acked)
+        log.warning(
+            "%s lost history (applied %d < acked %d): sending a snapshot",
+            self.target,
+            applied,
+            self.acked,
+        )
         await self._snapshot(applied)
         return True
 
@@ -236,13 +291,21 @@ class Shipper:
         secrets = [s for s in self.store.all() if self.target in repl.active_regions(s)]
         blobs = await self._fetch(secrets)
         lineages = tuple(s.lineage or "" for s in secrets)
-        pages = [secrets[i:i + SNAPSHOT_PAGE]
-                 for i in range(0, len(secrets), SNAPSHOT_PAGE)] or [[]]
+        pages = [secrets[i : i + SNAPSHOT_PAGE] for i in range(0, len(secrets), SNAPSHOT_PAGE)] or [
+            []
+        ]
         for i, page in enumerate(pages):
             end = i == len(pages) - 1
-            batch = m.Batch(self.source, self.target, applied, upto,
-                            tuple(self._state_of(s, blobs) for s in page), snapshot=True,
-                            snapshot_end=end, live_lineages=lineages if end else ())
+            batch = m.Batch(
+                self.source,
+                self.target,
+                applied,
+                upto,
+                tuple(self._state_of(s, blobs) for s in page),
+                snapshot=True,
+                snapshot_end=end,
+                live_lineages=lineages if end else (),
+            )
             while True:
                 try:
                     reply = await self.client.push(batch)

@@ -17,8 +17,15 @@ def metadata_of(s: Secret) -> dict[str, Any]:
         "policy": s.policy,
         "deleted_date": s.deleted_date,
         "type": s.type,
-        "rotation": [r.enabled, r.lambda_arn, r.automatically_after_days, r.duration,
-                     r.schedule_expression, r.last_rotated, r.next_rotation],
+        "rotation": [
+            r.enabled,
+            r.lambda_arn,
+            r.automatically_after_days,
+            r.duration,
+            r.schedule_expression,
+            r.last_rotated,
+            r.next_rotation,
+        ],
     }
 
 

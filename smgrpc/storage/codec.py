@@ -21,11 +21,27 @@ def secret_meta(s: Secret) -> str:
             "deleted_date": s.deleted_date,
             "last_accessed_day": s.last_accessed_day,
             "type": s.type,
-            "rotation": [r.enabled, r.lambda_arn, r.automatically_after_days, r.duration,
-                         r.schedule_expression, r.last_rotated, r.next_rotation],
+            "rotation": [
+                r.enabled,
+                r.lambda_arn,
+                r.automatically_after_days,
+                r.duration,
+                r.schedule_expression,
+                r.last_rotated,
+                r.next_rotation,
+            ],
             "primary_region": s.primary_region,
-            "replicas": [[x.region, x.kms_key_id, x.status, x.status_message, x.last_accessed_day,
-                          x.force_overwrite] for x in s.replicas],
+            "replicas": [
+                [
+                    x.region,
+                    x.kms_key_id,
+                    x.status,
+                    x.status_message,
+                    x.last_accessed_day,
+                    x.force_overwrite,
+                ]
+                for x in s.replicas
+            ],
             "lineage": s.lineage,
             "epoch": s.epoch,
             "generation": s.generation,
@@ -61,7 +77,9 @@ def secret_from_row(arn: str, name: str, meta: str, versions: tuple[Version, ...
 
 def version_from_row(row: Any) -> tuple[str, Version]:
     arn, vid, created, stages, key_id, has_value, last_access = row
-    return arn, Version(vid, created, tuple(json.loads(stages)), key_id, bool(has_value), last_access)
+    return arn, Version(
+        vid, created, tuple(json.loads(stages)), key_id, bool(has_value), last_access
+    )
 
 
 def stages_json(v: Version) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -56,7 +57,7 @@ class Cluster:
         r = Region(self.configs[name])
         await r.start()
         self.regions[name] = r
-        for (a, b), p in self.proxies.items():
+        for (_a, b), p in self.proxies.items():
             if b == name:
                 p.target = ("127.0.0.1", r.port)
         ch = grpc.aio.insecure_channel(f"127.0.0.1:{r.port}")
@@ -76,10 +77,17 @@ async def start_cluster(tmp: Path, names: tuple[str, ...] = REGIONS) -> Cluster:
     for name in names:
         peers = tuple((b, f"127.0.0.1:{c.proxies[(name, b)].port}") for b in names if b != name)
         # Listen on a fixed free port so a restarted Region comes back at the same address.
-        c.configs[name] = Config(region=name, listen="127.0.0.1:0", data_dir=tmp / name,
-                                 peers=peers, cluster_secret_file=secret, purge_interval=0.05,
-                                 key_refresh_interval=0.1, shutdown_grace=0.5,
-                                 replication_max_backoff=0.3)
+        c.configs[name] = Config(
+            region=name,
+            listen="127.0.0.1:0",
+            data_dir=tmp / name,
+            peers=peers,
+            cluster_secret_file=secret,
+            purge_interval=0.05,
+            key_refresh_interval=0.1,
+            shutdown_grace=0.5,
+            replication_max_backoff=0.3,
+        )
         await c.start_region(name)
     return c
 
@@ -88,10 +96,8 @@ async def stop_cluster(c: Cluster) -> None:
     for ch in c.channels:
         await ch.close()
     for r in c.regions.values():
-        try:
+        with contextlib.suppress(Exception):  # already stopped by the test
             await r.stop(0.2)
-        except Exception:  # noqa: BLE001 - already stopped by the test
-            pass
     for p in c.proxies.values():
         await p.close()
 
@@ -109,8 +115,9 @@ async def snapshot(stub: pbg.SecretsManagerStub, name: str) -> dict[str, object]
     versions = await stub.ListSecretVersionIds(pb.ListSecretVersionIdsRequest(secret_id=name))
     digests = {}
     for v in versions.versions:
-        got = await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id=name,
-                                                                 version_id=v.version_id))
+        got = await stub.GetSecretValue(
+            pb.GetSecretValueRequest(secret_id=name, version_id=v.version_id)
+        )
         body = got.secret_string.encode() if got.HasField("secret_string") else got.secret_binary
         digests[v.version_id] = hashlib.sha256(body).hexdigest()
     return {

@@ -52,8 +52,14 @@ def free_port() -> int:
 class RegionProcess:
     """One Region's server process (its data directory survives restarts)."""
 
-    def __init__(self, region: str, data_dir: Path, peers: Sequence[tuple[str, int]],
-                 secret_file: Path, log_dir: Path) -> None:
+    def __init__(
+        self,
+        region: str,
+        data_dir: Path,
+        peers: Sequence[tuple[str, int]],
+        secret_file: Path,
+        log_dir: Path,
+    ) -> None:
         self.region, self.data_dir, self.peers = region, data_dir, list(peers)
         self.secret_file = secret_file
         self.stdout_path = log_dir / f"{region}.stdout"
@@ -72,9 +78,20 @@ class RegionProcess:
 
     def spawn(self) -> None:
         self.port = free_port()
-        argv = [*SMGRPC, "serve", "--region", self.region, "--listen", self.addr,
-                "--data-dir", str(self.data_dir), "--cluster-secret-file", str(self.secret_file),
-                "--log-level", "INFO"]
+        argv = [
+            *SMGRPC,
+            "serve",
+            "--region",
+            self.region,
+            "--listen",
+            self.addr,
+            "--data-dir",
+            str(self.data_dir),
+            "--cluster-secret-file",
+            str(self.secret_file),
+            "--log-level",
+            "INFO",
+        ]
         for other, port in self.peers:
             argv += ["--peer", f"{other}=127.0.0.1:{port}"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("SMGRPC_")}
@@ -91,8 +108,10 @@ class RegionProcess:
             if await self.wait_ready():
                 return
             await self.kill()  # e.g. someone took the port between free_port() and bind
-        raise AssertionError(f"{self.region} did not become ready:\n"
-                             + self.stderr().decode(errors="replace")[-4000:])
+        raise AssertionError(
+            f"{self.region} did not become ready:\n"
+            + self.stderr().decode(errors="replace")[-4000:]
+        )
 
     async def wait_ready(self, within: float = START_TIMEOUT) -> bool:
         deadline = time.monotonic() + within
@@ -102,8 +121,9 @@ class RegionProcess:
                 if not self.alive:
                     return False
                 try:
-                    resp = await health.Check(health_pb2.HealthCheckRequest(service=""),
-                                              timeout=0.5)
+                    resp = await health.Check(
+                        health_pb2.HealthCheckRequest(service=""), timeout=0.5
+                    )
                     if resp.status == health_pb2.HealthCheckResponse.SERVING:
                         return True
                 except grpc.aio.AioRpcError:

@@ -37,8 +37,9 @@ GET = '{"SecretId":"demo/db"}'
 REPLICATE = '{"SecretId":"demo/db","AddReplicaRegions":[{"Region":"ap-southeast-2"}]}'
 STOP = '{"SecretId":"demo/db"}'
 PUT = '{"SecretId":"demo/db","SecretString":"rotated"}'
-REPLICA_MSG = ("Operation not permitted on a replica secret. Call must be made in primary "
-               "secret's region.")
+REPLICA_MSG = (
+    "Operation not permitted on a replica secret. Call must be made in primary secret's region."
+)
 
 
 def _free_base_port() -> int:
@@ -67,8 +68,15 @@ class Cluster:
     ports: dict[str, int]
 
     def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(CLUSTER), *args], env=self.env, cwd=ROOT, text=True,
-                              capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [str(CLUSTER), *args],
+            env=self.env,
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
 
     def pids(self) -> dict[str, int]:
         run = self.state / "run"
@@ -76,8 +84,18 @@ class Cluster:
 
     def grpcurl(self, region: str, op: str, body: str) -> tuple[int, str]:
         done = subprocess.run(
-            [str(GRPCURL), "-plaintext", "-d", body, f"127.0.0.1:{self.ports[region]}",
-             f"{SERVICE}/{op}"], text=True, capture_output=True, timeout=30)
+            [
+                str(GRPCURL),
+                "-plaintext",
+                "-d",
+                body,
+                f"127.0.0.1:{self.ports[region]}",
+                f"{SERVICE}/{op}",
+            ],
+            text=True,
+            capture_output=True,
+            timeout=30,
+        )
         return done.returncode, done.stdout + done.stderr
 
     def call(self, region: str, op: str, body: str) -> dict[str, Any]:
@@ -86,8 +104,9 @@ class Cluster:
         result: dict[str, Any] = json.loads(out)
         return result
 
-    def eventually(self, region: str, op: str, body: str, check: Any,
-                   timeout: float = 30) -> dict[str, Any]:
+    def eventually(
+        self, region: str, op: str, body: str, check: Any, timeout: float = 30
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         out = ""
         while time.monotonic() < deadline:
@@ -114,8 +133,7 @@ def _alive(pid: int) -> bool:
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     base = _free_base_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMGRPC_")}
-    env |= {"SMGRPC_CLUSTER_DIR": str(tmp_path / "cluster"),
-            "SMGRPC_CLUSTER_BASE_PORT": str(base)}
+    env |= {"SMGRPC_CLUSTER_DIR": str(tmp_path / "cluster"), "SMGRPC_CLUSTER_BASE_PORT": str(base)}
     c = Cluster(env, tmp_path / "cluster", {US: base, EU: base + 1, AP: base + 2})
     try:
         yield c
@@ -125,8 +143,10 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         for region, pid in pids.items():  # never leave a server behind, whatever happened
             if _alive(pid):
                 os.kill(pid, 9)
-                raise AssertionError(f"{region} (pid {pid}) survived `scripts/cluster down`:\n"
-                                     f"{down.stdout}{down.stderr}")
+                raise AssertionError(
+                    f"{region} (pid {pid}) survived `scripts/cluster down`:\n"
+                    f"{down.stdout}{down.stderr}"
+                )
 
 
 @pytest.mark.slow
@@ -162,9 +182,15 @@ def test_cluster_up_walkthrough_status_down(cluster: Cluster) -> None:
     rep = cluster.call(US, "ReplicateSecretToRegions", REPLICATE)
     assert {r["Region"] for r in rep["ReplicationStatus"]} == {EU, AP}
     cluster.eventually(AP, "GetSecretValue", GET, lambda r: r.get("SecretString") == "hunter2")
-    cluster.eventually(US, "DescribeSecret", GET, lambda r: {
-        s["Region"]: s["Status"] for s in r.get("ReplicationStatus", [])} == {
-        EU: "InSync", AP: "InSync"})
+    cluster.eventually(
+        US,
+        "DescribeSecret",
+        GET,
+        lambda r: (
+            {s["Region"]: s["Status"] for s in r.get("ReplicationStatus", [])}
+            == {EU: "InSync", AP: "InSync"}
+        ),
+    )
     # 4. promote the eu-west-1 replica to a standalone primary
     stopped = cluster.call(EU, "StopReplicationToReplica", STOP)
     assert stopped["ARN"] == created["ARN"].replace(US, EU)
@@ -179,8 +205,9 @@ def test_cluster_up_walkthrough_status_down(cluster: Cluster) -> None:
     lines = status.stdout.strip().splitlines()
     assert len(lines) == 3
     for line, (region, port) in zip(lines, cluster.ports.items(), strict=True):
-        assert re.fullmatch(rf"{region}\s+127\.0\.0\.1:{port}\s+pid {pids[region]}\s+SERVING",
-                            line.strip()), line
+        assert re.fullmatch(
+            rf"{region}\s+127\.0\.0\.1:{port}\s+pid {pids[region]}\s+SERVING", line.strip()
+        ), line
 
     down = cluster.run("down")
     assert down.returncode == 0, down.stdout + down.stderr
@@ -205,11 +232,14 @@ def _readme_section() -> str:
 
 def test_readme_shows_this_walkthrough() -> None:
     section = _readme_section()
-    for region_var, op, body in (("$US", "CreateSecret", CREATE), ("$EU", "GetSecretValue", GET),
-                                 ("$EU", "PutSecretValue", PUT),
-                                 ("$US", "ReplicateSecretToRegions", REPLICATE),
-                                 ("$AP", "GetSecretValue", GET),
-                                 ("$EU", "StopReplicationToReplica", STOP)):
+    for region_var, op, body in (
+        ("$US", "CreateSecret", CREATE),
+        ("$EU", "GetSecretValue", GET),
+        ("$EU", "PutSecretValue", PUT),
+        ("$US", "ReplicateSecretToRegions", REPLICATE),
+        ("$AP", "GetSecretValue", GET),
+        ("$EU", "StopReplicationToReplica", STOP),
+    ):
         expected = f"-d '{body}' {region_var} $SM/{op}"
         assert expected in section, f"README walkthrough lacks: {expected}"
 

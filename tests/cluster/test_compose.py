@@ -40,14 +40,18 @@ def compose() -> dict[str, Any]:
 
 def _regions(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Service name -> service, for the services that run `smgrpc serve --region ...`."""
-    return {name: svc for name, svc in compose["services"].items()
-            if "--region" in (svc.get("command") or [])}
+    return {
+        name: svc
+        for name, svc in compose["services"].items()
+        if "--region" in (svc.get("command") or [])
+    }
 
 
 def _serve_config(svc: dict[str, Any]) -> Config:
     command = svc["command"]
-    assert isinstance(command, list) and all(isinstance(a, str) for a in command), \
+    assert isinstance(command, list) and all(isinstance(a, str) for a in command), (
         "use the exec (list) form so no shell re-splits the flags"
+    )
     try:
         args = _parser().parse_args(["serve", *command])
     except SystemExit as exc:  # argparse reports unknown or malformed flags this way
@@ -74,8 +78,9 @@ def _mounts(svc: dict[str, Any], compose: dict[str, Any]) -> dict[str, tuple[str
     return out
 
 
-def _volume_of(path: PurePosixPath | Path, mounts: dict[str, tuple[str, bool]]
-               ) -> tuple[str, str, bool]:
+def _volume_of(
+    path: PurePosixPath | Path, mounts: dict[str, tuple[str, bool]]
+) -> tuple[str, str, bool]:
     """(mount target, volume, read-only) holding path; fails if path is on no volume."""
     p = PurePosixPath(str(path))
     hits = [t for t in mounts if p == PurePosixPath(t) or PurePosixPath(t) in p.parents]
@@ -84,8 +89,9 @@ def _volume_of(path: PurePosixPath | Path, mounts: dict[str, tuple[str, bool]]
     return target, mounts[target][0], mounts[target][1]
 
 
-def _host_path(path: PurePosixPath | Path, mounts: dict[str, tuple[str, bool]],
-               volumes: Path) -> Path:
+def _host_path(
+    path: PurePosixPath | Path, mounts: dict[str, tuple[str, bool]], volumes: Path
+) -> Path:
     target, volume, _ = _volume_of(path, mounts)
     rel = PurePosixPath(str(path)).relative_to(target)
     return volumes / volume / rel
@@ -172,8 +178,9 @@ def test_files_live_on_volumes_one_data_volume_per_region(compose: dict[str, Any
     assert not data_volumes & {v for v, _ in secret_volumes}
 
 
-def test_secrets_init_writes_files_every_region_accepts(compose: dict[str, Any],
-                                                        tmp_path: Path) -> None:
+def test_secrets_init_writes_files_every_region_accepts(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
     volumes = tmp_path / "volumes"
     for volume in compose["volumes"]:
         (volumes / volume).mkdir(parents=True)
@@ -182,12 +189,14 @@ def test_secrets_init_writes_files_every_region_accepts(compose: dict[str, Any],
     entry = init["entrypoint"]
     assert entry[0] == "python"
     (script,) = _copied_into_image()[entry[1]]
-    argv = [a if not a.startswith("/") else str(_host_path(PurePosixPath(a), init_mounts,
-                                                             volumes))
-            for a in init["command"]]
+    argv = [
+        a if not a.startswith("/") else str(_host_path(PurePosixPath(a), init_mounts, volumes))
+        for a in init["command"]
+    ]
     for _ in range(2):  # a second run (restart, `up` again) keeps the files
-        done = subprocess.run([sys.executable, str(ROOT / script), *argv], capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / script), *argv], capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
     assert "kept existing" in done.stdout and "created" not in done.stdout
 
@@ -207,8 +216,9 @@ def test_secrets_init_writes_files_every_region_accepts(compose: dict[str, Any],
 
     owner = re.fullmatch(r"(\d+):(\d+)", init["command"][init["command"].index("--owner") + 1])
     assert owner is not None
-    assert _dockerfile_instructions("USER") == [f"{owner[1]}:{owner[2]}"], \
+    assert _dockerfile_instructions("USER") == [f"{owner[1]}:{owner[2]}"], (
         "secrets-init must hand the files to the image's user"
+    )
     assert str(init.get("user")) in ("0", "0:0", "root"), "secrets-init needs root to chown"
 
 
@@ -221,6 +231,7 @@ def test_healthcheck_is_valid_python(compose: dict[str, Any]) -> None:
 
 
 # --- Dockerfile -----------------------------------------------------------------------------
+
 
 def _dockerfile_instructions(keyword: str) -> list[str]:
     text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())  # join continuation lines

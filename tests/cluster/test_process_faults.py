@@ -37,8 +37,13 @@ pytestmark = pytest.mark.slow
 US, EU = "us-east-1", "eu-west-1"
 CATCH_UP = 40.0  # replication backoff is capped at 5 s (x1.5 jitter) plus gRPC reconnect
 T = TypeVar("T")
-UNKNOWN_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                 grpc.StatusCode.CANCELLED, grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL}
+UNKNOWN_CODES = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.CANCELLED,
+    grpc.StatusCode.UNKNOWN,
+    grpc.StatusCode.INTERNAL,
+}
 
 
 @pytest.fixture
@@ -56,8 +61,12 @@ def timing(what: str, seconds: float) -> None:
     print(f"[timing] {what}: {seconds:.2f}s")
 
 
-async def eventually(check: Callable[[], Awaitable[T]], within: float = CATCH_UP,
-                     every: float = 0.05, what: str = "condition") -> T:
+async def eventually(
+    check: Callable[[], Awaitable[T]],
+    within: float = CATCH_UP,
+    every: float = 0.05,
+    what: str = "condition",
+) -> T:
     deadline = time.monotonic() + within
     while True:
         try:
@@ -76,6 +85,7 @@ def digest(text: str) -> str:
 
 
 # ---- client-side history ----
+
 
 @dataclass
 class Write:
@@ -105,8 +115,15 @@ class History:
 class Load:
     """One sequential PutSecretValue writer per secret (so the last ack is AWSCURRENT)."""
 
-    def __init__(self, c: ProcCluster, region: str, secrets: Iterable[str], history: History,
-                 pad: int = 0, pause: float = 0.0) -> None:
+    def __init__(
+        self,
+        c: ProcCluster,
+        region: str,
+        secrets: Iterable[str],
+        history: History,
+        pad: int = 0,
+        pause: float = 0.0,
+    ) -> None:
         self.c, self.region, self.history = c, region, history
         self.secrets, self.pad, self.pause = list(secrets), pad, pause
         self.stopping = asyncio.Event()
@@ -129,17 +146,21 @@ class Load:
             value = f"{secret}#{i}#{token}#" + "x" * self.pad
             t0 = time.monotonic()
             try:
-                await self.c.stubs[self.region].PutSecretValue(pb.PutSecretValueRequest(
-                    secret_id=secret, client_request_token=token, secret_string=value),
-                    timeout=10)
+                await self.c.stubs[self.region].PutSecretValue(
+                    pb.PutSecretValueRequest(
+                        secret_id=secret, client_request_token=token, secret_string=value
+                    ),
+                    timeout=10,
+                )
                 acked: bool | None = True
             except grpc.aio.AioRpcError as exc:
                 if exc.code() not in UNKNOWN_CODES:
                     self.failed.append(f"{secret}: {exc.code().name} {exc.details()}")
                     return
                 acked = None
-            self.history.writes.append(Write(secret, token, value, acked,
-                                             time.monotonic() - t0, t0))
+            self.history.writes.append(
+                Write(secret, token, value, acked, time.monotonic() - t0, t0)
+            )
             if acked is None:
                 return  # the primary went away under this writer: its outcome is unknown
             if self.pause:
@@ -148,13 +169,20 @@ class Load:
 
 # ---- reads and checks ----
 
-async def create_replicated(c: ProcCluster, names: Iterable[str], history: History,
-                            pad: int = 0) -> None:
+
+async def create_replicated(
+    c: ProcCluster, names: Iterable[str], history: History, pad: int = 0
+) -> None:
     for name in names:
         value = f"{name}#0#" + "x" * pad
-        out = await c.stubs[US].CreateSecret(pb.CreateSecretRequest(
-            name=name, secret_string=value, client_request_token=str(uuid.uuid4()),
-            add_replica_regions=[pb.ReplicaRegionType(region=EU)]))
+        out = await c.stubs[US].CreateSecret(
+            pb.CreateSecretRequest(
+                name=name,
+                secret_string=value,
+                client_request_token=str(uuid.uuid4()),
+                add_replica_regions=[pb.ReplicaRegionType(region=EU)],
+            )
+        )
         history.initial[name] = (out.version_id, value)
 
 
@@ -192,8 +220,11 @@ async def explain(c: ProcCluster, names: Iterable[str]) -> str:
             st = await statuses(c.stubs[US], name)
         except grpc.aio.AioRpcError as exc:
             st = exc.code().name
-        if snaps[US] != snaps[EU] or not isinstance(st, dict) or \
-                {s for s, _ in st.values()} != {"InSync"}:
+        if (
+            snaps[US] != snaps[EU]
+            or not isinstance(st, dict)
+            or {s for s, _ in st.values()} != {"InSync"}
+        ):
             a, b = snaps[US], snaps[EU]
             if isinstance(a, dict) and isinstance(b, dict):
                 diff = {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)}
@@ -214,13 +245,15 @@ async def wait_caught_up(c: ProcCluster, names: list[str], what: str, since: flo
     return took
 
 
-async def version_ids(stub: pbg.SecretsManagerStub, name: str,
-                      deprecated: bool = True) -> list[str]:
+async def version_ids(
+    stub: pbg.SecretsManagerStub, name: str, deprecated: bool = True
+) -> list[str]:
     out: list[str] = []
     token: str | None = None
     while True:
-        req = pb.ListSecretVersionIdsRequest(secret_id=name, max_results=100,
-                                             include_deprecated=deprecated)
+        req = pb.ListSecretVersionIdsRequest(
+            secret_id=name, max_results=100, include_deprecated=deprecated
+        )
         if token:
             req.next_token = token
         page = await stub.ListSecretVersionIds(req)
@@ -300,8 +333,9 @@ async def check_converged_state(c: ProcCluster, history: History, names: list[st
         primary, replica = (await snapshot(c.stubs[US], name), await snapshot(c.stubs[EU], name))
         assert primary == replica
         # The replica holds exactly the primary's labeled versions, no extra or duplicate one.
-        assert sorted(await version_ids(c.stubs[EU], name)) == \
-            sorted(await version_ids(c.stubs[US], name, deprecated=False))
+        assert sorted(await version_ids(c.stubs[EU], name)) == sorted(
+            await version_ids(c.stubs[US], name, deprecated=False)
+        )
 
 
 def p50(xs: list[float]) -> float:
@@ -309,6 +343,7 @@ def p50(xs: list[float]) -> float:
 
 
 # ---- scenarios ----
+
 
 async def test_replica_killed_during_write_load_catches_up(procs2: ProcCluster) -> None:
     """D#1: a replica process dies under load; the primary does not slow down; catch-up."""
@@ -327,6 +362,7 @@ async def test_replica_killed_during_write_load_catches_up(procs2: ProcCluster) 
     async def retrying() -> bool:
         st = await statuses(c.stubs[US], names[0])
         return st[EU][0] in ("InProgress", "Failed") and "unreachable" in st[EU][1]
+
     await eventually(retrying, within=10, what="InProgress while the replica is down")
     await asyncio.sleep(max(0.0, t_down + 2.5 - time.monotonic()))
     t_back = time.monotonic()
@@ -338,8 +374,10 @@ async def test_replica_killed_during_write_load_catches_up(procs2: ProcCluster) 
 
     before = h.latencies(t_kill - 1.5, t_kill)
     during = h.latencies(t_down, t_back)
-    print(f"[timing] primary PutSecretValue p50 with replica up {p50(before) * 1000:.1f} ms "
-          f"({len(before)} writes), down {p50(during) * 1000:.1f} ms ({len(during)} writes)")
+    print(
+        f"[timing] primary PutSecretValue p50 with replica up {p50(before) * 1000:.1f} ms "
+        f"({len(before)} writes), down {p50(during) * 1000:.1f} ms ({len(during)} writes)"
+    )
     assert len(before) > 20 and len(during) > 20
     assert p50(during) <= 3 * p50(before) + 0.02  # local writes never wait for a dead Region
     assert all(w.acked for w in h.writes)
@@ -365,14 +403,18 @@ async def test_partition_and_heal(procs2: ProcCluster) -> None:
 
     async def retrying() -> bool:
         return (await statuses(c.stubs[US], names[0]))[EU][0] == "InProgress"
+
     await eventually(retrying, within=10, what="InProgress during the partition")
     await asyncio.sleep(0.3)  # a batch that got through just before the cut finishes applying
     lagging = await value_of(c.stubs[EU], names[0])
     await asyncio.sleep(2.0)
     # The replica still serves (stale) reads and refuses writes during the partition.
     assert await value_of(c.stubs[EU], names[0]) == lagging
-    err = await aws_error(c.stubs[EU].PutSecretValue(pb.PutSecretValueRequest(
-        secret_id=names[0], secret_string="nope")))
+    err = await aws_error(
+        c.stubs[EU].PutSecretValue(
+            pb.PutSecretValueRequest(secret_id=names[0], secret_string="nope")
+        )
+    )
     assert err.aws_code == "InvalidParameterException"
     t_heal = time.monotonic()
     c.heal()
@@ -400,9 +442,15 @@ async def test_primary_sigkill_mid_push(procs2: ProcCluster) -> None:
         for i in range(1000):
             name = f"pk-new{i}"
             try:
-                out = await c.stubs[US].CreateSecret(pb.CreateSecretRequest(
-                    name=name, secret_string=f"{name}#0", client_request_token=str(uuid.uuid4()),
-                    add_replica_regions=[pb.ReplicaRegionType(region=EU)]), timeout=10)
+                out = await c.stubs[US].CreateSecret(
+                    pb.CreateSecretRequest(
+                        name=name,
+                        secret_string=f"{name}#0",
+                        client_request_token=str(uuid.uuid4()),
+                        add_replica_regions=[pb.ReplicaRegionType(region=EU)],
+                    ),
+                    timeout=10,
+                )
             except grpc.aio.AioRpcError as exc:
                 assert exc.code() in UNKNOWN_CODES, exc
                 unknown_creates.append(name)
@@ -421,8 +469,10 @@ async def test_primary_sigkill_mid_push(procs2: ProcCluster) -> None:
     await creating
     assert not load.failed, load.failed
     c.link(US, EU).delay = 0.0
-    print(f"[timing] at the kill: {len(h.acked())} acked puts, {len(created)} acked creates, "
-          f"replica behind: {behind}")
+    print(
+        f"[timing] at the kill: {len(h.acked())} acked puts, {len(created)} acked creates, "
+        f"replica behind: {behind}"
+    )
     t_back = time.monotonic()
     timing("primary restart to SERVING", await c.restart(US))
 
@@ -480,7 +530,8 @@ async def test_promotion_while_old_primary_cut_off(procs2: ProcCluster) -> None:
 
     c.isolate(US)
     stop = await c.stubs[EU].StopReplicationToReplica(
-        pb.StopReplicationToReplicaRequest(secret_id="dr"))
+        pb.StopReplicationToReplicaRequest(secret_id="dr")
+    )
     assert f":{EU}:" in stop.arn
     promoted = await snapshot(c.stubs[EU], "dr")
     promoted_ids = sorted(await version_ids(c.stubs[EU], "dr"))
@@ -493,6 +544,7 @@ async def test_promotion_while_old_primary_cut_off(procs2: ProcCluster) -> None:
 
     async def dropped() -> bool:
         return EU not in await statuses(c.stubs[US], "dr")
+
     await eventually(dropped, what="old primary drops the promoted Region")
     timing("heal to old primary dropping the Region", time.monotonic() - t_heal)
 
@@ -515,9 +567,11 @@ async def test_promotion_while_old_primary_cut_off(procs2: ProcCluster) -> None:
     await load.stop()
     assert not load.failed, load.failed
     sent = (old_primary.accepted - from_old[0], old_primary.forwarded - from_old[1])
-    print(f"[timing] after the drop: old primary -> promoted over "
-          f"{time.monotonic() - t_settle + 0.3:.1f}s: {sent} (conns, bytes); promoted -> old: "
-          f"{quiet[1] - at_heal} bytes since the heal, then nothing for 2 s")
+    print(
+        f"[timing] after the drop: old primary -> promoted over "
+        f"{time.monotonic() - t_settle + 0.3:.1f}s: {sent} (conns, bytes); promoted -> old: "
+        f"{quiet[1] - at_heal} bytes since the heal, then nothing for 2 s"
+    )
     assert sent == (0, 0), "the old primary keeps talking to the promoted Region"
     assert (notices.accepted, notices.forwarded) == quiet
     acked = h.acked("dr")
@@ -534,10 +588,12 @@ async def test_promotion_while_old_primary_cut_off(procs2: ProcCluster) -> None:
     assert await converged_p(c, "idle", (US, EU))
     assert (await statuses(c.stubs[US], "idle"))[EU][0] == "InSync"
     # Both are primaries now: each takes writes, neither replicates to the other.
-    await c.stubs[EU].PutSecretValue(pb.PutSecretValueRequest(secret_id="dr",
-                                                              secret_string="eu-own"))
-    await c.stubs[US].PutSecretValue(pb.PutSecretValueRequest(secret_id="dr",
-                                                              secret_string="us-own"))
+    await c.stubs[EU].PutSecretValue(
+        pb.PutSecretValueRequest(secret_id="dr", secret_string="eu-own")
+    )
+    await c.stubs[US].PutSecretValue(
+        pb.PutSecretValueRequest(secret_id="dr", secret_string="us-own")
+    )
     await asyncio.sleep(0.5)
     assert await value_of(c.stubs[EU], "dr") == "eu-own"
     assert await value_of(c.stubs[US], "dr") == "us-own"
@@ -550,13 +606,16 @@ async def test_remove_region_while_replica_process_down(procs2: ProcCluster) -> 
     await create_replicated(c, ["rm", "keep"], h)
     await wait_caught_up(c, ["rm", "keep"], "initial replication", t_start)
     await c.kill(EU, signal.SIGKILL)
-    rem = await c.stubs[US].RemoveRegionsFromReplication(pb.RemoveRegionsFromReplicationRequest(
-        secret_id="rm", remove_replica_regions=[EU]))
+    rem = await c.stubs[US].RemoveRegionsFromReplication(
+        pb.RemoveRegionsFromReplicationRequest(secret_id="rm", remove_replica_regions=[EU])
+    )
     assert len(rem.replication_status) == 0
-    await c.stubs[US].PutSecretValue(pb.PutSecretValueRequest(secret_id="rm",
-                                                              secret_string="after-remove"))
-    put = await c.stubs[US].PutSecretValue(pb.PutSecretValueRequest(secret_id="keep",
-                                                                    secret_string="k2"))
+    await c.stubs[US].PutSecretValue(
+        pb.PutSecretValueRequest(secret_id="rm", secret_string="after-remove")
+    )
+    put = await c.stubs[US].PutSecretValue(
+        pb.PutSecretValueRequest(secret_id="keep", secret_string="k2")
+    )
     t_back = time.monotonic()
     await c.restart(EU)
 
@@ -566,15 +625,17 @@ async def test_remove_region_while_replica_process_down(procs2: ProcCluster) -> 
         except grpc.aio.AioRpcError as exc:
             return exc.code() == grpc.StatusCode.NOT_FOUND
         return False
+
     await eventually(lambda: missing("rm"), what="replica deleted after restart")
     timing("restart to replica deleted", time.monotonic() - t_back)
     await eventually(lambda: converged_p(c, "keep", (US, EU)), what="other secret converges")
-    assert (await c.stubs[EU].GetSecretValue(pb.GetSecretValueRequest(secret_id="keep"))) \
-        .version_id == put.version_id
-    await c.stubs[US].DeleteSecret(pb.DeleteSecretRequest(secret_id="rm",
-                                                          force_delete_without_recovery=True))
-    await c.stubs[US].PutSecretValue(pb.PutSecretValueRequest(secret_id="keep",
-                                                              secret_string="k3"))
+    assert (
+        await c.stubs[EU].GetSecretValue(pb.GetSecretValueRequest(secret_id="keep"))
+    ).version_id == put.version_id
+    await c.stubs[US].DeleteSecret(
+        pb.DeleteSecretRequest(secret_id="rm", force_delete_without_recovery=True)
+    )
+    await c.stubs[US].PutSecretValue(pb.PutSecretValueRequest(secret_id="keep", secret_string="k3"))
     await eventually(lambda: converged_p(c, "keep", (US, EU)), what="later change replicates")
     assert await missing("rm")
     # Restart both (SIGTERM: drain) and look again: nothing brings it back.
@@ -593,15 +654,22 @@ async def test_name_conflict_without_then_with_force(procs2: ProcCluster) -> Non
     """D#10 across processes: Failed without Force (untouched), replaced with Force."""
     c, t_start = procs2, time.monotonic()
     us, eu = c.stubs[US], c.stubs[EU]
-    local = await eu.CreateSecret(pb.CreateSecretRequest(name="clash", secret_string="local",
-                                                         description="eu's own"))
-    primary = await us.CreateSecret(pb.CreateSecretRequest(
-        name="clash", secret_string="primary", description="us primary",
-        add_replica_regions=[pb.ReplicaRegionType(region=EU)]))
+    local = await eu.CreateSecret(
+        pb.CreateSecretRequest(name="clash", secret_string="local", description="eu's own")
+    )
+    primary = await us.CreateSecret(
+        pb.CreateSecretRequest(
+            name="clash",
+            secret_string="primary",
+            description="us primary",
+            add_replica_regions=[pb.ReplicaRegionType(region=EU)],
+        )
+    )
 
     async def failed() -> bool:
         st = await statuses(us, "clash")
         return st[EU] == ("Failed", "Secret with this name already exists in this region")
+
     await eventually(failed, what="Failed with the name-conflict message")
     await us.PutSecretValue(pb.PutSecretValueRequest(secret_id="clash", secret_string="p2"))
     # The Failed status is durable and the conflicting secret stays untouched, across restarts.
@@ -617,9 +685,13 @@ async def test_name_conflict_without_then_with_force(procs2: ProcCluster) -> Non
     assert await value_of(eu, "clash") == "local"
 
     t_force = time.monotonic()
-    await us.ReplicateSecretToRegions(pb.ReplicateSecretToRegionsRequest(
-        secret_id="clash", add_replica_regions=[pb.ReplicaRegionType(region=EU)],
-        force_overwrite_replica_secret=True))
+    await us.ReplicateSecretToRegions(
+        pb.ReplicateSecretToRegionsRequest(
+            secret_id="clash",
+            add_replica_regions=[pb.ReplicaRegionType(region=EU)],
+            force_overwrite_replica_secret=True,
+        )
+    )
     await eventually(lambda: converged_p(c, "clash", (US, EU)), what="converged after Force")
     await eventually(lambda: in_sync(c, ["clash"]), what="InSync after Force")
     timing("Force to InSync", time.monotonic() - t_force)
@@ -642,9 +714,16 @@ async def test_concurrent_puts_same_and_distinct_tokens(procs2: ProcCluster) -> 
     initial_vid = h.initial["idem"][0]
 
     token = str(uuid.uuid4())
-    outs = await asyncio.gather(*(us.PutSecretValue(pb.PutSecretValueRequest(
-        secret_id="idem", client_request_token=token, secret_string="same"))
-        for _ in range(50)))
+    outs = await asyncio.gather(
+        *(
+            us.PutSecretValue(
+                pb.PutSecretValueRequest(
+                    secret_id="idem", client_request_token=token, secret_string="same"
+                )
+            )
+            for _ in range(50)
+        )
+    )
     assert {o.version_id for o in outs} == {token}
     await eventually(lambda: converged_p(c, "idem", (US, EU)), what="same-token convergence")
     for stub in (us, eu):
@@ -654,9 +733,17 @@ async def test_concurrent_puts_same_and_distinct_tokens(procs2: ProcCluster) -> 
 
     # Same token, 50 different values: exactly one wins, the others get ResourceExists.
     token2 = str(uuid.uuid4())
-    results = await asyncio.gather(*(us.PutSecretValue(pb.PutSecretValueRequest(
-        secret_id="idem", client_request_token=token2, secret_string=f"v{i}"))
-        for i in range(50)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(
+            us.PutSecretValue(
+                pb.PutSecretValueRequest(
+                    secret_id="idem", client_request_token=token2, secret_string=f"v{i}"
+                )
+            )
+            for i in range(50)
+        ),
+        return_exceptions=True,
+    )
     wins = [r for r in results if not isinstance(r, BaseException)]
     losses = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
     assert len(wins) == 1 and len(losses) == 49
@@ -675,11 +762,20 @@ async def test_concurrent_puts_same_and_distinct_tokens(procs2: ProcCluster) -> 
             assert len(flat) == len(set(flat)) and all(with_labels.values())
             observations += 1
             await asyncio.sleep(0.005)
+
     sampler = asyncio.create_task(sample())
     tokens = [str(uuid.uuid4()) for _ in range(50)]
     try:
-        outs = await asyncio.gather(*(us.PutSecretValue(pb.PutSecretValueRequest(
-            secret_id="idem", client_request_token=t, secret_string=f"d-{t}")) for t in tokens))
+        outs = await asyncio.gather(
+            *(
+                us.PutSecretValue(
+                    pb.PutSecretValueRequest(
+                        secret_id="idem", client_request_token=t, secret_string=f"d-{t}"
+                    )
+                )
+                for t in tokens
+            )
+        )
         assert sorted(o.version_id for o in outs) == sorted(tokens)
         await wait_caught_up(c, ["idem"], "distinct-token burst", time.monotonic())
     finally:
@@ -690,12 +786,15 @@ async def test_concurrent_puts_same_and_distinct_tokens(procs2: ProcCluster) -> 
     assert set(tokens) <= ids and len(ids) == 2 + 1 + 50
     for stub in (us, eu):
         stages = await check_labels(stub, "idem")
-        assert sorted(label for v in stages.values() for label in v) == \
-            ["AWSCURRENT", "AWSPREVIOUS"]
+        assert sorted(label for v in stages.values() for label in v) == [
+            "AWSCURRENT",
+            "AWSPREVIOUS",
+        ]
         current = next(k for k, v in stages.items() if "AWSCURRENT" in v)
         assert current in tokens
         assert await value_of(stub, "idem") == f"d-{current}"
-    assert sorted(await version_ids(eu, "idem")) == \
-        sorted(await version_ids(us, "idem", deprecated=False))
+    assert sorted(await version_ids(eu, "idem")) == sorted(
+        await version_ids(us, "idem", deprecated=False)
+    )
     await eventually(lambda: in_sync(c, ["idem"]), what="InSync")
     timing("scenario 8 (concurrent puts)", time.monotonic() - t_start)

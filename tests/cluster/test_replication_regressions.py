@@ -53,22 +53,33 @@ async def test_lost_reply_still_records_in_sync(cluster: Cluster) -> None:
     lossy = LoseFirstReply(shipper.client)
     shipper.client = lossy  # type: ignore[assignment]
     us = cluster.stubs[US]
-    await us.CreateSecret(pb.CreateSecretRequest(
-        name="lost-ack", secret_string="v1", add_replica_regions=[pb.ReplicaRegionType(region=EU)]))
+    await us.CreateSecret(
+        pb.CreateSecretRequest(
+            name="lost-ack",
+            secret_string="v1",
+            add_replica_regions=[pb.ReplicaRegionType(region=EU)],
+        )
+    )
     await eventually(lambda: converged(cluster, "lost-ack", (US, EU)))
     assert lossy.lost == 1
 
     async def in_sync() -> bool:
         return (await statuses(cluster, US, "lost-ack")) == {EU: "InSync"}
+
     await eventually(in_sync)
 
 
 async def test_outbox_read_skips_rows_of_an_open_transaction(tmp_path: Path) -> None:
     store = await SqliteStore.open(tmp_path / "secrets.db")
     try:
-        secret = Secret(arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf",
-                        name="s", created_at=1.0, last_changed_at=1.0, lineage="L",
-                        replicas=(repl.replica_entry(EU, None, False),))
+        secret = Secret(
+            arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf",
+            name="s",
+            created_at=1.0,
+            last_changed_at=1.0,
+            lineage="L",
+            replicas=(repl.replica_entry(EU, None, False),),
+        )
         inside, release = asyncio.Event(), asyncio.Event()
 
         async def write_then_roll_back() -> None:
@@ -93,13 +104,17 @@ async def test_outbox_read_skips_rows_of_an_open_transaction(tmp_path: Path) -> 
 async def test_apply_survives_its_caller_going_away(cluster: Cluster) -> None:
     """Cancel pushes at every point of the apply; the replica keeps applying afterwards."""
     us = cluster.stubs[US]
-    await us.CreateSecret(pb.CreateSecretRequest(
-        name="hangup", secret_string="v0", add_replica_regions=[pb.ReplicaRegionType(region=EU)]))
+    await us.CreateSecret(
+        pb.CreateSecretRequest(
+            name="hangup", secret_string="v0", add_replica_regions=[pb.ReplicaRegionType(region=EU)]
+        )
+    )
     await eventually(lambda: converged(cluster, "hangup", (US, EU)))
     link = cluster.link(US, EU)
     for i in range(30):
-        await us.PutSecretValue(pb.PutSecretValueRequest(secret_id="hangup",
-                                                         secret_string=f"v{i + 1}"))
+        await us.PutSecretValue(
+            pb.PutSecretValueRequest(secret_id="hangup", secret_string=f"v{i + 1}")
+        )
         await asyncio.sleep(0.001 * (i % 6))
         link.cut()  # the primary's connection drops mid-push: the replica's handler is cancelled
         await asyncio.sleep(0.01)

@@ -69,8 +69,11 @@ async def put_loop(stub: object, load: Load, st: SecretState, rnd: random.Random
             target = rnd.choice(older)
             st.pending = Pending("stage", target)
             req = pb.UpdateSecretVersionStageRequest(
-                secret_id=st.name, version_stage="AWSCURRENT", move_to_version_id=target,
-                remove_from_version_id=st.current)
+                secret_id=st.name,
+                version_stage="AWSCURRENT",
+                move_to_version_id=target,
+                remove_from_version_id=st.current,
+            )
             try:
                 await stub.UpdateSecretVersionStage(req)  # type: ignore[attr-defined]
             except grpc.aio.AioRpcError as exc:
@@ -81,8 +84,11 @@ async def put_loop(stub: object, load: Load, st: SecretState, rnd: random.Random
             token, value = str(uuid.uuid4()), f"{st.name}-value-{n}-{uuid.uuid4().hex[:8]}"
             st.pending = Pending("put", token, value)
             try:
-                resp = await stub.PutSecretValue(pb.PutSecretValueRequest(  # type: ignore[attr-defined]
-                    secret_id=st.name, client_request_token=token, secret_string=value))
+                resp = await stub.PutSecretValue(
+                    pb.PutSecretValueRequest(  # type: ignore[attr-defined]
+                        secret_id=st.name, client_request_token=token, secret_string=value
+                    )
+                )
             except grpc.aio.AioRpcError as exc:
                 _failed_by_kill(load, exc)
                 return
@@ -101,8 +107,11 @@ async def create_loop(stub: object, load: Load, round_no: int) -> None:
         value = f"{name}-initial-{uuid.uuid4().hex[:8]}"
         load.pending_create = Pending("create", token, value, name)
         try:
-            await stub.CreateSecret(pb.CreateSecretRequest(  # type: ignore[attr-defined]
-                name=name, client_request_token=token, secret_string=value))
+            await stub.CreateSecret(
+                pb.CreateSecretRequest(  # type: ignore[attr-defined]
+                    name=name, client_request_token=token, secret_string=value
+                )
+            )
         except grpc.aio.AioRpcError as exc:
             _failed_by_kill(load, exc)
             return
@@ -133,19 +142,23 @@ async def verify_secret(stub: object, st: SecretState) -> None:
     maybe = {p.token} if p and p.kind == "put" else set()
     assert set(st.acked) <= set(versions), f"{st.name}: acknowledged versions lost"
     assert set(versions) <= set(st.acked) | maybe, f"{st.name}: versions nobody wrote"
-    holders = {stage: [v for v, stages in versions.items() if stage in stages]
-               for stage in ("AWSCURRENT", "AWSPREVIOUS")}
+    holders = {
+        stage: [v for v, stages in versions.items() if stage in stages]
+        for stage in ("AWSCURRENT", "AWSPREVIOUS")
+    }
     assert len(holders["AWSCURRENT"]) == 1, f"{st.name}: AWSCURRENT on {holders['AWSCURRENT']}"
     assert len(holders["AWSPREVIOUS"]) <= 1, f"{st.name}: AWSPREVIOUS on {holders['AWSPREVIOUS']}"
     allowed_current = {st.current} | ({p.token} if p else set())
     assert holders["AWSCURRENT"][0] in allowed_current, (
-        f"{st.name}: AWSCURRENT is not the last acknowledged write (nor the one in flight)")
+        f"{st.name}: AWSCURRENT is not the last acknowledged write (nor the one in flight)"
+    )
     expected = dict(st.acked)
     if p and p.kind == "put" and p.token in versions:
         expected[p.token] = p.value  # committed, ack lost in the crash: must hold its value
     for vid in versions:  # every version, acknowledged or not, has its value
         got = await stub.GetSecretValue(  # type: ignore[attr-defined]
-            pb.GetSecretValueRequest(secret_id=st.name, version_id=vid))
+            pb.GetSecretValueRequest(secret_id=st.name, version_id=vid)
+        )
         assert got.secret_string == expected[vid], f"{st.name}/{vid}: wrong value"
     # Fold the outcome of the in-flight write into the expected state for the next round.
     now_current = holders["AWSCURRENT"][0]
@@ -179,16 +192,20 @@ async def test_sigkill_mid_load_loses_no_acknowledged_write(servers: Servers) ->
     ch, stub = await channel_stub(server.addr)
     for i in range(SECRETS):
         name, token = f"crash/s{i}", str(uuid.uuid4())
-        await stub.CreateSecret(pb.CreateSecretRequest(
-            name=name, client_request_token=token, secret_string=f"initial-{i}"))
+        await stub.CreateSecret(
+            pb.CreateSecretRequest(
+                name=name, client_request_token=token, secret_string=f"initial-{i}"
+            )
+        )
         load.secrets[name] = SecretState(name, {token: f"initial-{i}"}, token)
     observed = []
     try:
         for round_no, delay in enumerate(ROUNDS):
             load.killed_at = float("inf")
             before = load.acks
-            tasks = [asyncio.create_task(put_loop(stub, load, st, rnd))
-                     for st in load.secrets.values()]
+            tasks = [
+                asyncio.create_task(put_loop(stub, load, st, rnd)) for st in load.secrets.values()
+            ]
             tasks.append(asyncio.create_task(create_loop(stub, load, round_no)))
             await asyncio.sleep(delay + rnd.uniform(0, 0.2))
             load.killed_at = time.monotonic()
@@ -197,7 +214,8 @@ async def test_sigkill_mid_load_loses_no_acknowledged_write(servers: Servers) ->
             assert not load.unexpected, load.unexpected
             acked = load.acks - before
             in_flight = sum(st.pending is not None for st in load.secrets.values()) + (
-                load.pending_create is not None)
+                load.pending_create is not None
+            )
             observed.append((delay, acked, in_flight))
             assert acked > 20, f"too little load before the kill ({acked} acknowledged writes)"
             await ch.close()

@@ -33,15 +33,20 @@ async def test_locked_database_fails_writes_cleanly_and_keeps_serving_reads(
     server = await servers.start(None, "--busy-timeout", str(BUSY))
     ch, stub = await channel_stub(server.addr)
     try:
-        v1 = (await stub.CreateSecret(pb.CreateSecretRequest(
-            name="lock/s", secret_string="one"))).version_id
-        v2 = (await stub.PutSecretValue(pb.PutSecretValueRequest(
-            secret_id="lock/s", secret_string="two"))).version_id
+        v1 = (
+            await stub.CreateSecret(pb.CreateSecretRequest(name="lock/s", secret_string="one"))
+        ).version_id
+        v2 = (
+            await stub.PutSecretValue(
+                pb.PutSecretValueRequest(secret_id="lock/s", secret_string="two")
+            )
+        ).version_id
         for vid in (v1, v2):  # read once first: today's LastAccessedDate is then recorded
             await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="lock/s", version_id=vid))
         token = str(uuid.uuid4())
         put = pb.PutSecretValueRequest(
-            secret_id="lock/s", client_request_token=token, secret_string=CANARY)
+            secret_id="lock/s", client_request_token=token, secret_string=CANARY
+        )
 
         lock = _lock(server.data_dir / "secrets.db")
         try:
@@ -53,14 +58,17 @@ async def test_locked_database_fails_writes_cleanly_and_keeps_serving_reads(
             got = await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="lock/s"))
             read_latency = time.monotonic() - t_read
             assert got.secret_string == "two"
-            assert (await stub.DescribeSecret(pb.DescribeSecretRequest(
-                secret_id="lock/s"))).name == "lock/s"
-            assert [s.name for s in (await stub.ListSecrets(
-                pb.ListSecretsRequest())).secret_list] == ["lock/s"]
+            assert (
+                await stub.DescribeSecret(pb.DescribeSecretRequest(secret_id="lock/s"))
+            ).name == "lock/s"
+            assert [
+                s.name for s in (await stub.ListSecrets(pb.ListSecretsRequest())).secret_list
+            ] == ["lock/s"]
             err = await asyncio.wait_for(write, BUSY + 10)
             elapsed = time.monotonic() - t0
-            got = await stub.GetSecretValue(pb.GetSecretValueRequest(
-                secret_id="lock/s", version_id=v1))
+            got = await stub.GetSecretValue(
+                pb.GetSecretValueRequest(secret_id="lock/s", version_id=v1)
+            )
             assert got.secret_string == "one"
         finally:
             lock.execute("ROLLBACK")
@@ -77,11 +85,15 @@ async def test_locked_database_fails_writes_cleanly_and_keeps_serving_reads(
         # After the lock is released the same request succeeds; nothing half-written remains.
         done = await stub.PutSecretValue(put)
         assert done.version_id == token
-        listed = await stub.ListSecretVersionIds(pb.ListSecretVersionIdsRequest(
-            secret_id="lock/s", include_deprecated=True))
+        listed = await stub.ListSecretVersionIds(
+            pb.ListSecretVersionIdsRequest(secret_id="lock/s", include_deprecated=True)
+        )
         stages = {v.version_id: sorted(v.version_stages) for v in listed.versions}
         assert stages == {v1: [], token: ["AWSCURRENT"], v2: ["AWSPREVIOUS"]} or stages == {
-            token: ["AWSCURRENT"], v2: ["AWSPREVIOUS"], v1: []}, stages
+            token: ["AWSCURRENT"],
+            v2: ["AWSPREVIOUS"],
+            v1: [],
+        }, stages
         got = await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="lock/s"))
         assert (got.version_id, got.secret_string) == (token, CANARY)
     finally:
@@ -101,8 +113,9 @@ async def test_reads_from_disk_do_not_queue_behind_a_locked_write(servers: Serve
     try:
         vids = []
         for i in range(5):
-            resp = await stub.CreateSecret(pb.CreateSecretRequest(
-                name=f"lock/r{i}", secret_string=f"value-{i}"))
+            resp = await stub.CreateSecret(
+                pb.CreateSecretRequest(name=f"lock/r{i}", secret_string=f"value-{i}")
+            )
             vids.append(resp.version_id)
             await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id=f"lock/r{i}"))
     finally:
@@ -113,8 +126,13 @@ async def test_reads_from_disk_do_not_queue_behind_a_locked_write(servers: Serve
     try:
         lock = _lock(server.data_dir / "secrets.db")
         try:
-            write = asyncio.create_task(aws_error(stub.PutSecretValue(pb.PutSecretValueRequest(
-                secret_id="lock/r0", secret_string="blocked"))))
+            write = asyncio.create_task(
+                aws_error(
+                    stub.PutSecretValue(
+                        pb.PutSecretValueRequest(secret_id="lock/r0", secret_string="blocked")
+                    )
+                )
+            )
             await asyncio.sleep(0.05)
             worst = 0.0
             for i in range(5):

@@ -42,7 +42,8 @@ async def test_full_disk_fails_writes_whole_keeps_reads_and_recovers(servers: Se
                 token = str(uuid.uuid4())
                 value = CANARY.encode() + os.urandom(VALUE)
                 put = pb.PutSecretValueRequest(
-                    secret_id="full/s", client_request_token=token, secret_binary=value)
+                    secret_id="full/s", client_request_token=token, secret_binary=value
+                )
                 try:
                     await stub.PutSecretValue(put)
                 except grpc.aio.AioRpcError:
@@ -56,13 +57,15 @@ async def test_full_disk_fails_writes_whole_keeps_reads_and_recovers(servers: Se
             # Metadata and already-read values keep being served while the disk is full.
             got = await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="full/other"))
             assert got.secret_string == "other"
-            assert (await stub.DescribeSecret(pb.DescribeSecretRequest(
-                secret_id="full/s"))).name == "full/s"
+            assert (
+                await stub.DescribeSecret(pb.DescribeSecretRequest(secret_id="full/s"))
+            ).name == "full/s"
             listed = await stub.ListSecrets(pb.ListSecretsRequest())
             assert sorted(s.name for s in listed.secret_list) == ["full/other", "full/s"]
         finally:
-            resource.prlimit(pid, resource.RLIMIT_FSIZE,
-                             (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+            resource.prlimit(
+                pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
+            )
 
         # Space is back: the failed request, retried with its token, succeeds exactly once.
         assert (await stub.PutSecretValue(put)).version_id == token
@@ -87,13 +90,19 @@ async def test_full_disk_fails_writes_whole_keeps_reads_and_recovers(servers: Se
 
 
 async def _check(stub: object, acked: dict[str, bytes], current: str) -> None:
-    listed = await stub.ListSecretVersionIds(pb.ListSecretVersionIdsRequest(  # type: ignore[attr-defined]
-        secret_id="full/s", include_deprecated=True))
+    listed = await stub.ListSecretVersionIds(
+        pb.ListSecretVersionIdsRequest(  # type: ignore[attr-defined]
+            secret_id="full/s", include_deprecated=True
+        )
+    )
     stages = {v.version_id: list(v.version_stages) for v in listed.versions}
     assert set(stages) == set(acked), "a failed write left a version behind (or lost one)"
     assert [v for v, s in stages.items() if "AWSCURRENT" in s] == [current]
     assert sum("AWSPREVIOUS" in s for s in stages.values()) == 1
     for vid, value in acked.items():
-        got = await stub.GetSecretValue(pb.GetSecretValueRequest(  # type: ignore[attr-defined]
-            secret_id="full/s", version_id=vid))
+        got = await stub.GetSecretValue(
+            pb.GetSecretValueRequest(  # type: ignore[attr-defined]
+                secret_id="full/s", version_id=vid
+            )
+        )
         assert got.secret_binary == value if value else got.secret_string == "s0"

@@ -19,8 +19,13 @@ pytestmark = pytest.mark.skipif(not GRPCURL.exists(), reason="grpcurl-binary-wra
 
 async def grpcurl(*args: str) -> subprocess.CompletedProcess[str]:
     def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(GRPCURL), "-plaintext", *args], capture_output=True,
-                              text=True, timeout=30, check=False)
+        return subprocess.run(
+            [str(GRPCURL), "-plaintext", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
 
     return await asyncio.to_thread(run)
 
@@ -42,16 +47,22 @@ async def test_grpcurl_list_describe_call_and_error_details(servers: Servers) ->
     msg = await grpcurl(addr, "describe", "smgrpc.secretsmanager.v1.GetSecretValueRequest")
     assert msg.returncode == 0 and 'json_name = "SecretId"' in msg.stdout, msg.stdout
 
-    created = await grpcurl("-d", json.dumps({"Name": "curl/one", "SecretString": "hello"}),
-                            addr, f"{SERVICE}/CreateSecret")
+    created = await grpcurl(
+        "-d",
+        json.dumps({"Name": "curl/one", "SecretString": "hello"}),
+        addr,
+        f"{SERVICE}/CreateSecret",
+    )
     assert created.returncode == 0, created.stderr
     out = json.loads(created.stdout)
     assert out["Name"] == "curl/one" and out["ARN"].startswith(
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:curl/one-")
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:curl/one-"
+    )
     assert len(out["VersionId"]) == 36
 
-    got = await grpcurl("-d", json.dumps({"SecretId": "curl/one"}), addr,
-                        f"{SERVICE}/GetSecretValue")
+    got = await grpcurl(
+        "-d", json.dumps({"SecretId": "curl/one"}), addr, f"{SERVICE}/GetSecretValue"
+    )
     assert got.returncode == 0, got.stderr
     value = json.loads(got.stdout)
     assert value["SecretString"] == "hello"
@@ -61,17 +72,26 @@ async def test_grpcurl_list_describe_call_and_error_details(servers: Servers) ->
     health = await grpcurl(addr, "grpc.health.v1.Health/Check")
     assert health.returncode == 0 and '"SERVING"' in health.stdout, health.stdout
 
-    missing = await grpcurl("-d", json.dumps({"SecretId": "curl/missing"}), addr,
-                            f"{SERVICE}/GetSecretValue")
+    missing = await grpcurl(
+        "-d", json.dumps({"SecretId": "curl/missing"}), addr, f"{SERVICE}/GetSecretValue"
+    )
     assert missing.returncode != 0
     text = missing.stdout + missing.stderr
     assert "Code: NotFound" in text, text
     assert "Secrets Manager can't find the specified secret." in text
     # The google.rpc.ErrorInfo detail is decoded (reflection serves its descriptor).
-    details = [json.loads(line.split(")", 1)[1]) for line in text.splitlines()
-               if line.strip()[:1].isdigit() and ")" in line]
+    details = [
+        json.loads(line.split(")", 1)[1])
+        for line in text.splitlines()
+        if line.strip()[:1].isdigit() and ")" in line
+    ]
     info = [d for d in details if d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"]
-    assert info == [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "domain": "smgrpc",
-                     "reason": "RESOURCE_NOT_FOUND",
-                     "metadata": {"awsErrorCode": "ResourceNotFoundException"}}], text
+    assert info == [
+        {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "domain": "smgrpc",
+            "reason": "RESOURCE_NOT_FOUND",
+            "metadata": {"awsErrorCode": "ResourceNotFoundException"},
+        }
+    ], text
     assert any(d["@type"] == "type.googleapis.com/google.rpc.RequestInfo" for d in details)

@@ -14,8 +14,17 @@ SECRET_VALUE = "mk-plaintext-4b1d"
 
 
 def _serve_args(data_dir: Path, key: Path) -> list[str]:
-    return ["serve", "--region", "us-east-1", "--listen", "127.0.0.1:0",
-            "--data-dir", str(data_dir), "--master-key-file", str(key)]
+    return [
+        "serve",
+        "--region",
+        "us-east-1",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        str(data_dir),
+        "--master-key-file",
+        str(key),
+    ]
 
 
 def _assert_names_no_secret(stderr: bytes) -> None:
@@ -30,8 +39,9 @@ async def test_wrong_master_key_refuses_to_start_and_modifies_nothing(
     server = await servers.start()
     ch, stub = await channel_stub(server.addr)
     try:
-        await stub.CreateSecret(pb.CreateSecretRequest(
-            name=SECRET_NAME, secret_string=SECRET_VALUE))
+        await stub.CreateSecret(
+            pb.CreateSecretRequest(name=SECRET_NAME, secret_string=SECRET_VALUE)
+        )
     finally:
         await ch.close()
     assert await server.terminate() == 0
@@ -67,7 +77,8 @@ async def test_wrong_master_key_refuses_to_start_and_modifies_nothing(
     assert r.returncode != 0 and b"master key does not match" in r.stderr, r.stderr
     after = snapshot(data)
     assert {k: v for k, v in after.items() if not k.endswith("-shm")} == {
-        k: v for k, v in before.items() if not k.endswith("-shm")}
+        k: v for k, v in before.items() if not k.endswith("-shm")
+    }
 
     # The right key still opens everything: the refusals damaged nothing.
     server = await servers.start(data, "--master-key-file", str(right_key))

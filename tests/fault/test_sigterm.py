@@ -45,11 +45,15 @@ async def _client(stub: object, n: int, calls: list[Call], stop: asyncio.Event) 
         if i % 2:
             call = Call(time.monotonic(), "get", secret=secret)
             coro = stub.GetSecretValue(  # type: ignore[attr-defined]
-                pb.GetSecretValueRequest(secret_id=secret))
+                pb.GetSecretValueRequest(secret_id=secret)
+            )
         else:
             call = Call(time.monotonic(), "put", version=str(uuid.uuid4()), secret=secret)
-            coro = stub.PutSecretValue(pb.PutSecretValueRequest(  # type: ignore[attr-defined]
-                secret_id=secret, client_request_token=call.version, secret_string=f"v{n}-{i}"))
+            coro = stub.PutSecretValue(
+                pb.PutSecretValueRequest(  # type: ignore[attr-defined]
+                    secret_id=secret, client_request_token=call.version, secret_string=f"v{n}-{i}"
+                )
+            )
         calls.append(call)
         try:
             await coro
@@ -131,8 +135,11 @@ async def test_sigterm_drains_in_flight_calls_and_exits_zero(servers: Servers) -
     outcomes = {c.outcome for c in before}
     assert outcomes <= {"ok", "UNAVAILABLE"}, outcomes
     # Nor after it: never INTERNAL / UNKNOWN, and not CANCELLED either.
-    odd = [(c.op, round(c.started - t_term, 3), c.outcome, c.details)
-           for c in calls if c.outcome not in ("ok", "UNAVAILABLE")]
+    odd = [
+        (c.op, round(c.started - t_term, 3), c.outcome, c.details)
+        for c in calls
+        if c.outcome not in ("ok", "UNAVAILABLE")
+    ]
     assert not odd, odd
     assert sum(c.outcome == "ok" for c in before) > 20
     assert in_flight_at_term > 0, "no call was in flight at SIGTERM"
@@ -161,10 +168,16 @@ async def test_sigterm_drains_in_flight_calls_and_exits_zero(servers: Servers) -
     finally:
         await ch.close()
     refused = [c for c in calls if c.outcome == "UNAVAILABLE"]
-    assert all(SHUTTING_DOWN in c.details or "connect" in c.details.lower()
-               or "socket" in c.details.lower() for c in refused), {c.details for c in refused}
-    print(f"\nSIGTERM: {len(before)} calls started before "
-          f"({dict(Counter(c.outcome for c in before))}),"
-          f" {in_flight_at_term} in flight, {len(calls) - len(before)} after "
-          f"({dict(Counter(c.outcome for c in calls if c.started >= t_term))}), "
-          f"health Check saw {dict(Counter(checks))}, exit after {exit_after:.3f}s")
+    assert all(
+        SHUTTING_DOWN in c.details
+        or "connect" in c.details.lower()
+        or "socket" in c.details.lower()
+        for c in refused
+    ), {c.details for c in refused}
+    print(
+        f"\nSIGTERM: {len(before)} calls started before "
+        f"({dict(Counter(c.outcome for c in before))}),"
+        f" {in_flight_at_term} in flight, {len(calls) - len(before)} after "
+        f"({dict(Counter(c.outcome for c in calls if c.started >= t_term))}), "
+        f"health Check saw {dict(Counter(checks))}, exit after {exit_after:.3f}s"
+    )

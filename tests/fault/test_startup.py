@@ -36,8 +36,16 @@ async def test_corrupt_database_file_exits_with_a_message(servers: Servers, tmp_
 
 
 async def test_bad_busy_timeout_is_refused(servers: Servers, tmp_path: Path) -> None:
-    r = servers.run_cli("serve", "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"),
-                        "--busy-timeout", "soon", timeout=15)
+    r = servers.run_cli(
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--busy-timeout",
+        "soon",
+        timeout=15,
+    )
     assert r.returncode == 2
     assert b"--busy-timeout must be a number of seconds" in r.stderr, r.stderr
     assert not (tmp_path / "d").exists()

@@ -22,16 +22,21 @@ def _flip(blob: bytes, index: int) -> bytes:
 def _tamper(db: Path, arns: dict[str, str], vids: dict[str, str], swap_b: str) -> None:
     conn = sqlite3.connect(db, isolation_level=None)
     try:
+
         def row(name: str, vid: str | None = None) -> tuple[bytes, bytes, str]:
             r = conn.execute(
                 "SELECT wrapped_key, ciphertext, kms_key_id FROM versions "
-                "WHERE arn = ? AND version_id = ?", (arns[name], vid or vids[name])).fetchone()
+                "WHERE arn = ? AND version_id = ?",
+                (arns[name], vid or vids[name]),
+            ).fetchone()
             return bytes(r[0]), bytes(r[1]), r[2]
 
         def set_blobs(name: str, vid: str, wrapped: bytes, ct: bytes) -> None:
             cur = conn.execute(
                 "UPDATE versions SET wrapped_key = ?, ciphertext = ? "
-                "WHERE arn = ? AND version_id = ?", (wrapped, ct, arns[name], vid))
+                "WHERE arn = ? AND version_id = ?",
+                (wrapped, ct, arns[name], vid),
+            )
             assert cur.rowcount == 1
 
         conn.execute("BEGIN")
@@ -47,15 +52,21 @@ def _tamper(db: Path, arns: dict[str, str], vids: dict[str, str], swap_b: str) -
         conn.execute("UPDATE versions SET ciphertext = NULL WHERE arn = ?", (arns["t/ct-null"],))
         # A whole version row copied to another secret (same version id), and another secret's
         # blobs pasted over a version of this secret.
-        src = conn.execute("SELECT * FROM versions WHERE arn = ? AND version_id = ?",
-                           (arns["t/src"], vids["t/src"])).fetchone()
-        conn.execute("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (arns["t/dst"], src[1], src[2], '["MOVED"]', *src[4:]))
+        src = conn.execute(
+            "SELECT * FROM versions WHERE arn = ? AND version_id = ?",
+            (arns["t/src"], vids["t/src"]),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (arns["t/dst"], src[1], src[2], '["MOVED"]', *src[4:]),
+        )
         wrapped, ct, _ = row("t/src")
         set_blobs("t/dst", vids["t/dst"], wrapped, ct)
         # The same secret, copied under another version id.
-        conn.execute("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (arns["t/src"], "f" * 32 + "-renamed", src[2], '["RENAMED"]', *src[4:]))
+        conn.execute(
+            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (arns["t/src"], "f" * 32 + "-renamed", src[2], '["RENAMED"]', *src[4:]),
+        )
         # Wrapped data keys swapped between two versions of one secret.
         wa, ca, _ = row("t/swap")
         wb, cb, _ = row("t/swap", swap_b)
@@ -68,18 +79,34 @@ def _tamper(db: Path, arns: dict[str, str], vids: dict[str, str], swap_b: str) -
 
 async def test_tampered_rows_fail_to_decrypt_and_metadata_still_serves(servers: Servers) -> None:
     server = await servers.start()
-    names = ["t/ct-nonce", "t/ct-body", "t/ct-tag", "t/ct-short", "t/ct-null", "t/wrapped",
-             "t/src", "t/dst", "t/swap", "t/control"]
+    names = [
+        "t/ct-nonce",
+        "t/ct-body",
+        "t/ct-tag",
+        "t/ct-short",
+        "t/ct-null",
+        "t/wrapped",
+        "t/src",
+        "t/dst",
+        "t/swap",
+        "t/control",
+    ]
     arns: dict[str, str] = {}
     vids: dict[str, str] = {}
     ch, stub = await channel_stub(server.addr)
     try:
         for i, name in enumerate(names):
-            resp = await stub.CreateSecret(pb.CreateSecretRequest(
-                name=name, secret_string=f"plaintext-{i}", description=f"d{i}"))
+            resp = await stub.CreateSecret(
+                pb.CreateSecretRequest(
+                    name=name, secret_string=f"plaintext-{i}", description=f"d{i}"
+                )
+            )
             arns[name], vids[name] = resp.arn, resp.version_id
-        swap_b = (await stub.PutSecretValue(pb.PutSecretValueRequest(
-            secret_id="t/swap", secret_string="plaintext-swap-b"))).version_id
+        swap_b = (
+            await stub.PutSecretValue(
+                pb.PutSecretValueRequest(secret_id="t/swap", secret_string="plaintext-swap-b")
+            )
+        ).version_id
     finally:
         await ch.close()
     assert await server.terminate() == 0
@@ -90,10 +117,17 @@ async def test_tampered_rows_fail_to_decrypt_and_metadata_still_serves(servers: 
     ch, stub = await channel_stub(server.addr)
     try:
         broken: list[tuple[str, str | None]] = [
-            ("t/ct-nonce", None), ("t/ct-body", None), ("t/ct-tag", None), ("t/ct-short", None),
-            ("t/ct-null", None), ("t/wrapped", None),
-            ("t/dst", None), ("t/dst", vids["t/src"]), ("t/src", "f" * 32 + "-renamed"),
-            ("t/swap", vids["t/swap"]), ("t/swap", swap_b),
+            ("t/ct-nonce", None),
+            ("t/ct-body", None),
+            ("t/ct-tag", None),
+            ("t/ct-short", None),
+            ("t/ct-null", None),
+            ("t/wrapped", None),
+            ("t/dst", None),
+            ("t/dst", vids["t/src"]),
+            ("t/src", "f" * 32 + "-renamed"),
+            ("t/swap", vids["t/swap"]),
+            ("t/swap", swap_b),
         ]
         for name, vid in broken:
             req = pb.GetSecretValueRequest(secret_id=name)
@@ -101,7 +135,9 @@ async def test_tampered_rows_fail_to_decrypt_and_metadata_still_serves(servers: 
                 req.version_id = vid
             err = await aws_error(stub.GetSecretValue(req))
             assert (err.code, err.aws_code, err.reason) == (
-                grpc.StatusCode.FAILED_PRECONDITION, "DecryptionFailure", "DECRYPTION_FAILURE"
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "DecryptionFailure",
+                "DECRYPTION_FAILURE",
             ), (name, vid, err)
             assert err.message == DECRYPT_MSG
             # Metadata is not secret and stays readable.
@@ -114,11 +150,13 @@ async def test_tampered_rows_fail_to_decrypt_and_metadata_still_serves(servers: 
         assert got.secret_string == f"plaintext-{names.index('t/control')}"
         listed = await stub.ListSecrets(pb.ListSecretsRequest())
         assert sorted(s.name for s in listed.secret_list) == sorted(names)
-        batch = await stub.BatchGetSecretValue(pb.BatchGetSecretValueRequest(
-            secret_id_list=["t/ct-body", "t/control"]))
+        batch = await stub.BatchGetSecretValue(
+            pb.BatchGetSecretValueRequest(secret_id_list=["t/ct-body", "t/control"])
+        )
         assert [v.name for v in batch.secret_values] == ["t/control"]
         assert [(e.secret_id, e.error_code) for e in batch.errors] == [
-            ("t/ct-body", "DecryptionFailure")]
+            ("t/ct-body", "DecryptionFailure")
+        ]
     finally:
         await ch.close()
     assert await server.terminate() == 0

@@ -92,40 +92,91 @@ async def test_canary_never_leaks_through_error_paths(servers: Servers) -> None:
     raw: Callable[[str], Any] = lambda method: ch.unary_unary(SERVICE + method)  # noqa: E731
     try:
         token = str(uuid.uuid4())
-        await stub.CreateSecret(pb.CreateSecretRequest(
-            name="leak/db", client_request_token=token, secret_string=CANARY))
+        await stub.CreateSecret(
+            pb.CreateSecretRequest(name="leak/db", client_request_token=token, secret_string=CANARY)
+        )
         oversize = CANARY + "x" * (65537 - len(CANARY))
         binary_oversize = CANARY.encode() * (65537 // len(CANARY) + 1)
         inv = grpc.StatusCode.INVALID_ARGUMENT
-        await seen.expect(stub.CreateSecret(pb.CreateSecretRequest(
-            name="leak/big", secret_string=oversize)), inv, *TOO_LONG)
-        await seen.expect(stub.PutSecretValue(pb.PutSecretValueRequest(
-            secret_id="leak/db", secret_string=oversize)), inv, *TOO_LONG)
-        await seen.expect(stub.PutSecretValue(pb.PutSecretValueRequest(
-            secret_id="leak/db", secret_binary=binary_oversize)), inv, *TOO_LONG)
-        await seen.expect(stub.UpdateSecret(pb.UpdateSecretRequest(
-            secret_id="leak/db", secret_string=oversize)), inv, *TOO_LONG)
-        await seen.expect(stub.CreateSecret(pb.CreateSecretRequest(
-            name="leak/both", secret_string=CANARY, secret_binary=CANARY.encode())),
-            inv, "InvalidParameterException")
-        await seen.expect(stub.PutSecretValue(pb.PutSecretValueRequest(
-            secret_id="leak/db", secret_string=CANARY, secret_binary=CANARY.encode())),
-            inv, "InvalidParameterException")
+        await seen.expect(
+            stub.CreateSecret(pb.CreateSecretRequest(name="leak/big", secret_string=oversize)),
+            inv,
+            *TOO_LONG,
+        )
+        await seen.expect(
+            stub.PutSecretValue(
+                pb.PutSecretValueRequest(secret_id="leak/db", secret_string=oversize)
+            ),
+            inv,
+            *TOO_LONG,
+        )
+        await seen.expect(
+            stub.PutSecretValue(
+                pb.PutSecretValueRequest(secret_id="leak/db", secret_binary=binary_oversize)
+            ),
+            inv,
+            *TOO_LONG,
+        )
+        await seen.expect(
+            stub.UpdateSecret(pb.UpdateSecretRequest(secret_id="leak/db", secret_string=oversize)),
+            inv,
+            *TOO_LONG,
+        )
+        await seen.expect(
+            stub.CreateSecret(
+                pb.CreateSecretRequest(
+                    name="leak/both", secret_string=CANARY, secret_binary=CANARY.encode()
+                )
+            ),
+            inv,
+            "InvalidParameterException",
+        )
+        await seen.expect(
+            stub.PutSecretValue(
+                pb.PutSecretValueRequest(
+                    secret_id="leak/db", secret_string=CANARY, secret_binary=CANARY.encode()
+                )
+            ),
+            inv,
+            "InvalidParameterException",
+        )
         # The same token with a different value: a conflict, never an echo of either value.
-        await seen.expect(stub.PutSecretValue(pb.PutSecretValueRequest(
-            secret_id="leak/db", client_request_token=token, secret_string=CANARY + "-other")),
-            grpc.StatusCode.ALREADY_EXISTS, "ResourceExistsException")
-        await seen.expect(stub.CreateSecret(pb.CreateSecretRequest(
-            name="leak/db", client_request_token=token, secret_string=CANARY + "-other")),
-            grpc.StatusCode.ALREADY_EXISTS, "ResourceExistsException")
+        await seen.expect(
+            stub.PutSecretValue(
+                pb.PutSecretValueRequest(
+                    secret_id="leak/db", client_request_token=token, secret_string=CANARY + "-other"
+                )
+            ),
+            grpc.StatusCode.ALREADY_EXISTS,
+            "ResourceExistsException",
+        )
+        await seen.expect(
+            stub.CreateSecret(
+                pb.CreateSecretRequest(
+                    name="leak/db", client_request_token=token, secret_string=CANARY + "-other"
+                )
+            ),
+            grpc.StatusCode.ALREADY_EXISTS,
+            "ResourceExistsException",
+        )
         # A sensitive member that is too short (RotationToken) is not echoed either.
-        await seen.expect(stub.PutSecretValue(pb.PutSecretValueRequest(
-            secret_id="leak/db", secret_string="v", rotation_token=CANARY)),
-            inv, *TOO_LONG)
+        await seen.expect(
+            stub.PutSecretValue(
+                pb.PutSecretValueRequest(
+                    secret_id="leak/db", secret_string="v", rotation_token=CANARY
+                )
+            ),
+            inv,
+            *TOO_LONG,
+        )
         # Values for a secret that does not exist, or is scheduled for deletion.
-        await seen.expect(stub.PutSecretValue(pb.PutSecretValueRequest(
-            secret_id="leak/missing", secret_string=CANARY)),
-            grpc.StatusCode.NOT_FOUND, "ResourceNotFoundException")
+        await seen.expect(
+            stub.PutSecretValue(
+                pb.PutSecretValueRequest(secret_id="leak/missing", secret_string=CANARY)
+            ),
+            grpc.StatusCode.NOT_FOUND,
+            "ResourceNotFoundException",
+        )
         # Invalid UTF-8 in string fields, sent as raw protobuf bytes: INVALID_ARGUMENT, not UNKNOWN.
         bad = CANARY.encode() + BAD_UTF8
         for method, body in (
@@ -136,13 +187,17 @@ async def test_canary_never_leaks_through_error_paths(servers: Servers) -> None:
         ):
             msg = await seen.expect(raw(method)(body), inv, "InvalidParameterException")
             assert "UTF-8" in msg
-        await seen.expect(stub.DescribeSecret(pb.DescribeSecretRequest(secret_id="leak/utf8")),
-                          grpc.StatusCode.NOT_FOUND, "ResourceNotFoundException")
+        await seen.expect(
+            stub.DescribeSecret(pb.DescribeSecretRequest(secret_id="leak/utf8")),
+            grpc.StatusCode.NOT_FOUND,
+            "ResourceNotFoundException",
+        )
         # Nothing was changed by any failed call: the stored value is the original canary.
         got = await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="leak/db"))
         assert got.secret_string == CANARY and got.version_id == token
-        versions = await stub.ListSecretVersionIds(pb.ListSecretVersionIdsRequest(
-            secret_id="leak/db", include_deprecated=True))
+        versions = await stub.ListSecretVersionIds(
+            pb.ListSecretVersionIdsRequest(secret_id="leak/db", include_deprecated=True)
+        )
         assert [v.version_id for v in versions.versions] == [token]
 
         live = {p.name: p.read_bytes() for p in server.data_dir.glob("secrets.db*")}
@@ -164,8 +219,12 @@ async def test_canary_never_leaks_through_error_paths(servers: Servers) -> None:
     # Second line: no wrapped data key or ciphertext reaches the DEBUG log either (rule 5).
     conn = sqlite3.connect(server.data_dir / "secrets.db")
     try:
-        blobs = [bytes(b) for row in conn.execute("SELECT wrapped_key, ciphertext FROM versions")
-                 for b in row if b is not None]
+        blobs = [
+            bytes(b)
+            for row in conn.execute("SELECT wrapped_key, ciphertext FROM versions")
+            for b in row
+            if b is not None
+        ]
         blobs += [bytes(r[0]) for r in conn.execute("SELECT material FROM kms_keys")]
     finally:
         conn.close()

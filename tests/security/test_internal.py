@@ -70,8 +70,9 @@ def _log_text(caplog: pytest.LogCaptureFixture) -> str:
     return "\n".join(parts) + caplog.text
 
 
-@pytest.mark.parametrize(("method", "exc_type"),
-                         [("Explode", "RuntimeError"), ("Nested", "KeyError")])
+@pytest.mark.parametrize(
+    ("method", "exc_type"), [("Explode", "RuntimeError"), ("Nested", "KeyError")]
+)
 async def test_unexpected_exception_is_internal_with_request_id_and_no_canary(
     boom: grpc.aio.Channel, caplog: pytest.LogCaptureFixture, method: str, exc_type: str
 ) -> None:
@@ -93,11 +94,16 @@ async def test_unexpected_exception_is_internal_with_request_id_and_no_canary(
         if d.Is(req.DESCRIPTOR):
             d.Unpack(req)
     assert (err.reason, err.domain, err.metadata["awsErrorCode"]) == (
-        "INTERNAL_SERVICE_ERROR", "smgrpc", "InternalServiceError")
+        "INTERNAL_SERVICE_ERROR",
+        "smgrpc",
+        "InternalServiceError",
+    )
     assert req.request_id == match.group(1)
     everything_client = [details, exc.debug_error_string() or "", status.SerializeToString()]
-    assert all(CANARY.encode() not in (p if isinstance(p, bytes) else p.encode())
-               for p in everything_client)
+    assert all(
+        CANARY.encode() not in (p if isinstance(p, bytes) else p.encode())
+        for p in everything_client
+    )
 
     text = _log_text(caplog)
     assert exc_type in text  # the type and the request id are logged, for the operator...

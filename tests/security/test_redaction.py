@@ -13,8 +13,17 @@ from tests.conftest import CANARY
 
 
 def _renderings(obj: object) -> list[str]:
-    return [repr(obj), str(obj), f"{obj}", f"{obj!r}", f"{obj:}", "{} {!r}".format(obj, obj),  # noqa: UP032
-            repr([obj]), repr({"k": obj}), repr((obj,))]
+    return [
+        repr(obj),
+        str(obj),
+        f"{obj}",
+        f"{obj!r}",
+        f"{obj:}",
+        "{} {!r}".format(obj, obj),  # noqa: UP032
+        repr([obj]),
+        repr({"k": obj}),
+        repr((obj,)),
+    ]
 
 
 @pytest.mark.parametrize("value", [SecretValue(string=CANARY), SecretValue(binary=CANARY.encode())])
@@ -24,8 +33,12 @@ def test_secret_value_renders_redacted(value: SecretValue) -> None:
 
 
 def test_value_read_renders_redacted() -> None:
-    secret = Secret(arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:r-AbCdEf", name="r",
-                    created_at=0.0, last_changed_at=0.0)
+    secret = Secret(
+        arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:r-AbCdEf",
+        name="r",
+        created_at=0.0,
+        last_changed_at=0.0,
+    )
     version = Version("v" * 32, 0.0, ("AWSCURRENT",), "key")
     read = ValueRead(secret, version, SecretValue(string=CANARY))
     for text in _renderings(read):
