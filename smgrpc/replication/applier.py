@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 
 from smgrpc.core import arn as arns
+from smgrpc.core import metadata
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, Sealed, Secret, SecretValue, Version
 from smgrpc.core.ports import Cipher
 from smgrpc.core.replication import NAME_EXISTS
 from smgrpc.crypto.cluster import ClusterKey, PeerAuthError
 from smgrpc.replication import messages as m
-from smgrpc.replication.state import fields_from
 from smgrpc.storage.sqlite import SqliteStore, Tx
 
 log = logging.getLogger("smgrpc.replication")
@@ -129,24 +129,13 @@ class Applier:
             prev = old.get(wv.version_id)
             # (version id, created_at) identifies a value: an AWSPENDING version refilled on the
             # primary gets a new created_at, so it is re-sealed here.
-            if (
+            unchanged = (
                 prev is not None
                 and prev.created_at == wv.created_at
                 and prev.has_value == wv.has_value
                 and prev.kms_key_id == key.key_id
-            ):
-                versions.append(
-                    Version(
-                        wv.version_id,
-                        wv.created_at,
-                        wv.stages,
-                        key.key_id,
-                        wv.has_value,
-                        prev.last_accessed_day,
-                    )
-                )
-                continue
-            if wv.has_value:
+            )
+            if wv.has_value and not unchanged:
                 try:
                     plain = self.key.open_value(
                         wv.sealed_value,
@@ -185,6 +174,6 @@ class Applier:
             lineage=st.lineage,
             epoch=st.epoch,
             generation=st.generation,
-            **fields_from(st.metadata),
+            **metadata.fields_from(st.metadata),
         )
         return secret, blobs

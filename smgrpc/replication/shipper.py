@@ -11,13 +11,13 @@ import logging
 import random
 import time
 
+from smgrpc.core import metadata
 from smgrpc.core import replication as repl
 from smgrpc.core.errors import DecryptionFailure, ServiceError
 from smgrpc.core.model import Sealed, Secret
 from smgrpc.core.ports import Cipher
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.replication import messages as m
-from smgrpc.replication.state import metadata_of
 from smgrpc.replication.transport import PeerClient, PeerUnavailable
 from smgrpc.storage.sqlite import SqliteStore
 
@@ -199,7 +199,7 @@ class Shipper:
             secret.name,
             force_overwrite=entry.force_overwrite,
             replica_kms_key_id=entry.kms_key_id or "",
-            metadata=metadata_of(secret),
+            metadata=metadata.to_dict(secret),
             versions=tuple(versions),
         )
 

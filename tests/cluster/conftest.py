@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 import pytest
@@ -19,6 +22,7 @@ from smgrpc.app import Region
 from smgrpc.config import Config
 from tests.cluster.proxy import FaultProxy
 
+T = TypeVar("T")
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 
 
@@ -140,3 +144,23 @@ async def converged(c: Cluster, name: str, regions: tuple[str, ...]) -> bool:
         except grpc.aio.AioRpcError:
             return False
     return all(s == snaps[0] for s in snaps)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T]],
+    within: float = 40.0,
+    every: float = 0.02,
+    what: str = "condition",
+) -> T:
+    """Poll until check() is truthy (gRPC errors count as "not yet"); returns its result."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            result = await check()
+            if result:
+                return result
+        except grpc.aio.AioRpcError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached in {within}s")
+        await asyncio.sleep(every)

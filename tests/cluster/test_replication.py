@@ -8,27 +8,13 @@ import time
 import grpc
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
-from tests.cluster.conftest import Cluster, converged
+from tests.cluster.conftest import Cluster, converged, eventually
 from tests.conftest import aws_error
 
 US, EU, AP = "us-east-1", "eu-west-1", "ap-southeast-2"
 REPLICA_MSG = (
     "Operation not permitted on a replica secret. Call must be made in primary secret's region."
 )
-
-
-async def eventually(check, timeout: float = 30.0, every: float = 0.02):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = await check()
-            if result:
-                return result
-        except grpc.aio.AioRpcError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(every)
 
 
 async def missing(stub, name: str) -> bool:  # type: ignore[no-untyped-def]
@@ -399,7 +385,7 @@ async def test_promotion_is_reported_to_the_old_primary_without_new_writes(
     async def dropped() -> bool:
         return EU not in await statuses(cluster, US, "quiet")
 
-    await eventually(dropped, timeout=15)
+    await eventually(dropped, within=15)
     # Now the old primary can be deleted: it has no replica Regions left.
     await us.DeleteSecret(
         pb.DeleteSecretRequest(secret_id="quiet", force_delete_without_recovery=True)

@@ -24,8 +24,8 @@ from smgrpc.core.model import Secret
 from smgrpc.replication import messages as m
 from smgrpc.replication.transport import PeerUnavailable
 from smgrpc.storage.sqlite import SqliteStore
-from tests.cluster.conftest import Cluster, converged
-from tests.cluster.test_replication import eventually, statuses
+from tests.cluster.conftest import Cluster, converged, eventually
+from tests.cluster.test_replication import statuses
 
 US, EU = "us-east-1", "eu-west-1"
 
@@ -119,6 +119,6 @@ async def test_apply_survives_its_caller_going_away(cluster: Cluster) -> None:
         link.cut()  # the primary's connection drops mid-push: the replica's handler is cancelled
         await asyncio.sleep(0.01)
         link.heal()
-    await eventually(lambda: converged(cluster, "hangup", (US, EU)), timeout=30)
+    await eventually(lambda: converged(cluster, "hangup", (US, EU)), within=30)
     got = await cluster.stubs[EU].GetSecretValue(pb.GetSecretValueRequest(secret_id="hangup"))
     assert got.secret_string == "v30"

@@ -1,4 +1,4 @@
-"""Secret metadata as it travels between Regions (no secret material; values go sealed)."""
+"""A secret's metadata as plain JSON-able data (no secret material), for storage and the wire."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 from smgrpc.core.model import RotationConfig, Secret
 
 
-def metadata_of(s: Secret) -> dict[str, Any]:
+def to_dict(s: Secret) -> dict[str, Any]:
+    """The metadata that both a stored row and a replicated state carry."""
     r = s.rotation
     return {
         "created_at": s.created_at,
@@ -30,7 +31,7 @@ def metadata_of(s: Secret) -> dict[str, Any]:
 
 
 def fields_from(m: dict[str, Any]) -> dict[str, Any]:
-    """Secret constructor fields from replicated metadata (timestamps are the primary's)."""
+    """Secret constructor fields from to_dict() output."""
     tags = m.get("tags")
     return {
         "created_at": float(m["created_at"]),
