@@ -22,15 +22,44 @@ def active_regions(secret: Secret | None) -> list[str]:
     return [r.region for r in secret.replicas if r.status != FAILED]
 
 
-def content(secret: Secret) -> Secret:
-    """The part of a secret that replicates: everything but local access dates and statuses."""
-    return replace(
-        secret,
-        last_accessed_day=None,
-        replicas=(),
-        generation=0,
-        versions=tuple(replace(v, last_accessed_day=None) for v in secret.versions),
+def _meta_key(s: Secret) -> tuple[object, ...]:
+    return (
+        s.arn,
+        s.name,
+        s.created_at,
+        s.last_changed_at,
+        s.description,
+        s.kms_key_id,
+        s.tags,
+        s.policy,
+        s.deleted_date,
+        s.type,
+        s.rotation,
+        s.primary_region,
+        s.lineage,
+        s.epoch,
     )
+
+
+def same_content(a: Secret, b: Secret) -> bool:
+    """Equal in what replicates: all but local access dates, replica statuses and generation.
+
+    Linear in the versions but cheap: unchanged versions are the very same objects.
+    """
+    if a is b:
+        return True
+    if _meta_key(a) != _meta_key(b) or len(a.versions) != len(b.versions):
+        return False
+    for x, y in zip(a.versions, b.versions, strict=True):
+        if x is not y and (x.version_id, x.created_at, x.stages, x.kms_key_id, x.has_value) != (
+            y.version_id,
+            y.created_at,
+            y.stages,
+            y.kms_key_id,
+            y.has_value,
+        ):
+            return False
+    return True
 
 
 def outbox_changes(old: Secret | None, new: Secret | None) -> list[tuple[str, str]]:
@@ -38,7 +67,9 @@ def outbox_changes(old: Secret | None, new: Secret | None) -> list[tuple[str, st
     before = {r.region: r for r in old.replicas} if old is not None and not old.is_replica else {}
     rows: list[tuple[str, str]] = []
     now_active = active_regions(new)
-    changed = new is not None and (old is None or content(old) != content(new))
+    if not before and not now_active:
+        return rows  # not replicated: nothing to compare (the common case, kept cheap)
+    changed = new is not None and (old is None or not same_content(old, new))
     for region in now_active:
         was = before.get(region)
         if changed or was is None or was.status == FAILED:

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -81,12 +81,33 @@ async def _settle(step: Awaitable[T]) -> T:
         raise
 
 
+def _run_batch(raw: sqlite3.Connection, ops: list[tuple[str, Any, bool]]) -> None:
+    """On the connection's thread: BEGIN IMMEDIATE, every statement, COMMIT (one hop)."""
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, params, many in ops:
+            if many:
+                raw.executemany(sql, params)
+            else:
+                raw.execute(sql, params)
+        raw.execute("COMMIT")
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+
+
 class Tx:
-    """One write transaction; reads see its own pending changes."""
+    """One write transaction; reads see its own pending changes.
+
+    Reads come from memory (or committed rows); writes are collected and run at the end, with
+    BEGIN IMMEDIATE and COMMIT, in one hop to the connection's thread.
+    """
 
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
         self._conn = store._conn
+        self.ops: list[tuple[str, Any, bool]] = []
         self.saved: dict[str, Secret] = {}
         self.deleted: dict[str, Secret] = {}
         self.blobs: dict[tuple[str, str], Sealed | None] = {}
@@ -113,7 +134,7 @@ class Tx:
         blobs = blobs or {}
         old = self.find_arn(new.arn)
         changes = repl.outbox_changes(old, new)
-        if changes and old is not None and repl.content(old) != repl.content(new):
+        if changes and old is not None and not repl.same_content(old, new):
             new = new.evolve(generation=old.generation + 1)
         await self.enqueue(new, changes)
         old_versions = {v.version_id: v for v in old.versions} if old else {}
@@ -121,7 +142,7 @@ class Tx:
         if seq is None:
             self._store._next_seq += 1
             seq = self._store._next_seq
-        await self._conn.execute(
+        self._op(
             "INSERT INTO secrets(arn, name, seq, meta) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(arn) DO UPDATE SET name = excluded.name, meta = excluded.meta",
             (new.arn, new.name, seq, codec.secret_meta(new)),
@@ -136,41 +157,43 @@ class Tx:
                                 blob.wrapped_key if blob else None,
                                 blob.ciphertext if blob else None))
                 self.blobs[(new.arn, v.version_id)] = blob
-            elif prev != v:
+            elif prev is not v and prev != v:  # unchanged versions are the very same objects
                 updates.append((codec.stages_json(v), v.last_accessed_day, new.arn, v.version_id))
-        gone = [(new.arn, vid) for vid in old_versions if new.version(vid) is None]
+        kept = {v.version_id for v in new.versions}  # one set, not a scan per old version
+        gone = [(new.arn, vid) for vid in old_versions if vid not in kept]
         if inserts:
-            await self._conn.executemany(
-                "INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts
-            )
+            self._op("INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     inserts, many=True)
         if updates:
-            await self._conn.executemany(
+            self._op(
                 "UPDATE versions SET stages = ?, last_access = ? WHERE arn = ? AND version_id = ?",
-                updates,
+                updates, many=True,
             )
         if gone:
-            await self._conn.executemany(
-                "DELETE FROM versions WHERE arn = ? AND version_id = ?", gone
-            )
+            self._op("DELETE FROM versions WHERE arn = ? AND version_id = ?", gone, many=True)
             for key in gone:
                 self.blobs[key] = None
         self.deleted.pop(new.arn, None)
         self.saved[new.arn] = new
         self._store._seq[new.arn] = seq
 
+    def _op(self, sql: str, params: Any, *, many: bool = False) -> None:
+        self.ops.append((sql, params, many))
+
     async def enqueue(self, secret: Secret, changes: list[tuple[str, str]]) -> None:
         """Outbox rows (Region, kind) for this secret, in this transaction."""
         if not changes or secret.lineage is None:
             return
-        await self._conn.executemany(
+        self._op(
             "INSERT INTO outbox(region, arn, lineage, kind) VALUES (?, ?, ?, ?)",
             [(region, secret.arn, secret.lineage, kind) for region, kind in changes],
+            many=True,
         )
         self.woken.update(region for region, _ in changes)
 
     async def set_applied(self, source_region: str, seq: int) -> None:
         """Replica side: record the applied position in this same transaction."""
-        await self._conn.execute(
+        self._op(
             "INSERT INTO repl_applied VALUES (?, ?) ON CONFLICT(source_region) "
             "DO UPDATE SET applied_seq = excluded.applied_seq", (source_region, seq),
         )
@@ -183,15 +206,15 @@ class Tx:
 
     async def ack(self, region: str, seq: int) -> None:
         """Primary side: the Region applied everything up to seq; forget those rows."""
-        await self._conn.execute(
+        self._op(
             "INSERT INTO repl_cursor VALUES (?, ?) ON CONFLICT(region) "
             "DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq)", (region, seq),
         )
-        await self._conn.execute("DELETE FROM outbox WHERE region = ? AND seq <= ?", (region, seq))
+        self._op("DELETE FROM outbox WHERE region = ? AND seq <= ?", (region, seq))
 
     async def requeue(self, region: str, after: int, upto: int) -> None:
         """Primary side: enqueue again, at the end, the changes (after, upto] for a Region."""
-        await self._conn.execute(
+        self._op(
             "INSERT INTO outbox(region, arn, lineage, kind) SELECT region, arn, lineage, kind "
             "FROM outbox WHERE region = ? AND seq > ? AND seq <= ? "
             "GROUP BY arn, lineage, kind ORDER BY min(seq)", (region, after, upto),
@@ -199,11 +222,11 @@ class Tx:
 
     async def forget(self, region: str, arn: str) -> None:
         """Primary side: stop shipping a secret to a Region (promoted there, or name conflict)."""
-        await self._conn.execute("DELETE FROM outbox WHERE region = ? AND arn = ?", (region, arn))
+        self._op("DELETE FROM outbox WHERE region = ? AND arn = ?", (region, arn))
 
     async def delete(self, secret: Secret) -> None:
         """Remove a secret and all its versions for good."""
-        await self._conn.execute("DELETE FROM secrets WHERE arn = ?", (secret.arn,))
+        self._op("DELETE FROM secrets WHERE arn = ?", (secret.arn,))
         self.saved.pop(secret.arn, None)
         self.deleted[secret.arn] = secret
 
@@ -337,42 +360,27 @@ class SqliteStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """Serialize writers (asyncio lock + BEGIN IMMEDIATE); publish to memory after COMMIT.
+        """Serialize writers (asyncio lock); run the collected writes in one BEGIN IMMEDIATE ..
+        COMMIT on the connection's thread; publish to memory after COMMIT.
 
-        Cancellation-safe: a caller cancelled (client deadline, peer hung up) while BEGIN or
-        COMMIT runs on the connection's thread waits for that step to finish, so the connection
-        is never left inside a transaction and memory always matches what was committed.
+        A body that raises writes nothing. Cancellation-safe: a caller cancelled (client
+        deadline, peer hung up) while the batch runs waits for it to finish, so memory always
+        matches what was committed and the connection never stays inside a transaction.
         """
         async with self._lock:
             tx = Tx(self)
-            try:
-                await _settle(self._conn.execute("BEGIN IMMEDIATE"))
-            except asyncio.CancelledError:
-                await self._rollback()  # BEGIN may have run before the cancellation landed
-                raise
-            try:
-                yield tx
-            except BaseException:
-                await self._rollback()
-                raise
-            await _settle(self._commit(tx))
+            yield tx
+            if tx.ops:
+                await _settle(self._commit(tx))
 
     async def _commit(self, tx: Tx) -> None:
-        try:
-            await self._conn.execute("COMMIT")
-        except BaseException:
-            await self._rollback()
-            raise
+        ops = tx.ops
+        # aiosqlite has no public "run this function on the connection thread"; _execute is
+        # what its own methods use (pinned version). One hop instead of one per statement.
+        await self._conn._execute(lambda: _run_batch(self._conn._conn, ops))  # type: ignore[no-untyped-call]
         self._publish(tx)
         if tx.woken and self.on_outbox is not None:
             self.on_outbox(tx.woken)
-
-    async def _rollback(self) -> None:
-        try:
-            await self._conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass  # the failed statement may already have ended the transaction
-        # Sequence numbers handed out in the failed transaction are not reused (harmless gap).
 
     def _publish(self, tx: Tx) -> None:
         self._commits += 1
