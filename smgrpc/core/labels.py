@@ -22,17 +22,23 @@ def _with(stages: tuple[str, ...], label: str) -> tuple[str, ...]:
     return stages if label in stages else (*stages, label)
 
 
-def _attach(versions: list[Version], target_id: str, label: str) -> None:
-    """Put label on target_id and take it off every other version (AWSCURRENT drags PREVIOUS)."""
-    old_holder = next((v.version_id for v in versions if label in v.stages), None)
-    if label == AWSCURRENT and old_holder is not None and old_holder != target_id:
-        for i, v in enumerate(versions):
-            if v.version_id == old_holder:
+def _attach(versions: list[Version], scan: Sequence[int], target: int, label: str) -> None:
+    """Put label on versions[target] and take it off every other one (AWSCURRENT drags PREVIOUS).
+
+    `scan` holds the indices that may carry labels (the target among them): a secret may keep
+    thousands of label-less versions, which no label move touches.
+    """
+    holder = next((i for i in scan if label in versions[i].stages), None)
+    if label == AWSCURRENT and holder is not None and holder != target:
+        for i in scan:
+            v = versions[i]
+            if i == holder:
                 versions[i] = replace(v, stages=_with(_without(v.stages, AWSPREVIOUS), AWSPREVIOUS))
             elif AWSPREVIOUS in v.stages:
                 versions[i] = replace(v, stages=_without(v.stages, AWSPREVIOUS))
-    for i, v in enumerate(versions):
-        if v.version_id == target_id:
+    for i in scan:
+        v = versions[i]
+        if i == target:
             stages = _with(v.stages, label)
             if label == AWSCURRENT:
                 stages = _without(stages, AWSPREVIOUS)
@@ -42,7 +48,10 @@ def _attach(versions: list[Version], target_id: str, label: str) -> None:
 
 
 def add_version(
-    versions: Sequence[Version], new: Version, requested: Sequence[str] | None
+    versions: Sequence[Version],
+    new: Version,
+    requested: Sequence[str] | None,
+    replaces: bool = True,
 ) -> tuple[Version, ...]:
     """Add a version with the requested labels (default AWSCURRENT), moving them atomically.
 
@@ -50,17 +59,24 @@ def add_version(
     secret has no AWSCURRENT yet, the new version gets it: a secret always has a current value.
     """
     wanted = list(dict.fromkeys(requested if requested is not None else [AWSCURRENT]))
-    out = [v for v in versions if v.version_id != new.version_id]
-    if not any(AWSCURRENT in v.stages for v in out) and AWSCURRENT not in wanted:
+    # Most writes add a fresh id: copy the tuple as is unless that id is being refilled.
+    out = list(versions)
+    if replaces:
+        out = [v for v in out if v.version_id != new.version_id]
+    scan = [i for i, v in enumerate(out) if v.stages]
+    if not any(AWSCURRENT in out[i].stages for i in scan) and AWSCURRENT not in wanted:
         wanted.append(AWSCURRENT)
+    target = len(out)
     out.append(replace(new, stages=()))
+    scan.append(target)
     for label in wanted:
-        _attach(out, new.version_id, label)
+        _attach(out, scan, target, label)
     # Keep the requested order on the new version (AWS echoes the request's order).
-    final = next(v for v in out if v.version_id == new.version_id)
+    final = out[target]
     ordered = tuple(s for s in wanted if s in final.stages)
     ordered += tuple(s for s in final.stages if s not in ordered)
-    return tuple(replace(v, stages=ordered) if v.version_id == new.version_id else v for v in out)
+    out[target] = replace(final, stages=ordered)
+    return tuple(out)
 
 
 def move_stage(
@@ -113,5 +129,7 @@ def move_stage(
         raise LimitExceeded(
             f"A version can have at most {MAX_STAGES} staging labels.", field="versionStage"
         )
-    _attach(out, move_to, label)
+    _attach(
+        out, range(len(out)), next(i for i, v in enumerate(out) if v.version_id == move_to), label
+    )
     return tuple(out)

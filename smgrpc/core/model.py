@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from smgrpc.core.errors import InternalServiceError
 
@@ -138,11 +139,12 @@ class Secret:
                 return value
         return None
 
+    @cached_property
+    def _by_version_id(self) -> dict[str, Version]:
+        return {v.version_id: v for v in self.versions}
+
     def version(self, version_id: str) -> Version | None:
-        for v in self.versions:
-            if v.version_id == version_id:
-                return v
-        return None
+        return self._by_version_id.get(version_id)
 
     def version_with_stage(self, stage: str) -> Version | None:
         for v in self.versions:

@@ -55,7 +55,9 @@ def token_conflict(token: str, arn: str) -> ResourceExists:
 def prune(versions: tuple[Version, ...], now: float) -> tuple[Version, ...]:
     """Over 100 versions: drop label-less versions older than 24 h, oldest first."""
     excess = len(versions) - MAX_VERSIONS
-    if excess <= 0:
+    cutoff = now - RETAIN_SECONDS
+    # Versions are kept in creation order: if the oldest is recent, nothing can go (O(1)).
+    if excess <= 0 or min(versions[0].created_at, versions[-1].created_at) >= cutoff:
         return versions
     candidates = sorted(
         (v for v in versions if not v.stages and v.created_at < now - RETAIN_SECONDS),
@@ -97,7 +99,8 @@ class ValueUseCases:
             value, ref=secret.kms_key_id, secret_arn=secret.arn, version_id=token
         )
         fresh = Version(token, now, (), sealed.kms_key_id)
-        versions = prune(labels.add_version(secret.versions, fresh, stages), now)
+        replaces = secret.version(token) is not None  # an AWSPENDING version being filled in
+        versions = prune(labels.add_version(secret.versions, fresh, stages, replaces), now)
         updated = secret.evolve(versions=versions, last_changed_at=now)
         await tx.save(updated, {token: sealed})
         version = updated.version(token)

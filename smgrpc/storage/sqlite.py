@@ -137,7 +137,7 @@ class Tx:
         if changes and old is not None and not repl.same_content(old, new):
             new = new.evolve(generation=old.generation + 1)
         await self.enqueue(new, changes)
-        old_versions = {v.version_id: v for v in old.versions} if old else {}
+        old_versions = old.versions if old else ()
         seq = self._store._seq.get(new.arn) if old else None
         if seq is None:
             self._store._next_seq += 1
@@ -149,7 +149,7 @@ class Tx:
         )
         inserts, updates = [], []
         for v in new.versions:
-            prev = old_versions.get(v.version_id)
+            prev = old.version(v.version_id) if old else None
             blob = blobs.get(v.version_id)
             if prev is None or blob is not None:
                 inserts.append((new.arn, v.version_id, v.created_at, codec.stages_json(v),
@@ -159,8 +159,7 @@ class Tx:
                 self.blobs[(new.arn, v.version_id)] = blob
             elif prev is not v and prev != v:  # unchanged versions are the very same objects
                 updates.append((codec.stages_json(v), v.last_accessed_day, new.arn, v.version_id))
-        kept = {v.version_id for v in new.versions}  # one set, not a scan per old version
-        gone = [(new.arn, vid) for vid in old_versions if vid not in kept]
+        gone = [(new.arn, o.version_id) for o in old_versions if new.version(o.version_id) is None]
         if inserts:
             self._op("INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      inserts, many=True)
