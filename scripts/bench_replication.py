@@ -3,8 +3,8 @@
 Three Regions run as separate local processes (us-east-1 primary, eu-west-1 and
 ap-southeast-2 replicas), linked directly over loopback. Figures (targets from issue 3):
   * lag: PutSecretValue acknowledged in us-east-1 -> the new value readable in eu-west-1,
-    p50/p99 over --writes sequential writes (target p99 <= 50 ms). Measured by polling the
-    replica right after the ack, so the resolution is one GetSecretValue round trip (~0.5 ms).
+    p50/p99 over --writes sequential writes (target p99 <= 50 ms). Measured by polling
+    the replica right after the ack with 0.5 ms pauses (the client shares the 2 cores).
   * catch-up: eu-west-1 is stopped, --changes changes are made on the primary (spread over
     --secrets secrets), eu-west-1 is started again; time from its health check answering
     SERVING until every secret there holds its last value (target <= 10 s).
@@ -149,7 +149,7 @@ async def measure_lag(
         await primary.PutSecretValue(pb.PutSecretValueRequest(secret_id=name, secret_string=want))
         acked = time.perf_counter()
         while await value_in(replica, name) != want:
-            pass
+            await asyncio.sleep(0.0005)  # poll gently: the client shares the 2 cores
         lags.append((time.perf_counter() - acked) * 1000)
     return lags
 
