@@ -527,8 +527,8 @@ async def test_rotation_token_length_on_put(stub) -> None:
 # ---- an invalid long value must still get its AWS error, not a transport error ----
 # gRPC clients refuse trailers over 8 KiB (randomly) / 16 KiB (always) by default; a message
 # that echoes a long value (twice: grpc-message and the BadRequest detail) then reaches the
-# client as RESOURCE_EXHAUSTED "received metadata size exceeds ... limit". The xfail cases use
-# values far above the hard limit so that they fail deterministically.
+# client as RESOURCE_EXHAUSTED "received metadata size exceeds ... limit". These cases use values
+# far above that limit, so an echo would fail deterministically.
 
 SORT_ENUM = (
     "Member must satisfy enum value set: "
