@@ -197,13 +197,15 @@ class Loadgen:
 
     def run(self, port: int, method: str, message: bytes, conns: int, streams: int,
             duration: int, expect_len: int, server_pid: int, *, python: bool = False,
-            warmup: float = 0, requests: int | None = None) -> dict[str, Any]:
+            warmup: float = 0, requests: int | None = None,
+            budget: float | None = None) -> dict[str, Any]:
         """One load run. requests: h2load sends exactly that many (-n) instead of running for
-        `duration` (-D), so that no call is left in flight, and cancelled, at the end."""
+        `duration` (-D), so that no call is left in flight, and cancelled, at the end; budget:
+        seconds after which such a run is stopped anyway (SIGINT) and judged from its log."""
         cpu0 = proc_cpu_seconds(server_pid)
         if self.h2load and not python:
             out = self._h2load(port, method, message, conns, streams, duration, expect_len,
-                               requests)
+                               requests, budget)
         else:
             out = self._python(port, method, message, conns, streams, duration, expect_len, warmup)
         cpu = proc_cpu_seconds(server_pid) - cpu0
@@ -214,7 +216,8 @@ class Loadgen:
         return out
 
     def _h2load(self, port: int, method: str, message: bytes, conns: int, streams: int,
-                duration: int, expect_len: int, requests: int | None) -> dict[str, Any]:
+                duration: int, expect_len: int, requests: int | None,
+                budget: float | None = None) -> dict[str, Any]:
         body = self.workdir / f"body-{method.rsplit('/', 1)[1]}-{abs(hash(message))}.bin"
         if not body.exists():
             body.write_bytes(frame(message))
@@ -226,20 +229,29 @@ class Loadgen:
                 "-H", "content-type: application/grpc", "-H", "te: trailers",
                 f"--log-file={logfile}", f"http://127.0.0.1:{port}{method}"]
         c0 = children_cpu_seconds()
-        r = subprocess.run(argv, capture_output=True, text=True,
-                           timeout=duration * (20 if requests else 1) + 120)
+        t0 = time.monotonic()
+        proc = self.cleanup.popen("h2load", argv, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        limit = budget if (requests and budget) else duration + 120
+        budget_hit = False
+        try:
+            text, err = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:  # only a -n run can overrun: stop it, read its log
+            budget_hit = bool(requests and budget)
+            proc.send_signal(signal.SIGINT)
+            try:
+                text, err = proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                text, err = proc.communicate()
+            if not budget_hit:
+                raise RuntimeError(f"h2load hung:\n{text}\n{err}") from None
+        wall = time.monotonic() - t0
         client_cpu = children_cpu_seconds() - c0
-        text = r.stdout
         m_req, m_st, m_tr = _RE_REQ.search(text), _RE_STATUS.search(text), _RE_TRAFFIC.search(text)
         m_fin = _RE_FINISHED.search(text)
-        if r.returncode != 0 or not (m_req and m_st and m_tr and m_fin):
-            raise RuntimeError(f"h2load failed (exit {r.returncode}):\n{text}\n{r.stderr}")
-        total, started, done, succeeded, failed, errored, timeout = map(int, m_req.groups())
-        # -D: h2load's counts cover exactly the main duration; -n: the whole (timed) run.
-        elapsed = float(m_fin.group(1)) / (1000 if m_fin.group(2) == "ms" else 1)
-        span = elapsed if requests else float(duration)
-        s2xx = int(m_st.group(1))
-        data_bytes = int(m_tr.group(3))
+        if not budget_hit and (proc.returncode != 0 or not (m_req and m_st and m_tr and m_fin)):
+            raise RuntimeError(f"h2load failed (exit {proc.returncode}):\n{text}\n{err}")
         lat: list[float] = []
         starts: list[int] = []
         statuses: Counter[str] = Counter()
@@ -252,6 +264,21 @@ class Loadgen:
                 lat.append(int(cols[2]) / 1000)
                 starts.append(int(cols[0]))
         lat.sort()
+        if budget_hit:  # no summary: the per-request log is the record; in flight <= c x m
+            succeeded = done = total = statuses.get("200", 0)
+            started = done + conns * streams
+            failed = errored = timeout = 0
+            s2xx = succeeded
+            data_bytes = (5 + expect_len) * succeeded  # unknown: the server count must decide
+            span = wall
+        else:
+            assert m_req and m_st and m_tr and m_fin
+            total, started, done, succeeded, failed, errored, timeout = map(int, m_req.groups())
+            # -D: h2load's counts cover exactly the main duration; -n: the whole timed run.
+            elapsed = float(m_fin.group(1)) / (1000 if m_fin.group(2) == "ms" else 1)
+            span = elapsed if requests else float(duration)
+            s2xx = int(m_st.group(1))
+            data_bytes = int(m_tr.group(3))
         per = 5 + expect_len
         bodies = data_bytes // per
         unproven = max(0, started - bodies)
@@ -263,12 +290,13 @@ class Loadgen:
         }
         series: list[int] = []
         if starts:
-            t0 = min(starts)
-            per_s = Counter((s - t0) // 1_000_000 for s in starts)
+            first = min(starts)
+            per_s = Counter((s - first) // 1_000_000 for s in starts)
             series = [per_s.get(i, 0) for i in range(max(1, int(span)))]
         return {
             "loadgen": "h2load", "conns": conns, "streams": streams, "duration_s": duration,
             "requests": requests, "elapsed_s": span, "rps": succeeded / span,
+            "budget_hit": budget_hit,
             "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
             "mean_ms": statistics.fmean(lat) if lat else float("nan"),
             "max_ms": lat[-1] if lat else float("nan"),
@@ -463,18 +491,20 @@ def measure_put(args: argparse.Namespace, lg: Loadgen, sm: Server) -> dict[str, 
                                                 max(1, args.put_conc // min(4, args.put_conc))))
     runs: list[dict[str, Any]] = []
     # h2load -D stops with calls in flight and the server sees them cancelled: writes are sent
-    # as a fixed number of requests (-n) instead, sized from a warm-up run to last about
-    # --duration. The warm-up uses its own secret, so each measured secret starts with one
-    # version.
+    # as a fixed number of requests (-n) instead: by default what the target rate would do in
+    # --duration seconds (so every run, before or after a change, covers the same version
+    # range), stopped anyway after a time budget. The warm-up uses its own secret, so each
+    # measured secret starts with one version.
     sm.stub.CreateSecret(pb.CreateSecretRequest(name="bench/put-warm", secret_string=VALUE))
     msg = pb.PutSecretValueRequest(secret_id="bench/put-warm", secret_string=PUT_VALUE)
     plen = len(sm.raw_put(msg.SerializeToString(), timeout=10))
     w = lg.run(sm.port, PUT, msg.SerializeToString(), conns, streams, max(1, args.warmup), plen,
                sm.proc.pid, requests=conns * streams * 25)
-    n_requests = args.put_requests or max(conns * streams * 4, int(w["rps"] * args.duration))
+    n_requests = args.put_requests or int(TARGET_PUT_WPS * args.duration)
+    budget = max(6.0 * args.duration, 30.0)
     if lg.h2load:
-        log(f"  warm-up {fmt(w['rps'])} writes/s: each run sends {n_requests} requests "
-            + ("(--put-requests)" if args.put_requests else f"(about {args.duration} s)"))
+        log(f"  warm-up {fmt(w['rps'])} writes/s; each run sends {n_requests} writes to a fresh "
+            f"secret (stopped after {budget:.0f} s if not done)")
     for rep in range(args.repeat):
         name = f"bench/put-{rep + 1:03d}"
         sm.stub.CreateSecret(pb.CreateSecretRequest(name=name, secret_string=VALUE))
@@ -488,7 +518,7 @@ def measure_put(args: argparse.Namespace, lg: Loadgen, sm: Server) -> dict[str, 
             raise RuntimeError(f"PutSecretValue failed before the run: {exc}") from exc
         v0 = count_versions(sm, name)
         r = lg.run(sm.port, PUT, msg, conns, streams, args.duration, plen, sm.proc.pid,
-                   warmup=1, requests=n_requests)
+                   warmup=1, requests=n_requests, budget=budget)
         v1 = count_versions(sm, name)
         got = sm.stub.GetSecretValue(pb.GetSecretValueRequest(secret_id=name), timeout=10)
         checks["grpc_after"] = got.secret_string == PUT_VALUE
@@ -503,6 +533,8 @@ def measure_put(args: argparse.Namespace, lg: Loadgen, sm: Server) -> dict[str, 
         runs.append(r)
         ps = r.get("per_second") or []
         trend = (f"  first/last second {ps[0]}/{ps[-1]} writes" if len(ps) >= 2 else "")
+        if r.get("budget_hit"):
+            trend += f"  STOPPED at the {budget:.0f} s budget after {r['succeeded']} writes"
         flag = "" if r["verify"]["ok"] else "  UNVERIFIED " + json.dumps(r["verify"])
         log(f"  [{rep + 1}/{args.repeat}] Put c={args.put_conc:<3} smgrpc   "
             f"{fmt(r['rps']):>7} writes/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms"
@@ -677,10 +709,16 @@ def report(args: argparse.Namespace, lg: Loadgen, get: dict[str, Any] | None,
         log(f"  median {fmt(pm['rps'])} writes/s, p50 {pm['p50_ms']:.2f} ms, "
             f"p99 {pm['p99_ms']:.2f} ms, server {fmt(pm['server_cpu_us_per_call'])} us CPU/write;"
             f" versions per secret at end {ends}{'' if pm['all_verified'] else '  UNVERIFIED'}")
+        firsts = [r["per_second"][0] for r in put["runs"] if len(r.get("per_second") or []) > 1]
+        if firsts:
+            log(f"  first second of each run (the secret still has few versions): median "
+                f"{fmt(median([float(f) for f in firsts]))} writes/s {firsts}; the decline over "
+                "a run is per-write cost growing with the secret's version count")
         for r in put["runs"]:
             ps = r.get("per_second") or []
             if ps:
-                log(f"  run {r['repeat']}: writes per second over the run {ps}")
+                stop = "  (STOPPED at the time budget)" if r.get("budget_hit") else ""
+                log(f"  run {r['repeat']}: writes per second over the run {ps}{stop}")
         targets[f"put_writes_per_s_c{args.put_conc}"] = {"value": pm["rps"],
                                                          "target": f">= {TARGET_PUT_WPS}",
                                                          "met": pm["rps"] >= TARGET_PUT_WPS}
@@ -725,8 +763,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--conc", default="1,16,64", help="GetSecretValue concurrencies (1,16,64)")
     p.add_argument("--put-conc", type=int, default=16, help="PutSecretValue concurrency (16)")
     p.add_argument("--put-requests", type=int, metavar="N",
-                   help="h2load: send exactly N writes per Put run (default: about --duration "
-                        "seconds' worth, from the warm-up rate); same N = same version range")
+                   help="h2load: writes per Put run, each run on a fresh secret (default: "
+                        "300/s x --duration, i.e. what the target rate does in that time); "
+                        "a run still going after 6 x --duration s is stopped")
     p.add_argument("--ops", default="get,put", help="what to measure: get, put or both (get,put)")
     p.add_argument("--loadgen", choices=("auto", "h2load", "python"), default="auto")
     p.add_argument("--no-install", action="store_true", help="never apt-get install h2load")

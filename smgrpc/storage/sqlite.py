@@ -11,8 +11,10 @@ import asyncio
 import os
 import sqlite3
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from itertools import compress
+from operator import is_not
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -97,6 +99,28 @@ def _run_batch(raw: sqlite3.Connection, ops: list[tuple[str, Any, bool]]) -> Non
         raise
 
 
+def _changed_versions(
+    old: Sequence[Version], new: Sequence[Version], blobs: Mapping[str, Sealed]
+) -> tuple[list[Version], list[Version]]:
+    """(versions of `new` that may need a row written, versions of `old` that may be gone).
+
+    A version a use case left alone is the very object it was in `old`, normally at the same
+    position (labels move in place, a new version is appended at the end), so one identity
+    pass at C speed skips those: a write to a secret with thousands of versions stays cheap.
+    Anything else (fewer versions than before, a blob for an untouched version) gets the
+    complete lists, which the caller handles exactly the same way.
+    """
+    if len(new) >= len(old):
+        moved = list(compress(range(len(old)), map(is_not, old, new)))
+        touched = [new[i] for i in moved]
+        touched.extend(new[len(old):])
+        ids = {v.version_id for v in touched}
+        if all(vid in ids for vid in blobs):
+            # Replaced in place (same id at the same position) is not gone: no lookup needed.
+            return touched, [old[i] for i in moved if new[i].version_id != old[i].version_id]
+    return list(new), list(old)
+
+
 class Tx:
     """One write transaction; reads see its own pending changes.
 
@@ -147,8 +171,9 @@ class Tx:
             "ON CONFLICT(arn) DO UPDATE SET name = excluded.name, meta = excluded.meta",
             (new.arn, new.name, seq, codec.secret_meta(new)),
         )
+        touched, maybe_gone = _changed_versions(old_versions, new.versions, blobs)
         inserts, updates = [], []
-        for v in new.versions:
+        for v in touched:
             prev = old.version(v.version_id) if old else None
             blob = blobs.get(v.version_id)
             if prev is None or blob is not None:
@@ -159,7 +184,7 @@ class Tx:
                 self.blobs[(new.arn, v.version_id)] = blob
             elif prev is not v and prev != v:  # unchanged versions are the very same objects
                 updates.append((codec.stages_json(v), v.last_accessed_day, new.arn, v.version_id))
-        gone = [(new.arn, o.version_id) for o in old_versions if new.version(o.version_id) is None]
+        gone = [(new.arn, o.version_id) for o in maybe_gone if new.version(o.version_id) is None]
         if inserts:
             self._op("INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      inserts, many=True)
