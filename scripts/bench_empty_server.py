@@ -85,7 +85,11 @@ def main() -> None:
     p.add_argument("--listen", required=True)
     p.add_argument("--value-size", type=int, default=100)
     args = p.parse_args()
-    asyncio.run(serve(args.listen, args.value_size))
+    # Same event loop as `smgrpc serve` (uvloop unless SMGRPC_UVLOOP=0): a fair baseline.
+    from smgrpc.cli.main import _loop_factory
+
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(serve(args.listen, args.value_size))
 
 
 if __name__ == "__main__":
