@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import grpc
@@ -101,22 +101,8 @@ class ServerProcess:
 
     async def wait_ready(self, within: float = START_TIMEOUT) -> bool:
         assert self.proc is not None
-        deadline = time.monotonic() + within
-        async with grpc.aio.insecure_channel(self.addr) as ch:
-            health = health_pb2_grpc.HealthStub(ch)
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    return False
-                try:
-                    resp = await health.Check(
-                        health_pb2.HealthCheckRequest(service=""), timeout=0.5
-                    )
-                    if resp.status == health_pb2.HealthCheckResponse.SERVING:
-                        return True
-                except grpc.aio.AioRpcError:
-                    pass
-                await asyncio.sleep(0.05)
-        return False
+        proc = self.proc
+        return await wait_serving(self.addr, within, lambda: proc.poll() is None)
 
     def kill(self) -> None:
         """SIGKILL and reap."""
@@ -188,3 +174,21 @@ async def servers(tmp_path: Path) -> AsyncIterator[Servers]:
 async def channel_stub(addr: str) -> tuple[grpc.aio.Channel, pbg.SecretsManagerStub]:
     ch = grpc.aio.insecure_channel(addr)
     return ch, pbg.SecretsManagerStub(ch)
+
+
+async def wait_serving(addr: str, within: float, alive: Callable[[], bool]) -> bool:
+    """Poll the standard health service until SERVING (False if the process died or timed out)."""
+    deadline = time.monotonic() + within
+    async with grpc.aio.insecure_channel(addr) as ch:
+        health = health_pb2_grpc.HealthStub(ch)
+        while time.monotonic() < deadline:
+            if not alive():
+                return False
+            try:
+                resp = await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=0.5)
+                if resp.status == health_pb2.HealthCheckResponse.SERVING:
+                    return True
+            except grpc.aio.AioRpcError:
+                pass
+            await asyncio.sleep(0.05)
+    return False

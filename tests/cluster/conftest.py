@@ -20,7 +20,7 @@ from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
 from smgrpc.config import Config
-from tests.cluster.proxy import FaultProxy
+from tests.cluster.proxy import FaultProxy, Links
 
 T = TypeVar("T")
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
@@ -34,25 +34,13 @@ def write_cluster_secret(path: Path) -> Path:
 
 
 @dataclass
-class Cluster:
+class Cluster(Links):
     regions: dict[str, Region] = field(default_factory=dict)
     stubs: dict[str, pbg.SecretsManagerStub] = field(default_factory=dict)
     # proxies[(src, dst)] sits on the link src -> dst
     proxies: dict[tuple[str, str], FaultProxy] = field(default_factory=dict)
     channels: list[grpc.aio.Channel] = field(default_factory=list)
     configs: dict[str, Config] = field(default_factory=dict)
-
-    def link(self, src: str, dst: str) -> FaultProxy:
-        return self.proxies[(src, dst)]
-
-    def isolate(self, region: str) -> None:
-        for (a, b), p in self.proxies.items():
-            if region in (a, b):
-                p.cut()
-
-    def heal(self) -> None:
-        for p in self.proxies.values():
-            p.heal()
 
     async def stop_region(self, name: str) -> None:
         await self.regions[name].stop(0.2)

@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from tests.cluster.conftest import converged, write_cluster_secret
-from tests.cluster.proxy import FaultProxy
+from tests.cluster.proxy import FaultProxy, Links
+from tests.harness import wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 _SCRIPT = ROOT / ".venv" / "bin" / "smgrpc"
@@ -114,22 +114,7 @@ class RegionProcess:
         )
 
     async def wait_ready(self, within: float = START_TIMEOUT) -> bool:
-        deadline = time.monotonic() + within
-        async with grpc.aio.insecure_channel(self.addr) as ch:
-            health = health_pb2_grpc.HealthStub(ch)
-            while time.monotonic() < deadline:
-                if not self.alive:
-                    return False
-                try:
-                    resp = await health.Check(
-                        health_pb2.HealthCheckRequest(service=""), timeout=0.5
-                    )
-                    if resp.status == health_pb2.HealthCheckResponse.SERVING:
-                        return True
-                except grpc.aio.AioRpcError:
-                    pass
-                await asyncio.sleep(0.05)
-        return False
+        return await wait_serving(self.addr, within, lambda: self.alive)
 
     async def kill(self, sig: int = signal.SIGKILL, grace: float = 15.0) -> None:
         """Send sig (default SIGKILL) and reap; SIGKILL if it is still alive after grace.
@@ -154,7 +139,7 @@ class RegionProcess:
         return self.stderr_path.read_bytes() if self.stderr_path.exists() else b""
 
 
-class ProcCluster:
+class ProcCluster(Links):
     """Regions as processes; `.stubs` and `.proxies` like tests/cluster/conftest.py's Cluster."""
 
     def __init__(self, tmp: Path, names: Sequence[str]) -> None:
@@ -199,18 +184,6 @@ class ProcCluster:
         t0 = time.monotonic()
         await self.start_region(name)
         return time.monotonic() - t0
-
-    def link(self, src: str, dst: str) -> FaultProxy:
-        return self.proxies[(src, dst)]
-
-    def isolate(self, region: str) -> None:
-        for (a, b), p in self.proxies.items():
-            if region in (a, b):
-                p.cut()
-
-    def heal(self) -> None:
-        for p in self.proxies.values():
-            p.heal()
 
     async def close(self) -> None:
         for proc in self.procs.values():

@@ -95,3 +95,22 @@ class FaultProxy:
         finally:
             dst.close()
             self._conns.discard(dst)
+
+
+class Links:
+    """Fault controls over a set of Region-to-Region proxies, keyed (source, target)."""
+
+    proxies: dict[tuple[str, str], FaultProxy]
+
+    def link(self, src: str, dst: str) -> FaultProxy:
+        return self.proxies[(src, dst)]
+
+    def isolate(self, region: str) -> None:
+        """Cut every link to and from a Region."""
+        for (a, b), p in self.proxies.items():
+            if region in (a, b):
+                p.cut()
+
+    def heal(self) -> None:
+        for p in self.proxies.values():
+            p.heal()
