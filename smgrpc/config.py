@@ -6,7 +6,7 @@ import argparse
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from smgrpc.core.arn import DEFAULT_ACCOUNT
@@ -36,7 +36,6 @@ class Config:
     # grpc server stops, so calls already queued are refused rather than CANCELLED by grpc.
     shutdown_drain: float = 0.5
     busy_timeout: float = 5.0  # SQLite busy_timeout (s): how long a write waits for the lock
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def db_path(self) -> Path:

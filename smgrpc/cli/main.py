@@ -10,6 +10,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from smgrpc.app import Region, open_keyring
 from smgrpc.config import ConfigError, add_serve_arguments, from_args
@@ -89,8 +90,6 @@ async def _kms(args: argparse.Namespace) -> int:
                 )
         else:
             rec = keyring.resolve(args.key)
-            from dataclasses import replace
-
             await store.put_kms_key(replace(rec, enabled=args.kms_command == "enable-key"))
             print(json.dumps({"KeyId": rec.key_id, "Enabled": args.kms_command == "enable-key"}))
     finally:

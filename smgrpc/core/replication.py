@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from smgrpc.core.model import ReplicaStatus, Secret
+from smgrpc.core.model import DEFAULT_KMS_ALIAS, ReplicaStatus, Secret
 
 IN_SYNC = "InSync"
 IN_PROGRESS = "InProgress"
@@ -97,7 +97,7 @@ def drop_region(secret: Secret, region: str) -> Secret:
 def replica_entry(region: str, kms_key_id: str | None, force: bool) -> ReplicaStatus:
     return ReplicaStatus(
         region,
-        kms_key_id or "alias/aws/secretsmanager",
+        kms_key_id or DEFAULT_KMS_ALIAS,
         IN_PROGRESS,
         "Replication in progress",
         None,

@@ -6,6 +6,7 @@ import logging
 
 from smgrpc.core import arn as arns
 from smgrpc.core import metadata
+from smgrpc.core import replication as repl
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, Sealed, Secret, SecretValue, Version
 from smgrpc.core.ports import Cipher
@@ -114,7 +115,7 @@ class Applier:
         if local is None or local.is_replica or source not in {r.region for r in local.replicas}:
             return m.Result(st.lineage, m.SKIPPED)
         log.warning("%s was promoted in %s: no longer replicating there", local.arn, source)
-        await tx.save(local.evolve(replicas=tuple(r for r in local.replicas if r.region != source)))
+        await tx.save(repl.drop_region(local, source))
         await tx.forget(source, local.arn)
         return m.Result(st.lineage, m.APPLIED)
 

@@ -195,9 +195,10 @@ class ReplicationServicer:
             self._last_ts[source] = ts
         except (PeerAuthError, ValueError, DecodeError) as exc:
             raise Unauthenticated("Replication calls must be signed by a peer Region.") from exc
-        # Once started, an apply runs to completion even if the peer hangs up (or dies) meanwhile:
-        # cancelling it inside the store's transaction could leave BEGIN IMMEDIATE open on the
-        # connection (every later write fails) or commit without updating the in-memory state.
+        # Once started, an apply runs to completion even if the peer hangs up (or dies) meanwhile.
+        # The store's transaction is itself cancellation-safe; this also keeps the applier's
+        # post-commit bookkeeping (its cached applied position) from being skipped, which would
+        # make the next push look like lost history and cost a needless snapshot.
         task = asyncio.ensure_future(self.apply(batch))
         self._applying.add(task)
         task.add_done_callback(self._applying.discard)

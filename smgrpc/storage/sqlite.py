@@ -62,9 +62,7 @@ async def read_meta_readonly(path: Path, key: str) -> bytes | None:
         return None
     conn = await aiosqlite.connect(uri, uri=True)
     try:
-        rows = await conn.execute_fetchall(
-            "SELECT v FROM meta WHERE k = ?", (key,)
-        )
+        rows = await conn.execute_fetchall("SELECT v FROM meta WHERE k = ?", (key,))
     except sqlite3.OperationalError:
         return None
     finally:
@@ -113,7 +111,7 @@ def _changed_versions(
     if len(new) >= len(old):
         moved = list(compress(range(len(old)), map(is_not, old, new)))
         touched = [new[i] for i in moved]
-        touched.extend(new[len(old):])
+        touched.extend(new[len(old) :])
         ids = {v.version_id for v in touched}
         if all(vid in ids for vid in blobs):
             # Replaced in place (same id at the same position) is not gone: no lookup needed.
@@ -177,21 +175,34 @@ class Tx:
             prev = old.version(v.version_id) if old else None
             blob = blobs.get(v.version_id)
             if prev is None or blob is not None:
-                inserts.append((new.arn, v.version_id, v.created_at, codec.stages_json(v),
-                                v.kms_key_id, int(v.has_value), v.last_accessed_day,
-                                blob.wrapped_key if blob else None,
-                                blob.ciphertext if blob else None))
+                inserts.append(
+                    (
+                        new.arn,
+                        v.version_id,
+                        v.created_at,
+                        codec.stages_json(v),
+                        v.kms_key_id,
+                        int(v.has_value),
+                        v.last_accessed_day,
+                        blob.wrapped_key if blob else None,
+                        blob.ciphertext if blob else None,
+                    )
+                )
                 self.blobs[(new.arn, v.version_id)] = blob
             elif prev is not v and prev != v:  # unchanged versions are the very same objects
                 updates.append((codec.stages_json(v), v.last_accessed_day, new.arn, v.version_id))
         gone = [(new.arn, o.version_id) for o in maybe_gone if new.version(o.version_id) is None]
         if inserts:
-            self._op("INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     inserts, many=True)
+            self._op(
+                "INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+                many=True,
+            )
         if updates:
             self._op(
                 "UPDATE versions SET stages = ?, last_access = ? WHERE arn = ? AND version_id = ?",
-                updates, many=True,
+                updates,
+                many=True,
             )
         if gone:
             self._op("DELETE FROM versions WHERE arn = ? AND version_id = ?", gone, many=True)
@@ -219,20 +230,24 @@ class Tx:
         """Replica side: record the applied position in this same transaction."""
         self._op(
             "INSERT INTO repl_applied VALUES (?, ?) ON CONFLICT(source_region) "
-            "DO UPDATE SET applied_seq = excluded.applied_seq", (source_region, seq),
+            "DO UPDATE SET applied_seq = excluded.applied_seq",
+            (source_region, seq),
         )
 
     async def applied(self, source_region: str) -> int:
-        rows = list(await self._conn.execute_fetchall(
-            "SELECT applied_seq FROM repl_applied WHERE source_region = ?", (source_region,)
-        ))
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT applied_seq FROM repl_applied WHERE source_region = ?", (source_region,)
+            )
+        )
         return int(rows[0][0]) if rows else 0
 
     async def ack(self, region: str, seq: int) -> None:
         """Primary side: the Region applied everything up to seq; forget those rows."""
         self._op(
             "INSERT INTO repl_cursor VALUES (?, ?) ON CONFLICT(region) "
-            "DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq)", (region, seq),
+            "DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq)",
+            (region, seq),
         )
         self._op("DELETE FROM outbox WHERE region = ? AND seq <= ?", (region, seq))
 
@@ -241,7 +256,8 @@ class Tx:
         self._op(
             "INSERT INTO outbox(region, arn, lineage, kind) SELECT region, arn, lineage, kind "
             "FROM outbox WHERE region = ? AND seq > ? AND seq <= ? "
-            "GROUP BY arn, lineage, kind ORDER BY min(seq)", (region, after, upto),
+            "GROUP BY arn, lineage, kind ORDER BY min(seq)",
+            (region, after, upto),
         )
 
     async def forget(self, region: str, arn: str) -> None:
@@ -284,13 +300,18 @@ class SqliteStore:
         conn = await aiosqlite.connect(path, isolation_level=None)
         store = cls(conn)
         try:  # an open aiosqlite connection's thread keeps the process alive: close on failure
-            for pragma in ("journal_mode = WAL", "synchronous = FULL",
-                           f"busy_timeout = {int(busy_timeout * 1000)}", "foreign_keys = ON"):
+            for pragma in (
+                "journal_mode = WAL",
+                "synchronous = FULL",
+                f"busy_timeout = {int(busy_timeout * 1000)}",
+                "foreign_keys = ON",
+            ):
                 await conn.execute(f"PRAGMA {pragma}")
             await migrate(conn)
             uri = await asyncio.to_thread(lambda: path.resolve().as_uri())
-            store._reader = await aiosqlite.connect(f"{uri}?mode=ro", uri=True,
-                                                    isolation_level=None)
+            store._reader = await aiosqlite.connect(
+                f"{uri}?mode=ro", uri=True, isolation_level=None
+            )
             await store._reader.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             await store._load()
         except BaseException:
@@ -359,10 +380,13 @@ class SqliteStore:
             self._blobs.move_to_end(key)
             return hit
         commits = self._commits
-        rows = list(await conn.execute_fetchall(
-            "SELECT kms_key_id, wrapped_key, ciphertext FROM versions "
-            "WHERE arn = ? AND version_id = ?", key,
-        ))
+        rows = list(
+            await conn.execute_fetchall(
+                "SELECT kms_key_id, wrapped_key, ciphertext FROM versions "
+                "WHERE arn = ? AND version_id = ?",
+                key,
+            )
+        )
         if not rows or rows[0][1] is None:
             return None
         # A missing ciphertext beside a wrapped key is damage: let it fail to decrypt.
@@ -437,16 +461,25 @@ class SqliteStore:
         async with self._lock:
             await self._conn.execute(
                 "INSERT OR REPLACE INTO kms_keys VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (rec.key_id, rec.arn, rec.alias, rec.description, int(rec.enabled),
-                 rec.created_at, rec.wrapped_material),
+                (
+                    rec.key_id,
+                    rec.arn,
+                    rec.alias,
+                    rec.description,
+                    int(rec.enabled),
+                    rec.created_at,
+                    rec.wrapped_material,
+                ),
             )
 
     # ---- replication reads (primary side) ----
 
     async def cursor(self, region: str) -> int:
-        rows = list(await self._conn.execute_fetchall(
-            "SELECT acked_seq FROM repl_cursor WHERE region = ?", (region,)
-        ))
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT acked_seq FROM repl_cursor WHERE region = ?", (region,)
+            )
+        )
         return int(rows[0][0]) if rows else 0
 
     async def outbox(self, region: str, after: int, limit: int) -> list[tuple[int, str, str, str]]:
@@ -458,14 +491,10 @@ class SqliteStore:
         async with self._lock:
             rows = await self._conn.execute_fetchall(
                 "SELECT seq, arn, lineage, kind FROM outbox WHERE region = ? AND seq > ? "
-                "ORDER BY seq LIMIT ?", (region, after, limit),
+                "ORDER BY seq LIMIT ?",
+                (region, after, limit),
             )
         return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
-
-    async def last_seq(self) -> int:
-        rows = list(await self._conn.execute_fetchall("SELECT max(seq) FROM outbox"))
-        cur = list(await self._conn.execute_fetchall("SELECT max(acked_seq) FROM repl_cursor"))
-        return max(int(rows[0][0] or 0), int(cur[0][0] or 0))
 
     async def data_version(self) -> int:
         """Changes when another connection (e.g. `smgrpc kms`) commits to this database."""
