@@ -41,7 +41,8 @@ def _pack(msg: Message) -> any_pb2.Any:
 
 def to_status(exc: e.ServiceError, request_id: str) -> grpc.Status:
     """A grpc.Status whose trailer carries ErrorInfo (+ BadRequest / ResourceInfo, RequestInfo)."""
-    code = STATUS.get(type(exc), code_pb2.INTERNAL)
+    # Walk the MRO: a subclass of a mapped error keeps its parent's status, never INTERNAL.
+    code = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), code_pb2.INTERNAL)
     if len(exc.message) > MAX_MESSAGE:  # a last guard: trailers must stay small
         exc = type(exc)(exc.message[:MAX_MESSAGE] + "...", field=exc.field, resource=exc.resource)
     details = [

@@ -18,7 +18,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from smgrpc.api.errors import internal, to_status, unavailable
-from smgrpc.core.errors import InvalidParameter, ServiceError
+from smgrpc.core.errors import InvalidParameter, ServiceError, error_kind
 
 log = logging.getLogger("smgrpc.api")
 
@@ -78,10 +78,7 @@ def wrap(method: str, behavior: Behavior, gate: Gate | None = None) -> Behavior:
             # SQLite's result code name (SQLITE_BUSY, SQLITE_FULL, ...) is a fixed constant, and
             # tells the operator a locked database from a full disk.
             frames = "".join(traceback.format_tb(exc.__traceback__))
-            kind = type(exc).__name__
-            code = getattr(exc, "sqlite_errorname", None)
-            if isinstance(code, str) and code.isidentifier():
-                kind = f"{kind} {code}"
+            kind = error_kind(exc)
             log.error(
                 "internal error in %s (request id %s): %s\n%s", method, request_id, kind, frames
             )

@@ -115,3 +115,16 @@ def validation(value_desc: str, path: str, constraint: str) -> ValidationError:
         f"1 validation error detected: {shown} '{path}' failed to satisfy constraint: {constraint}",
         field=path,
     )
+
+
+def error_kind(exc: BaseException) -> str:
+    """What may be logged of an unexpected error: its type, plus SQLite's result-code name.
+
+    Never the message: it may hold secret text. SQLite's code (SQLITE_BUSY, SQLITE_FULL, ...) is
+    a fixed constant and tells an operator a locked database from a full disk.
+    """
+    kind = type(exc).__name__
+    code = getattr(exc, "sqlite_errorname", None)
+    if isinstance(code, str) and code.isidentifier():
+        kind = f"{kind} {code}"
+    return kind
