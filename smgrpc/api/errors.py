@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
@@ -90,19 +92,46 @@ def internal(request_id: str) -> grpc.Status:
 
 
 SHUTTING_DOWN = "The server is shutting down and did not run this request; retry it."
+THROTTLED = "Rate exceeded"  # AWS's ThrottlingException text
 
 
-def unavailable(request_id: str) -> grpc.Status:
-    """A call refused during shutdown: retryable, and guaranteed to have done nothing."""
+def _refusal(
+    code: int, reason: str, aws_code: str, message: str, request_id: str, retry_after: float
+) -> grpc.Status:
+    """A call refused before it started: retryable (RetryInfo), guaranteed to have done nothing."""
+    delay = duration_pb2.Duration()
+    delay.FromTimedelta(timedelta(seconds=retry_after))
     details = [
         _pack(
             error_details_pb2.ErrorInfo(
-                reason="SERVICE_UNAVAILABLE",
-                domain=DOMAIN,
-                metadata={"awsErrorCode": "ServiceUnavailable"},
+                reason=reason, domain=DOMAIN, metadata={"awsErrorCode": aws_code}
             )
         ),
+        _pack(error_details_pb2.RetryInfo(retry_delay=delay)),
         _pack(error_details_pb2.RequestInfo(request_id=request_id)),
     ]
-    status = status_pb2.Status(code=code_pb2.UNAVAILABLE, message=SHUTTING_DOWN, details=details)
-    return rpc_status.to_status(status)
+    return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=details))
+
+
+def unavailable(request_id: str) -> grpc.Status:
+    """A call refused during shutdown (UNAVAILABLE: retry elsewhere or after the restart)."""
+    return _refusal(
+        code_pb2.UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+        "ServiceUnavailable",
+        SHUTTING_DOWN,
+        request_id,
+        1.0,
+    )
+
+
+def throttled(request_id: str, retry_after: float) -> grpc.Status:
+    """A call refused by admission control (the server is at its in-flight limit)."""
+    return _refusal(
+        code_pb2.RESOURCE_EXHAUSTED,
+        "THROTTLED",
+        "ThrottlingException",
+        THROTTLED,
+        request_id,
+        retry_after,
+    )

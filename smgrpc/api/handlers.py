@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,10 +18,14 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
-from smgrpc.api.errors import internal, to_status, unavailable
+from smgrpc.api.errors import internal, throttled, to_status, unavailable
 from smgrpc.core.errors import InvalidParameter, ServiceError, error_kind
 
 log = logging.getLogger("smgrpc.api")
+access_log = logging.getLogger("smgrpc.access")
+EXPIRED = grpc.StatusCode.DEADLINE_EXCEEDED
+access_log = logging.getLogger("smgrpc.access")
+EXPIRED = grpc.StatusCode.DEADLINE_EXCEEDED
 
 
 class Undecodable:
@@ -41,48 +46,125 @@ Behavior = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 
 
 class Gate:
-    """Closed when the server begins to shut down: calls that have not started yet are refused.
+    """Admission control in front of every handler: shutdown and the in-flight limit.
 
+    Closed when the server begins to shut down: calls that have not started yet are refused.
     grpc cancels calls still queued when server.stop() runs (CANCELLED, which clients do not
     retry and cannot tell from "maybe done"); closing the gate first answers them UNAVAILABLE,
-    which is retryable and guarantees the call did nothing.
+    which is retryable and guarantees the call did nothing. While `max_inflight` calls are
+    running, further calls are refused at once with RESOURCE_EXHAUSTED (ThrottlingException)
+    and a RetryInfo, before they do anything: overload is a deliberate, retryable answer.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_inflight: int = 1000, retry_after: float = 0.25) -> None:
         self.closed = False
+        self.max_inflight = max_inflight
+        self.retry_after = retry_after
+        self.inflight = 0
+        self.refused = 0
 
     def close(self) -> None:
         self.closed = True
 
 
+def _arn_of(response: Any, exc: ServiceError | None) -> str:
+    """The secret a call resolved to, for the access log (responses carry it as `arn`)."""
+    arn = exc.resource if exc is not None else getattr(response, "arn", None)
+    return arn if isinstance(arn, str) and arn.startswith("arn:") and ":secret:" in arn else "-"
+
+
+def _access(
+    method: str,
+    request_id: str,
+    code: grpc.StatusCode,
+    aws_code: str,
+    arn: str,
+    started: float,
+    context: grpc.aio.ServicerContext,
+) -> None:
+    """One access-log line per call (never a value or a credential: only these fields)."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    ms = (time.perf_counter() - started) * 1000
+    peer = context.peer() or "-"
+    access_log.info(
+        "%s %s %s %.1fms arn=%s peer=%s request_id=%s",
+        method,
+        code.name,
+        aws_code or "-",
+        ms,
+        arn,
+        peer,
+        request_id,
+        extra={
+            "request_id": request_id,
+            "method": method,
+            "status": code.name,
+            "aws_code": aws_code or None,
+            "arn": None if arn == "-" else arn,
+            "duration_ms": round(ms, 3),
+            "peer": peer,
+        },
+    )
+
+
 def wrap(method: str, behavior: Behavior, gate: Gate | None = None) -> Behavior:
-    """Map domain errors to status; anything unexpected to INTERNAL with a request id."""
+    """Admission, then the call; domain errors mapped to status; unexpected → INTERNAL."""
+    gate = gate or Gate(max_inflight=1 << 30)
 
     async def handler(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        started = time.perf_counter()
         request_id = str(uuid.uuid4())
-        if gate is not None and gate.closed:
+        if gate.closed:
+            _access(method, request_id, grpc.StatusCode.UNAVAILABLE, "", "-", started, context)
             await context.abort_with_status(unavailable(request_id))
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            # It waited in grpc's queue past its deadline: the client has given up; skip it.
+            _access(method, request_id, EXPIRED, "", "-", started, context)
+            await context.abort(EXPIRED, "The deadline passed before the call started.")
+        if gate.inflight >= gate.max_inflight:
+            gate.refused += 1
+            _access(
+                method,
+                request_id,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "ThrottlingException",
+                "-",
+                started,
+                context,
+            )
+            await context.abort_with_status(throttled(request_id, gate.retry_after))
+        gate.inflight += 1
         try:
             if isinstance(request, Undecodable):
                 raise InvalidParameter(
                     "The request could not be decoded: a string field holds invalid UTF-8 or "
                     "the message is malformed. Send binary data in SecretBinary."
                 )
-            return await behavior(request, context)
+            response = await behavior(request, context)
+            arn = _arn_of(response, None)
+            _access(method, request_id, grpc.StatusCode.OK, "", arn, started, context)
+            return response
         except ServiceError as exc:
-            await context.abort_with_status(to_status(exc, request_id))
+            status = to_status(exc, request_id)
+            arn = _arn_of(None, exc)
+            _access(method, request_id, status.code, exc.aws_code, arn, started, context)
+            await context.abort_with_status(status)
         except (asyncio.CancelledError, grpc.aio.AbortError):
             raise
         except Exception as exc:  # noqa: BLE001 - last resort; the message may hold secret text
             # Log the type and frames only: an exception's message may contain secret material.
-            # SQLite's result code name (SQLITE_BUSY, SQLITE_FULL, ...) is a fixed constant, and
-            # tells the operator a locked database from a full disk.
             frames = "".join(traceback.format_tb(exc.__traceback__))
             kind = error_kind(exc)
             log.error(
                 "internal error in %s (request id %s): %s\n%s", method, request_id, kind, frames
             )
+            code = grpc.StatusCode.INTERNAL
+            _access(method, request_id, code, "InternalServiceError", "-", started, context)
             await context.abort_with_status(internal(request_id))
+        finally:
+            gate.inflight -= 1
 
     return handler
 

@@ -17,6 +17,7 @@ SERVICE = pb.DESCRIPTOR.services_by_name["SecretsManager"]
 # value is answered with the AWS error by the server, not a transport error.
 MAX_RECEIVE = 4 * 1024 * 1024
 MAX_SEND = 8 * 1024 * 1024
+PENDING_LIMIT = 1_000_000
 
 
 def build_server(
@@ -26,6 +27,12 @@ def build_server(
     server = grpc.aio.server(
         options=[
             ("grpc.so_reuseport", 0),  # a port clash between Regions must fail loudly
+            # grpc core cancels (CANCELLED, no details) calls it holds beyond a soft limit of 1000
+            # not yet taken by the application. Let core hold the burst instead: our own
+            # admission control (handlers.Gate) then refuses the excess with a retryable
+            # RESOURCE_EXHAUSTED + RetryInfo, having done nothing.
+            ("grpc.server.max_pending_requests", PENDING_LIMIT),
+            ("grpc.server.max_pending_requests_hard_limit", PENDING_LIMIT),
             ("grpc.max_receive_message_length", MAX_RECEIVE),
             ("grpc.max_send_message_length", MAX_SEND),
             ("grpc.keepalive_time_ms", 120_000),

@@ -1,0 +1,115 @@
+"""Overload is a deliberate answer: admission control refuses with RetryInfo, never CANCELLED."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
+from smgrpc.app import Region
+from tests.conftest import CANARY, FakeClock, make_config, pb
+
+
+async def _outcome(call: object) -> tuple[str, bool]:
+    try:
+        await call  # type: ignore[misc]
+        return "OK", False
+    except grpc.aio.AioRpcError as exc:
+        status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+        retry = status is not None and any(
+            d.Is(error_details_pb2.RetryInfo.DESCRIPTOR) for d in status.details
+        )
+        return exc.code().name, retry
+
+
+async def test_writes_beyond_the_inflight_limit_are_refused_retryably(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    region = Region(cfg, clock=FakeClock())
+    await region.start()
+    region.gate.max_inflight = 8  # a tiny limit so a modest burst exceeds it
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+            stub = pbg.SecretsManagerStub(ch)
+            await stub.CreateSecret(pb.CreateSecretRequest(name="hot", secret_string="0"))
+            calls = [
+                stub.PutSecretValue(pb.PutSecretValueRequest(secret_id="hot", secret_string=str(i)))
+                for i in range(200)
+            ]
+            outcomes = await asyncio.gather(*(_outcome(c) for c in calls))
+            codes = {code for code, _ in outcomes}
+            assert codes <= {"OK", "RESOURCE_EXHAUSTED"}, codes
+            refused = [retry for code, retry in outcomes if code == "RESOURCE_EXHAUSTED"]
+            assert refused and all(refused), "every refusal carries RetryInfo"
+            ok = sum(1 for code, _ in outcomes if code == "OK")
+            # Nothing half-done: exactly the accepted writes exist (plus the initial version).
+            listed = await stub.ListSecretVersionIds(
+                pb.ListSecretVersionIdsRequest(secret_id="hot", include_deprecated=True)
+            )
+            assert len(listed.versions) == ok + 1
+            assert region.gate.refused == len(refused)
+    finally:
+        await region.stop(0.5)
+
+
+async def test_access_log_has_one_line_per_call(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    region = Region(make_config(tmp_path), clock=FakeClock())
+    await region.start()
+    try:
+        with caplog.at_level(logging.INFO, logger="smgrpc.access"):
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+                stub = pbg.SecretsManagerStub(ch)
+                made = await stub.CreateSecret(
+                    pb.CreateSecretRequest(name="logged", secret_string=CANARY)
+                )
+                await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="logged"))
+                with pytest.raises(grpc.aio.AioRpcError) as info:
+                    await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="nope"))
+        records = [r for r in caplog.records if r.name == "smgrpc.access"]
+        assert [(r.method, r.status) for r in records] == [  # type: ignore[attr-defined]
+            ("CreateSecret", "OK"),
+            ("GetSecretValue", "OK"),
+            ("GetSecretValue", "NOT_FOUND"),
+        ]
+        assert records[1].arn == made.arn  # type: ignore[attr-defined]
+        assert records[2].aws_code == "ResourceNotFoundException"  # type: ignore[attr-defined]
+        # The request id a client sees in its error is the one in the log line.
+        status = rpc_status.from_call(info.value)  # type: ignore[arg-type]
+        assert status is not None
+        rid = error_details_pb2.RequestInfo()
+        for d in status.details:
+            if d.Is(error_details_pb2.RequestInfo.DESCRIPTOR):
+                d.Unpack(rid)
+        assert records[2].request_id == rid.request_id  # type: ignore[attr-defined]
+        assert all(r.duration_ms >= 0 and r.peer.startswith("ipv") for r in records)  # type: ignore[attr-defined]
+        assert CANARY not in caplog.text
+    finally:
+        await region.stop(0.5)
+
+
+async def test_a_burst_beyond_grpc_cores_pending_limit_is_never_cancelled(tmp_path: Path) -> None:
+    """grpc core alone cancels (no details) calls it holds beyond ~1000 not yet taken."""
+    region = Region(make_config(tmp_path), clock=FakeClock())
+    await region.start()
+    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") for _ in range(40)]
+    try:
+        stubs = [pbg.SecretsManagerStub(ch) for ch in channels]
+        await stubs[0].CreateSecret(pb.CreateSecretRequest(name="burst", secret_string="x"))
+        req = pb.GetSecretValueRequest(secret_id="burst")
+        outcomes = await asyncio.gather(
+            *(_outcome(s.GetSecretValue(req, timeout=60)) for s in stubs for _ in range(100))
+        )
+        codes = {code for code, _ in outcomes}
+        assert "CANCELLED" not in codes, codes
+        assert codes <= {"OK", "RESOURCE_EXHAUSTED"}, codes
+    finally:
+        for ch in channels:
+            await ch.close()
+        await region.stop(0.5)
