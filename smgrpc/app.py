@@ -6,10 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 
 from smgrpc._pb.replication.v1 import replication_pb2 as rpb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
+from smgrpc.api.access import LOGGER as ACCESS_LOGGER
+from smgrpc.api.access import AccessLog
 from smgrpc.api.handlers import Gate
 from smgrpc.api.server import SERVICE, build_server, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
@@ -31,6 +34,13 @@ from smgrpc.replication.transport import PeerClient, ReplicationServicer
 from smgrpc.storage.sqlite import SqliteStore, read_meta_readonly
 
 log = logging.getLogger("smgrpc")
+
+
+def _stderr(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
 KEYCHECK = "keycheck"
 
 
@@ -84,6 +94,9 @@ class Region:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self.gate = Gate()
+        self.access = AccessLog(
+            _stderr if logging.getLogger(ACCESS_LOGGER).isEnabledFor(logging.INFO) else None
+        )
 
     async def start(self) -> int:
         cfg = self.config
@@ -147,7 +160,7 @@ class Region:
             cfg.region, peers, self.cluster_key, applier.apply if applier else _refuse
         )
         self.server, self.health = build_server(
-            [(SERVICE, pb, servicer), (REPL_SERVICE, rpb, repl_servicer)], self.gate
+            [(SERVICE, pb, servicer), (REPL_SERVICE, rpb, repl_servicer)], self.gate, self.access
         )
         try:
             self.port = self.server.add_insecure_port(cfg.listen)
@@ -159,6 +172,7 @@ class Region:
         await set_serving(self.health, [SERVICE.full_name, REPL_SERVICE.full_name])
         self._spawn("purge", self.config.purge_interval, self._purge_once)
         self._spawn("kms-refresh", self.config.key_refresh_interval, self._refresh_keys)
+        self._spawn("access-log", 0.2, self.access.flush_async)
         for target, shipper in self.shippers.items():
             self._tasks.append(asyncio.create_task(shipper.run(), name=f"ship-{target}"))
         log.info("Region %s serving on %s (port %d)", cfg.region, cfg.listen, self.port)
@@ -208,6 +222,7 @@ class Region:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        self.access.flush()
         for shipper in self.shippers.values():
             await shipper.client.close()
         await self.store.close()

@@ -18,13 +18,12 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
+from smgrpc.api.access import AccessLog, Entry
 from smgrpc.api.errors import internal, throttled, to_status, unavailable
 from smgrpc.core.errors import InvalidParameter, ServiceError, error_kind
 
 log = logging.getLogger("smgrpc.api")
-access_log = logging.getLogger("smgrpc.access")
 EXPIRED = grpc.StatusCode.DEADLINE_EXCEEDED
-access_log = logging.getLogger("smgrpc.access")
 EXPIRED = grpc.StatusCode.DEADLINE_EXCEEDED
 
 
@@ -74,6 +73,7 @@ def _arn_of(response: Any, exc: ServiceError | None) -> str:
 
 
 def _access(
+    log: AccessLog,
     method: str,
     request_id: str,
     code: grpc.StatusCode,
@@ -82,50 +82,48 @@ def _access(
     started: float,
     context: grpc.aio.ServicerContext,
 ) -> None:
-    """One access-log line per call (never a value or a credential: only these fields)."""
-    if not access_log.isEnabledFor(logging.INFO):
-        return
-    ms = (time.perf_counter() - started) * 1000
-    peer = context.peer() or "-"
-    access_log.info(
-        "%s %s %s %.1fms arn=%s peer=%s request_id=%s",
-        method,
-        code.name,
-        aws_code or "-",
-        ms,
-        arn,
-        peer,
-        request_id,
-        extra={
-            "request_id": request_id,
-            "method": method,
-            "status": code.name,
-            "aws_code": aws_code or None,
-            "arn": None if arn == "-" else arn,
-            "duration_ms": round(ms, 3),
-            "peer": peer,
-        },
-    )
+    """One access-log entry per call (only these fields: never a value or a credential)."""
+    if log.enabled:
+        ms = round((time.perf_counter() - started) * 1000, 3)
+        peer = context.peer() or "-"
+        log.record(
+            Entry(
+                time.time(),
+                request_id,
+                method,
+                code.name,
+                aws_code or None,
+                None if arn == "-" else arn,
+                ms,
+                peer,
+            )
+        )
 
 
-def wrap(method: str, behavior: Behavior, gate: Gate | None = None) -> Behavior:
+def wrap(
+    method: str, behavior: Behavior, gate: Gate | None = None, access: AccessLog | None = None
+) -> Behavior:
     """Admission, then the call; domain errors mapped to status; unexpected → INTERNAL."""
     gate = gate or Gate(max_inflight=1 << 30)
+    alog = access or AccessLog(None)
 
     async def handler(request: Any, context: grpc.aio.ServicerContext) -> Any:
         started = time.perf_counter()
         request_id = str(uuid.uuid4())
         if gate.closed:
-            _access(method, request_id, grpc.StatusCode.UNAVAILABLE, "", "-", started, context)
+            _access(
+                alog, method, request_id, grpc.StatusCode.UNAVAILABLE, "", "-", started, context
+            )
             await context.abort_with_status(unavailable(request_id))
         remaining = context.time_remaining()
         if remaining is not None and remaining <= 0:
             # It waited in grpc's queue past its deadline: the client has given up; skip it.
-            _access(method, request_id, EXPIRED, "", "-", started, context)
+            _access(alog, method, request_id, EXPIRED, "", "-", started, context)
             await context.abort(EXPIRED, "The deadline passed before the call started.")
         if gate.inflight >= gate.max_inflight:
             gate.refused += 1
             _access(
+                alog,
                 method,
                 request_id,
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -144,12 +142,12 @@ def wrap(method: str, behavior: Behavior, gate: Gate | None = None) -> Behavior:
                 )
             response = await behavior(request, context)
             arn = _arn_of(response, None)
-            _access(method, request_id, grpc.StatusCode.OK, "", arn, started, context)
+            _access(alog, method, request_id, grpc.StatusCode.OK, "", arn, started, context)
             return response
         except ServiceError as exc:
             status = to_status(exc, request_id)
             arn = _arn_of(None, exc)
-            _access(method, request_id, status.code, exc.aws_code, arn, started, context)
+            _access(alog, method, request_id, status.code, exc.aws_code, arn, started, context)
             await context.abort_with_status(status)
         except (asyncio.CancelledError, grpc.aio.AbortError):
             raise
@@ -161,7 +159,7 @@ def wrap(method: str, behavior: Behavior, gate: Gate | None = None) -> Behavior:
                 "internal error in %s (request id %s): %s\n%s", method, request_id, kind, frames
             )
             code = grpc.StatusCode.INTERNAL
-            _access(method, request_id, code, "InternalServiceError", "-", started, context)
+            _access(alog, method, request_id, code, "InternalServiceError", "-", started, context)
             await context.abort_with_status(internal(request_id))
         finally:
             gate.inflight -= 1
@@ -170,7 +168,11 @@ def wrap(method: str, behavior: Behavior, gate: Gate | None = None) -> Behavior:
 
 
 def generic_handler(
-    service_descriptor: Any, pb_module: Any, servicer: Any, gate: Gate | None = None
+    service_descriptor: Any,
+    pb_module: Any,
+    servicer: Any,
+    gate: Gate | None = None,
+    access: AccessLog | None = None,
 ) -> grpc.GenericRpcHandler:
     """Unary handlers for every method of the service, each going through `wrap`."""
     handlers = {}
@@ -178,7 +180,7 @@ def generic_handler(
         req_cls = getattr(pb_module, method.input_type.name)
         resp_cls = getattr(pb_module, method.output_type.name)
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            wrap(method.name, getattr(servicer, method.name), gate),
+            wrap(method.name, getattr(servicer, method.name), gate, access),
             request_deserializer=_safe_deserializer(req_cls),
             response_serializer=resp_cls.SerializeToString,
         )

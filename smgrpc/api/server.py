@@ -10,6 +10,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
+from smgrpc.api.access import AccessLog
 from smgrpc.api.handlers import Gate, generic_handler
 
 SERVICE = pb.DESCRIPTOR.services_by_name["SecretsManager"]
@@ -21,7 +22,9 @@ PENDING_LIMIT = 1_000_000
 
 
 def build_server(
-    servicers: list[tuple[Any, Any, Any]], gate: Gate | None = None
+    servicers: list[tuple[Any, Any, Any]],
+    gate: Gate | None = None,
+    access: AccessLog | None = None,
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
     """servicers: (service descriptor, pb module, servicer object); gate: see handlers.Gate."""
     server = grpc.aio.server(
@@ -41,7 +44,9 @@ def build_server(
     )
     names = []
     for descriptor, module, servicer in servicers:
-        server.add_generic_rpc_handlers((generic_handler(descriptor, module, servicer, gate),))
+        server.add_generic_rpc_handlers(
+            (generic_handler(descriptor, module, servicer, gate, access),)
+        )
         names.append(descriptor.full_name)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -58,40 +58,39 @@ async def test_writes_beyond_the_inflight_limit_are_refused_retryably(tmp_path: 
 
 
 async def test_access_log_has_one_line_per_call(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    caplog.set_level(logging.INFO, logger="smgrpc.access")
     region = Region(make_config(tmp_path), clock=FakeClock())
     await region.start()
     try:
-        with caplog.at_level(logging.INFO, logger="smgrpc.access"):
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
-                stub = pbg.SecretsManagerStub(ch)
-                made = await stub.CreateSecret(
-                    pb.CreateSecretRequest(name="logged", secret_string=CANARY)
-                )
-                await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="logged"))
-                with pytest.raises(grpc.aio.AioRpcError) as info:
-                    await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="nope"))
-        records = [r for r in caplog.records if r.name == "smgrpc.access"]
-        assert [(r.method, r.status) for r in records] == [  # type: ignore[attr-defined]
-            ("CreateSecret", "OK"),
-            ("GetSecretValue", "OK"),
-            ("GetSecretValue", "NOT_FOUND"),
-        ]
-        assert records[1].arn == made.arn  # type: ignore[attr-defined]
-        assert records[2].aws_code == "ResourceNotFoundException"  # type: ignore[attr-defined]
-        # The request id a client sees in its error is the one in the log line.
-        status = rpc_status.from_call(info.value)  # type: ignore[arg-type]
-        assert status is not None
-        rid = error_details_pb2.RequestInfo()
-        for d in status.details:
-            if d.Is(error_details_pb2.RequestInfo.DESCRIPTOR):
-                d.Unpack(rid)
-        assert records[2].request_id == rid.request_id  # type: ignore[attr-defined]
-        assert all(r.duration_ms >= 0 and r.peer.startswith("ipv") for r in records)  # type: ignore[attr-defined]
-        assert CANARY not in caplog.text
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+            stub = pbg.SecretsManagerStub(ch)
+            made = await stub.CreateSecret(
+                pb.CreateSecretRequest(name="logged", secret_string=CANARY)
+            )
+            await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="logged"))
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="nope"))
     finally:
         await region.stop(0.5)
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if " smgrpc.access: " in ln]
+    assert [ln.split(": ", 1)[1].split()[:3] for ln in lines] == [
+        ["CreateSecret", "OK", "-"],
+        ["GetSecretValue", "OK", "-"],
+        ["GetSecretValue", "NOT_FOUND", "ResourceNotFoundException"],
+    ]
+    assert f"arn={made.arn} " in lines[1]
+    # The request id a client sees in its error is the one in the log line.
+    status = rpc_status.from_call(info.value)  # type: ignore[arg-type]
+    assert status is not None
+    rid = error_details_pb2.RequestInfo()
+    for d in status.details:
+        if d.Is(error_details_pb2.RequestInfo.DESCRIPTOR):
+            d.Unpack(rid)
+    assert lines[2].endswith(f"request_id={rid.request_id}")
+    assert all(" peer=ipv" in ln and "ms arn=" in ln for ln in lines)
+    assert CANARY not in "\n".join(lines)
 
 
 async def test_a_burst_beyond_grpc_cores_pending_limit_is_never_cancelled(tmp_path: Path) -> None:
