@@ -17,7 +17,7 @@ from smgrpc.core.errors import (
     ResourceNotFound,
     ServiceError,
 )
-from smgrpc.core.model import AWSCURRENT, AWSPENDING, Secret, SecretValue, Version
+from smgrpc.core.model import AWSCURRENT, Secret, SecretValue, Version
 from smgrpc.core.ports import Cipher, Clock, Store, WriteTx
 
 log = logging.getLogger("smgrpc.core")
@@ -93,14 +93,20 @@ class ValueUseCases:
         value: SecretValue,
         stages: Sequence[str] | None,
     ) -> tuple[Secret, Version]:
-        """Seal value as version `token`, move its labels, prune, and save (caller's tx)."""
+        """Seal value as version `token`, move its labels, prune, and save (caller's tx).
+
+        The one place versions get a value: a version that has one is never overwritten.
+        """
+        prior = secret.version(token)
+        if prior is not None and prior.has_value:
+            raise token_conflict(token, secret.arn)
         now = self.clock.now()
         sealed = self.cipher.seal(
             value, ref=secret.kms_key_id, secret_arn=secret.arn, version_id=token
         )
         fresh = Version(token, now, (), sealed.kms_key_id)
-        replaces = secret.version(token) is not None  # an AWSPENDING version being filled in
-        versions = prune(labels.add_version(secret.versions, fresh, stages, replaces), now)
+        # A value-less version (RotateSecret's AWSPENDING) being filled in is replaced.
+        versions = prune(labels.add_version(secret.versions, fresh, stages, prior is not None), now)
         updated = secret.evolve(versions=versions, last_changed_at=now)
         await tx.save(updated, {token: sealed})
         version = updated.version(token)
@@ -259,13 +265,14 @@ class ValueUseCases:
             guards.not_deleted(secret)
             token = token or str(uuid.uuid4())
             existing = secret.version(token)
-            if existing is not None:
-                stored = await self.stored_value(tx, secret, token)
-                if value.same_as(stored):
+            if existing is not None and existing.has_value:
+                # A version's value never changes, whatever its labels: only an identical
+                # replay succeeds (a missing blob beside has_value is damage: a conflict too).
+                if value.same_as(await self.stored_value(tx, secret, token)):
                     return secret, existing
-                if AWSPENDING not in existing.stages:
-                    raise token_conflict(token, secret.arn)
-                # A rotation function filling in the AWSPENDING version it was given.
+                raise token_conflict(token, secret.arn)
+            # New, or a version created without a value (RotateSecret's AWSPENDING) filled in
+            # once: from then on it has a value and the rule above holds.
             return await self.new_version(tx, secret, token, value, stages)
 
     # ---- UpdateSecretVersionStage ----
