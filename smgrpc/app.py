@@ -14,6 +14,7 @@ from smgrpc.api.handlers import Gate
 from smgrpc.api.server import SERVICE, build_server, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.config import Config, ConfigError
+from smgrpc.core.access import AccessRecorder
 from smgrpc.core.errors import Unauthenticated
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.ports import Clock, SystemClock
@@ -113,7 +114,8 @@ class Region:
 
     async def _start_serving(self, cfg: Config) -> int:
         self.store.home = (cfg.region, cfg.account)
-        self.values = ValueUseCases(self.store, self.keyring, self.clock)
+        self.access = AccessRecorder(self.store)
+        self.values = ValueUseCases(self.store, self.keyring, self.clock, self.access)
         self.secrets = SecretUseCases(
             self.store, self.keyring, self.clock, self.values, cfg.region, cfg.account
         )
@@ -159,6 +161,7 @@ class Region:
         await set_serving(self.health, [SERVICE.full_name, REPL_SERVICE.full_name])
         self._spawn("purge", self.config.purge_interval, self._purge_once)
         self._spawn("kms-refresh", self.config.key_refresh_interval, self._refresh_keys)
+        self._spawn("access-dates", self.access.interval, self.access.flush)
         for target, shipper in self.shippers.items():
             self._tasks.append(asyncio.create_task(shipper.run(), name=f"ship-{target}"))
         log.info("Region %s serving on %s (port %d)", cfg.region, cfg.listen, self.port)
@@ -210,6 +213,7 @@ class Region:
         self._tasks.clear()
         for shipper in self.shippers.values():
             await shipper.client.close()
+        await self.access.flush()  # the last reads' LastAccessedDate (logs, never raises)
         await self.store.close()
 
     async def serve_until_signal(self) -> None:

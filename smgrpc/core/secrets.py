@@ -134,7 +134,8 @@ class SecretUseCases:
 
     def describe_secret(self, secret_id: str) -> Secret:
         check.secret_id(secret_id)
-        return guards.found(self.store.find(secret_id), secret_id)
+        # With the LastAccessedDate of reads not yet flushed (core/access.py).
+        return self.values.access.view(guards.found(self.store.find(secret_id), secret_id))
 
     # ---- UpdateSecret ----
 
@@ -348,7 +349,8 @@ class SecretUseCases:
             }[by]
             return [primary, s.arn]
 
-        items = sorted(self.matching(filters, include_planned_deletion), key=key, reverse=desc)
+        matched = self.values.access.view_all(self.matching(filters, include_planned_deletion))
+        items = sorted(matched, key=key, reverse=desc)
         fp = paging.fingerprint(
             "list", include_planned_deletion, [(f.key, f.values) for f in filters], by, desc
         )
