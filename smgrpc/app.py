@@ -17,6 +17,7 @@ from smgrpc.api.handlers import Gate
 from smgrpc.api.server import SERVICE, build_server, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.config import Config, ConfigError
+from smgrpc.core.access import AccessRecorder
 from smgrpc.core.errors import Unauthenticated
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.ports import Clock, SystemClock
@@ -94,7 +95,7 @@ class Region:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self.gate = Gate()
-        self.access = AccessLog(
+        self.access_log = AccessLog(
             _stderr if logging.getLogger(ACCESS_LOGGER).isEnabledFor(logging.INFO) else None
         )
 
@@ -126,7 +127,8 @@ class Region:
 
     async def _start_serving(self, cfg: Config) -> int:
         self.store.home = (cfg.region, cfg.account)
-        self.values = ValueUseCases(self.store, self.keyring, self.clock)
+        self.access = AccessRecorder(self.store)
+        self.values = ValueUseCases(self.store, self.keyring, self.clock, self.access)
         self.secrets = SecretUseCases(
             self.store, self.keyring, self.clock, self.values, cfg.region, cfg.account
         )
@@ -160,7 +162,7 @@ class Region:
             cfg.region, peers, self.cluster_key, applier.apply if applier else _refuse
         )
         self.server, self.health = build_server(
-            [(SERVICE, pb, servicer), (REPL_SERVICE, rpb, repl_servicer)], self.gate, self.access
+            [(SERVICE, pb, servicer), (REPL_SERVICE, rpb, repl_servicer)], self.gate, self.access_log
         )
         try:
             self.port = self.server.add_insecure_port(cfg.listen)
@@ -172,7 +174,8 @@ class Region:
         await set_serving(self.health, [SERVICE.full_name, REPL_SERVICE.full_name])
         self._spawn("purge", self.config.purge_interval, self._purge_once)
         self._spawn("kms-refresh", self.config.key_refresh_interval, self._refresh_keys)
-        self._spawn("access-log", 0.2, self.access.flush_async)
+        self._spawn("access-log", 0.2, self.access_log.flush_async)
+        self._spawn("access-dates", self.access.interval, self.access.flush)
         for target, shipper in self.shippers.items():
             self._tasks.append(asyncio.create_task(shipper.run(), name=f"ship-{target}"))
         log.info("Region %s serving on %s (port %d)", cfg.region, cfg.listen, self.port)
@@ -222,9 +225,10 @@ class Region:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        self.access.flush()
+        self.access_log.flush()
         for shipper in self.shippers.values():
             await shipper.client.close()
+        await self.access.flush()  # the last reads' LastAccessedDate (logs, never raises)
         await self.store.close()
 
     async def serve_until_signal(self) -> None:

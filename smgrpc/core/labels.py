@@ -1,7 +1,10 @@
 """Staging-label transitions as pure functions over a secret's versions.
 
 Invariant kept by every function here: a label sits on at most one version, and moving
-AWSCURRENT moves AWSPREVIOUS to the version AWSCURRENT left (in the same step).
+AWSCURRENT moves AWSPREVIOUS to the version AWSCURRENT left (in the same step). A new version
+taking AWSCURRENT (PutSecretValue, UpdateSecret) also takes AWSPENDING off the version it
+leaves: AWSPENDING beside AWSCURRENT marks a finished rotation, and left behind on an old version
+it would read as a rotation still in progress (AWS-recorded: that version ends ["AWSPREVIOUS"]).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from smgrpc.core.errors import InvalidParameter, LimitExceeded
-from smgrpc.core.model import AWSCURRENT, AWSPREVIOUS, Version
+from smgrpc.core.model import AWSCURRENT, AWSPENDING, AWSPREVIOUS, Version
 from smgrpc.core.validate import MAX_STAGES
 
 
@@ -66,6 +69,12 @@ def add_version(
     scan = [i for i, v in enumerate(out) if v.stages]
     if not any(AWSCURRENT in out[i].stages for i in scan) and AWSCURRENT not in wanted:
         wanted.append(AWSCURRENT)
+    if AWSCURRENT in wanted:
+        # The finished-rotation marker stays behind with AWSCURRENT's old holder only as a
+        # false "rotation in progress": drop it (see the module docstring).
+        was = next((i for i in scan if AWSCURRENT in out[i].stages), None)
+        if was is not None and AWSPENDING in out[was].stages:
+            out[was] = replace(out[was], stages=_without(out[was].stages, AWSPENDING))
     target = len(out)
     out.append(replace(new, stages=()))
     scan.append(target)

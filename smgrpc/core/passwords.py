@@ -77,13 +77,14 @@ def generate_password(
         wanted.append(string.digits)
     if not exclude_punctuation:
         wanted.append(PUNCTUATION)
-    if include_space:
-        wanted.append(" ")
 
     drop = set(excluded)
     # A class emptied by ExcludeCharacters is no longer "included", so it is not required.
     classes = [kept for cls in wanted if (kept := "".join(c for c in cls if c not in drop))]
-    pool = "".join(classes)
+    # IncludeSpace adds the space to the pool only: RequireEachIncludedType covers the four
+    # types AWS names (upper, lower, digit, punctuation), never the space.
+    space = " " if include_space and " " not in drop else ""
+    pool = "".join(classes) + space
     if not pool:
         raise InvalidParameter(NOTHING_LEFT, field="excludeCharacters")
 

@@ -96,7 +96,8 @@ class SecretUseCases:
                 if token is not None and value is not None and existing.version(token):
                     stored = await self.values.stored_value(tx, existing, token)
                     if value.same_as(stored):
-                        return existing, existing.version_with_stage("AWSCURRENT")
+                        # The version this token created, wherever AWSCURRENT is now.
+                        return existing, existing.version(token)
                     raise token_conflict(token, existing.arn)
                 raise ResourceExists(
                     f"The operation failed because the secret {name} already exists.",
@@ -133,7 +134,8 @@ class SecretUseCases:
 
     def describe_secret(self, secret_id: str) -> Secret:
         check.secret_id(secret_id)
-        return guards.found(self.store.find(secret_id), secret_id)
+        # With the LastAccessedDate of reads not yet flushed (core/access.py).
+        return self.values.access.view(guards.found(self.store.find(secret_id), secret_id))
 
     # ---- UpdateSecret ----
 
@@ -279,6 +281,7 @@ class SecretUseCases:
         async with self.store.transaction() as tx:
             secret = guards.found(tx.find(secret_id), secret_id)
             guards.not_replica(secret)
+            guards.not_deleted(secret, UPDATE_MARKED_DELETED)  # AWS-recorded text
             merged = dict(secret.tags or ())
             for k, v in tags:
                 merged[k] = v  # an existing key keeps its position and takes the new value
@@ -295,6 +298,7 @@ class SecretUseCases:
         async with self.store.transaction() as tx:
             secret = guards.found(tx.find(secret_id), secret_id)
             guards.not_replica(secret)
+            guards.not_deleted(secret, UPDATE_MARKED_DELETED)  # AWS-recorded text
             drop = set(keys)
             await tx.save(
                 secret.evolve(tags=tuple((k, v) for k, v in secret.tags or () if k not in drop))
@@ -345,7 +349,8 @@ class SecretUseCases:
             }[by]
             return [primary, s.arn]
 
-        items = sorted(self.matching(filters, include_planned_deletion), key=key, reverse=desc)
+        matched = self.values.access.view_all(self.matching(filters, include_planned_deletion))
+        items = sorted(matched, key=key, reverse=desc)
         fp = paging.fingerprint(
             "list", include_planned_deletion, [(f.key, f.values) for f in filters], by, desc
         )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from smgrpc.core import filters as flt
 from smgrpc.core import guards, labels, paging
 from smgrpc.core import validate as check
+from smgrpc.core.access import AccessRecorder
 from smgrpc.core.errors import (
     InvalidParameter,
     InvalidRequest,
@@ -17,10 +17,9 @@ from smgrpc.core.errors import (
     ResourceNotFound,
     ServiceError,
 )
-from smgrpc.core.model import AWSCURRENT, AWSPENDING, Secret, SecretValue, Version
+from smgrpc.core.model import AWSCURRENT, Secret, SecretValue, Version
 from smgrpc.core.ports import Cipher, Clock, Store, WriteTx
 
-log = logging.getLogger("smgrpc.core")
 MAX_VERSIONS = 100
 RETAIN_SECONDS = 24 * 3600
 
@@ -70,10 +69,13 @@ def prune(versions: tuple[Version, ...], now: float) -> tuple[Version, ...]:
 class ValueUseCases:
     """Get/BatchGet/PutSecretValue, UpdateSecretVersionStage, ListSecretVersionIds."""
 
-    def __init__(self, store: Store, cipher: Cipher, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, cipher: Cipher, clock: Clock, access: AccessRecorder | None = None
+    ) -> None:
         self.store = store
         self.cipher = cipher
         self.clock = clock
+        self.access = access if access is not None else AccessRecorder(store)
 
     # ---- shared with other use cases ----
 
@@ -93,14 +95,20 @@ class ValueUseCases:
         value: SecretValue,
         stages: Sequence[str] | None,
     ) -> tuple[Secret, Version]:
-        """Seal value as version `token`, move its labels, prune, and save (caller's tx)."""
+        """Seal value as version `token`, move its labels, prune, and save (caller's tx).
+
+        The one place versions get a value: a version that has one is never overwritten.
+        """
+        prior = secret.version(token)
+        if prior is not None and prior.has_value:
+            raise token_conflict(token, secret.arn)
         now = self.clock.now()
         sealed = self.cipher.seal(
             value, ref=secret.kms_key_id, secret_arn=secret.arn, version_id=token
         )
         fresh = Version(token, now, (), sealed.kms_key_id)
-        replaces = secret.version(token) is not None  # an AWSPENDING version being filled in
-        versions = prune(labels.add_version(secret.versions, fresh, stages, replaces), now)
+        # A value-less version (RotateSecret's AWSPENDING) being filled in is replaced.
+        versions = prune(labels.add_version(secret.versions, fresh, stages, prior is not None), now)
         updated = secret.evolve(versions=versions, last_changed_at=now)
         await tx.save(updated, {token: sealed})
         version = updated.version(token)
@@ -117,7 +125,7 @@ class ValueUseCases:
         check.length(version_stage, "versionStage", 1, 256)
         secret = guards.found(self.store.find(secret_id), secret_id)
         read = await self._read(secret, version_id, version_stage)
-        await self._touch(read.secret, read.version)
+        self._touch(read)
         return read
 
     async def _read(self, secret: Secret, version_id: str | None, stage: str | None) -> ValueRead:
@@ -147,32 +155,9 @@ class ValueUseCases:
             )
         return ValueRead(secret, version, value)
 
-    async def _touch(self, secret: Secret, version: Version) -> None:
-        """Record LastAccessedDate (day resolution: at most one write per secret per day).
-
-        Best effort: a read must not fail because its access date cannot be written (database
-        locked, disk full); the next read retries.
-        """
-        today = guards.day(self.clock.now())
-        if secret.last_accessed_day == today and version.last_accessed_day == today:
-            return
-        try:
-            await self._record_access(secret, version, today)
-        except Exception as exc:  # noqa: BLE001 - informational write; never fail the read
-            log.warning(
-                "could not record LastAccessedDate of %s: %s", secret.arn, type(exc).__name__
-            )
-
-    async def _record_access(self, secret: Secret, version: Version, today: str) -> None:
-        async with self.store.transaction() as tx:
-            cur = tx.find_arn(secret.arn)
-            if cur is None:
-                return
-            versions = tuple(
-                replace(v, last_accessed_day=today) if v.version_id == version.version_id else v
-                for v in cur.versions
-            )
-            await tx.save(cur.evolve(last_accessed_day=today, versions=versions))
+    def _touch(self, read: ValueRead) -> None:
+        """Note LastAccessedDate (day resolution); persisted later, never awaited by a read."""
+        self.access.note(read.secret, read.version, guards.day(self.clock.now()))
 
     # ---- BatchGetSecretValue ----
 
@@ -227,7 +212,7 @@ class ValueUseCases:
         for sid, secret in targets:
             try:
                 read = await self._read(guards.found(secret, sid), None, None)
-                await self._touch(read.secret, read.version)
+                self._touch(read)
                 reads.append(read)
             except ServiceError as exc:
                 errors.append(BatchError(sid, exc.aws_code, exc.message))
@@ -259,13 +244,14 @@ class ValueUseCases:
             guards.not_deleted(secret)
             token = token or str(uuid.uuid4())
             existing = secret.version(token)
-            if existing is not None:
-                stored = await self.stored_value(tx, secret, token)
-                if value.same_as(stored):
+            if existing is not None and existing.has_value:
+                # A version's value never changes, whatever its labels: only an identical
+                # replay succeeds (a missing blob beside has_value is damage: a conflict too).
+                if value.same_as(await self.stored_value(tx, secret, token)):
                     return secret, existing
-                if AWSPENDING not in existing.stages:
-                    raise token_conflict(token, secret.arn)
-                # A rotation function filling in the AWSPENDING version it was given.
+                raise token_conflict(token, secret.arn)
+            # New, or a version created without a value (RotateSecret's AWSPENDING) filled in
+            # once: from then on it has a value and the rule above holds.
             return await self.new_version(tx, secret, token, value, stages)
 
     # ---- UpdateSecretVersionStage ----
@@ -297,7 +283,7 @@ class ValueUseCases:
     ) -> tuple[Secret, list[Version], str | None]:
         check.secret_id(secret_id)
         check.int_range(max_results, "maxResults", 1, 100)
-        secret = guards.found(self.store.find(secret_id), secret_id)
+        secret = self.access.view(guards.found(self.store.find(secret_id), secret_id))
         versions = sorted(
             (v for v in secret.versions if include_deprecated or v.stages),
             key=lambda v: (v.created_at, v.version_id),

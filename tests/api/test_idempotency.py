@@ -43,12 +43,21 @@ async def test_create_replay_same_token_same_value(stub, clock) -> None:
     assert (await describe(stub, "s")).last_changed_date.seconds == int(clock.now() - 5)
 
 
-async def test_create_replay_returns_current_version(stub) -> None:
+async def test_create_replay_returns_the_version_of_its_token(stub) -> None:
+    """Regression (issue 6, defect 9): the replay answered whatever held AWSCURRENT now."""
     first = await create(stub, "s", "v", client_request_token=tok(1))
     await put(stub, "s", "v2", client_request_token=tok(2))
     again = await create(stub, "s", "v", client_request_token=tok(1))
-    assert (again.arn, again.version_id) == (first.arn, tok(2))
-    assert len(await versions(stub, "s", deprecated=True)) == 2
+    assert (again.arn, again.name, again.version_id) == (first.arn, "s", tok(1))
+    assert await versions(stub, "s", deprecated=True) == {
+        tok(1): ["AWSPREVIOUS"],
+        tok(2): ["AWSCURRENT"],
+    }
+    # Still the token's version once it has lost every label.
+    await put(stub, "s", "v3", client_request_token=tok(3))
+    again = await create(stub, "s", "v", client_request_token=tok(1))
+    assert again.version_id == tok(1)
+    assert (await get(stub, "s")).version_id == tok(3)
 
 
 async def test_create_same_token_different_value(stub) -> None:

@@ -88,13 +88,27 @@ async def test_pending_moves_off_the_current_version(stub) -> None:
     assert await stage_map(stub, "s") == {tok(1): ["AWSCURRENT"], tok(2): ["AWSPENDING"]}
 
 
-async def test_put_onto_pending_version_fills_it(stub) -> None:
+async def test_pending_version_with_a_value_is_immutable(stub) -> None:
+    """Regression (issue 6, defect 8): a different value replaced an AWSPENDING version."""
     await create(stub, "s", "one", client_request_token=tok(1))
     await put(stub, "s", "draft", client_request_token=tok(2), version_stages=["AWSPENDING"])
-    # Same token, different value: allowed for the AWSPENDING version (a rotation filling it).
-    p = await put(stub, "s", "final", client_request_token=tok(2), version_stages=["AWSPENDING"])
+    await expect(
+        put(stub, "s", "final", client_request_token=tok(2), version_stages=["AWSPENDING"]),
+        grpc.StatusCode.ALREADY_EXISTS,
+        "ResourceExistsException",
+        f"You can't use ClientRequestToken {tok(2)} because that value is already in use for a "
+        f"version of secret {(await describe(stub, 's')).arn}.",
+    )
+    await expect(
+        put(stub, "s", "final", client_request_token=tok(2)),
+        grpc.StatusCode.ALREADY_EXISTS,
+        "ResourceExistsException",
+    )
+    assert (await get(stub, "s", version_stage="AWSPENDING")).secret_string == "draft"
+    assert await stage_map(stub, "s") == {tok(1): ["AWSCURRENT"], tok(2): ["AWSPENDING"]}
+    # The idempotent replay (same token, same value) still succeeds and changes nothing.
+    p = await put(stub, "s", "draft", client_request_token=tok(2), version_stages=["AWSPENDING"])
     assert (p.version_id, list(p.version_stages)) == (tok(2), ["AWSPENDING"])
-    assert (await get(stub, "s", version_stage="AWSPENDING")).secret_string == "final"
     assert await stage_map(stub, "s") == {tok(1): ["AWSCURRENT"], tok(2): ["AWSPENDING"]}
 
 
@@ -156,6 +170,53 @@ async def test_move_current_onto_pending_version(stub) -> None:
     assert await stage_map(stub, "s") == {
         tok(1): ["AWSPREVIOUS"],
         tok(2): ["AWSCURRENT", "AWSPENDING"],
+    }
+
+
+async def test_put_after_moving_current_onto_pending_drops_pending(stub) -> None:
+    """Regression (issue 6, defect 19): AWS leaves the old version ["AWSPREVIOUS"] only."""
+    await create(stub, "s", "one", client_request_token=tok(1))
+    await put(stub, "s", "two", client_request_token=tok(2), version_stages=["AWSPENDING"])
+    await move(stub, "s", "AWSCURRENT", remove=tok(1), to=tok(2))
+    p = await put(stub, "s", "three", client_request_token=tok(3))
+    assert list(p.version_stages) == ["AWSCURRENT"]
+    assert await stage_map(stub, "s") == {tok(2): ["AWSPREVIOUS"], tok(3): ["AWSCURRENT"]}
+    assert await versions(stub, "s", deprecated=True) == {
+        tok(1): [],
+        tok(2): ["AWSPREVIOUS"],
+        tok(3): ["AWSCURRENT"],
+    }
+    # UpdateSecret with a value promotes the same way; custom labels on the old current stay.
+    await move(stub, "s", "AWSPENDING", to=tok(3))
+    await move(stub, "s", "BLUE", to=tok(3))
+    await stub.UpdateSecret(
+        pb.UpdateSecretRequest(secret_id="s", secret_string="four", client_request_token=tok(4))
+    )
+    assert await stage_map(stub, "s") == {
+        tok(3): ["AWSPREVIOUS", "BLUE"],
+        tok(4): ["AWSCURRENT"],
+    }
+
+
+async def test_put_of_a_new_pending_keeps_current_pending_untouched_elsewhere(stub) -> None:
+    """Only the version AWSCURRENT leaves drops AWSPENDING; a rotation in progress stays."""
+    await create(stub, "s", "one", client_request_token=tok(1))
+    await put(stub, "s", "two", client_request_token=tok(2), version_stages=["AWSPENDING"])
+    await put(stub, "s", "three", client_request_token=tok(3))
+    assert await stage_map(stub, "s") == {
+        tok(1): ["AWSPREVIOUS"],
+        tok(2): ["AWSPENDING"],
+        tok(3): ["AWSCURRENT"],
+    }
+    # AWSPENDING requested together with AWSCURRENT simply moves to the new version.
+    await move(stub, "s", "AWSPENDING", remove=tok(2), to=tok(3))
+    p = await put(
+        stub, "s", "four", client_request_token=tok(4), version_stages=["AWSCURRENT", "AWSPENDING"]
+    )
+    assert list(p.version_stages) == ["AWSCURRENT", "AWSPENDING"]
+    assert await stage_map(stub, "s") == {
+        tok(3): ["AWSPREVIOUS"],
+        tok(4): ["AWSCURRENT", "AWSPENDING"],
     }
 
 

@@ -78,8 +78,8 @@ async def test_exclude_characters(stub) -> None:
 
 
 async def test_include_space(stub) -> None:
-    pw = await password(stub, password_length=10, include_space=True)
-    assert " " in pw and len(pw) == 10
+    pw = await password(stub, password_length=4096, include_space=True)
+    assert " " in pw and len(pw) == 4096
     only = await password(
         stub,
         password_length=5,
@@ -114,12 +114,6 @@ async def test_too_short_for_required_types(stub) -> None:
         "InvalidParameterException",
         msg,
     )
-    await expect(
-        stub.GetRandomPassword(pb.GetRandomPasswordRequest(password_length=4, include_space=True)),
-        BAD,
-        "InvalidParameterException",
-        msg,
-    )
     # A class removed entirely by ExcludeCharacters is no longer required.
     pw = await password(stub, password_length=3, exclude_characters=string.digits)
     assert len(pw) == 3 and not set(pw) & DIGITS
@@ -149,4 +143,18 @@ async def test_nothing_left_to_use(stub) -> None:
         BAD,
         "InvalidParameterException",
         msg,
+    )
+
+
+async def test_include_space_with_length_four(stub) -> None:
+    """Regression (issue 6, defect 17): the space is not a required type, so 4 is enough."""
+    for _ in range(20):
+        pw = await password(stub, password_length=4, include_space=True)
+        assert len(pw) == 4
+        assert all(set(pw) & cls for cls in (LOWER, UPPER, DIGITS, PUNCT))
+    await expect(
+        stub.GetRandomPassword(pb.GetRandomPasswordRequest(password_length=3, include_space=True)),
+        BAD,
+        "InvalidParameterException",
+        "Password length is too short based on the required types.",
     )

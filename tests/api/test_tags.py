@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import grpc
 
-from tests.api.helpers import DAY, NOT_FOUND, create, describe, expect, get, put
+from tests.api.helpers import (
+    DAY,
+    NOT_FOUND,
+    UPDATE_MARKED_DELETED,
+    create,
+    describe,
+    expect,
+    get,
+    put,
+)
 from tests.conftest import pb
 
 NF = grpc.StatusCode.NOT_FOUND
@@ -78,6 +87,32 @@ async def test_tagging_unknown_secret(stub) -> None:
         "ResourceNotFoundException",
         NOT_FOUND,
     )
+
+
+async def test_tagging_a_secret_scheduled_for_deletion_is_refused(stub) -> None:
+    """Regression (issue 6, defect 19): AWS answers InvalidRequestException, nothing changes."""
+    await create(stub, "s", tags=[T("a", "1")])
+    await stub.DeleteSecret(pb.DeleteSecretRequest(secret_id="s", recovery_window_in_days=7))
+    bad = grpc.StatusCode.FAILED_PRECONDITION
+    err = await expect(
+        stub.TagResource(pb.TagResourceRequest(secret_id="s", tags=[T("b", "2")])),
+        bad,
+        "InvalidRequestException",
+        UPDATE_MARKED_DELETED,
+    )
+    assert err.reason == "INVALID_REQUEST"
+    await expect(
+        stub.UntagResource(pb.UntagResourceRequest(secret_id="s", tag_keys=["a"])),
+        bad,
+        "InvalidRequestException",
+        UPDATE_MARKED_DELETED,
+    )
+    assert await tag_list(stub, "s") == [("a", "1")]
+    # Restored, it takes tags again.
+    await stub.RestoreSecret(pb.RestoreSecretRequest(secret_id="s"))
+    await tag(stub, "s", T("b", "2"))
+    await untag(stub, "s", "a")
+    assert await tag_list(stub, "s") == [("b", "2")]
 
 
 async def test_tags_survive_value_and_metadata_updates(stub) -> None:

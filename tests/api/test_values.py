@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import grpc
 
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
+from smgrpc.app import Region
+from smgrpc.core.model import Version
 from tests.api.helpers import (
     NOT_FOUND,
     create,
@@ -14,7 +17,7 @@ from tests.api.helpers import (
     stage_map,
     tok,
 )
-from tests.conftest import pb
+from tests.conftest import make_config, pb
 
 NF = grpc.StatusCode.NOT_FOUND
 FP = grpc.StatusCode.FAILED_PRECONDITION
@@ -209,3 +212,62 @@ async def test_update_binary(stub) -> None:
     await create(stub, "s", "one")
     await stub.UpdateSecret(pb.UpdateSecretRequest(secret_id="s", secret_binary=b"\xff" * 10))
     assert (await get(stub, "s")).secret_binary == b"\xff" * 10
+
+
+# ---- versions without a value (RotateSecret's AWSPENDING) ----
+
+
+async def _add_empty_pending(region, name: str, token: str) -> None:
+    """Store a value-less AWSPENDING version, as RotateSecret creates one (real SQLite)."""
+    async with region.store.transaction() as tx:
+        secret = tx.find(name)
+        empty = Version(token, secret.created_at + 1, ("AWSPENDING",), "k", has_value=False)
+        await tx.save(secret.evolve(versions=(*secret.versions, empty)))
+
+
+async def test_value_less_version_is_filled_once_then_immutable(tmp_path, clock) -> None:
+    """Issue 6, defect 8: a version created without a value may be filled once, never again."""
+    region = Region(make_config(tmp_path), clock=clock)
+    await region.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+            stub = pbg.SecretsManagerStub(ch)
+            await create(stub, "s", "one", client_request_token=tok(1))
+            await _add_empty_pending(region, "s", tok(2))
+            await expect(
+                get(stub, "s", version_stage="AWSPENDING"), NF, "ResourceNotFoundException"
+            )
+            filled = await put(
+                stub, "s", "two", client_request_token=tok(2), version_stages=["AWSPENDING"]
+            )
+            assert (filled.version_id, list(filled.version_stages)) == (tok(2), ["AWSPENDING"])
+            assert (await get(stub, "s", version_stage="AWSPENDING")).secret_string == "two"
+            await _refill_refused(stub)
+            again = await put(
+                stub, "s", "two", client_request_token=tok(2), version_stages=["AWSPENDING"]
+            )
+            assert again.version_id == tok(2)
+            assert await stage_map(stub, "s") == {tok(1): ["AWSCURRENT"], tok(2): ["AWSPENDING"]}
+    finally:
+        await region.stop(0.5)
+    # Still so after a restart: the database, not only memory, knows the version has a value.
+    region = Region(make_config(tmp_path), clock=clock)
+    await region.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+            stub = pbg.SecretsManagerStub(ch)
+            await _refill_refused(stub)
+            assert (await get(stub, "s", version_id=tok(2))).secret_string == "two"
+    finally:
+        await region.stop(0.5)
+
+
+async def _refill_refused(stub) -> None:
+    """A different value for the filled version is refused, whatever the labels asked for."""
+    for kw in ({"version_stages": ["AWSPENDING"]}, {}):
+        await expect(
+            put(stub, "s", "three", client_request_token=tok(2), **kw),
+            grpc.StatusCode.ALREADY_EXISTS,
+            "ResourceExistsException",
+        )
+    assert (await get(stub, "s", version_id=tok(2))).secret_string == "two"

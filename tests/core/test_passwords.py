@@ -97,11 +97,32 @@ def test_class_emptied_by_exclude_characters_is_not_required() -> None:
 
 
 def test_include_space() -> None:
-    for _ in range(100):
-        pw = generate_password(length=5, include_space=True)
-        assert " " in pw
+    # The space joins the pool: it shows up, but is not a required type (issue 6, defect 17).
+    drawn = [generate_password(length=5, include_space=True) for _ in range(400)]
+    for pw in drawn:
+        assert len(pw) == 5
+        assert set(pw) <= DEFAULT_CHARS | {" "}
         assert set(pw) & LOWER and set(pw) & UPPER and set(pw) & DIGITS and set(pw) & PUNCT
+    assert any(" " in pw for pw in drawn)
+    assert any(" " not in pw for pw in drawn)
     assert " " not in "".join(generate_password(length=200) for _ in range(20))
+
+
+def test_include_space_is_not_a_required_type() -> None:
+    """Regression (issue 6, defect 17): length 4 with IncludeSpace failed as "too short"."""
+    for _ in range(200):
+        pw = generate_password(length=4, include_space=True)
+        assert len(pw) == 4
+        assert set(pw) & LOWER and set(pw) & UPPER and set(pw) & DIGITS and set(pw) & PUNCT
+    # The space alone with a letter type: length 1 is enough (one required type).
+    pw = generate_password(
+        length=1,
+        include_space=True,
+        exclude_uppercase=True,
+        exclude_numbers=True,
+        exclude_punctuation=True,
+    )
+    assert pw in LOWER
 
 
 def test_include_space_but_space_excluded() -> None:
@@ -203,7 +224,7 @@ def test_length_too_short_for_required_types() -> None:
     assert exc.value.message == "Password length is too short based on the required types."
     assert exc.value.aws_code == "InvalidParameterException"
     with pytest.raises(InvalidParameter):
-        generate_password(length=4, include_space=True)
+        generate_password(length=3, include_space=True)
     # Fewer required classes need less length (AWS, unlike moto's fixed minimum of 4).
     assert len(generate_password(length=2, exclude_numbers=True, exclude_punctuation=True)) == 2
 
