@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from functools import lru_cache
 
 from smgrpc.core.errors import (
     MARKED_DELETED,
@@ -32,5 +33,10 @@ def not_deleted(secret: Secret, message: str = MARKED_DELETED) -> None:
 
 
 def day(ts: float) -> str:
-    """Day resolution (LastAccessedDate is date-granular in AWS)."""
-    return _dt.datetime.fromtimestamp(ts, _dt.UTC).strftime("%Y-%m-%d")
+    """Day resolution (LastAccessedDate is date-granular in AWS). Called on every read."""
+    return _utc_day(int(ts // 86400))
+
+
+@lru_cache(maxsize=8)
+def _utc_day(n: int) -> str:
+    return _dt.datetime.fromtimestamp(n * 86400, _dt.UTC).strftime("%Y-%m-%d")
