@@ -161,6 +161,7 @@ class Setting:
     metavar: str | None = None
     flag_name: str | None = None  # default: --key-with-dashes
     env_name: str | None = None  # default: SMGRPC_KEY
+    kms_help: str | None = None  # help text for `smgrpc kms ...`, where it differs
 
     @property
     def flag(self) -> str:
@@ -176,7 +177,13 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("region", _region, "this Region's name", metavar="REGION"),
+    Setting(
+        "region",
+        _region,
+        "this Region's name",
+        metavar="REGION",
+        kms_help="the Region the data dir must belong to (default: whatever it belongs to)",
+    ),
     Setting("listen", _address, "address to serve on", serve_only=True, metavar="HOST:PORT"),
     Setting(
         "data_dir",
@@ -240,13 +247,16 @@ def add_arguments(p: argparse.ArgumentParser, *, serve: bool = True) -> None:
         if s.serve_only and not serve:
             continue
         shown = "" if s.key in _NO_SHOWN_DEFAULT else f"; default {_show(s.default)}"
+        text = s.help if serve or s.kms_help is None else s.kms_help
+        if not serve and s.kms_help is not None:
+            shown = ""
         p.add_argument(
             s.flag,
             dest=s.key,
             metavar=s.metavar,
             action="append" if s.key == "peers" else "store",
             default=None,
-            help=f"{s.help} (env {s.env}{shown})",
+            help=f"{text} (env {s.env}{shown})",
         )
     p.add_argument(
         "--config",
