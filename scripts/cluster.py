@@ -145,14 +145,14 @@ def alive(pid: int) -> bool:
 
 
 def is_our_server(pid: int, node: Node) -> bool:
-    """Guards against a recycled pid: the process must be `smgrpc serve --region <region>`."""
+    """Guards against a recycled pid: it must be `smgrpc serve --region <region>` on its address."""
     if not alive(pid):
         return False
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return True  # no /proc (macOS): trust the pid file
-    return b"serve" in argv and node.region.encode() in argv
+    return b"serve" in argv and node.region.encode() in argv and node.address.encode() in argv
 
 
 def running_pid(node: Node) -> int | None:
@@ -213,15 +213,20 @@ def serve_command(node: Node, peers: list[Node], secret: Path) -> list[str]:
     return cmd
 
 
-def start(node: Node, peers: list[Node], secret: Path) -> int:
-    node.data_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(node.data_dir, 0o700)
-    ensure_secret(node.master_key)
+def check_port(node: Node) -> None:
     if not port_free(node.port):
         raise ClusterError(
             f"{node.address} is already in use by another process "
-            f"(pick another SMGRPC_CLUSTER_BASE_PORT)"
+            f"(stop it, e.g. a `scripts/serve`, or pick another SMGRPC_CLUSTER_BASE_PORT); "
+            "nothing was created"
         )
+
+
+def start(node: Node, peers: list[Node], secret: Path) -> int:
+    check_port(node)
+    node.data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(node.data_dir, 0o700)
+    ensure_secret(node.master_key)
     # Only the flags configure the Region: SMGRPC_* variables of the caller must not leak in.
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMGRPC_")}
     node.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -300,6 +305,9 @@ def cmd_up() -> int:
             f"`scripts/cluster down` before changing SMGRPC_CLUSTER_BASE_PORT"
         )
     ns = nodes(state, base)
+    for n in ns:  # before anything is created: a busy port leaves no secret or key behind
+        if running_pid(n) is None:
+            check_port(n)
     state.mkdir(parents=True, exist_ok=True)
     os.chmod(state, 0o700)
     secret = state / "cluster.secret"
@@ -340,7 +348,11 @@ def cmd_status() -> int:
     serving = 0
     for n in ns:
         pid = running_pid(n)
-        h = health(n.address)
+        # Only our own process counts: another server on the port is not this Region.
+        if pid is not None:
+            h = health(n.address)
+        else:
+            h = "down" if port_free(n.port) else "down (port in use by another process)"
         serving += h == "SERVING"
         print(f"{n.region:<16} {n.address:<17} pid {pid if pid else '-':<8} {h}")
     return 0 if serving == len(ns) else 3

@@ -32,7 +32,8 @@ from smgrpc.replication.messages import Batch, Reply
 from smgrpc.replication.shipper import Shipper
 from smgrpc.replication.transport import SERVICE as REPL_SERVICE
 from smgrpc.replication.transport import PeerClient, ReplicationServicer
-from smgrpc.storage.sqlite import SqliteStore, read_meta_readonly
+from smgrpc.startup import KEYCHECK, REGION_KEY, inspect_data_dir, preflight
+from smgrpc.storage.sqlite import SqliteStore
 
 log = logging.getLogger("smgrpc")
 
@@ -42,40 +43,45 @@ def _stderr(text: str) -> None:
     sys.stderr.flush()
 
 
-KEYCHECK = "keycheck"
+async def open_keyring(
+    config: Config, clock: Clock, *, serve: bool = True
+) -> tuple[SqliteStore, Keyring]:
+    """Check everything first (startup.preflight), then open the database and load the keys.
 
-
-async def open_keyring(config: Config, clock: Clock) -> tuple[SqliteStore, Keyring]:
-    """Verify the master key BEFORE touching the database, then open it and load the keys.
-
-    A wrong key raises MasterKeyError and leaves the data directory byte-identical.
+    serve=True (`smgrpc serve`): creates a new Region's data dir, master key, Region record and
+    default key; a failed check leaves the data directory byte-identical. serve=False (`smgrpc
+    kms`): the data dir must exist; its Region comes from the data dir.
     """
-    master = load_master_key(config.key_path, create=config.generate_key)
-    canary = await read_meta_readonly(config.db_path, KEYCHECK)
-    if canary is not None:
-        verify_canary(master, canary)
+    found = await (preflight(config) if serve else inspect_data_dir(config, serve=False))
+    master = found.master or load_master_key(config.key_path, create=True)
     store = await SqliteStore.open(config.db_path, busy_timeout=config.busy_timeout)
     try:
-        # The pre-check is best effort (it reads nothing if it cannot): check again through the
-        # store, and only ever create a missing canary, never replace one with this key's.
-        stored = await store.get_meta(KEYCHECK)
-        if stored is None:
-            await store.put_meta(KEYCHECK, make_canary(master))
-        elif stored != canary:
-            verify_canary(master, stored)
+        # The pre-checks are best effort (they read nothing if they cannot): check again through
+        # the store; the canary and the Region record are written once, never replaced.
+        canary = (
+            await store.add_meta(KEYCHECK, make_canary(master))
+            if serve
+            else await store.get_meta(KEYCHECK)
+        )
+        if canary is not None:
+            verify_canary(master, canary)
+        if serve:
+            recorded = (await store.add_meta(REGION_KEY, found.region.encode())).decode()
+            if recorded != found.region:
+                raise ConfigError(f"{config.data_dir} belongs to Region {recorded}")
         records = await store.kms_keys()
-        if not any(r.alias == DEFAULT_KMS_ALIAS for r in records):
+        if serve and not any(r.alias == DEFAULT_KMS_ALIAS for r in records):
             rec = new_key_record(
                 master,
-                config.region,
+                found.region,
                 config.account,
                 alias=DEFAULT_KMS_ALIAS,
                 description="Default key that protects my Secrets Manager data",
                 now=clock.now(),
             )
-            await store.put_kms_key(rec)
-            records.append(rec)
-        return store, Keyring(master, config.region, config.account, records)
+            await store.add_kms_key(rec)  # False: another process made it; read it back
+            records = await store.kms_keys()
+        return store, Keyring(master, found.region, config.account, records)
     except BaseException:
         await store.close()
         raise
@@ -162,7 +168,9 @@ class Region:
             cfg.region, peers, self.cluster_key, applier.apply if applier else _refuse
         )
         self.server, self.health = build_server(
-            [(SERVICE, pb, servicer), (REPL_SERVICE, rpb, repl_servicer)], self.gate, self.access_log
+            [(SERVICE, pb, servicer), (REPL_SERVICE, rpb, repl_servicer)],
+            self.gate,
+            self.access_log,
         )
         try:
             self.port = self.server.add_insecure_port(cfg.listen)

@@ -1,18 +1,27 @@
-"""Typed, frozen configuration: the only reader of flags and environment variables."""
+"""Typed, frozen configuration: the only reader of flags, environment variables and config files.
+
+Every setting is one row of SETTINGS: its Config field (also its TOML key), flag, environment
+variable, parser/validator and help text. Flags, SMGRPC_* variables and the TOML file are all
+read through that one table, so they accept exactly the same settings and values. Precedence:
+flag > environment variable > config file > the Config default.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from smgrpc.core.arn import DEFAULT_ACCOUNT
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_LISTEN = "127.0.0.1:50051"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(Exception):
@@ -36,6 +45,12 @@ class Config:
     # grpc server stops, so calls already queued are refused rather than CANCELLED by grpc.
     shutdown_drain: float = 0.5
     busy_timeout: float = 5.0  # SQLite busy_timeout (s): how long a write waits for the lock
+    log_level: str = "INFO"
+    log_format: str = "text"
+    uvloop: bool = True
+    # Names of the settings given by a flag, variable or file (not defaulted): `smgrpc kms`
+    # takes the Region from the data dir unless one was given explicitly.
+    explicit: frozenset[str] = frozenset()
 
     @property
     def db_path(self) -> Path:
@@ -51,111 +66,253 @@ class Config:
         return self.master_key_file is None
 
 
-def _peer(text: str) -> tuple[str, str]:
-    region, sep, addr = text.partition("=")
-    if not sep or not region or ":" not in addr:
-        raise ConfigError(f"--peer must look like REGION=HOST:PORT, got {text!r}")
-    return region, addr
+# ---- parsers: (where the value came from, raw value) -> typed value, or ConfigError ----------
+
+Parser = Callable[[str, object], object]
+
+
+def _text(where: str, raw: object) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConfigError(f"{where} must be a non-empty string, got {raw!r}")
+    return raw.strip()
+
+
+def _region(where: str, raw: object) -> str:
+    text = _text(where, raw)
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,31}", text):
+        raise ConfigError(f"{where} must be a Region name like us-east-1, got {raw!r}")
+    return text
+
+
+def _address(where: str, raw: object) -> str:
+    text = _text(where, raw)
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"{where} must look like HOST:PORT, got {raw!r}")
+    return text
+
+
+def _path(where: str, raw: object) -> Path:
+    return Path(_text(where, raw))
+
+
+def _seconds(where: str, raw: object) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise ConfigError(f"{where} must be a number of seconds, got {raw!r}")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{where} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value <= 3600:
+        raise ConfigError(f"{where} must be between 0 and 3600 seconds, got {raw!r}")
+    return value
+
+
+def _log_level(where: str, raw: object) -> str:
+    text = _text(where, raw).upper()
+    if text not in LOG_LEVELS:
+        raise ConfigError(f"{where} must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return text
+
+
+def _log_format(where: str, raw: object) -> str:
+    text = _text(where, raw).lower()
+    if text not in LOG_FORMATS:
+        raise ConfigError(f"{where} must be one of {', '.join(LOG_FORMATS)}, got {raw!r}")
+    return text
+
+
+def _bool(where: str, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{where} must be on or off (1/0, true/false), got {raw!r}")
+
+
+def _peers(where: str, raw: object) -> tuple[tuple[str, str], ...]:
+    """REGION=HOST:PORT strings (flags, comma-separated variable) or a TOML table."""
+    if isinstance(raw, dict):
+        items = [(str(k), v) for k, v in raw.items()]
+    elif isinstance(raw, list | tuple):
+        items = []
+        for text in raw:
+            region, sep, addr = str(text).strip().partition("=")
+            if not sep:
+                raise ConfigError(f"{where} must look like REGION=HOST:PORT, got {text!r}")
+            items.append((region, addr))
+    else:
+        raise ConfigError(f'{where} must be a table: REGION = "HOST:PORT"')
+    return tuple((_region(where, r), _address(where, a)) for r, a in items)
+
+
+# ---- the settings table ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # the Config field and the TOML key
+    parse: Parser
+    help: str
+    serve_only: bool = False  # not offered by `smgrpc kms ...`
+    metavar: str | None = None
+    flag_name: str | None = None  # default: --key-with-dashes
+    env_name: str | None = None  # default: SMGRPC_KEY
+    kms_help: str | None = None  # help text for `smgrpc kms ...`, where it differs
+
+    @property
+    def flag(self) -> str:
+        return self.flag_name or "--" + self.key.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return self.env_name or "SMGRPC_" + self.key.upper()
+
+    @property
+    def default(self) -> object:
+        return next(f.default for f in fields(Config) if f.name == self.key)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "region",
+        _region,
+        "this Region's name",
+        metavar="REGION",
+        kms_help="the Region the data dir must belong to (default: whatever it belongs to)",
+    ),
+    Setting("listen", _address, "address to serve on", serve_only=True, metavar="HOST:PORT"),
+    Setting(
+        "data_dir",
+        _path,
+        "the Region's data directory (default ./smgrpc-data/<region>); only `serve` creates it",
+        metavar="DIR",
+    ),
+    Setting(
+        "peers",
+        _peers,
+        "a peer Region to replicate with, repeatable (env: comma-separated; "
+        'file: a [peers] table, REGION = "HOST:PORT")',
+        serve_only=True,
+        metavar="REGION=HOST:PORT",
+        flag_name="--peer",
+        env_name="SMGRPC_PEER",
+    ),
+    Setting(
+        "master_key_file",
+        _path,
+        "0600 file holding the base64 master key (default <data-dir>/master.key, generated "
+        "on the first start)",
+        metavar="FILE",
+    ),
+    Setting(
+        "cluster_secret_file",
+        _path,
+        "0600 file with the base64 secret shared by all Regions; authenticates replication "
+        "(required with --peer)",
+        serve_only=True,
+        metavar="FILE",
+    ),
+    Setting(
+        "busy_timeout",
+        _seconds,
+        "how long a write waits for another process's lock on the database before failing",
+        metavar="SECONDS",
+    ),
+    Setting("log_level", _log_level, "log threshold: " + ", ".join(LOG_LEVELS), metavar="LEVEL"),
+    Setting(
+        "log_format",
+        _log_format,
+        "text lines, or one JSON object per line (time, level, logger, message, fields)",
+        metavar="text|json",
+    ),
+    Setting(
+        "uvloop",
+        _bool,
+        "run on uvloop (off: the stock asyncio loop)",
+        serve_only=True,
+        metavar="on|off",
+    ),
+)
+_BY_KEY = {s.key: s for s in SETTINGS}
+_NO_SHOWN_DEFAULT = {"data_dir", "peers", "master_key_file", "cluster_secret_file"}
+
+
+def add_arguments(p: argparse.ArgumentParser, *, serve: bool = True) -> None:
+    """The flags of `smgrpc serve` (serve=True) or of a `smgrpc kms ...` command."""
+    for s in SETTINGS:
+        if s.serve_only and not serve:
+            continue
+        shown = "" if s.key in _NO_SHOWN_DEFAULT else f"; default {_show(s.default)}"
+        text = s.help if serve or s.kms_help is None else s.kms_help
+        if not serve and s.kms_help is not None:
+            shown = ""
+        p.add_argument(
+            s.flag,
+            dest=s.key,
+            metavar=s.metavar,
+            action="append" if s.key == "peers" else "store",
+            default=None,
+            help=f"{text} (env {s.env}{shown})",
+        )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML file with the same settings under the names of Config "
+        f"({', '.join(s.key for s in SETTINGS if serve or not s.serve_only)}); "
+        "flags and env win (env SMGRPC_CONFIG)",
+    )
 
 
 def add_serve_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--region", help=f"this server's Region (env SMGRPC_REGION; default {DEFAULT_REGION})"
-    )
-    p.add_argument("--listen", help=f"HOST:PORT (env SMGRPC_LISTEN; default {DEFAULT_LISTEN})")
-    p.add_argument(
-        "--data-dir", help="data directory (env SMGRPC_DATA_DIR; default ./smgrpc-data/<region>)"
-    )
-    p.add_argument(
-        "--peer",
-        action="append",
-        default=None,
-        help="REGION=HOST:PORT of a peer Region, repeatable (env SMGRPC_PEER, comma-separated)",
-    )
-    p.add_argument(
-        "--master-key-file",
-        help="0600 file holding the base64 master key (env SMGRPC_MASTER_KEY_FILE)",
-    )
-    p.add_argument(
-        "--cluster-secret-file",
-        help="0600 file with the base64 secret shared by all Regions; authenticates "
-        "replication (env SMGRPC_CLUSTER_SECRET_FILE; required with --peer)",
-    )
-    p.add_argument(
-        "--busy-timeout",
-        metavar="SECONDS",
-        help="how long a write waits for another process's lock on the database "
-        "before failing (env SMGRPC_BUSY_TIMEOUT; default 5)",
-    )
-    p.add_argument(
-        "--config",
-        help="TOML file with the same settings (flags and env win); "
-        'peers as a table: [peers] eu-west-1 = "host:port" '
-        "(env SMGRPC_CONFIG)",
-    )
+    add_arguments(p, serve=True)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Config:
-    """Flags win over SMGRPC_* environment variables, which win over defaults."""
+    """Flags win over SMGRPC_* environment variables, which win over the file, then defaults.
+
+    For `smgrpc kms ...` (args.command == "kms") the serve-only settings keep their defaults.
+    """
     env = os.environ if env is None else env
-    file_cfg = _read_file(getattr(args, "config", None) or env.get("SMGRPC_CONFIG"))
-
-    def pick(flag: str) -> str | None:
-        value = getattr(args, flag.replace("-", "_"), None)
-        if value is None:
-            value = env.get("SMGRPC_" + flag.upper().replace("-", "_"))
-        if value is None:
-            raw = file_cfg.get(flag.replace("-", "_"))
-            value = None if raw is None else str(raw)
-        return value
-
-    region = pick("region") or DEFAULT_REGION
-    data_dir = pick("data-dir")
-    peers_raw: Sequence[str] = (
-        args.peer
-        if getattr(args, "peer", None)
-        else [p for p in env.get("SMGRPC_PEER", "").split(",") if p.strip()]
-        or [f"{r}={a}" for r, a in _table(file_cfg.get("peers")).items()]
-    )
-    key = pick("master-key-file")
-    cluster = pick("cluster-secret-file")
-    peers = tuple(_peer(p.strip()) for p in peers_raw)
+    serve = getattr(args, "command", "serve") != "kms"
+    path = getattr(args, "config", None) or env.get("SMGRPC_CONFIG")
+    file_cfg = _read_file(path)
+    values: dict[str, object] = {}
+    for s in SETTINGS:
+        if s.serve_only and not serve:
+            continue
+        flag_value = getattr(args, s.key, None)
+        if flag_value is not None:
+            values[s.key] = s.parse(s.flag, flag_value)
+        elif env.get(s.env, "").strip():
+            raw: object = env[s.env]
+            if s.key == "peers":
+                raw = [p for p in str(raw).split(",") if p.strip()]
+            values[s.key] = s.parse(s.env, raw)
+        elif s.key in file_cfg:
+            values[s.key] = s.parse(f"{s.key} in {path}", file_cfg[s.key])
+    explicit = frozenset(values)
+    region = str(values.get("region", DEFAULT_REGION))
+    values.setdefault("data_dir", Path("smgrpc-data") / region)
+    peers = values.get("peers", ())
+    assert isinstance(peers, tuple)
     if any(r == region for r, _ in peers):
         raise ConfigError(f"--peer lists this server's own Region {region}")
-    if peers and not cluster:
+    if peers and not values.get("cluster_secret_file"):
         raise ConfigError(
             "--peer needs --cluster-secret-file: replication calls are authenticated "
             "with the cluster secret (scripts/cluster creates one)"
         )
-    return Config(
-        region=region,
-        listen=pick("listen") or DEFAULT_LISTEN,
-        data_dir=Path(data_dir) if data_dir else Path("smgrpc-data") / region,
-        peers=peers,
-        master_key_file=Path(key) if key else None,
-        cluster_secret_file=Path(cluster) if cluster else None,
-        busy_timeout=_seconds("--busy-timeout", pick("busy-timeout"), Config.busy_timeout),
-    )
-
-
-def _seconds(flag: str, text: str | None, default: float) -> float:
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{flag} must be a number of seconds, got {text!r}") from None
-    if not 0 <= value <= 3600:
-        raise ConfigError(f"{flag} must be between 0 and 3600 seconds, got {text!r}")
-    return value
-
-
-def _table(value: object) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError('peers must be a table: REGION = "HOST:PORT"')
-    return {str(k): str(v) for k, v in value.items()}
+    return Config(**values, explicit=explicit)  # type: ignore[arg-type]
 
 
 def _read_file(path: str | None) -> dict[str, object]:
@@ -166,8 +323,9 @@ def _read_file(path: str | None) -> dict[str, object]:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-    known = {"region", "listen", "data_dir", "master_key_file", "cluster_secret_file", "peers"}
-    unknown = set(data) - known
+    unknown = set(data) - set(_BY_KEY)
     if unknown:
-        raise ConfigError(f"unknown keys in {path}: {', '.join(sorted(unknown))}")
+        raise ConfigError(
+            f"unknown keys in {path}: {', '.join(sorted(unknown))} (known: {', '.join(_BY_KEY)})"
+        )
     return data

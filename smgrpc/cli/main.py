@@ -5,75 +5,68 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
-import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
+from smgrpc import logs
 from smgrpc.app import Region, open_keyring
-from smgrpc.config import ConfigError, add_serve_arguments, from_args
+from smgrpc.config import Config, ConfigError, add_arguments, from_args
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.ports import SystemClock
 from smgrpc.crypto.cluster import ClusterKeyError
-from smgrpc.crypto.keyring import new_key_record
-from smgrpc.crypto.master import MasterKeyError, load_master_key
+from smgrpc.crypto.keyring import KmsError
+from smgrpc.crypto.master import MasterKeyError
+
+SERVE_HELP = (
+    "Serve one Region over gRPC. It runs in the foreground until SIGTERM or Ctrl-C. The first "
+    "start creates the Region's data dir (database and, by default, its master key); every "
+    "setting is checked before anything is created."
+)
+KMS_HELP = (
+    "Manage the KMS-like keys of an existing Region's data dir (a running server picks the "
+    "change up within ~2 s). The Region comes from the data dir; --region only cross-checks it."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="smgrpc", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve one Region over gRPC")
-    add_serve_arguments(serve)
-    serve.add_argument("--log-level", default="INFO")
-    kms = sub.add_parser("kms", help="manage this Region's KMS-like keys")
+    serve = sub.add_parser("serve", help="serve one Region over gRPC", description=SERVE_HELP)
+    add_arguments(serve, serve=True)
+    kms = sub.add_parser("kms", help="manage this Region's KMS-like keys", description=KMS_HELP)
     ksub = kms.add_subparsers(dest="kms_command", required=True)
     for name, helptext in (
         ("create-key", "create a customer key"),
         ("list-keys", "list keys"),
-        ("disable-key", "disable a key"),
-        ("enable-key", "enable a key"),
+        ("disable-key", "disable a customer key"),
+        ("enable-key", "enable a customer key"),
     ):
-        c = ksub.add_parser(name, help=helptext)
-        add_serve_arguments(c)
+        c = ksub.add_parser(name, help=helptext, description=f"{helptext}. {KMS_HELP}")
+        add_arguments(c, serve=False)
         if name == "create-key":
-            c.add_argument("--alias", help="alias/NAME for the new key")
+            c.add_argument("--alias", help="alias/NAME for the new key (unique in the Region)")
             c.add_argument("--description", default="")
         if name in ("disable-key", "enable-key"):
-            c.add_argument("key", help="key id, key ARN or alias")
+            c.add_argument("key", help="key id, key ARN, alias or alias ARN")
     return p
 
 
-async def _serve(args: argparse.Namespace) -> int:
-    region = Region(from_args(args))
+async def _serve(cfg: Config) -> int:
+    region = Region(cfg)
     await region.start()
     await region.serve_until_signal()
     return 0
 
 
-async def _kms(args: argparse.Namespace) -> int:
-    cfg = from_args(args)
+async def _kms(args: argparse.Namespace, cfg: Config) -> int:
     clock = SystemClock()
-    store, keyring = await open_keyring(cfg, clock)
+    store, keyring = await open_keyring(cfg, clock, serve=False)
     try:
         if args.kms_command == "create-key":
-            alias = args.alias
-            if alias and not alias.startswith("alias/"):
-                alias = "alias/" + alias
-            if alias and alias.startswith("alias/aws/"):
-                print("smgrpc: aliases beginning with alias/aws/ are reserved", file=sys.stderr)
-                return 2
-            master = load_master_key(cfg.key_path, create=False)
-            rec = new_key_record(
-                master,
-                cfg.region,
-                cfg.account,
-                alias=alias,
-                description=args.description,
-                now=clock.now(),
-            )
-            await store.put_kms_key(rec)
+            rec = keyring.new_customer_key(args.alias, args.description, clock.now())
+            if not await store.add_kms_key(rec):  # another process took the alias meanwhile
+                raise keyring.alias_exists(rec.alias or rec.key_id)
             print(json.dumps({"KeyId": rec.key_id, "Arn": rec.arn, "Alias": rec.alias}))
         elif args.kms_command == "list-keys":
             for rec in keyring.records():
@@ -89,17 +82,18 @@ async def _kms(args: argparse.Namespace) -> int:
                     )
                 )
         else:
-            rec = keyring.resolve(args.key)
-            await store.put_kms_key(replace(rec, enabled=args.kms_command == "enable-key"))
-            print(json.dumps({"KeyId": rec.key_id, "Enabled": args.kms_command == "enable-key"}))
+            rec = keyring.check_state_change(args.key)
+            enabled = args.kms_command == "enable-key"
+            await store.set_kms_key_enabled(rec.key_id, enabled)
+            print(json.dumps({"KeyId": rec.key_id, "Enabled": enabled}))
     finally:
         await store.close()
     return 0
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop unless SMGRPC_UVLOOP=0: ~5-15 % less CPU per call (docs/BENCHMARKING)."""
-    if os.environ.get("SMGRPC_UVLOOP", "1") == "0":
+def _loop_factory(uvloop_on: bool) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop unless switched off: ~5-15 % less CPU per call (docs/BENCHMARKING)."""
+    if not uvloop_on:
         return None
     try:
         import uvloop
@@ -110,19 +104,20 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=str(getattr(args, "log_level", "INFO")).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # aiosqlite logs every statement WITH its parameters at DEBUG (wrapped data keys, ciphertext,
-    # key material): never let it below INFO, whatever --log-level says.
-    aiosqlite_log = logging.getLogger("aiosqlite")
-    aiosqlite_log.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    try:
+        cfg = from_args(args)
+    except ConfigError as exc:
+        print(f"smgrpc: {exc}", file=sys.stderr)
+        return 2
+    logs.setup(cfg.log_level, cfg.log_format)
     try:
         if args.command == "serve":
-            with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-                return runner.run(_serve(args))
-        return asyncio.run(_kms(args))
+            with asyncio.Runner(loop_factory=_loop_factory(cfg.uvloop)) as runner:
+                return runner.run(_serve(cfg))
+        return asyncio.run(_kms(args, cfg))
+    except KmsError as exc:
+        print(f"smgrpc: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
     except (MasterKeyError, ConfigError, ClusterKeyError) as exc:
         print(f"smgrpc: {exc}", file=sys.stderr)
         return 2

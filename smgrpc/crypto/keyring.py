@@ -7,6 +7,7 @@ the unwrapped material lives only here, as AESGCM objects.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterable
 
@@ -30,16 +31,37 @@ def _material_aad(key_id: str) -> bytes:
     return b"smgrpc-kms-material-v1|" + key_id.encode()
 
 
+class KmsError(Exception):
+    """A `smgrpc kms` request AWS KMS would refuse, with KMS's error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
 def new_key_record(
-    master: bytes, region: str, account: str, *, alias: str | None, description: str, now: float
+    master: bytes | AESGCM,
+    region: str,
+    account: str,
+    *,
+    alias: str | None,
+    description: str,
+    now: float,
 ) -> KmsKeyRecord:
     """Create a fresh key (material wrapped by the master key), ready to persist."""
+    aead = master if isinstance(master, AESGCM) else AESGCM(master)
     key_id = str(uuid.uuid4())
     nonce = os.urandom(12)
     material = AESGCM.generate_key(bit_length=256)
-    wrapped = nonce + AESGCM(master).encrypt(nonce, material, _material_aad(key_id))
+    wrapped = nonce + aead.encrypt(nonce, material, _material_aad(key_id))
     arn = f"arn:{partition_for(region)}:kms:{region}:{account}:key/{key_id}"
     return KmsKeyRecord(key_id, arn, alias, description, True, now, wrapped)
+
+
+def is_managed(rec: KmsKeyRecord) -> bool:
+    """AWS managed keys (alias/aws/...) can't be created, disabled or enabled by a user."""
+    return bool(rec.alias and rec.alias.startswith("alias/aws/"))
 
 
 class Keyring:
@@ -66,6 +88,45 @@ class Keyring:
 
     def records(self) -> list[KmsKeyRecord]:
         return [rec for rec, _ in self._keys.values()]
+
+    def alias_arn(self, alias: str) -> str:
+        return f"arn:{partition_for(self.region)}:kms:{self.region}:{self.account}:{alias}"
+
+    def new_customer_key(self, alias: str | None, description: str, now: float) -> KmsKeyRecord:
+        """A new customer key of this Region (KmsError: bad, reserved or existing alias)."""
+        if alias is not None:
+            if not alias.startswith("alias/"):
+                alias = "alias/" + alias
+            if not re.fullmatch(r"alias/[a-zA-Z0-9/_-]{1,250}", alias):
+                raise KmsError(
+                    "ValidationException",
+                    f"Alias {alias} must be alias/ followed by 1-250 of a-z, A-Z, 0-9, /, _ and -",
+                )
+            if alias.startswith("alias/aws/"):
+                raise KmsError(
+                    "NotAuthorizedException", "Aliases beginning with alias/aws/ are reserved."
+                )
+            if any(rec.alias == alias for rec in self.records()):
+                raise self.alias_exists(alias)
+        return new_key_record(
+            self._master, self.region, self.account, alias=alias, description=description, now=now
+        )
+
+    def alias_exists(self, alias: str) -> KmsError:
+        return KmsError(
+            "AlreadyExistsException",
+            f"An alias with the name {self.alias_arn(alias)} already exists",
+        )
+
+    def check_state_change(self, ref: str) -> KmsKeyRecord:
+        """The key that disable-key/enable-key would change (not an AWS managed key)."""
+        rec = self.resolve(ref)
+        if is_managed(rec):
+            raise KmsError(
+                "UnsupportedOperationException",
+                f"{rec.alias} is an AWS managed key: it can't be disabled or enabled.",
+            )
+        return rec
 
     def resolve(self, ref: str | None) -> KmsKeyRecord:
         """Key id, key ARN, alias name or alias ARN (None/"" = the default key) → record."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from importlib import resources
 
 import aiosqlite
@@ -16,6 +17,22 @@ def _scripts() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def _statements(sql: str) -> list[str]:
+    """Split a script into statements (a trigger's BEGIN ... END holds `;` of its own)."""
+    out: list[str] = []
+    pending = ""
+    for line in sql.splitlines():
+        if line.lstrip().startswith("--"):
+            continue
+        pending += line + "\n"
+        if sqlite3.complete_statement(pending):
+            out.append(pending.strip().rstrip(";"))
+            pending = ""
+    if pending.strip():
+        out.append(pending.strip())
+    return [s for s in out if s]
+
+
 async def migrate(conn: aiosqlite.Connection) -> int:
     """Apply every script newer than user_version, each in its own transaction."""
     rows = await conn.execute_fetchall("PRAGMA user_version")
@@ -23,8 +40,7 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     for number, sql in _scripts():
         if number <= current:
             continue
-        body = "\n".join(ln for ln in sql.splitlines() if not ln.lstrip().startswith("--"))
-        statements = [s.strip() for s in body.split(";") if s.strip()]
+        statements = _statements(sql)
         await conn.execute("BEGIN IMMEDIATE")
         try:
             for stmt in statements:

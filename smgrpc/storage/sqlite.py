@@ -22,7 +22,7 @@ import aiosqlite
 
 from smgrpc.core import replication as repl
 from smgrpc.core.arn import name_from_partial_arn
-from smgrpc.core.model import KmsKeyRecord, Sealed, Secret, Version
+from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, Secret, Version
 from smgrpc.storage import codec
 from smgrpc.storage.migrate import migrate
 
@@ -468,19 +468,35 @@ class SqliteStore:
         )
         return [KmsKeyRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5], bytes(r[6])) for r in rows]
 
-    async def put_kms_key(self, rec: KmsKeyRecord) -> None:
+    async def add_kms_key(self, rec: KmsKeyRecord) -> bool:
+        """Insert a new key; False (nothing written) if its id, ARN or alias is taken.
+
+        Key rows are never replaced or deleted (migration 0003 enforces it in the database).
+        """
+        async with self._lock:
+            try:
+                await self._conn.execute(
+                    "INSERT INTO kms_keys(key_id, arn, alias, description, enabled, created_at, "
+                    "material) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        rec.key_id,
+                        rec.arn,
+                        rec.alias,
+                        rec.description,
+                        int(rec.enabled),
+                        rec.created_at,
+                        rec.wrapped_material,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                return False
+        return True
+
+    async def set_kms_key_enabled(self, key_id: str, enabled: bool) -> None:
+        """The one change a key row accepts (AWS managed keys refuse disabling)."""
         async with self._lock:
             await self._conn.execute(
-                "INSERT OR REPLACE INTO kms_keys VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    rec.key_id,
-                    rec.arn,
-                    rec.alias,
-                    rec.description,
-                    int(rec.enabled),
-                    rec.created_at,
-                    rec.wrapped_material,
-                ),
+                "UPDATE kms_keys SET enabled = ? WHERE key_id = ?", (int(enabled), key_id)
             )
 
     # ---- replication reads (primary side) ----
@@ -519,3 +535,39 @@ class SqliteStore:
     async def put_meta(self, key: str, value: bytes) -> None:
         async with self._lock:
             await self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    async def add_meta(self, key: str, value: bytes) -> bytes:
+        """Store value unless the key has one already; returns the stored value (write-once)."""
+        async with self._lock:
+            await self._conn.execute(
+                "INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO NOTHING", (key, value)
+            )
+        stored = await self.get_meta(key)
+        assert stored is not None
+        return stored
+
+
+async def read_region_readonly(path: Path) -> str | None:
+    """The Region a data dir belongs to, without creating or modifying anything.
+
+    The `region` meta record; for a database from before the record existed, the Region in the
+    ARN of its default KMS key (created at the first start). None: no database or no answer.
+    """
+    uri = await asyncio.to_thread(_readonly_uri, path)
+    if uri is None:
+        return None
+    conn = await aiosqlite.connect(uri, uri=True)
+    try:
+        rows = list(await conn.execute_fetchall("SELECT v FROM meta WHERE k = 'region'"))
+        if rows:
+            return bytes(rows[0][0]).decode()
+        rows = list(
+            await conn.execute_fetchall(
+                "SELECT arn FROM kms_keys WHERE alias = ?", (DEFAULT_KMS_ALIAS,)
+            )
+        )
+        return str(rows[0][0]).split(":")[3] if rows else None
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        await conn.close()

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-import grpc
+import asyncio
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
+import grpc
+import pytest
+
+from smgrpc.app import Region
+from smgrpc.cli.main import main as cli_main
 from smgrpc.core.model import KmsKeyRecord
 from tests.api.helpers import (
     AwsError,
@@ -17,7 +26,7 @@ from tests.api.helpers import (
     put,
     tok,
 )
-from tests.conftest import pb
+from tests.conftest import make_config, pb
 
 FP = grpc.StatusCode.FAILED_PRECONDITION
 DECRYPT = "Secrets Manager can't decrypt the protected secret text using the provided KMS key."
@@ -224,3 +233,183 @@ async def test_update_to_disabled_key_changes_nothing(stub, region) -> None:
     )
     assert not (await describe(stub, "s")).HasField("kms_key_id")
     assert await kms_ids(stub, "s") == {tok(1): ["DefaultEncryptionKey"]}
+
+
+# ---- keys are never destroyed; AWS managed keys stay enabled; the Region comes from the data dir
+
+
+async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """The real CLI entry point in a worker thread: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    rc = await asyncio.to_thread(cli_main, list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def key_rows(db: Path) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT * FROM kms_keys ORDER BY key_id").fetchall()
+
+
+async def test_duplicate_alias_is_refused_and_the_key_survives(stub, region, capsys) -> None:
+    key = await new_key(region, "alias/app")
+    await create(stub, "s", "v1", kms_key_id="alias/app")
+    data = str(region.config.data_dir)
+    before = key_rows(region.config.db_path)
+    for alias in ("alias/app", "app"):  # "app" means alias/app too
+        rc, out, err = await cli(capsys, "kms", "create-key", "--alias", alias, "--data-dir", data)
+        assert (rc, out) == (1, ""), err
+        assert err == (
+            "smgrpc: AlreadyExistsException: An alias with the name "
+            f"{KMS_PREFIX}alias/app already exists\n"
+        )
+    assert key_rows(region.config.db_path) == before
+    rc, out, _ = await cli(capsys, "kms", "list-keys", "--data-dir", data)
+    listed = [json.loads(line) for line in out.splitlines()]
+    assert [k["KeyId"] for k in listed if k["Alias"] == "alias/app"] == [key.key_id]
+    await asyncio.sleep(0.3)  # past a key refresh: the server still has the key
+    assert (await get(stub, "s")).secret_string == "v1"
+
+
+async def test_reserved_and_malformed_aliases_are_refused(region, capsys) -> None:
+    data = str(region.config.data_dir)
+    before = key_rows(region.config.db_path)
+    for alias, code in (
+        ("alias/aws/secretsmanager", "NotAuthorizedException"),
+        ("alias/aws/mine", "NotAuthorizedException"),
+        ("alias/has space", "ValidationException"),
+        ("alias/", "ValidationException"),
+    ):
+        rc, _, err = await cli(capsys, "kms", "create-key", "--alias", alias, "--data-dir", data)
+        assert rc == 1 and err.startswith(f"smgrpc: {code}: "), err
+    assert key_rows(region.config.db_path) == before
+
+
+async def test_key_rows_cannot_be_deleted_or_replaced_even_with_raw_sql(region) -> None:
+    await new_key(region, "alias/app")
+    db = region.config.db_path
+    before = key_rows(db)
+    key_id, arn = before[0][0], before[0][1]
+    attempts = [
+        ("DELETE FROM kms_keys", ()),
+        ("DELETE FROM kms_keys WHERE alias = 'alias/app'", ()),
+        ("UPDATE kms_keys SET material = x'00'", ()),
+        ("UPDATE kms_keys SET key_id = 'other' WHERE key_id = ?", (key_id,)),
+        ("UPDATE kms_keys SET arn = 'arn:x' WHERE key_id = ?", (key_id,)),
+        ("UPDATE kms_keys SET created_at = 0", ()),
+        ("UPDATE kms_keys SET alias = NULL", ()),
+        (
+            "INSERT OR REPLACE INTO kms_keys SELECT 'new', 'arn:new', alias, description, "
+            "enabled, created_at, x'01' FROM kms_keys WHERE alias = 'alias/app'",
+            (),
+        ),
+        ("INSERT OR REPLACE INTO kms_keys SELECT * FROM kms_keys", ()),
+        ("REPLACE INTO kms_keys VALUES (?, ?, NULL, '', 1, 0, x'02')", (key_id, arn)),
+        ("UPDATE kms_keys SET enabled = 0 WHERE alias = 'alias/aws/secretsmanager'", ()),
+    ]
+    with closing(sqlite3.connect(db)) as conn:
+        for sql, params in attempts:
+            with pytest.raises(sqlite3.IntegrityError, match="kms_keys"):
+                conn.execute(sql, params)
+            conn.commit()
+    assert key_rows(db) == before
+    # The one change a key accepts: enabled (of a customer key).
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("UPDATE kms_keys SET enabled = 0 WHERE alias = 'alias/app'")
+        conn.commit()
+    assert [r[4] for r in key_rows(db) if r[2] == "alias/app"] == [0]
+
+
+async def test_the_default_key_cannot_be_disabled_or_enabled(stub, region, capsys) -> None:
+    await create(stub, "s", "v1")
+    data = str(region.config.data_dir)
+    before = key_rows(region.config.db_path)
+    default_arn = region.keyring.resolve("alias/aws/secretsmanager").arn
+    for command in ("disable-key", "enable-key"):
+        for ref in (
+            "alias/aws/secretsmanager",
+            default_arn,
+            KMS_PREFIX + "alias/aws/secretsmanager",
+        ):
+            rc, out, err = await cli(capsys, "kms", command, ref, "--data-dir", data)
+            assert (rc, out) == (1, ""), err
+            assert err == (
+                "smgrpc: UnsupportedOperationException: alias/aws/secretsmanager is an AWS "
+                "managed key: it can't be disabled or enabled.\n"
+            )
+    assert key_rows(region.config.db_path) == before
+    await asyncio.sleep(0.3)
+    assert (await get(stub, "s")).secret_string == "v1"
+
+
+async def test_kms_takes_the_region_from_the_data_dir(tmp_path, clock, capsys) -> None:
+    eu = Region(make_config(tmp_path, "eu-west-1"), clock=clock)
+    await eu.start()
+    try:
+        data = str(eu.config.data_dir)
+        rc, out, err = await cli(
+            capsys, "kms", "create-key", "--alias", "eu-app", "--data-dir", data
+        )
+        assert rc == 0, err
+        made = json.loads(out)
+        assert made["Arn"] == f"arn:aws:kms:eu-west-1:123456789012:key/{made['KeyId']}"
+        rc, out, err = await cli(
+            capsys, "kms", "list-keys", "--data-dir", data, "--region", "us-east-1"
+        )
+        assert (rc, out) == (2, "")
+        assert err == (
+            f"smgrpc: {data} belongs to Region eu-west-1, not us-east-1 (nothing was modified; "
+            "a kms command takes the Region from the data dir)\n"
+        )
+        rc, out, _ = await cli(
+            capsys, "kms", "list-keys", "--data-dir", data, "--region", "eu-west-1"
+        )
+        assert rc == 0
+        assert {json.loads(line)["Arn"].split(":")[3] for line in out.splitlines()} == {"eu-west-1"}
+        # The server resolves the key by its eu-west-1 ARN.
+        await poll(lambda: _has(eu, made["Arn"]), within=5.0)
+    finally:
+        await eu.stop(0.5)
+
+
+async def _has(region: Region, ref: str) -> bool | None:
+    return True if any(ref == r.arn for r in region.keyring.records()) else None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list-keys"],
+        ["create-key", "--alias", "alias/x"],
+        ["disable-key", "alias/x"],
+        ["enable-key", "alias/x"],
+    ],
+)
+async def test_kms_on_a_missing_data_dir_creates_nothing(tmp_path, capsys, argv) -> None:
+    typo = tmp_path / "typo" / "us-east-1"
+    rc, out, err = await cli(capsys, "kms", *argv, "--data-dir", str(typo))
+    assert (rc, out) == (2, "")
+    assert err == (
+        f"smgrpc: no Region in {typo} (no secrets.db): only `smgrpc serve` creates a Region's "
+        "data dir; check --data-dir\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_kms_on_a_data_dir_with_a_database_but_no_key_creates_nothing(region, capsys):
+    key = region.config.key_path
+    saved = key.read_bytes()
+    key.unlink()
+    try:
+        rc, _, err = await cli(
+            capsys, "kms", "list-keys", "--data-dir", str(region.config.data_dir)
+        )
+        assert rc == 2
+        assert err == (
+            f"smgrpc: master key file {key} does not exist (the data in this dir is encrypted "
+            "under it)\n"
+        )
+        assert not key.exists()
+    finally:
+        key.write_bytes(saved)
+        key.chmod(0o600)

@@ -255,3 +255,55 @@ def test_readme_toml_example_is_accepted(tmp_path: Path) -> None:
         assert cfg.region == data["region"]
         assert dict(cfg.peers) == data["peers"]
         assert cfg.cluster_secret_file is not None
+
+
+def test_up_on_a_busy_port_creates_nothing(cluster: Cluster) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", cluster.ports[EU]))
+        taken.listen()
+        up = cluster.run("up")
+    assert up.returncode == 1, up.stdout + up.stderr
+    assert f"127.0.0.1:{cluster.ports[EU]} is already in use by another process" in up.stderr
+    assert "nothing was created" in up.stderr
+    assert not cluster.state.exists(), "no cluster secret, master key or data dir before the check"
+
+
+@pytest.mark.slow
+def test_status_does_not_take_a_foreign_server_for_a_region(cluster: Cluster) -> None:
+    """Another process answering health on a Region's port is not that Region."""
+    port = cluster.ports[US]
+    foreign = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "smgrpc"),
+            "serve",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--data-dir",
+            str(cluster.state.parent / "foreign"),
+        ],
+        env=cluster.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while GRPCURL.exists() and time.monotonic() < deadline:
+            probe = subprocess.run(
+                [str(GRPCURL), "-plaintext", f"127.0.0.1:{port}", "grpc.health.v1.Health/Check"],
+                capture_output=True,
+                text=True,
+            )
+            if "SERVING" in probe.stdout:
+                break
+            time.sleep(0.1)
+        status = cluster.run("status")
+        assert status.returncode == 3, status.stdout + status.stderr
+        line = status.stdout.splitlines()[0]
+        assert re.fullmatch(
+            rf"{US}\s+127\.0\.0\.1:{port}\s+pid -\s+down \(port in use by another process\)",
+            line.strip(),
+        ), line
+        assert "SERVING" not in status.stdout
+    finally:
+        foreign.terminate()
+        foreign.wait(timeout=30)

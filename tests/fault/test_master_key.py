@@ -138,3 +138,25 @@ async def test_malformed_key_file_is_refused(servers: Servers, tmp_path: Path) -
         assert r.returncode != 0
         assert b"is not a base64 256-bit key" in r.stderr, r.stderr
         assert b"Traceback" not in r.stderr
+
+
+async def test_lost_default_key_is_not_regenerated_over_existing_data(
+    servers: Servers, tmp_path: Path
+) -> None:
+    """A data dir with data but no master.key: refused, and no new key is generated in its place."""
+    server = await servers.start()
+    assert await server.terminate() == 0
+    data = server.data_dir
+    (data / "master.key").unlink()
+    before = snapshot(data)
+    r = servers.run_cli("serve", "--listen", "127.0.0.1:0", "--data-dir", str(data))
+    assert r.returncode == 2, r.stderr
+    assert (
+        r.stderr
+        == (
+            f"smgrpc: master key file {data / 'master.key'} does not exist (the data in this dir "
+            "is encrypted under it)\n"
+        ).encode()
+    )
+    assert not (data / "master.key").exists()
+    assert snapshot(data) == before

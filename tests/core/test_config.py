@@ -1,0 +1,149 @@
+"""One settings model: flags, SMGRPC_* variables and the TOML file accept the same settings."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from smgrpc.cli.main import _parser
+from smgrpc.config import SETTINGS, Config, ConfigError, from_args
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# A valid non-default value for every setting, as text (flag / env) and as TOML.
+SAMPLES: dict[str, tuple[list[str], str, object]] = {
+    # key: (flag values, env value, TOML value)
+    "region": (["eu-west-1"], "eu-west-1", "eu-west-1"),
+    "listen": (["0.0.0.0:6000"], "0.0.0.0:6000", "0.0.0.0:6000"),
+    "data_dir": (["/srv/d"], "/srv/d", "/srv/d"),
+    "peers": (
+        ["ap-southeast-2=h2:2", "us-west-2=h3:3"],
+        "ap-southeast-2=h2:2,us-west-2=h3:3",
+        {"ap-southeast-2": "h2:2", "us-west-2": "h3:3"},
+    ),
+    "master_key_file": (["/k/master.key"], "/k/master.key", "/k/master.key"),
+    "cluster_secret_file": (["/k/c.secret"], "/k/c.secret", "/k/c.secret"),
+    "busy_timeout": (["2.5"], "2.5", 2.5),
+    "log_level": (["debug"], "DEBUG", "debug"),
+    "log_format": (["json"], "json", "json"),
+    "uvloop": (["off"], "0", False),
+}
+NEEDS = {"peers": "cluster_secret_file"}  # settings that only make sense with another
+
+
+def test_every_setting_has_a_sample() -> None:
+    assert set(SAMPLES) == {s.key for s in SETTINGS}
+
+
+def _flags(key: str) -> list[str]:
+    setting = next(s for s in SETTINGS if s.key == key)
+    return [a for v in SAMPLES[key][0] for a in (setting.flag, v)]
+
+
+def _via_flags(key: str) -> Config:
+    argv = ["serve", *_flags(key)] + (_flags(NEEDS[key]) if key in NEEDS else [])
+    return from_args(_parser().parse_args(argv), env={})
+
+
+def _via_env(key: str) -> Config:
+    env = {s.env: SAMPLES[s.key][1] for s in SETTINGS if s.key in (key, NEEDS.get(key))}
+    return from_args(_parser().parse_args(["serve"]), env=env)
+
+
+def _via_file(key: str, tmp_path: Path) -> Config:
+    lines = []
+    for k in (key, NEEDS.get(key)):
+        if k is None:
+            continue
+        value = SAMPLES[k][2]
+        if isinstance(value, dict):
+            lines.append(f"[{k}]")
+            lines += [f"{r} = {json.dumps(a)}" for r, a in value.items()]
+        else:
+            lines.insert(0, f"{k} = {json.dumps(value)}")
+    path = tmp_path / "smgrpc.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return from_args(_parser().parse_args(["serve", "--config", str(path)]), env={})
+
+
+@pytest.mark.parametrize("key", [s.key for s in SETTINGS])
+def test_flag_env_and_file_give_the_same_config(key: str, tmp_path: Path) -> None:
+    by_flag, by_env, by_file = _via_flags(key), _via_env(key), _via_file(key, tmp_path)
+    assert getattr(by_flag, key) != getattr(Config(), key)
+    assert by_flag == by_env == by_file
+    assert key in by_flag.explicit
+
+
+def test_busy_timeout_in_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text("busy_timeout = 2\n")
+    assert from_args(argparse.Namespace(config=str(path)), env={}).busy_timeout == 2.0
+
+
+def test_precedence_flag_env_file_default(tmp_path: Path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text('log_level = "ERROR"\nregion = "ap-southeast-2"\nbusy_timeout = 7\n')
+    env = {"SMGRPC_LOG_LEVEL": "warning", "SMGRPC_REGION": "eu-west-1"}
+    args = _parser().parse_args(["serve", "--config", str(path), "--region", "us-west-2"])
+    cfg = from_args(args, env=env)
+    assert (cfg.region, cfg.log_level, cfg.busy_timeout) == ("us-west-2", "WARNING", 7.0)
+    assert cfg.data_dir == Path("smgrpc-data/us-west-2")
+    assert cfg.listen == "127.0.0.1:50051" and "listen" not in cfg.explicit
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("busy_timeout = true\n", "busy_timeout in {path} must be a number of seconds, got True"),
+        ("busy_timeout = 4000\n", "busy_timeout in {path} must be between 0 and 3600 seconds"),
+        ('log_level = "verbose"\n', "log_level in {path} must be one of DEBUG, INFO, WARNING"),
+        ("listen = 5\n", "listen in {path} must be a non-empty string, got 5"),
+        ('peers = "x"\n', 'peers in {path} must be a table: REGION = "HOST:PORT"'),
+        ('colour = "red"\n', "unknown keys in {path}: colour (known: region, listen, data_dir"),
+        ("region = \n", "cannot read config file {path}"),
+    ],
+)
+def test_bad_file_values_are_clear_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        from_args(argparse.Namespace(config=str(path)), env={})
+    assert message.format(path=path) in str(err.value)
+
+
+def test_kms_commands_offer_no_serve_only_flags() -> None:
+    parser = _parser()
+    kms = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    kms_sub = kms.choices["kms"]
+    commands = next(a for a in kms_sub._actions if isinstance(a, argparse._SubParsersAction))
+    serve_only = {s.flag for s in SETTINGS if s.serve_only}
+    assert serve_only >= {"--listen", "--peer", "--cluster-secret-file"}
+    for name, sub in commands.choices.items():
+        flags = {o for a in sub._actions for o in a.option_strings}
+        assert not flags & serve_only, name
+        assert {"--data-dir", "--master-key-file", "--log-level", "--config"} <= flags
+        assert not any(flag in sub.format_help() for flag in serve_only), name
+
+
+def test_kms_ignores_serve_only_environment(tmp_path: Path) -> None:
+    """SMGRPC_PEER without a cluster secret would stop `serve`; kms never looks at it."""
+    env = {"SMGRPC_PEER": "eu-west-1=h:1", "SMGRPC_LISTEN": "nonsense"}
+    cfg = from_args(_parser().parse_args(["kms", "list-keys"]), env=env)
+    assert cfg.peers == () and cfg.listen == "127.0.0.1:50051"
+    with pytest.raises(ConfigError, match="--peer needs --cluster-secret-file"):
+        from_args(_parser().parse_args(["serve"]), env={"SMGRPC_PEER": "eu-west-1=h:1"})
+
+
+def test_config_is_the_only_reader_of_the_environment() -> None:
+    readers = []
+    for path in sorted((ROOT / "smgrpc").rglob("*.py")):
+        if "_pb" in path.parts or path.name == "config.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+                readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert readers == []
