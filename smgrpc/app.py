@@ -100,9 +100,10 @@ class Region:
         self.port = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
-        self.gate = Gate()
+        self.gate = Gate(max_inflight=config.max_inflight)
         self.access_log = AccessLog(
-            _stderr if logging.getLogger(ACCESS_LOGGER).isEnabledFor(logging.INFO) else None
+            _stderr if logging.getLogger(ACCESS_LOGGER).isEnabledFor(logging.INFO) else None,
+            json_format=config.log_format == "json",
         )
 
     async def start(self) -> int:

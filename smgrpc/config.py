@@ -48,6 +48,7 @@ class Config:
     log_level: str = "INFO"
     log_format: str = "text"
     uvloop: bool = True
+    max_inflight: int = 1000  # admission control: calls running at once, then ThrottlingException
     # Names of the settings given by a flag, variable or file (not defaulted): `smgrpc kms`
     # takes the Region from the data dir unless one was given explicitly.
     explicit: frozenset[str] = frozenset()
@@ -120,6 +121,18 @@ def _log_format(where: str, raw: object) -> str:
     if text not in LOG_FORMATS:
         raise ConfigError(f"{where} must be one of {', '.join(LOG_FORMATS)}, got {raw!r}")
     return text
+
+
+def _count(where: str, raw: object) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        raise ConfigError(f"{where} must be a whole number, got {raw!r}")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{where} must be a whole number, got {raw!r}") from None
+    if not 1 <= value <= 1_000_000:
+        raise ConfigError(f"{where} must be between 1 and 1000000, got {raw!r}")
+    return value
 
 
 def _bool(where: str, raw: object) -> bool:
@@ -228,6 +241,14 @@ SETTINGS: tuple[Setting, ...] = (
         _log_format,
         "text lines, or one JSON object per line (time, level, logger, message, fields)",
         metavar="text|json",
+    ),
+    Setting(
+        "max_inflight",
+        _count,
+        "admission control: calls served at once; beyond it a call is refused at once with "
+        "RESOURCE_EXHAUSTED (ThrottlingException) and a RetryInfo",
+        serve_only=True,
+        metavar="N",
     ),
     Setting(
         "uvloop",

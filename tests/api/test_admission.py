@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 
@@ -29,10 +30,9 @@ async def _outcome(call: object) -> tuple[str, bool]:
 
 
 async def test_writes_beyond_the_inflight_limit_are_refused_retryably(tmp_path: Path) -> None:
-    cfg = make_config(tmp_path)
+    cfg = make_config(tmp_path, max_inflight=8)  # a tiny limit so a modest burst exceeds it
     region = Region(cfg, clock=FakeClock())
     await region.start()
-    region.gate.max_inflight = 8  # a tiny limit so a modest burst exceeds it
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
             stub = pbg.SecretsManagerStub(ch)
@@ -112,3 +112,28 @@ async def test_a_burst_beyond_grpc_cores_pending_limit_is_never_cancelled(tmp_pa
         for ch in channels:
             await ch.close()
         await region.stop(0.5)
+
+
+async def test_access_log_in_json(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.INFO, logger="smgrpc.access")
+    region = Region(make_config(tmp_path, log_format="json"), clock=FakeClock())
+    await region.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+            stub = pbg.SecretsManagerStub(ch)
+            with pytest.raises(grpc.aio.AioRpcError):
+                await stub.DescribeSecret(pb.DescribeSecretRequest(secret_id="nope"))
+    finally:
+        await region.stop(0.5)
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if '"smgrpc.access"' in ln]
+    assert len(lines) == 1
+    rec = json.loads(lines[0])
+    assert rec["logger"] == "smgrpc.access" and rec["level"] == "INFO"
+    assert (rec["method"], rec["status"], rec["aws_code"]) == (
+        "DescribeSecret",
+        "NOT_FOUND",
+        "ResourceNotFoundException",
+    )
+    assert rec["duration_ms"] >= 0 and rec["request_id"] and rec["peer"].startswith("ipv")

@@ -31,6 +31,7 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "log_level": (["debug"], "DEBUG", "debug"),
     "log_format": (["json"], "json", "json"),
     "uvloop": (["off"], "0", False),
+    "max_inflight": (["64"], "64", 64),
 }
 NEEDS = {"peers": "cluster_secret_file"}  # settings that only make sense with another
 
