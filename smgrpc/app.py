@@ -16,6 +16,8 @@ from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.config import Config, ConfigError
 from smgrpc.core.errors import Unauthenticated
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
+from smgrpc.core.paging import Tokens
+from smgrpc.core.paging import new_key as new_token_key
 from smgrpc.core.ports import Clock, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
@@ -32,6 +34,17 @@ from smgrpc.storage.sqlite import SqliteStore, read_meta_readonly
 
 log = logging.getLogger("smgrpc")
 KEYCHECK = "keycheck"
+PAGING_KEY = "paging-key"
+
+
+async def paging_tokens(store: SqliteStore) -> Tokens:
+    """NextToken authenticator, keyed once per Region and kept with its data (tokens survive
+    restarts; another Region's tokens fail)."""
+    key = await store.get_meta(PAGING_KEY)
+    if key is None:
+        key = new_token_key()
+        await store.put_meta(PAGING_KEY, key)
+    return Tokens(key)
 
 
 async def open_keyring(config: Config, clock: Clock) -> tuple[SqliteStore, Keyring]:
@@ -43,7 +56,9 @@ async def open_keyring(config: Config, clock: Clock) -> tuple[SqliteStore, Keyri
     canary = await read_meta_readonly(config.db_path, KEYCHECK)
     if canary is not None:
         verify_canary(master, canary)
-    store = await SqliteStore.open(config.db_path, busy_timeout=config.busy_timeout)
+    store = await SqliteStore.open(
+        config.db_path, busy_timeout=config.busy_timeout, blob_cache_bytes=config.blob_cache_bytes
+    )
     try:
         # The pre-check is best effort (it reads nothing if it cannot): check again through the
         # store, and only ever create a missing canary, never replace one with this key's.
@@ -113,9 +128,16 @@ class Region:
 
     async def _start_serving(self, cfg: Config) -> int:
         self.store.home = (cfg.region, cfg.account)
-        self.values = ValueUseCases(self.store, self.keyring, self.clock)
+        tokens = await paging_tokens(self.store)
+        self.values = ValueUseCases(self.store, self.keyring, self.clock, tokens=tokens)
         self.secrets = SecretUseCases(
-            self.store, self.keyring, self.clock, self.values, cfg.region, cfg.account
+            self.store,
+            self.keyring,
+            self.clock,
+            self.values,
+            cfg.region,
+            cfg.account,
+            tokens=tokens,
         )
         peers = {r for r, _ in cfg.peers}
         self.secrets.peers = peers

@@ -36,6 +36,7 @@ class Config:
     # grpc server stops, so calls already queued are refused rather than CANCELLED by grpc.
     shutdown_drain: float = 0.5
     busy_timeout: float = 5.0  # SQLite busy_timeout (s): how long a write waits for the lock
+    blob_cache_bytes: int = 64 * 1024 * 1024  # bound of the in-memory sealed-value cache
 
     @property
     def db_path(self) -> Path:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from smgrpc.core.errors import InternalServiceError
+from smgrpc.core.words import Words
 
 AWSCURRENT = "AWSCURRENT"
 AWSPREVIOUS = "AWSPREVIOUS"
@@ -138,6 +139,11 @@ class Secret:
             if key == OWNING_SERVICE_TAG:
                 return value
         return None
+
+    @cached_property
+    def filter_words(self) -> Words:
+        """ListSecrets filter words of this metadata, computed once (on the first filtered list)."""
+        return Words.of(self.name, self.description, self.tags, self.owning_service)
 
     @cached_property
     def _by_version_id(self) -> dict[str, Version]:

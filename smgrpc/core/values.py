@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from smgrpc.core import filters as flt
@@ -17,6 +17,7 @@ from smgrpc.core.errors import (
     ResourceNotFound,
     ServiceError,
 )
+from smgrpc.core.listing import SHAPES, Position
 from smgrpc.core.model import AWSCURRENT, AWSPENDING, Secret, SecretValue, Version
 from smgrpc.core.ports import Cipher, Clock, Store, WriteTx
 
@@ -70,8 +71,11 @@ def prune(versions: tuple[Version, ...], now: float) -> tuple[Version, ...]:
 class ValueUseCases:
     """Get/BatchGet/PutSecretValue, UpdateSecretVersionStage, ListSecretVersionIds."""
 
-    def __init__(self, store: Store, cipher: Cipher, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, cipher: Cipher, clock: Clock, *, tokens: paging.Tokens
+    ) -> None:
         self.store = store
+        self.tokens = tokens
         self.cipher = cipher
         self.clock = clock
 
@@ -183,7 +187,10 @@ class ValueUseCases:
         max_results: int | None,
         next_token: str | None,
         *,
-        listing: Callable[[Sequence[flt.Filter]], list[Secret]],
+        listing: Callable[
+            [Sequence[flt.Filter], Position | None, int],
+            Awaitable[tuple[list[Secret], Position | None]],
+        ],
     ) -> tuple[list[ValueRead], list[BatchError], str | None]:
         if secret_ids and filters:
             raise InvalidParameter(
@@ -213,16 +220,14 @@ class ValueUseCases:
             token_out = None
         else:
             flt.validate_filters(filters)
-            # Keyset paging needs the list sorted by the same key the token records.
-            matched = sorted(listing(filters), key=lambda s: (s.created_at, s.arn))
+            # Creation order, keyset-paged like ListSecrets (its default order).
             fp = paging.fingerprint("batch", [(f.key, f.values) for f in filters])
-            chunk, token_out = paging.page(
-                matched,
-                lambda s: [s.created_at, s.arn],
-                size=max_results or 20,
-                token=next_token,
-                fp=fp,
-            )
+            after = None
+            if next_token is not None:
+                created, arn = self.tokens.decode(next_token, fp, SHAPES["created-date"])
+                after = (created, str(arn))
+            chunk, last = await listing(filters, after, max_results or 20)
+            token_out = self.tokens.encode(last, fp) if last is not None else None
             targets = [(s.arn, s) for s in chunk]
         for sid, secret in targets:
             try:
@@ -306,10 +311,12 @@ class ValueUseCases:
         fp = paging.fingerprint("versions", secret.arn, include_deprecated)
         chunk, token = paging.page(
             versions,
-            lambda v: [v.created_at, v.version_id],
+            lambda v: (v.created_at, v.version_id),
             size=max_results or 100,
             token=next_token,
             fp=fp,
+            tokens=self.tokens,
+            shape=(float, str),
             descending=True,
         )
         return secret, chunk, token

@@ -346,11 +346,17 @@ async def test_tampered_token_rejected(stub, many) -> None:
     )
 
 
-async def test_forged_well_formed_token_rejected(stub, many) -> None:
-    """A token built with the right checksum and fingerprint but a nonsense position."""
+async def test_forged_well_formed_token_rejected(region, stub, many) -> None:
+    """A token built with the Region's key and the right fingerprint but a nonsense position."""
     fp = paging.fingerprint("list", False, [], "created-date", False)
-    for position in (["not-a-time", 3], [None], [[1], {"a": 1}]):
-        forged = paging.encode(position, fp)  # type: ignore[arg-type]
+    for position in (
+        ["not-a-time", 3],
+        [None],
+        [[1], {"a": 1}],
+        [1.0, "arn", "extra"],
+        [True, "a"],
+    ):
+        forged = region.secrets.tokens.encode(position, fp)  # type: ignore[arg-type]
         await expect(
             stub.ListSecrets(pb.ListSecretsRequest(next_token=forged)),
             BAD,
