@@ -26,7 +26,7 @@ SHAPES: dict[str, tuple[type, type]] = {
 }
 # A long filtered scan gives the event loop back after this long (seconds).
 SLICE = 0.004
-_CHECK_EVERY = 64
+_CHECK_EVERY = 8
 
 
 def sort_key(s: Secret, by: str) -> Position:
