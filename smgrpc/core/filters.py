@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from smgrpc.core.errors import InvalidParameter, validation
 from smgrpc.core.words import Sorted, Words, all_prefixes, lower_words, split_words
@@ -57,11 +57,14 @@ class FilterTarget:
     # Precomputed words of this metadata (Secret.filter_words); computed on first use if None.
     words: Words | None = field(default=None, compare=False, repr=False)
 
-    @cached_property
+    @property
     def _words(self) -> Words:
-        if self.words is not None:
-            return self.words
-        return Words.of(self.name, self.description, self.tags, self.owning_service)
+        w = self.words
+        if w is None:
+            w = Words.of(self.name, self.description, self.tags, self.owning_service)
+            # A cache of derived data (compare=False): the target's value does not change.
+            object.__setattr__(self, "words", w)
+        return w
 
 
 def _list_desc(items: Sequence[str]) -> str:
@@ -138,10 +141,10 @@ _PREFIX_KEYS: dict[str, _Strings] = {
 }
 # A secret without (or with an empty) description / owning service has no string there and
 # never matches, negated or not.
-_WORD_KEYS: dict[str, _WordStrings] = {
-    "description": lambda w: w.description,
-    "owning-service": lambda w: w.owning_service,
-    "all": Words.all_strings,
+_WORD_KEYS: dict[str, tuple[Callable[[Words], bool], _WordStrings]] = {
+    "description": (lambda w: w.has_description, lambda w: w.description),
+    "owning-service": (lambda w: w.has_owning_service, lambda w: w.owning_service),
+    "all": (lambda w: True, lambda w: w.all),
 }
 
 
@@ -154,28 +157,37 @@ def _split_negated(values: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, .
 
 def _word_pred(key: str, values: Sequence[str]) -> _Predicate:
     """Word filter: a value matches a string if each of its words prefixes a word there."""
-    get = _WORD_KEYS[key]
+    present, get = _WORD_KEYS[key]
     neg_raw, plain_raw = _split_negated(values)
     # Pattern words are split once per filter, not once per secret.
     neg_w = tuple(lower_words(v) for v in neg_raw)
     plain_w = tuple(lower_words(v) for v in plain_raw)
     quick = key == "all"
-
-    def plain_match(w: Words, pattern: tuple[str, ...]) -> bool:
-        # Quick reject: a word no word of the secret starts with fails every string at once.
-        if quick and not all_prefixes(w.union, pattern):
-            return False
-        return any(all_prefixes(s, pattern) for s in get(w))
+    # One C-level search for the first word of every plain value: none found, none matches.
+    firsts = sorted({p[0] for p in plain_w if p})
+    any_first = re.compile("|".join(map(re.escape, firsts))).search if firsts else None
 
     def word_pred(t: FilterTarget) -> bool:
         w = t._words
-        strings = get(w)
-        if not strings:
+        if not present(w):
             return False
-        # '!v' holds if any string fails to match v.
-        return any(not all_prefixes(s, n) for n in neg_w for s in strings) or any(
-            plain_match(w, p) for p in plain_w
-        )
+        # Quick rejects first (a pattern word found nowhere fails every string at once); the
+        # per-string words are only computed for the secrets that pass them.
+        for n in neg_w:  # '!v' holds if any string fails to match v
+            if not w.may_match(n):
+                return True
+            for s in get(w):
+                if not all_prefixes(s, n):
+                    return True
+        if any_first is None or any_first(w.text) is None:
+            return False
+        for p in plain_w:
+            if not w.may_match(p) or (quick and not all_prefixes(w.union, p)):
+                continue
+            for s in get(w):
+                if all_prefixes(s, p):
+                    return True
+        return False
 
     return word_pred
 
@@ -205,6 +217,8 @@ def _compile_one(flt: Filter) -> _Predicate:
 @lru_cache(maxsize=256)
 def _compile_cached(filters: tuple[Filter, ...]) -> _Predicate:
     preds = tuple(_compile_one(f) for f in filters)
+    if len(preds) == 1:
+        return preds[0]
     return lambda t: all(p(t) for p in preds)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -45,7 +45,7 @@ class Store(Protocol):
     def all(self) -> list[Secret]: ...
     def scan(
         self, sort_by: str, descending: bool, after: tuple[str | float, str] | None
-    ) -> AsyncIterator[Secret]:
+    ) -> AsyncGenerator[Secret, None]:
         """Committed secrets in one listing order (core.listing.sort_key: sort value, then
         ARN), strictly after the position `after` (before it when descending).
 

@@ -10,7 +10,7 @@ import re
 import sys
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 # moto's split_words: separators, and the camel-case splitter (capture group keeps the pieces).
 _SEPARATORS = ("/", "-", "_", "+", "=", ".", "@")
@@ -46,8 +46,10 @@ def lower_words(s: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in split_words(s))
 
 
+@lru_cache(maxsize=16384)
 def sorted_words(s: str) -> Sorted:
-    """Distinct lower-cased words of an attribute, sorted (interned: tag words repeat a lot)."""
+    """Distinct lower-cased words of an attribute, sorted (tag keys and values repeat a lot:
+    cached, and the words interned)."""
     return tuple(sorted({sys.intern(w.lower()) for w in split_words(s)}))
 
 
@@ -59,25 +61,45 @@ def has_prefix(words: Sorted, prefix: str) -> bool:
 
 def all_prefixes(words: Sorted, pattern: Sequence[str]) -> bool:
     """True if every pattern word is a prefix of some word (never for an empty pattern)."""
-    return bool(pattern) and all(has_prefix(words, p) for p in pattern)
+    if not pattern:
+        return False
+    n = len(words)
+    for p in pattern:  # inlined has_prefix: this is the inner loop of a filtered scan
+        i = bisect_left(words, p)
+        if i == n or not words[i].startswith(p):
+            return False
+    return True
 
 
 def _union(parts: Iterable[Sorted]) -> Sorted:
     return tuple(sorted({w for p in parts for w in p}))
 
 
-@dataclass(frozen=True, slots=True)
 class Words:
-    """Sorted words of each attribute of one secret's metadata (one per metadata version)."""
+    """The filter words of one secret's metadata (one object per metadata version).
 
-    name: Sorted
-    description: tuple[Sorted, ...]  # () without a description, else one entry
-    tag_keys: tuple[Sorted, ...]
-    tag_values: tuple[Sorted, ...]
-    owning_service: tuple[Sorted, ...]
-    # Every word of name, description and tags: a pattern word no word starts with rules out
-    # every one of those strings at once (the quick reject of an `all` filter).
-    union: Sorted
+    `text` (every attribute, lower-cased, joined) is made at once and cheaply: a pattern word
+    that is not even a substring of it is no word's prefix (filter values are ASCII, and
+    lower() maps characters one by one except the non-ASCII final sigma), so most secrets are
+    ruled out with a C-level substring search. The sorted words of each attribute, which the
+    exact test needs, are computed only for the secrets that get past that.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        description: str | None,
+        tags: Sequence[tuple[str, str]] | None,
+        owning_service: str | None,
+    ) -> None:
+        self._name = name
+        self._description = description or None
+        self._tags = tuple(tags or ())
+        self._owning_service = owning_service or None
+        parts = [name, description or "", owning_service or ""]
+        parts.extend(k for k, _ in self._tags)
+        parts.extend(v for _, v in self._tags)
+        self.text = "\0".join(parts).lower()
 
     @classmethod
     def of(
@@ -87,14 +109,45 @@ class Words:
         tags: Sequence[tuple[str, str]] | None,
         owning_service: str | None,
     ) -> Words:
-        n = sorted_words(name)
-        d = (sorted_words(description),) if description else ()
-        keys = tuple(sorted_words(k) for k, _ in tags or ())
-        values = tuple(sorted_words(v) for _, v in tags or ())
-        owner = (sorted_words(owning_service),) if owning_service else ()
-        union = _union((n, *d, *keys, *values)) if d or keys else n
-        return cls(n, d, keys, values, owner, union)
+        return cls(name, description, tags, owning_service)
 
-    def all_strings(self) -> tuple[Sorted, ...]:
-        """The per-string words an `all` filter looks at, in moto's order."""
-        return (self.name, *self.description, *self.tag_keys, *self.tag_values)
+    def __repr__(self) -> str:
+        return f"Words({self._name!r})"
+
+    @property
+    def has_description(self) -> bool:
+        return self._description is not None
+
+    @property
+    def has_owning_service(self) -> bool:
+        return self._owning_service is not None
+
+    def may_match(self, pattern: Sequence[str]) -> bool:
+        """False if some pattern word is no word's prefix anywhere (a quick, exact reject)."""
+        text = self.text
+        return all(p in text for p in pattern)
+
+    @cached_property
+    def name(self) -> Sorted:
+        return sorted_words(self._name)
+
+    @cached_property
+    def description(self) -> tuple[Sorted, ...]:
+        """() without a description, else one entry."""
+        return (sorted_words(self._description),) if self._description else ()
+
+    @cached_property
+    def owning_service(self) -> tuple[Sorted, ...]:
+        return (sorted_words(self._owning_service),) if self._owning_service else ()
+
+    @cached_property
+    def all(self) -> tuple[Sorted, ...]:
+        """What an `all` filter looks at, string by string, in moto's order."""
+        keys = tuple(sorted_words(k) for k, _ in self._tags)
+        values = tuple(sorted_words(v) for _, v in self._tags)
+        return (self.name, *self.description, *keys, *values)
+
+    @cached_property
+    def union(self) -> Sorted:
+        """Every word of name, description and tags."""
+        return _union(self.all) if len(self.all) > 1 else self.name

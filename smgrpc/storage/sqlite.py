@@ -13,7 +13,7 @@ import asyncio
 import os
 import sqlite3
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from itertools import compress, islice
 from operator import is_not
@@ -429,7 +429,7 @@ class SqliteStore:
 
     async def scan(
         self, sort_by: str, descending: bool, after: Position | None
-    ) -> AsyncIterator[Secret]:
+    ) -> AsyncGenerator[Secret, None]:
         """Secrets in one listing order strictly after a position (see core.ports.Store)."""
         index = self._order[sort_by]
         pos = after
