@@ -185,30 +185,35 @@ async def page_latencies(
     return lat, seen
 
 
+def spawn(data_dir: Path, addr: str) -> subprocess.Popen[bytes]:
+    """`smgrpc serve` on the data dir (its output in server.log beside it)."""
+    with open(data_dir.parent / "server.log", "ab") as log:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "smgrpc.cli.main",
+                "serve",
+                "--region",
+                REGION,
+                "--listen",
+                addr,
+                "--data-dir",
+                str(data_dir),
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=log,
+            stderr=log,
+            cwd=ROOT,
+        )
+
+
 async def measure_server(data_dir: Path, pages: int) -> dict[str, Any]:
     port = free_port()
     addr = f"127.0.0.1:{port}"
-    log = open(data_dir.parent / "server.log", "ab")  # noqa: SIM115 - owned by the process
     t = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "smgrpc.cli.main",
-            "serve",
-            "--region",
-            REGION,
-            "--listen",
-            addr,
-            "--data-dir",
-            str(data_dir),
-            "--log-level",
-            "WARNING",
-        ],
-        stdout=log,
-        stderr=log,
-        cwd=ROOT,
-    )
+    proc = spawn(data_dir, addr)
     out: dict[str, Any] = {}
     try:
         await wait_serving(addr, 600)

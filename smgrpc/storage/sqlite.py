@@ -10,8 +10,11 @@ A version, its labels and the secret's metadata change commit in one transaction
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import os
 import sqlite3
+import sys
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -35,6 +38,8 @@ BLOB_CACHE_BYTES = 64 * 1024 * 1024
 _BLOB_OVERHEAD = 400
 # Index entries taken per step of a scan; the scan resumes by key, so writes in between are fine.
 _SCAN_CHUNK = 256
+_LOAD_CHUNK = 5000  # rows per hop to the connection's thread at start-up
+_FREEZE_AT = 10_000  # secrets loaded from which the GC no longer tracks what was loaded
 T = TypeVar("T")
 
 
@@ -358,23 +363,54 @@ class SqliteStore:
         await self._conn.close()
 
     async def _load(self) -> None:
+        """Every secret's metadata into memory, then the indexes (one sort each).
+
+        The cyclic GC is off meanwhile (each of its full passes would walk every object
+        loaded so far), and what was loaded is then frozen out of its sight: a full pass over
+        100k+ long-lived secrets would stall the event loop for hundreds of milliseconds.
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            await self._load_rows()
+        finally:
+            if enabled:
+                gc.enable()
+        if len(self._by_arn) >= _FREEZE_AT:
+            gc.freeze()
+
+    async def _load_rows(self) -> None:
         versions: dict[str, list[Version]] = {}
-        rows = await self._conn.execute_fetchall(
+        # Few distinct label sets and key ids: share one object each (less memory per version).
+        stages_of: dict[str, tuple[str, ...]] = {}
+        async with self._conn.execute(
             "SELECT arn, version_id, created_at, stages, kms_key_id, has_value, last_access "
             "FROM versions ORDER BY created_at, rowid"
-        )
-        for row in rows:
-            arn, v = codec.version_from_row(row)
-            versions.setdefault(arn, []).append(v)
-        rows = await self._conn.execute_fetchall(
+        ) as cur:
+            while rows := await cur.fetchmany(_LOAD_CHUNK):
+                for arn, vid, created, stages, key_id, has_value, last_access in rows:
+                    st = stages_of.get(stages)
+                    if st is None:
+                        st = stages_of[stages] = tuple(json.loads(stages))
+                    v = Version(
+                        vid,
+                        created,
+                        st,
+                        sys.intern(key_id),
+                        bool(has_value),
+                        last_access and sys.intern(last_access),
+                    )
+                    versions.setdefault(arn, []).append(v)
+        async with self._conn.execute(
             "SELECT arn, name, meta, seq FROM secrets ORDER BY seq"
-        )
-        for arn, name, meta, seq in rows:
-            s = codec.secret_from_row(arn, name, meta, tuple(versions.pop(arn, ())))
-            self._by_arn[arn] = s
-            self._by_name[name] = s
-            self._seq[arn] = seq
-            self._next_seq = max(self._next_seq, seq)
+        ) as cur:
+            while rows := await cur.fetchmany(_LOAD_CHUNK):
+                for arn, name, meta, seq in rows:
+                    s = codec.secret_from_row(arn, name, meta, tuple(versions.pop(arn, ())))
+                    self._by_arn[arn] = s
+                    self._by_name[name] = s
+                    self._seq[arn] = seq
+                    self._next_seq = max(self._next_seq, seq)
         loaded = list(self._by_arn.values())
         for by in SORT_KEYS:  # one sort each, not one insert per secret
             self._order[by] = SortedList(sort_key(s, by) for s in loaded)
