@@ -20,6 +20,8 @@ from smgrpc.config import Config, ConfigError
 from smgrpc.core.access import AccessRecorder
 from smgrpc.core.errors import Unauthenticated
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
+from smgrpc.core.paging import Tokens
+from smgrpc.core.paging import new_key as new_token_key
 from smgrpc.core.ports import Clock, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
@@ -36,6 +38,13 @@ from smgrpc.startup import KEYCHECK, REGION_KEY, inspect_data_dir, preflight
 from smgrpc.storage.sqlite import SqliteStore
 
 log = logging.getLogger("smgrpc")
+PAGING_KEY = "paging-key"
+
+
+async def paging_tokens(store: SqliteStore) -> Tokens:
+    """NextToken authenticator, keyed once per Region and kept with its data (tokens survive
+    restarts; another Region's tokens fail). Written once, never replaced."""
+    return Tokens(await store.add_meta(PAGING_KEY, new_token_key()))
 
 
 def _stderr(text: str) -> None:
@@ -54,7 +63,9 @@ async def open_keyring(
     """
     found = await (preflight(config) if serve else inspect_data_dir(config, serve=False))
     master = found.master or load_master_key(config.key_path, create=True)
-    store = await SqliteStore.open(config.db_path, busy_timeout=config.busy_timeout)
+    store = await SqliteStore.open(
+        config.db_path, busy_timeout=config.busy_timeout, blob_cache_bytes=config.blob_cache_bytes
+    )
     try:
         # The pre-checks are best effort (they read nothing if they cannot): check again through
         # the store; the canary and the Region record are written once, never replaced.
@@ -135,9 +146,18 @@ class Region:
     async def _start_serving(self, cfg: Config) -> int:
         self.store.home = (cfg.region, cfg.account)
         self.access = AccessRecorder(self.store)
-        self.values = ValueUseCases(self.store, self.keyring, self.clock, self.access)
+        tokens = await paging_tokens(self.store)
+        self.values = ValueUseCases(
+            self.store, self.keyring, self.clock, self.access, tokens=tokens
+        )
         self.secrets = SecretUseCases(
-            self.store, self.keyring, self.clock, self.values, cfg.region, cfg.account
+            self.store,
+            self.keyring,
+            self.clock,
+            self.values,
+            cfg.region,
+            cfg.account,
+            tokens=tokens,
         )
         peers = {r for r, _ in cfg.peers}
         self.secrets.peers = peers

@@ -48,6 +48,7 @@ class Config:
     log_level: str = "INFO"
     log_format: str = "text"
     uvloop: bool = True
+    blob_cache_bytes: int = 64 * 1024 * 1024  # bound of the in-memory sealed-value cache
     max_inflight: int = 1000  # admission control: calls running at once, then ThrottlingException
     # Names of the settings given by a flag, variable or file (not defaulted): `smgrpc kms`
     # takes the Region from the data dir unless one was given explicitly.

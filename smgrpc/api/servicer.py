@@ -156,7 +156,7 @@ class SecretsManagerServicer:
         return out
 
     async def ListSecrets(self, r: pb.ListSecretsRequest, ctx: Ctx) -> pb.ListSecretsResponse:
-        items, token = self.secrets.list_secrets(
+        items, token = await self.secrets.list_secrets(
             r.include_planned_deletion,
             opt(r, "max_results"),
             opt(r, "next_token"),

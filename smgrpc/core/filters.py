@@ -1,13 +1,17 @@
-"""ListSecrets / BatchGetSecretValue filter validation and matching (pure, stdlib only)."""
+"""ListSecrets / BatchGetSecretValue filter validation and matching (pure, stdlib only).
+
+Word matching runs over words precomputed once per metadata version (core/words.py).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from smgrpc.core.errors import InvalidParameter, validation
+from smgrpc.core.words import Sorted, Words, all_prefixes, lower_words, split_words
 
 __all__ = [
     "FILTER_KEYS",
@@ -31,11 +35,6 @@ _VALUE_PATTERN_TEXT = r"^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$"
 # fullmatch without the anchors: Python's `$` would also accept a trailing newline.
 _VALUE_RE = re.compile(r"\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*")
 
-# moto's split_words: separators, and the camel-case splitter (capture group keeps the pieces).
-_SEPARATORS = ("/", "-", "_", "+", "=", ".", "@")
-_SEPARATOR_SET = frozenset(_SEPARATORS)
-_CAMEL_RE = re.compile(r"([^a-z][a-z]+)")
-
 
 @dataclass(frozen=True)
 class Filter:
@@ -55,6 +54,17 @@ class FilterTarget:
     # The primary's region for a replica, this region for a primary that has replicas, else None.
     primary_region: str | None
     owning_service: str | None
+    # Precomputed words of this metadata (Secret.filter_words); computed on first use if None.
+    words: Words | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def _words(self) -> Words:
+        w = self.words
+        if w is None:
+            w = Words.of(self.name, self.description, self.tags, self.owning_service)
+            # A cache of derived data (compare=False): the target's value does not change.
+            object.__setattr__(self, "words", w)
+        return w
 
 
 def _list_desc(items: Sequence[str]) -> str:
@@ -107,57 +117,13 @@ def validate_filters(filters: Sequence[Filter], *, path_prefix: str = "filters")
                 )
 
 
-def _camel_split(piece: str) -> list[str]:
-    """Split one piece at case boundaries, keeping moto's strip-after-emptiness-check quirk."""
-    return [x.strip() for x in _CAMEL_RE.split(piece) if x]
-
-
-def split_words(s: str) -> list[str]:
-    """Split like moto: one separator kind splits, mixed kinds stay one word, then camel case."""
-    if s in _SEPARATOR_SET:
-        return []
-    present = [c for c in _SEPARATORS if c in s]
-    if not present:
-        return _camel_split(s)
-    if len(present) > 1:
-        # Mixed separators (e.g. "a-b/c"): AWS treats the whole string as one word, unsplit.
-        return [s]
-    words: list[str] = []
-    for piece in s.split(present[0]):
-        words.extend(_camel_split(piece))
-    return words
-
-
-@lru_cache(maxsize=4096)
-def _lower_words(s: str) -> tuple[str, ...]:
-    """Lower-cased words of an attribute; cached because ListSecrets re-scans the same strings."""
-    # Lower-case only after splitting: the split itself depends on case.
-    return tuple(w.lower() for w in split_words(s))
-
-
-def _word_match(pattern_words: tuple[str, ...], value: str) -> bool:
-    """True if every pattern word is a prefix of some word of value."""
-    if not pattern_words:
-        return False
-    value_words = _lower_words(value)
-    return all(any(w.startswith(p) for w in value_words) for p in pattern_words)
-
-
 _Predicate = Callable[[FilterTarget], bool]
 _Strings = Callable[[FilterTarget], Sequence[str]]
+_WordStrings = Callable[[Words], Sequence[Sorted]]
 
 
 def _name_strings(t: FilterTarget) -> Sequence[str]:
     return (t.name,)
-
-
-def _description_strings(t: FilterTarget) -> Sequence[str]:
-    # A secret without (or with an empty) description never matches, negated or not.
-    return (t.description,) if t.description else ()
-
-
-def _owning_service_strings(t: FilterTarget) -> Sequence[str]:
-    return (t.owning_service,) if t.owning_service else ()
 
 
 def _tag_key_strings(t: FilterTarget) -> Sequence[str]:
@@ -168,25 +134,17 @@ def _tag_value_strings(t: FilterTarget) -> Sequence[str]:
     return tuple(v for _, v in t.tags) if t.tags else ()
 
 
-def _all_strings(t: FilterTarget) -> Sequence[str]:
-    out = [t.name]
-    if t.description:
-        out.append(t.description)
-    if t.tags:
-        out.extend(k for k, _ in t.tags)
-        out.extend(v for _, v in t.tags)
-    return out
-
-
 _PREFIX_KEYS: dict[str, _Strings] = {
     "name": _name_strings,
     "tag-key": _tag_key_strings,
     "tag-value": _tag_value_strings,
 }
-_WORD_KEYS: dict[str, _Strings] = {
-    "description": _description_strings,
-    "owning-service": _owning_service_strings,
-    "all": _all_strings,
+# A secret without (or with an empty) description / owning service has no string there and
+# never matches, negated or not.
+_WORD_KEYS: dict[str, tuple[Callable[[Words], bool], _WordStrings]] = {
+    "description": (lambda w: w.has_description, lambda w: w.description),
+    "owning-service": (lambda w: w.has_owning_service, lambda w: w.owning_service),
+    "all": (lambda w: True, lambda w: w.all),
 }
 
 
@@ -195,6 +153,43 @@ def _split_negated(values: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, .
     neg = tuple(v[1:] for v in values if v.startswith("!"))
     plain = tuple(v for v in values if not v.startswith("!"))
     return neg, plain
+
+
+def _word_pred(key: str, values: Sequence[str]) -> _Predicate:
+    """Word filter: a value matches a string if each of its words prefixes a word there."""
+    present, get = _WORD_KEYS[key]
+    neg_raw, plain_raw = _split_negated(values)
+    # Pattern words are split once per filter, not once per secret.
+    neg_w = tuple(lower_words(v) for v in neg_raw)
+    plain_w = tuple(lower_words(v) for v in plain_raw)
+    quick = key == "all"
+    # One C-level search for the first word of every plain value: none found, none matches.
+    firsts = sorted({p[0] for p in plain_w if p})
+    any_first = re.compile("|".join(map(re.escape, firsts))).search if firsts else None
+
+    def word_pred(t: FilterTarget) -> bool:
+        w = t._words
+        if not present(w):
+            return False
+        # Quick rejects first (a pattern word found nowhere fails every string at once); the
+        # per-string words are only computed for the secrets that pass them.
+        for n in neg_w:  # '!v' holds if any string fails to match v
+            if not w.may_match(n):
+                return True
+            for s in get(w):
+                if not all_prefixes(s, n):
+                    return True
+        if any_first is None or any_first(w.text) is None:
+            return False
+        for p in plain_w:
+            if not w.may_match(p) or (quick and not all_prefixes(w.union, p)):
+                continue
+            for s in get(w):
+                if all_prefixes(s, p):
+                    return True
+        return False
+
+    return word_pred
 
 
 def _compile_one(flt: Filter) -> _Predicate:
@@ -215,25 +210,15 @@ def _compile_one(flt: Filter) -> _Predicate:
 
         return prefix_pred
     if flt.key in _WORD_KEYS:
-        get = _WORD_KEYS[flt.key]
-        neg_raw, plain_raw = _split_negated(flt.values)
-        # Pattern words are split once per filter, not once per secret.
-        neg_w = tuple(_lower_words(v) for v in neg_raw)
-        plain_w = tuple(_lower_words(v) for v in plain_raw)
-
-        def word_pred(t: FilterTarget) -> bool:
-            strings = get(t)
-            return any(not _word_match(n, s) for n in neg_w for s in strings) or any(
-                _word_match(p, s) for p in plain_w for s in strings
-            )
-
-        return word_pred
+        return _word_pred(flt.key, flt.values)
     raise ValueError(f"unvalidated filter key {flt.key!r}")
 
 
 @lru_cache(maxsize=256)
 def _compile_cached(filters: tuple[Filter, ...]) -> _Predicate:
     preds = tuple(_compile_one(f) for f in filters)
+    if len(preds) == 1:
+        return preds[0]
     return lambda t: all(p(t) for p in preds)
 
 

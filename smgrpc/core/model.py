@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from smgrpc.core.errors import InternalServiceError
+from smgrpc.core.words import Words
 
 AWSCURRENT = "AWSCURRENT"
 AWSPREVIOUS = "AWSPREVIOUS"
@@ -138,6 +139,17 @@ class Secret:
             if key == OWNING_SERVICE_TAG:
                 return value
         return None
+
+    @property
+    def filter_words(self) -> Words:
+        """ListSecrets filter words of this metadata, made once (on the first filtered list)."""
+        # Cached by hand: functools.cached_property takes a lock per access on Python 3.11,
+        # and this is read once per secret per filtered scan.
+        w: Words | None = self.__dict__.get("_filter_words")
+        if w is None:
+            w = Words.of(self.name, self.description, self.tags, self.owning_service)
+            self.__dict__["_filter_words"] = w
+        return w
 
     @cached_property
     def _by_version_id(self) -> dict[str, Version]:

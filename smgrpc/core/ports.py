@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -42,5 +43,20 @@ class WriteTx(Protocol):
 class Store(Protocol):
     def find(self, secret_id: str) -> Secret | None: ...
     def all(self) -> list[Secret]: ...
+    def scan(
+        self, sort_by: str, descending: bool, after: tuple[str | float, str] | None
+    ) -> AsyncGenerator[Secret, None]:
+        """Committed secrets in one listing order (core.listing.sort_key: sort value, then
+        ARN), strictly after the position `after` (before it when descending).
+
+        Safe to consume slowly: writes committed meanwhile may or may not show, but a secret
+        present throughout is produced exactly once (keyset, e.g. ORDER BY .. WHERE (v, arn) >).
+        """
+        ...
+
+    async def due_for_deletion(self, now: float) -> list[Secret]:
+        """Secrets whose deletion date is at or before now, earliest first."""
+        ...
+
     async def sealed(self, arn: str, version_id: str) -> Sealed | None: ...
     def transaction(self) -> AbstractAsyncContextManager[WriteTx]: ...

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from smgrpc.core import arn as arns
 from smgrpc.core import filters as flt
-from smgrpc.core import guards, paging, replicas
+from smgrpc.core import guards, listing, paging, replicas
 from smgrpc.core import validate as check
 from smgrpc.core.errors import (
     UPDATE_MARKED_DELETED,
@@ -22,7 +22,7 @@ from smgrpc.core.ports import Cipher, Clock, Store
 from smgrpc.core.values import ValueUseCases, token_conflict
 
 DAY = 86400.0
-SORT_KEYS = ("created-date", "last-accessed-date", "last-changed-date", "name")
+SORT_KEYS = listing.SORT_KEYS
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,11 @@ class SecretUseCases:
         values: ValueUseCases,
         region: str,
         account: str = arns.DEFAULT_ACCOUNT,
+        *,
+        tokens: paging.Tokens,
     ) -> None:
         self.store = store
+        self.tokens = tokens
         self.cipher = cipher
         self.clock = clock
         self.values = values
@@ -263,7 +266,7 @@ class SecretUseCases:
     async def purge_due(self) -> list[str]:
         """Delete for good every secret whose recovery window has ended; returns their ARNs."""
         now = self.clock.now()
-        due = [s for s in self.store.all() if s.deleted_date is not None and s.deleted_date <= now]
+        due = await self.store.due_for_deletion(now)  # an index: no scan of every secret
         purged = []
         for s in due:
             async with self.store.transaction() as tx:
@@ -306,25 +309,45 @@ class SecretUseCases:
 
     # ---- ListSecrets ----
 
-    def matching(
-        self, filters: Sequence[flt.Filter], include_planned_deletion: bool = False
-    ) -> list[Secret]:
-        """Secrets of this Region that pass the filters, in creation order."""
+    def _keep(
+        self, filters: Sequence[flt.Filter], include_planned_deletion: bool
+    ) -> Callable[[Secret], bool]:
         test = flt.compile_filters(filters) if filters else None
-        out = []
-        for s in self.store.all():
+
+        def keep(s: Secret) -> bool:
             if s.deleted_date is not None and not include_planned_deletion and not s.is_replica:
-                continue
-            if test is not None and not test(self.filter_target(s)):
-                continue
-            out.append(s)
-        return out
+                return False
+            return test is None or test(self.filter_target(s))
+
+        return keep
+
+    async def matching(
+        self,
+        filters: Sequence[flt.Filter],
+        after: listing.Position | None,
+        size: int,
+        include_planned_deletion: bool = False,
+        sort_by: str = "created-date",
+        descending: bool = False,
+    ) -> tuple[list[Secret], listing.Position | None]:
+        """One page of the secrets that pass the filters, in order after a position; and the
+        position of its last secret if more follow."""
+        return await listing.collect(
+            self.store,
+            self._keep(filters, include_planned_deletion),
+            by=sort_by,
+            descending=descending,
+            after=after,
+            size=size,
+        )
 
     def filter_target(self, s: Secret) -> flt.FilterTarget:
         primary = s.primary_region or (self.region if s.replicas else None)
-        return flt.FilterTarget(s.name, s.description, s.tags, primary, s.owning_service)
+        return flt.FilterTarget(
+            s.name, s.description, s.tags, primary, s.owning_service, s.filter_words
+        )
 
-    def list_secrets(
+    async def list_secrets(
         self,
         include_planned_deletion: bool,
         max_results: int | None,
@@ -339,21 +362,17 @@ class SecretUseCases:
         check.one_of(sort_by, "sortBy", SORT_KEYS)
         by = sort_by or "created-date"
         desc = sort_order == "desc"
-
-        def key(s: Secret) -> list[object]:
-            primary: object = {
-                "created-date": s.created_at,
-                "last-changed-date": s.last_changed_at,
-                "last-accessed-date": s.last_accessed_day or "",
-                "name": s.name,
-            }[by]
-            return [primary, s.arn]
-
-        matched = self.values.access.view_all(self.matching(filters, include_planned_deletion))
-        items = sorted(matched, key=key, reverse=desc)
         fp = paging.fingerprint(
             "list", include_planned_deletion, [(f.key, f.values) for f in filters], by, desc
         )
-        return paging.page(
-            items, key, size=max_results or 100, token=next_token, fp=fp, descending=desc
+        after = None
+        if next_token is not None:
+            primary, arn = self.tokens.decode(next_token, fp, listing.SHAPES[by])
+            after = (primary, str(arn))
+        items, last = await self.matching(
+            filters, after, max_results or 100, include_planned_deletion, by, desc
         )
+        # Reads noted since the last flush (<= ~1 s) show in LastAccessedDate at once; the
+        # last-accessed-date order follows the stored dates (day resolution, as in AWS).
+        items = self.values.access.view_all(items)
+        return items, self.tokens.encode(last, fp) if last is not None else None

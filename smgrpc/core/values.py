@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from smgrpc.core import filters as flt
@@ -17,6 +17,7 @@ from smgrpc.core.errors import (
     ResourceNotFound,
     ServiceError,
 )
+from smgrpc.core.listing import SHAPES, Position
 from smgrpc.core.model import AWSCURRENT, Secret, SecretValue, Version
 from smgrpc.core.ports import Cipher, Clock, Store, WriteTx
 
@@ -70,9 +71,16 @@ class ValueUseCases:
     """Get/BatchGet/PutSecretValue, UpdateSecretVersionStage, ListSecretVersionIds."""
 
     def __init__(
-        self, store: Store, cipher: Cipher, clock: Clock, access: AccessRecorder | None = None
+        self,
+        store: Store,
+        cipher: Cipher,
+        clock: Clock,
+        access: AccessRecorder | None = None,
+        *,
+        tokens: paging.Tokens,
     ) -> None:
         self.store = store
+        self.tokens = tokens
         self.cipher = cipher
         self.clock = clock
         self.access = access if access is not None else AccessRecorder(store)
@@ -168,7 +176,10 @@ class ValueUseCases:
         max_results: int | None,
         next_token: str | None,
         *,
-        listing: Callable[[Sequence[flt.Filter]], list[Secret]],
+        listing: Callable[
+            [Sequence[flt.Filter], Position | None, int],
+            Awaitable[tuple[list[Secret], Position | None]],
+        ],
     ) -> tuple[list[ValueRead], list[BatchError], str | None]:
         if secret_ids and filters:
             raise InvalidParameter(
@@ -198,16 +209,14 @@ class ValueUseCases:
             token_out = None
         else:
             flt.validate_filters(filters)
-            # Keyset paging needs the list sorted by the same key the token records.
-            matched = sorted(listing(filters), key=lambda s: (s.created_at, s.arn))
+            # Creation order, keyset-paged like ListSecrets (its default order).
             fp = paging.fingerprint("batch", [(f.key, f.values) for f in filters])
-            chunk, token_out = paging.page(
-                matched,
-                lambda s: [s.created_at, s.arn],
-                size=max_results or 20,
-                token=next_token,
-                fp=fp,
-            )
+            after = None
+            if next_token is not None:
+                created, arn = self.tokens.decode(next_token, fp, SHAPES["created-date"])
+                after = (created, str(arn))
+            chunk, last = await listing(filters, after, max_results or 20)
+            token_out = self.tokens.encode(last, fp) if last is not None else None
             targets = [(s.arn, s) for s in chunk]
         for sid, secret in targets:
             try:
@@ -292,10 +301,12 @@ class ValueUseCases:
         fp = paging.fingerprint("versions", secret.arn, include_deprecated)
         chunk, token = paging.page(
             versions,
-            lambda v: [v.created_at, v.version_id],
+            lambda v: (v.created_at, v.version_id),
             size=max_results or 100,
             token=next_token,
             fp=fp,
+            tokens=self.tokens,
+            shape=(float, str),
             descending=True,
         )
         return secret, chunk, token

@@ -1,32 +1,45 @@
 """The SQLite store of one Region: one owned write connection, BEGIN IMMEDIATE, WAL, FULL sync.
 
 The process owns its database, so every secret's metadata is kept in memory (a write-through
-cache updated only after COMMIT) and sealed blobs in a bounded LRU: reads take no thread hop.
+cache updated only after COMMIT), with a sorted index per listing order and one by deletion
+date (kept up to date at each COMMIT), and sealed blobs in an LRU bounded in bytes: reads take
+no thread hop.
 A version, its labels and the secret's metadata change commit in one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import os
 import sqlite3
+import sys
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from itertools import compress
+from itertools import compress, islice
 from operator import is_not
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
+from sortedcontainers import SortedList
 
 from smgrpc.core import replication as repl
 from smgrpc.core.arn import name_from_partial_arn
+from smgrpc.core.listing import SORT_KEYS, Position, sort_key
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, Secret, Version
 from smgrpc.storage import codec
 from smgrpc.storage.migrate import migrate
 
-_BLOB_CACHE = 20_000
+BLOB_CACHE_BYTES = 64 * 1024 * 1024
+# What one cached entry costs beyond its blob bytes (key tuple, Sealed object, dict slot).
+_BLOB_OVERHEAD = 400
+# Index entries taken per step of a scan; the scan resumes by key, so writes in between are fine.
+_SCAN_CHUNK = 256
+_LOAD_CHUNK = 5000  # rows per hop to the connection's thread at start-up
+_FREEZE_AT = 10_000  # secrets loaded from which the GC no longer tracks what was loaded
 T = TypeVar("T")
 
 
@@ -128,6 +141,16 @@ def _changed_versions(
             # Replaced in place (same id at the same position) is not gone: no lookup needed.
             return touched, [old[i] for i in moved if new[i].version_id != old[i].version_id]
     return list(new), list(old)
+
+
+def _deletion_key(s: Secret | None) -> tuple[float, str] | None:
+    if s is None or s.deleted_date is None:
+        return None
+    return (s.deleted_date, s.arn)
+
+
+def _blob_size(sealed: Sealed) -> int:
+    return len(sealed.wrapped_key) + len(sealed.ciphertext) + _BLOB_OVERHEAD
 
 
 class Tx:
@@ -285,7 +308,13 @@ class Tx:
 class SqliteStore:
     """Storage of one Region (see module docstring)."""
 
-    def __init__(self, conn: aiosqlite.Connection, reader: aiosqlite.Connection | None = None):
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        reader: aiosqlite.Connection | None = None,
+        *,
+        blob_cache_bytes: int = BLOB_CACHE_BYTES,
+    ):
         self._conn = conn
         # Reads outside a transaction use their own connection (and thread): a write waiting
         # for the database lock (busy_timeout) or an fsync never holds them up (WAL).
@@ -297,19 +326,28 @@ class SqliteStore:
         self._seq: dict[str, int] = {}
         self._next_seq = 0
         self._blobs: OrderedDict[tuple[str, str], Sealed] = OrderedDict()
+        self._blob_bytes = 0
+        self._blob_limit = blob_cache_bytes
+        # One sorted index of positions (core.listing.sort_key) per listing order, and
+        # (deletion date, arn) of the secrets scheduled for deletion.
+        self._order: dict[str, SortedList[Position]] = {by: SortedList() for by in SORT_KEYS}
+        self._deleting: SortedList[tuple[float, str]] = SortedList()
         # Called after COMMIT with the Regions that got new outbox rows (wakes the shippers).
         self.on_outbox: Callable[[set[str]], None] | None = None
         # (region, account) this store serves: partial ARNs of elsewhere resolve to nothing.
         self.home: tuple[str | None, str | None] = (None, None)
 
     @classmethod
-    async def open(cls, path: Path, *, busy_timeout: float = 5.0) -> SqliteStore:
-        """busy_timeout: seconds a write waits for another connection's lock, then fails."""
+    async def open(
+        cls, path: Path, *, busy_timeout: float = 5.0, blob_cache_bytes: int = BLOB_CACHE_BYTES
+    ) -> SqliteStore:
+        """busy_timeout: seconds a write waits for another connection's lock, then fails;
+        blob_cache_bytes: bound of the sealed-value cache (ciphertext and wrapped keys)."""
         # Names, tags and descriptions are not secret but not public either: owner-only files
         # (SQLite gives the -wal and -shm files the database file's mode).
         await asyncio.to_thread(_create_private, path)
         conn = await aiosqlite.connect(path, isolation_level=None)
-        store = cls(conn)
+        store = cls(conn, blob_cache_bytes=blob_cache_bytes)
         try:  # an open aiosqlite connection's thread keeps the process alive: close on failure
             for pragma in (
                 "journal_mode = WAL",
@@ -336,23 +374,78 @@ class SqliteStore:
         await self._conn.close()
 
     async def _load(self) -> None:
+        """Every secret's metadata into memory, then the indexes (one sort each).
+
+        The cyclic GC is off meanwhile (each of its full passes would walk every object
+        loaded so far), and what was loaded is then frozen out of its sight: a full pass over
+        100k+ long-lived secrets would stall the event loop for hundreds of milliseconds.
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            await self._load_rows()
+        finally:
+            if enabled:
+                gc.enable()
+        if len(self._by_arn) >= _FREEZE_AT:
+            gc.freeze()
+
+    async def _load_rows(self) -> None:
         versions: dict[str, list[Version]] = {}
-        rows = await self._conn.execute_fetchall(
+        # Few distinct label sets and key ids: share one object each (less memory per version).
+        stages_of: dict[str, tuple[str, ...]] = {}
+        async with self._conn.execute(
             "SELECT arn, version_id, created_at, stages, kms_key_id, has_value, last_access "
             "FROM versions ORDER BY created_at, rowid"
-        )
-        for row in rows:
-            arn, v = codec.version_from_row(row)
-            versions.setdefault(arn, []).append(v)
-        rows = await self._conn.execute_fetchall(
+        ) as cur:
+            while rows := await cur.fetchmany(_LOAD_CHUNK):
+                for arn, vid, created, stages, key_id, has_value, last_access in rows:
+                    st = stages_of.get(stages)
+                    if st is None:
+                        st = stages_of[stages] = tuple(json.loads(stages))
+                    v = Version(
+                        vid,
+                        created,
+                        st,
+                        sys.intern(key_id),
+                        bool(has_value),
+                        last_access and sys.intern(last_access),
+                    )
+                    versions.setdefault(arn, []).append(v)
+        async with self._conn.execute(
             "SELECT arn, name, meta, seq FROM secrets ORDER BY seq"
-        )
-        for arn, name, meta, seq in rows:
-            s = codec.secret_from_row(arn, name, meta, tuple(versions.get(arn, ())))
-            self._by_arn[arn] = s
-            self._by_name[name] = s
-            self._seq[arn] = seq
-            self._next_seq = max(self._next_seq, seq)
+        ) as cur:
+            while rows := await cur.fetchmany(_LOAD_CHUNK):
+                for arn, name, meta, seq in rows:
+                    s = codec.secret_from_row(arn, name, meta, tuple(versions.pop(arn, ())))
+                    self._by_arn[arn] = s
+                    self._by_name[name] = s
+                    self._seq[arn] = seq
+                    self._next_seq = max(self._next_seq, seq)
+        loaded = list(self._by_arn.values())
+        for by in SORT_KEYS:  # one sort each, not one insert per secret
+            self._order[by] = SortedList(sort_key(s, by) for s in loaded)
+        self._deleting = SortedList(k for k in map(_deletion_key, loaded) if k is not None)
+
+    # ---- indexes ----
+
+    def _index(self, old: Secret | None, new: Secret | None) -> None:
+        """Move a secret's index entries from its old to its new metadata (None: absent)."""
+        for by, index in self._order.items():
+            was = sort_key(old, by) if old is not None else None
+            now = sort_key(new, by) if new is not None else None
+            if was != now:
+                if was is not None:
+                    index.remove(was)
+                if now is not None:
+                    index.add(now)
+        was_d = _deletion_key(old)
+        now_d = _deletion_key(new)
+        if was_d != now_d:
+            if was_d is not None:
+                self._deleting.remove(was_d)
+            if now_d is not None:
+                self._deleting.add(now_d)
 
     # ---- reads (memory) ----
 
@@ -381,6 +474,39 @@ class SqliteStore:
         """Every secret of this Region in creation order."""
         return sorted(self._by_arn.values(), key=lambda s: self._seq[s.arn])
 
+    async def scan(
+        self, sort_by: str, descending: bool, after: Position | None
+    ) -> AsyncGenerator[Secret, None]:
+        """Secrets in one listing order strictly after a position (see core.ports.Store)."""
+        index = self._order[sort_by]
+        pos = after
+        while True:
+            if pos is None:
+                it = reversed(index) if descending else iter(index)
+            elif descending:
+                it = index.irange(maximum=pos, inclusive=(True, False), reverse=True)
+            else:
+                it = index.irange(minimum=pos, inclusive=(False, True))
+            chunk = list(islice(it, _SCAN_CHUNK))
+            for key in chunk:
+                s = self._by_arn.get(key[1])
+                # Changed since the chunk was taken (the consumer may yield): it sits at its
+                # new position now, and shows there if that is still ahead.
+                if s is not None and sort_key(s, sort_by) == key:
+                    yield s
+            if len(chunk) < _SCAN_CHUNK:
+                return
+            pos = chunk[-1]
+
+    async def due_for_deletion(self, now: float) -> list[Secret]:
+        """Secrets whose deletion date has come, earliest first (from the deletion index)."""
+        due = []
+        for when, arn in self._deleting:
+            if when > now:
+                break
+            due.append(self._by_arn[arn])
+        return due
+
     async def sealed(self, arn: str, version_id: str) -> Sealed | None:
         """A version's sealed value: from the cache, else from the read connection."""
         return await self._sealed((arn, version_id), self._reader)
@@ -407,13 +533,27 @@ class SqliteStore:
         return sealed
 
     def _remember(self, key: tuple[str, str], sealed: Sealed | None) -> None:
+        self._forget_blob(key)
         if sealed is None:
-            self._blobs.pop(key, None)
+            return
+        size = _blob_size(sealed)
+        if size > self._blob_limit:
             return
         self._blobs[key] = sealed
-        self._blobs.move_to_end(key)
-        while len(self._blobs) > _BLOB_CACHE:
-            self._blobs.popitem(last=False)
+        self._blob_bytes += size
+        while self._blob_bytes > self._blob_limit:
+            _, old = self._blobs.popitem(last=False)
+            self._blob_bytes -= _blob_size(old)
+
+    def _forget_blob(self, key: tuple[str, str]) -> None:
+        old = self._blobs.pop(key, None)
+        if old is not None:
+            self._blob_bytes -= _blob_size(old)
+
+    @property
+    def blob_cache_bytes(self) -> int:
+        """Bytes the sealed-value cache holds now (blobs plus per-entry overhead)."""
+        return self._blob_bytes
 
     # ---- writes ----
 
@@ -444,18 +584,21 @@ class SqliteStore:
     def _publish(self, tx: Tx) -> None:
         self._commits += 1
         for arn, s in tx.deleted.items():
-            self._by_arn.pop(arn, None)
-            if self._by_name.get(s.name) is s:
-                del self._by_name[s.name]
+            gone = self._by_arn.pop(arn, None)
+            if gone is not None:
+                self._index(gone, None)
+                if self._by_name.get(gone.name) is gone:
+                    del self._by_name[gone.name]
             self._seq.pop(arn, None)
-            for v in s.versions:
-                self._blobs.pop((arn, v.version_id), None)
+            for v in (*s.versions, *(gone.versions if gone is not None else ())):
+                self._forget_blob((arn, v.version_id))
         for arn, s in tx.saved.items():
             old = self._by_arn.get(arn)
             if old is not None and self._by_name.get(old.name) is old:
                 del self._by_name[old.name]
             self._by_arn[arn] = s
             self._by_name[s.name] = s
+            self._index(old, s)
         for key, sealed in tx.blobs.items():
             self._remember(key, sealed)
 
@@ -531,10 +674,6 @@ class SqliteStore:
     async def get_meta(self, key: str) -> bytes | None:
         rows = list(await self._conn.execute_fetchall("SELECT v FROM meta WHERE k = ?", (key,)))
         return bytes(rows[0][0]) if rows else None
-
-    async def put_meta(self, key: str, value: bytes) -> None:
-        async with self._lock:
-            await self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     async def add_meta(self, key: str, value: bytes) -> bytes:
         """Store value unless the key has one already; returns the stored value (write-once)."""

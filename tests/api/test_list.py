@@ -346,11 +346,17 @@ async def test_tampered_token_rejected(stub, many) -> None:
     )
 
 
-async def test_forged_well_formed_token_rejected(stub, many) -> None:
-    """A token built with the right checksum and fingerprint but a nonsense position."""
+async def test_forged_well_formed_token_rejected(region, stub, many) -> None:
+    """A token built with the Region's key and the right fingerprint but a nonsense position."""
     fp = paging.fingerprint("list", False, [], "created-date", False)
-    for position in (["not-a-time", 3], [None], [[1], {"a": 1}]):
-        forged = paging.encode(position, fp)  # type: ignore[arg-type]
+    for position in (
+        ["not-a-time", 3],
+        [None],
+        [[1], {"a": 1}],
+        [1.0, "arn", "extra"],
+        [True, "a"],
+    ):
+        forged = region.secrets.tokens.encode(position, fp)  # type: ignore[arg-type]
         await expect(
             stub.ListSecrets(pb.ListSecretsRequest(next_token=forged)),
             BAD,
@@ -425,12 +431,14 @@ async def test_sort_by_last_changed_date(stub, clock) -> None:
     assert await names(stub, sort_by="last-changed-date", sort_order="desc") == ["x", "z", "y"]
 
 
-async def test_sort_by_last_accessed_date(stub, clock) -> None:
+async def test_sort_by_last_accessed_date(stub, clock, region) -> None:
     for name in ("x", "y", "z"):
         await create(stub, name, "v")
     await get(stub, "z")
     clock.advance(2 * 86400)
     await get(stub, "x")
+    # The order follows the stored dates, which the access recorder persists within ~1 s.
+    await region.access.flush()
     got = await names(stub, sort_by="last-accessed-date", sort_order="desc")
     assert got[:2] == ["x", "z"]
 
