@@ -8,7 +8,6 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 
-from smgrpc._pb.replication.v1 import replication_pb2 as rpb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api.handlers import Gate
 from smgrpc.api.server import SERVICE, build_server, set_serving
@@ -24,10 +23,11 @@ from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.crypto.keyring import Keyring, new_key_record
 from smgrpc.crypto.master import load_master_key, make_canary, verify_canary
 from smgrpc.replication.applier import Applier
+from smgrpc.replication.feed import Feed
 from smgrpc.replication.messages import Batch, Reply
 from smgrpc.replication.shipper import Shipper
 from smgrpc.replication.transport import SERVICE as REPL_SERVICE
-from smgrpc.replication.transport import PeerClient, ReplicationServicer
+from smgrpc.replication.transport import WIRE, PeerClient, ReplicationServicer
 from smgrpc.storage.sqlite import SqliteStore, read_meta_readonly
 
 log = logging.getLogger("smgrpc")
@@ -43,7 +43,9 @@ async def open_keyring(config: Config, clock: Clock) -> tuple[SqliteStore, Keyri
     canary = await read_meta_readonly(config.db_path, KEYCHECK)
     if canary is not None:
         verify_canary(master, canary)
-    store = await SqliteStore.open(config.db_path, busy_timeout=config.busy_timeout)
+    store = await SqliteStore.open(
+        config.db_path, busy_timeout=config.busy_timeout, home=(config.region, config.account)
+    )
     try:
         # The pre-check is best effort (it reads nothing if it cannot): check again through the
         # store, and only ever create a missing canary, never replace one with this key's.
@@ -70,7 +72,7 @@ async def open_keyring(config: Config, clock: Clock) -> tuple[SqliteStore, Keyri
         raise
 
 
-async def _refuse(batch: Batch) -> Reply:
+async def _refuse(batch: Batch, accepted_at: float) -> Reply:
     raise Unauthenticated("This Region has no cluster secret: it accepts no replication.")
 
 
@@ -87,7 +89,9 @@ class Region:
 
     async def start(self) -> int:
         cfg = self.config
-        self.store, self.keyring = await open_keyring(cfg, self.clock)
+        raw, self.keyring = await open_keyring(cfg, self.clock)
+        # Every write goes through the replication feed (outbox rows, generations).
+        self.store = Feed(raw, on_outbox=self._wake)
         try:
             return await self._start_serving(cfg)
         except BaseException:
@@ -112,7 +116,6 @@ class Region:
         await self.store.close()
 
     async def _start_serving(self, cfg: Config) -> int:
-        self.store.home = (cfg.region, cfg.account)
         self.values = ValueUseCases(self.store, self.keyring, self.clock)
         self.secrets = SecretUseCases(
             self.store, self.keyring, self.clock, self.values, cfg.region, cfg.account
@@ -135,7 +138,6 @@ class Region:
                     client,
                     max_backoff=cfg.replication_max_backoff,
                 )
-        self.store.on_outbox = self._wake
         self.replicas = ReplicaUseCases(self.store, cfg.region, peers, self._link_view)
         servicer = SecretsManagerServicer(self.secrets, self.values, self.replicas, cfg.region)
         applier = (
@@ -147,7 +149,7 @@ class Region:
             cfg.region, peers, self.cluster_key, applier.apply if applier else _refuse
         )
         self.server, self.health = build_server(
-            [(SERVICE, pb, servicer), (REPL_SERVICE, rpb, repl_servicer)], self.gate
+            [(SERVICE, pb, servicer), (REPL_SERVICE, WIRE, repl_servicer)], self.gate
         )
         try:
             self.port = self.server.add_insecure_port(cfg.listen)

@@ -11,7 +11,7 @@ import asyncio
 import os
 import sqlite3
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from itertools import compress
 from operator import is_not
@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from smgrpc.core import replication as repl
 from smgrpc.core.arn import name_from_partial_arn
 from smgrpc.core.model import KmsKeyRecord, Sealed, Secret, Version
 from smgrpc.storage import codec
@@ -133,7 +132,6 @@ class Tx:
         self.saved: dict[str, Secret] = {}
         self.deleted: dict[str, Secret] = {}
         self.blobs: dict[tuple[str, str], Sealed | None] = {}
-        self.woken: set[str] = set()
 
     def find(self, secret_id: str) -> Secret | None:
         """Resolve a name, full ARN or partial ARN, including this transaction's changes."""
@@ -152,13 +150,12 @@ class Tx:
         return await self._store._sealed((arn, version_id), self._conn)
 
     async def save(self, new: Secret, blobs: dict[str, Sealed] | None = None) -> None:
-        """Write the aggregate: upsert the secret row, insert/update/delete version rows."""
+        """Write the aggregate: upsert the secret row, insert/update/delete version rows.
+
+        Persistence only: outbox rows and generations are the replication feed's business.
+        """
         blobs = blobs or {}
         old = self.find_arn(new.arn)
-        changes = repl.outbox_changes(old, new)
-        if changes and old is not None and not repl.same_content(old, new):
-            new = new.evolve(generation=old.generation + 1)
-        await self.enqueue(new, changes)
         old_versions = old.versions if old else ()
         seq = self._store._seq.get(new.arn) if old else None
         if seq is None:
@@ -217,14 +214,13 @@ class Tx:
 
     async def enqueue(self, secret: Secret, changes: list[tuple[str, str]]) -> None:
         """Outbox rows (Region, kind) for this secret, in this transaction."""
-        if not changes or secret.lineage is None:
+        if not changes:
             return
         self._op(
             "INSERT INTO outbox(region, arn, lineage, kind) VALUES (?, ?, ?, ?)",
-            [(region, secret.arn, secret.lineage, kind) for region, kind in changes],
+            [(region, secret.arn, secret.lineage or "", kind) for region, kind in changes],
             many=True,
         )
-        self.woken.update(region for region, _ in changes)
 
     async def set_applied(self, source_region: str, seq: int) -> None:
         """Replica side: record the applied position in this same transaction."""
@@ -241,6 +237,22 @@ class Tx:
             )
         )
         return int(rows[0][0]) if rows else 0
+
+    async def replay_mark(self, peer_region: str) -> float:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT last_ts FROM repl_replay WHERE peer_region = ?", (peer_region,)
+            )
+        )
+        return float(rows[0][0]) if rows else 0.0
+
+    async def set_replay_mark(self, peer_region: str, timestamp: float) -> None:
+        """Replica side: persist the highest accepted push timestamp (never lowers it)."""
+        self._op(
+            "INSERT INTO repl_replay VALUES (?, ?) ON CONFLICT(peer_region) "
+            "DO UPDATE SET last_ts = max(last_ts, excluded.last_ts)",
+            (peer_region, timestamp),
+        )
 
     async def ack(self, region: str, seq: int) -> None:
         """Primary side: the Region applied everything up to seq; forget those rows."""
@@ -274,7 +286,14 @@ class Tx:
 class SqliteStore:
     """Storage of one Region (see module docstring)."""
 
-    def __init__(self, conn: aiosqlite.Connection, reader: aiosqlite.Connection | None = None):
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        reader: aiosqlite.Connection | None = None,
+        *,
+        home: tuple[str | None, str | None] = (None, None),
+    ) -> None:
+        """home: (region, account) this store serves: partial ARNs of elsewhere find nothing."""
         self._conn = conn
         # Reads outside a transaction use their own connection (and thread): a write waiting
         # for the database lock (busy_timeout) or an fsync never holds them up (WAL).
@@ -286,19 +305,22 @@ class SqliteStore:
         self._seq: dict[str, int] = {}
         self._next_seq = 0
         self._blobs: OrderedDict[tuple[str, str], Sealed] = OrderedDict()
-        # Called after COMMIT with the Regions that got new outbox rows (wakes the shippers).
-        self.on_outbox: Callable[[set[str]], None] | None = None
-        # (region, account) this store serves: partial ARNs of elsewhere resolve to nothing.
-        self.home: tuple[str | None, str | None] = (None, None)
+        self.home = home
 
     @classmethod
-    async def open(cls, path: Path, *, busy_timeout: float = 5.0) -> SqliteStore:
+    async def open(
+        cls,
+        path: Path,
+        *,
+        busy_timeout: float = 5.0,
+        home: tuple[str | None, str | None] = (None, None),
+    ) -> SqliteStore:
         """busy_timeout: seconds a write waits for another connection's lock, then fails."""
         # Names, tags and descriptions are not secret but not public either: owner-only files
         # (SQLite gives the -wal and -shm files the database file's mode).
         await asyncio.to_thread(_create_private, path)
         conn = await aiosqlite.connect(path, isolation_level=None)
-        store = cls(conn)
+        store = cls(conn, home=home)
         try:  # an open aiosqlite connection's thread keeps the process alive: close on failure
             for pragma in (
                 "journal_mode = WAL",
@@ -427,8 +449,6 @@ class SqliteStore:
         # what its own methods use (pinned version). One hop instead of one per statement.
         await self._conn._execute(lambda: _run_batch(self._conn._conn, ops))  # type: ignore[no-untyped-call]
         self._publish(tx)
-        if tx.woken and self.on_outbox is not None:
-            self.on_outbox(tx.woken)
 
     def _publish(self, tx: Tx) -> None:
         self._commits += 1
