@@ -296,14 +296,17 @@ class Shipper:
         position (gap protocol), so every push does not cost the primary an fsync.
         """
         by_lineage = {s.lineage: s for s in used.values()}
-        self.acked = max(self.acked, reply.applied_seq)
+        acked = max(self.acked, reply.applied_seq)
         changes = [
             res for res in reply.results if self._needs_write(res, by_lineage.get(res.lineage))
         ]
         if not changes and time.monotonic() - self._persisted_at < PERSIST_EVERY:
+            self.acked = acked
             return
+        # If this write fails (locked or full database), the position stays where it was: the
+        # retry is answered with a gap, which requeues these changes, so no outcome is lost.
         async with self.store.transaction() as tx:
-            await tx.ack(self.target, self.acked)
+            await tx.ack(self.target, acked)
             for res in changes:
                 shipped = by_lineage[res.lineage]
                 cur = tx.find_arn(shipped.arn)
@@ -333,6 +336,7 @@ class Shipper:
                             last_accessed_day=res.last_accessed_day,
                         )
                     )
+        self.acked = acked
         self._persisted_at = time.monotonic()
 
     async def _on_gap(self, applied: int) -> bool:
