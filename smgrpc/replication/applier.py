@@ -61,6 +61,8 @@ class Applier:
         """Replicas of the source in this page's lineage range that the primary no longer has."""
         keep = set(batch.live_lineages) | {st.lineage for st in batch.states}
         lo, hi = batch.lineage_after, batch.lineage_upto
+        if not hi and not batch.snapshot_end:
+            return  # only the last page is unbounded above
         for s in self.store.all():
             cur = tx.find_arn(s.arn)
             if (

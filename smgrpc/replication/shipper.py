@@ -15,15 +15,14 @@ import logging
 import random
 import time
 
-from smgrpc.core import metadata
 from smgrpc.core import replication as repl
-from smgrpc.core.errors import DecryptionFailure, ServiceError
-from smgrpc.core.model import Sealed, Secret
+from smgrpc.core.model import Secret
 from smgrpc.core.ports import Cipher, OutboxRow, Store
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.replication import messages as m
 from smgrpc.replication.limits import MAX_BATCH_BYTES
 from smgrpc.replication.ratelog import Throttled
+from smgrpc.replication.states import StateReader
 from smgrpc.replication.transport import (
     PeerClient,
     PeerUnavailable,
@@ -35,9 +34,6 @@ from smgrpc.replication.transport import (
 log = logging.getLogger("smgrpc.replication")
 BATCH_ROWS = 5000
 PERSIST_EVERY = 1.0  # seconds between durable cursor writes when nothing else changed
-UNREADABLE = (
-    "A version of this secret can't be decrypted in the primary Region, so it was not replicated."
-)
 TOO_LARGE = (
     f"This secret is too large to replicate: its labeled versions and metadata exceed "
     f"{MAX_BATCH_BYTES} bytes. Remove staging labels from old versions, then retry."
@@ -70,7 +66,8 @@ class Shipper:
         base_backoff: float = 0.05,
         max_backoff: float = 1.0,
     ) -> None:
-        self.store, self.cipher, self.key = store, cipher, key
+        self.store = store
+        self.reader = StateReader(store, cipher, key, source, target)
         self.source, self.target, self.client = source, target, client
         self.base_backoff, self.max_backoff = base_backoff, max_backoff
         self.event = asyncio.Event()
@@ -159,33 +156,6 @@ class Shipper:
         await self._record(reply, used)
         return True
 
-    async def _state_for(
-        self, arn: str, lineage: str, kind: str
-    ) -> tuple[m.WireState, Secret | None, str | None]:
-        """(state to ship, the secret it reflects if a full state, problem message if none)."""
-        secret = self.store.find(arn)
-        if kind == repl.PROMOTED:
-            epoch, name = (secret.epoch, secret.name) if secret else (0, "")
-            return m.WireState(lineage, epoch, 0, arn, name, promoted=True), None, None
-        for _ in range(3):
-            if (
-                kind == repl.REMOVE
-                or secret is None
-                or secret.lineage != lineage
-                or self.target not in repl.active_regions(secret)
-            ):
-                name = secret.name if secret else ""
-                return m.WireState(lineage, 0, 0, arn, name, removed=True), None, None
-            blobs = await self._fetch([secret])
-            try:
-                return self._state_of(secret, blobs), secret, None
-            except ServiceError:
-                now = self.store.find(arn)
-                if now is secret:  # not a race with a change (a version pruned meanwhile)
-                    return m.WireState(lineage, 0, 0, arn, secret.name), secret, UNREADABLE
-                secret = now
-        return m.WireState(lineage, 0, 0, arn, ""), secret, UNREADABLE
-
     async def _build(
         self, rows: list[OutboxRow]
     ) -> tuple[m.Batch, dict[str, Secret], list[Problem]]:
@@ -211,7 +181,7 @@ class Shipper:
                         states[arn], sizes[arn] = gone, size
                 last = seq
                 continue
-            state, secret, problem = await self._state_for(arn, lineage, kind)
+            state, secret, problem = await self.reader.read(arn, lineage, kind)
             size = state_size(state)
             if problem is None and secret is not None and size > budget:
                 problem = TOO_LARGE  # alone in a batch it would not fit either
@@ -238,40 +208,6 @@ class Shipper:
                     log.error("%s is not replicated to %s: %s", cur.arn, self.target, reason)
                     await tx.save(repl.set_status(cur, self.target, repl.FAILED, message))
                     await tx.forget(self.target, cur.arn)
-
-    def _state_of(self, secret: Secret, blobs: dict[tuple[str, str], Sealed]) -> m.WireState:
-        entry = next(r for r in secret.replicas if r.region == self.target)
-        versions = []
-        for v in secret.versions:
-            if not v.stages:
-                continue  # deprecated versions stay in the primary Region
-            sealed = b""
-            if v.has_value:
-                blob = blobs.get((secret.arn, v.version_id))
-                if blob is None:
-                    raise DecryptionFailure(UNREADABLE)
-                plain = self.cipher.open(blob, secret_arn=secret.arn, version_id=v.version_id)
-                sealed = self.key.seal_value(
-                    plain.to_bytes(),
-                    source=self.source,
-                    target=self.target,
-                    arn=secret.arn,
-                    version_id=v.version_id,
-                )
-            versions.append(
-                m.WireVersion(v.version_id, v.stages, v.created_at, sealed, v.has_value)
-            )
-        return m.WireState(
-            secret.lineage or "",
-            secret.epoch,
-            secret.generation,
-            secret.arn,
-            secret.name,
-            force_overwrite=entry.force_overwrite,
-            replica_kms_key_id=entry.kms_key_id or "",
-            metadata=metadata.to_dict(secret),
-            versions=tuple(versions),
-        )
 
     def _needs_write(self, res: m.Result, shipped: Secret | None) -> bool:
         if shipped is None:
@@ -378,7 +314,7 @@ class Shipper:
         total, after, last = 0, "", ""
         for s in secrets:
             lineage = s.lineage or ""
-            state, secret, problem = await self._state_for(s.arn, lineage, repl.STATE)
+            state, secret, problem = await self.reader.read(s.arn, lineage, repl.STATE)
             if state.removed:
                 continue  # gone or no longer replicated here since: in range, so dropped
             ship: m.WireState | None = state
@@ -434,14 +370,3 @@ class Shipper:
             except PeerUnavailable as exc:
                 await self._trouble(exc)
         await self._record(reply, used)
-
-    async def _fetch(self, secrets: list[Secret]) -> dict[tuple[str, str], Sealed]:
-        """Sealed blobs of the labeled versions (the ones that replicate)."""
-        out: dict[tuple[str, str], Sealed] = {}
-        for s in secrets:
-            for v in s.versions:
-                if v.stages and v.has_value:
-                    blob = await self.store.sealed(s.arn, v.version_id)
-                    if blob is not None:
-                        out[(s.arn, v.version_id)] = blob
-        return out
