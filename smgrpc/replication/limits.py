@@ -6,7 +6,7 @@ real encoding before it is sent; the receiving server accepts messages of MAX_ME
 
 8 MiB holds the largest secret AWS allows, alone in a batch: 100 labeled versions of 65,536
 bytes (each sealed, 28 bytes more), each with 20 labels of 256 characters, plus the largest
-description, tags and resource policy: about 7.1 MB encoded (tests/cluster/test_limits.py
+description, tags and resource policy: about 7.2 MB encoded (tests/cluster/test_limits.py
 checks it on the real encoding). A state larger than that (only possible with more than 100
 labeled versions) is never shipped: the Region is marked Failed for that secret, and the
 stream goes on.
