@@ -9,7 +9,6 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 
-from smgrpc._pb.replication.v1 import replication_pb2 as rpb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
@@ -30,10 +29,11 @@ from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.crypto.keyring import Keyring, new_key_record
 from smgrpc.crypto.master import load_master_key, make_canary, verify_canary
 from smgrpc.replication.applier import Applier
+from smgrpc.replication.feed import Feed
 from smgrpc.replication.messages import Batch, Reply
 from smgrpc.replication.shipper import Shipper
 from smgrpc.replication.transport import SERVICE as REPL_SERVICE
-from smgrpc.replication.transport import PeerClient, ReplicationServicer
+from smgrpc.replication.transport import WIRE, PeerClient, ReplicationServicer
 from smgrpc.startup import KEYCHECK, REGION_KEY, inspect_data_dir, preflight
 from smgrpc.storage.sqlite import SqliteStore
 
@@ -64,7 +64,10 @@ async def open_keyring(
     found = await (preflight(config) if serve else inspect_data_dir(config, serve=False))
     master = found.master or load_master_key(config.key_path, create=True)
     store = await SqliteStore.open(
-        config.db_path, busy_timeout=config.busy_timeout, blob_cache_bytes=config.blob_cache_bytes
+        config.db_path,
+        busy_timeout=config.busy_timeout,
+        blob_cache_bytes=config.blob_cache_bytes,
+        home=(config.region, config.account),
     )
     try:
         # The pre-checks are best effort (they read nothing if they cannot): check again through
@@ -98,7 +101,7 @@ async def open_keyring(
         raise
 
 
-async def _refuse(batch: Batch) -> Reply:
+async def _refuse(batch: Batch, accepted_at: float) -> Reply:
     raise Unauthenticated("This Region has no cluster secret: it accepts no replication.")
 
 
@@ -119,7 +122,10 @@ class Region:
 
     async def start(self) -> int:
         cfg = self.config
-        self.store, self.keyring = await open_keyring(cfg, self.clock)
+        self.raw_store, self.keyring = await open_keyring(cfg, self.clock)
+        raw = self.raw_store
+        # Every write goes through the replication feed (outbox rows, generations).
+        self.store = Feed(raw, on_outbox=self._wake)
         try:
             return await self._start_serving(cfg)
         except BaseException:
@@ -144,9 +150,8 @@ class Region:
         await self.store.close()
 
     async def _start_serving(self, cfg: Config) -> int:
-        self.store.home = (cfg.region, cfg.account)
         self.access = AccessRecorder(self.store)
-        tokens = await paging_tokens(self.store)
+        tokens = await paging_tokens(self.raw_store)
         self.values = ValueUseCases(
             self.store, self.keyring, self.clock, self.access, tokens=tokens
         )
@@ -177,7 +182,6 @@ class Region:
                     client,
                     max_backoff=cfg.replication_max_backoff,
                 )
-        self.store.on_outbox = self._wake
         self.replicas = ReplicaUseCases(self.store, cfg.region, peers, self._link_view)
         servicer = SecretsManagerServicer(self.secrets, self.values, self.replicas, cfg.region)
         applier = (
@@ -189,7 +193,7 @@ class Region:
             cfg.region, peers, self.cluster_key, applier.apply if applier else _refuse
         )
         self.server, self.health = build_server(
-            [(SERVICE, pb, servicer), (REPL_SERVICE, rpb, repl_servicer)],
+            [(SERVICE, pb, servicer), (REPL_SERVICE, WIRE, repl_servicer)],
             self.gate,
             self.access_log,
         )

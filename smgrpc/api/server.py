@@ -12,11 +12,13 @@ from grpc_reflection.v1alpha import reflection
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api.access import AccessLog
 from smgrpc.api.handlers import Gate, generic_handler
+from smgrpc.replication.limits import MAX_MESSAGE as MAX_REPLICATION_MESSAGE
 
 SERVICE = pb.DESCRIPTOR.services_by_name["SecretsManager"]
 # Receive limit above the API's own limits (64 KiB values, 20 KiB policies), so an oversized
-# value is answered with the AWS error by the server, not a transport error.
-MAX_RECEIVE = 4 * 1024 * 1024
+# value is answered with the AWS error by the server, not a transport error; and at least the
+# replication limit both ends share, so no batch a peer's shipper builds is refused for its size.
+MAX_RECEIVE = max(4 * 1024 * 1024, MAX_REPLICATION_MESSAGE)
 MAX_SEND = 8 * 1024 * 1024
 PENDING_LIMIT = 1_000_000
 

@@ -31,16 +31,56 @@ class Cipher(Protocol):
     def display_id(self, key_id: str) -> str: ...
 
 
-class WriteTx(Protocol):
+# (seq, arn, lineage, kind) of one outbox row, in sequence order.
+OutboxRow = tuple[int, str, str, str]
+
+
+class ReplicationTx(Protocol):
+    """Replication bookkeeping inside a write transaction: committed with it, or not at all.
+
+    Persistence only: which rows to enqueue and when a generation moves is decided by the
+    replication feed (smgrpc.replication.feed), never by a store.
+    """
+
+    async def enqueue(self, secret: Secret, changes: list[tuple[str, str]]) -> None:
+        """Append outbox rows (region, kind) for this secret, after every existing row."""
+
+    async def ack(self, region: str, seq: int) -> None:
+        """The Region applied everything up to seq: raise its cursor, drop those rows."""
+
+    async def requeue(self, region: str, after: int, upto: int) -> None:
+        """Append again, at the end, one row per distinct change in (after, upto]."""
+
+    async def forget(self, region: str, arn: str) -> None:
+        """Drop every pending row of this secret for this Region."""
+
+    async def applied(self, source_region: str) -> int:
+        """Replica side: the position applied from source_region (0 if none)."""
+
+    async def set_applied(self, source_region: str, seq: int) -> None: ...
+
+    async def replay_mark(self, peer_region: str) -> float:
+        """Replica side: the highest push timestamp accepted from the peer (0.0 if none)."""
+
+    async def set_replay_mark(self, peer_region: str, timestamp: float) -> None: ...
+
+
+class WriteTx(ReplicationTx, Protocol):
     def find(self, secret_id: str) -> Secret | None: ...
     def find_arn(self, arn: str) -> Secret | None: ...
     async def sealed(self, arn: str, version_id: str) -> Sealed | None: ...
     async def save(self, new: Secret, blobs: dict[str, Sealed] | None = None) -> None: ...
     async def delete(self, secret: Secret) -> None: ...
-    async def enqueue(self, secret: Secret, changes: list[tuple[str, str]]) -> None: ...
 
 
-class Store(Protocol):
+class ReplicationLog(Protocol):
+    """Primary side reads of the outbox (committed rows only) and of the durable cursors."""
+
+    async def cursor(self, region: str) -> int: ...
+    async def outbox(self, region: str, after: int, limit: int) -> list[OutboxRow]: ...
+
+
+class Store(ReplicationLog, Protocol):
     def find(self, secret_id: str) -> Secret | None: ...
     def all(self) -> list[Secret]: ...
     def scan(

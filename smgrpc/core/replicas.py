@@ -132,12 +132,13 @@ class ReplicaUseCases:
             return promoted
 
     def view(self, secret: Secret) -> Secret:
-        """Statuses as shown: an InSync Region that is behind and unreachable shows InProgress."""
+        """Statuses as shown: a Region whose changes are stuck (unreachable, or an error here)
+        shows InProgress with the reason, whether it was InSync or still InProgress."""
         if self.link_view is None or not secret.replicas:
             return secret
         out = secret
         for r in secret.replicas:
-            if r.status == repl.IN_SYNC:
+            if r.status in (repl.IN_SYNC, repl.IN_PROGRESS):
                 msg = self.link_view(r.region, secret.arn)
                 if msg is not None:
                     out = repl.set_status(out, r.region, repl.IN_PROGRESS, msg)

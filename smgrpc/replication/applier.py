@@ -9,11 +9,10 @@ from smgrpc.core import metadata
 from smgrpc.core import replication as repl
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, Sealed, Secret, SecretValue, Version
-from smgrpc.core.ports import Cipher
+from smgrpc.core.ports import Cipher, Store, WriteTx
 from smgrpc.core.replication import NAME_EXISTS
 from smgrpc.crypto.cluster import ClusterKey, PeerAuthError
 from smgrpc.replication import messages as m
-from smgrpc.storage.sqlite import SqliteStore, Tx
 
 log = logging.getLogger("smgrpc.replication")
 
@@ -21,43 +20,63 @@ log = logging.getLogger("smgrpc.replication")
 class Applier:
     """Installs, updates and removes replicas of other Regions' secrets in this Region."""
 
-    def __init__(self, store: SqliteStore, cipher: Cipher, key: ClusterKey, region: str) -> None:
+    def __init__(self, store: Store, cipher: Cipher, key: ClusterKey, region: str) -> None:
         self.store, self.cipher, self.key, self.region = store, cipher, key, region
-        self._applied: dict[str, int] = {}  # cache of repl_applied; this class is its only writer
+        # Caches of repl_applied and repl_replay; this class is their only writer.
+        self._applied: dict[str, int] = {}
+        self._marks: dict[str, float] = {}
 
-    async def apply(self, batch: m.Batch) -> m.Reply:
+    async def apply(self, batch: m.Batch, accepted_at: float) -> m.Reply:
+        """Apply an authenticated batch signed at `accepted_at` (raises ReplayedPush if that is
+        not later than every push accepted from its source before, across restarts)."""
         async with self.store.transaction() as tx:
+            mark = self._marks.get(batch.source)
+            if mark is None:
+                mark = self._marks[batch.source] = await tx.replay_mark(batch.source)
+            if accepted_at <= mark:
+                raise m.ReplayedPush()
+            # Persisted in the apply's own transaction: committed with it, or not at all.
+            await tx.set_replay_mark(batch.source, accepted_at)
             applied = self._applied.get(batch.source)
             if applied is None:
                 applied = self._applied[batch.source] = await tx.applied(batch.source)
             stale_snapshot = batch.snapshot_end and batch.last_seq < applied
             if (not batch.snapshot and batch.prev_seq != applied) or stale_snapshot:
                 # Duplicate, reordered or lost history: never apply out of order.
-                return m.Reply(applied, gap=True)
-            results = []
-            for state in batch.states:
-                results.append(await self._apply_state(tx, batch, state))
-            if batch.snapshot_end:
-                await self._drop_orphans(tx, batch)
-            if not batch.snapshot or batch.snapshot_end:
-                await tx.set_applied(batch.source, batch.last_seq)
-                applied = batch.last_seq
-        self._applied[batch.source] = applied  # only after COMMIT
-        return m.Reply(applied, results=tuple(results))
+                reply = m.Reply(applied, gap=True)
+            else:
+                results = [await self._apply_state(tx, batch, st) for st in batch.states]
+                if batch.snapshot:
+                    await self._drop_orphans(tx, batch)
+                if not batch.snapshot or batch.snapshot_end:
+                    await tx.set_applied(batch.source, batch.last_seq)
+                    applied = batch.last_seq
+                reply = m.Reply(applied, results=tuple(results))
+        # Only after COMMIT (a failed commit leaves the caches on the durable values).
+        self._marks[batch.source] = accepted_at
+        self._applied[batch.source] = applied
+        return reply
 
-    async def _drop_orphans(self, tx: Tx, batch: m.Batch) -> None:
-        live = set(batch.live_lineages)
+    async def _drop_orphans(self, tx: WriteTx, batch: m.Batch) -> None:
+        """Replicas of the source in this page's lineage range that the primary no longer has."""
+        keep = set(batch.live_lineages) | {st.lineage for st in batch.states}
+        lo, hi = batch.lineage_after, batch.lineage_upto
+        if not hi and not batch.snapshot_end:
+            return  # only the last page is unbounded above
         for s in self.store.all():
             cur = tx.find_arn(s.arn)
             if (
                 cur is not None
                 and cur.is_replica
                 and cur.primary_region == batch.source
-                and cur.lineage not in live
+                and cur.lineage is not None
+                and lo < cur.lineage
+                and (not hi or cur.lineage <= hi)
+                and cur.lineage not in keep
             ):
                 await tx.delete(cur)
 
-    async def _apply_state(self, tx: Tx, batch: m.Batch, st: m.WireState) -> m.Result:
+    async def _apply_state(self, tx: WriteTx, batch: m.Batch, st: m.WireState) -> m.Result:
         my_arn = arns.with_region(st.primary_arn, self.region)
         local = tx.find_arn(my_arn) or tx.find(st.name)
         ours = local is not None and local.lineage == st.lineage
@@ -109,7 +128,7 @@ class Applier:
         return m.Result(st.lineage, m.APPLIED, last_accessed_day=installed[0].last_accessed_day)
 
     async def _forget_promoted(
-        self, tx: Tx, source: str, st: m.WireState, local: Secret | None
+        self, tx: WriteTx, source: str, st: m.WireState, local: Secret | None
     ) -> m.Result:
         """Our replica in `source` was promoted there: stop replicating to it (no retry storm)."""
         if local is None or local.is_replica or source not in {r.region for r in local.replicas}:
@@ -120,7 +139,7 @@ class Applier:
         return m.Result(st.lineage, m.APPLIED)
 
     async def _install(
-        self, tx: Tx, source: str, st: m.WireState, my_arn: str, local: Secret | None
+        self, tx: WriteTx, source: str, st: m.WireState, my_arn: str, local: Secret | None
     ) -> tuple[Secret, dict[str, Sealed]]:
         kms = st.replica_kms_key_id or None
         key = self.cipher.check_usable(kms)  # raises if the key is unknown or disabled here

@@ -14,6 +14,10 @@ KEY_UNAVAILABLE = "key_unavailable"
 REFUSED = "refused"
 
 
+class ReplayedPush(Exception):
+    """A push signed no later than one already accepted from its source (durable mark)."""
+
+
 @dataclass(frozen=True, repr=False)
 class WireVersion:
     version_id: str
@@ -51,6 +55,8 @@ class Batch:
     snapshot: bool = False
     snapshot_end: bool = False
     live_lineages: tuple[str, ...] = ()
+    lineage_after: str = ""  # snapshot pages: the lineage range (after, upto] they cover
+    lineage_upto: str = ""  # "" on the last page: no upper bound
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,10 @@
 
 A Region that is down is retried with exponential backoff and jitter; local writes never wait
 for it (they only append outbox rows and set an event). Acknowledged positions are durable.
+Batches and snapshot pages are bounded in encoded bytes (limits.MAX_BATCH_BYTES, which the
+receiver accepts). Any error of one iteration (peer down, a locked or full database, a bug) is
+recorded, shown in ReplicationStatus, logged and retried: `run()` never returns, and stops only
+when cancelled, which is clean at any await.
 """
 
 from __future__ import annotations
@@ -11,24 +15,41 @@ import logging
 import random
 import time
 
-from smgrpc.core import metadata
 from smgrpc.core import replication as repl
-from smgrpc.core.errors import DecryptionFailure, ServiceError
-from smgrpc.core.model import Sealed, Secret
-from smgrpc.core.ports import Cipher
+from smgrpc.core.model import Secret
+from smgrpc.core.ports import Cipher, OutboxRow, Store
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.replication import messages as m
-from smgrpc.replication.transport import PeerClient, PeerUnavailable
-from smgrpc.storage.sqlite import SqliteStore
+from smgrpc.replication.limits import MAX_BATCH_BYTES
+from smgrpc.replication.ratelog import Throttled
+from smgrpc.replication.states import StateReader
+from smgrpc.replication.transport import (
+    PeerClient,
+    PeerUnavailable,
+    header_size,
+    lineage_size,
+    state_size,
+)
 
 log = logging.getLogger("smgrpc.replication")
 BATCH_ROWS = 5000
-BATCH_BYTES = 4 * 1024 * 1024
-SNAPSHOT_PAGE = 200
 PERSIST_EVERY = 1.0  # seconds between durable cursor writes when nothing else changed
-UNREADABLE = (
-    "A version of this secret can't be decrypted in the primary Region, so it was not replicated."
+TOO_LARGE = (
+    f"This secret is too large to replicate: its labeled versions and metadata exceed "
+    f"{MAX_BATCH_BYTES} bytes. Remove staging labels from old versions, then retry."
 )
+Problem = tuple[Secret, str]  # a secret that can't be shipped, and the status message why
+
+
+def describe(exc: Exception) -> str:
+    """A non-secret reason for an error (exception messages may hold secret text: type only)."""
+    if isinstance(exc, PeerUnavailable):
+        return f"the Region is unreachable ({exc})"
+    kind = type(exc).__name__
+    code = getattr(exc, "sqlite_errorname", None)
+    if isinstance(code, str) and code.isidentifier():
+        kind = f"{kind} {code}"
+    return f"an error in this Region ({kind})"
 
 
 class Shipper:
@@ -36,7 +57,7 @@ class Shipper:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         cipher: Cipher,
         key: ClusterKey,
         source: str,
@@ -45,163 +66,152 @@ class Shipper:
         base_backoff: float = 0.05,
         max_backoff: float = 1.0,
     ) -> None:
-        self.store, self.cipher, self.key = store, cipher, key
+        self.store = store
+        self.reader = StateReader(store, cipher, key, source, target)
         self.source, self.target, self.client = source, target, client
         self.base_backoff, self.max_backoff = base_backoff, max_backoff
         self.event = asyncio.Event()
         self.event.set()
         self.failures = 0
         self.last_error: str | None = None
-        self.pending: set[str] = set()  # ARNs shipped but not yet acknowledged
+        self.pending: set[str] = set()  # ARNs waiting to be shipped or acknowledged
         self.acked = 0
+        self._loaded = False
         self._persisted_at = 0.0
+        self._link_up: bool | None = None  # None until the first push
+        self._errors = Throttled(log, every=30.0)
 
     def wake(self) -> None:
         self.event.set()
 
     def behind(self, arn: str) -> str | None:
-        """A non-secret status message if this secret's changes are stuck behind a dead link."""
+        """A non-secret status message if this secret's changes are stuck behind a failure."""
         if self.failures and arn in self.pending:
-            return (
-                f"Replication to {self.target} is retrying: the Region is unreachable "
-                f"({self.last_error})."
-            )
+            return f"Replication to {self.target} is retrying: {self.last_error}."
         return None
 
     async def run(self) -> None:
-        self.acked = await self.store.cursor(self.target)
+        """Ship until cancelled; an error costs one backoff, never the loop."""
+        while True:
+            try:
+                await self._stream()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - recorded, logged (type only), retried
+                await self._trouble(exc)
+
+    async def _stream(self) -> None:
+        if not self._loaded:
+            self.acked, self._loaded = await self.store.cursor(self.target), True
         while True:
             await self.event.wait()
             self.event.clear()
             while await self._ship_once():
                 pass
 
+    async def _trouble(self, exc: Exception) -> None:
+        """Record a failure (ReplicationStatus shows it), log it, back off, then retry."""
+        reason = describe(exc)
+        self.failures += 1
+        self.last_error = reason
+        if isinstance(exc, PeerUnavailable):
+            # The link's state is the peer's reachability: logged once per change. An error in
+            # this Region (storage) is not a link change: it goes to the rate-limited log.
+            if self._link_up is not False:
+                log.warning("replication link %s -> %s down: %s", self.source, self.target, reason)
+                self._link_up = False
+        else:
+            self._errors.log(
+                logging.ERROR,
+                reason,
+                "replication to %s failed: %s; retrying with backoff",
+                self.target,
+                reason,
+            )
+        self.event.set()  # retry even if nothing new is written meanwhile
+        delay = min(self.max_backoff, self.base_backoff * 2 ** min(self.failures, 20))
+        await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+
+    def _link_ok(self) -> None:
+        if self._link_up is not True:
+            log.info("replication link %s -> %s up", self.source, self.target)
+            self._link_up = True
+
+    async def _push(self, batch: m.Batch) -> m.Reply:
+        reply = await self.client.push(batch)
+        self._link_ok()
+        return reply
+
     async def _ship_once(self) -> bool:
         """Ship one batch; True if there may be more to ship right away."""
         rows = await self.store.outbox(self.target, self.acked, BATCH_ROWS)
         if not rows:
             self.pending.clear()
+            self.failures, self.last_error = 0, None  # caught up
             return False
-        blobs = await self._fetch([s for s in map(self.store.find, {r[1] for r in rows}) if s])
-        batch, used, broken = self._build(rows, blobs)
-        if broken:
-            await self._mark_broken(broken)
-        try:
-            reply = await self.client.push(batch)
-        except PeerUnavailable as exc:
-            await self._backoff(str(exc))
-            return True
-        self.failures, self.last_error = 0, None
+        self.pending = {arn for _, arn, _, _ in rows}
+        batch, used, problems = await self._build(rows)
+        if problems:
+            await self._mark_broken(problems)
+        reply = await self._push(batch)
         if reply.gap:
             return await self._on_gap(reply.applied_seq)
         await self._record(reply, used)
+        self.failures, self.last_error = 0, None  # a whole round went through
         return True
 
-    async def _backoff(self, error: str) -> None:
-        self.failures += 1
-        self.last_error = error
-        delay = min(self.max_backoff, self.base_backoff * 2 ** min(self.failures, 20))
-        await asyncio.sleep(delay * random.uniform(0.5, 1.5))
-
-    def _build(
-        self, rows: list[tuple[int, str, str, str]], blobs: dict[tuple[str, str], Sealed]
-    ) -> tuple[m.Batch, dict[str, Secret], list[Secret]]:
-        """Coalesce rows into whole-secret states (later rows are covered by current state)."""
+    async def _build(
+        self, rows: list[OutboxRow]
+    ) -> tuple[m.Batch, dict[str, Secret], list[Problem]]:
+        """Coalesce rows into whole-secret states (later rows are covered by current state),
+        up to MAX_BATCH_BYTES of encoded batch; a state that can never fit is a problem."""
+        budget = MAX_BATCH_BYTES - header_size(
+            m.Batch(self.source, self.target, self.acked, rows[-1][0])
+        )
         states: dict[str, m.WireState] = {}
+        sizes: dict[str, int] = {}
         used: dict[str, Secret] = {}
-        broken: list[Secret] = []
-        size, last = 0, self.acked
+        problems: list[Problem] = []
+        total, last = 0, self.acked
         for seq, arn, lineage, kind in rows:
-            if arn not in states:
-                if size > BATCH_BYTES and states:
-                    break
-                secret = self.store.find(arn)
-                if kind == repl.PROMOTED:
-                    states[arn] = m.WireState(
-                        lineage,
-                        secret.epoch if secret else 0,
-                        0,
-                        arn,
-                        secret.name if secret else "",
-                        promoted=True,
-                    )
-                    last = seq
-                    continue
-                if (
-                    kind == repl.REMOVE
-                    or secret is None
-                    or secret.lineage != lineage
-                    or self.target not in repl.active_regions(secret)
-                ):
-                    state = m.WireState(
-                        lineage, 0, 0, arn, secret.name if secret else "", removed=True
-                    )
-                else:
-                    try:
-                        state = self._state_of(secret, blobs)
-                    except ServiceError:
-                        broken.append(secret)  # never ship garbage: that Region goes Failed
-                        last = seq
-                        continue
-                    used[arn] = secret
-                states[arn] = state
-                size += sum(len(v.sealed_value) + 200 for v in state.versions) + 500
-            elif kind == repl.REMOVE:
-                secret = self.store.find(arn)
-                if secret is None or self.target not in repl.active_regions(secret):
-                    states[arn] = m.WireState(lineage, 0, 0, arn, states[arn].name, removed=True)
-                    used.pop(arn, None)
+            if arn in states:
+                if kind == repl.REMOVE:
+                    secret = self.store.find(arn)
+                    if secret is None or self.target not in repl.active_regions(secret):
+                        gone = m.WireState(lineage, 0, 0, arn, states[arn].name, removed=True)
+                        used.pop(arn, None)
+                        size = state_size(gone)
+                        total += size - sizes[arn]
+                        states[arn], sizes[arn] = gone, size
+                last = seq
+                continue
+            state, secret, problem = await self.reader.read(arn, lineage, kind)
+            size = state_size(state)
+            if problem is None and secret is not None and size > budget:
+                problem = TOO_LARGE  # alone in a batch it would not fit either
+            if problem is not None and secret is not None:
+                problems.append((secret, problem))  # never ship garbage: that Region goes Failed
+                last = seq
+                continue
+            if total + size > budget:
+                break  # the next batch starts with this row
+            states[arn], sizes[arn] = state, size
+            total += size
+            if secret is not None:
+                used[arn] = secret
             last = seq
-        self.pending = set(states)
         batch = m.Batch(self.source, self.target, self.acked, last, tuple(states.values()))
-        return batch, used, broken
+        return batch, used, problems
 
-    async def _mark_broken(self, broken: list[Secret]) -> None:
+    async def _mark_broken(self, problems: list[Problem]) -> None:
         async with self.store.transaction() as tx:
-            for s in broken:
+            for s, message in problems:
                 cur = tx.find_arn(s.arn)
                 if cur is not None and self.target in repl.active_regions(cur):
-                    log.error(
-                        "a version of %s cannot be decrypted here; not replicated to %s",
-                        cur.arn,
-                        self.target,
-                    )
-                    await tx.save(repl.set_status(cur, self.target, repl.FAILED, UNREADABLE))
+                    reason = "too large" if message == TOO_LARGE else "cannot be decrypted here"
+                    log.error("%s is not replicated to %s: %s", cur.arn, self.target, reason)
+                    await tx.save(repl.set_status(cur, self.target, repl.FAILED, message))
                     await tx.forget(self.target, cur.arn)
-
-    def _state_of(self, secret: Secret, blobs: dict[tuple[str, str], Sealed]) -> m.WireState:
-        entry = next(r for r in secret.replicas if r.region == self.target)
-        versions = []
-        for v in secret.versions:
-            if not v.stages:
-                continue  # deprecated versions stay in the primary Region
-            sealed = b""
-            if v.has_value:
-                blob = blobs.get((secret.arn, v.version_id))
-                if blob is None:
-                    raise DecryptionFailure(UNREADABLE)
-                plain = self.cipher.open(blob, secret_arn=secret.arn, version_id=v.version_id)
-                sealed = self.key.seal_value(
-                    plain.to_bytes(),
-                    source=self.source,
-                    target=self.target,
-                    arn=secret.arn,
-                    version_id=v.version_id,
-                )
-            versions.append(
-                m.WireVersion(v.version_id, v.stages, v.created_at, sealed, v.has_value)
-            )
-        return m.WireState(
-            secret.lineage or "",
-            secret.epoch,
-            secret.generation,
-            secret.arn,
-            secret.name,
-            force_overwrite=entry.force_overwrite,
-            replica_kms_key_id=entry.kms_key_id or "",
-            metadata=metadata.to_dict(secret),
-            versions=tuple(versions),
-        )
 
     def _needs_write(self, res: m.Result, shipped: Secret | None) -> bool:
         if shipped is None:
@@ -226,14 +236,17 @@ class Shipper:
         position (gap protocol), so every push does not cost the primary an fsync.
         """
         by_lineage = {s.lineage: s for s in used.values()}
-        self.acked = max(self.acked, reply.applied_seq)
+        acked = max(self.acked, reply.applied_seq)
         changes = [
             res for res in reply.results if self._needs_write(res, by_lineage.get(res.lineage))
         ]
         if not changes and time.monotonic() - self._persisted_at < PERSIST_EVERY:
+            self.acked = acked
             return
+        # If this write fails (locked or full database), the position stays where it was: the
+        # retry is answered with a gap, which requeues these changes, so no outcome is lost.
         async with self.store.transaction() as tx:
-            await tx.ack(self.target, self.acked)
+            await tx.ack(self.target, acked)
             for res in changes:
                 shipped = by_lineage[res.lineage]
                 cur = tx.find_arn(shipped.arn)
@@ -263,6 +276,7 @@ class Shipper:
                             last_accessed_day=res.last_accessed_day,
                         )
                     )
+        self.acked = acked
         self._persisted_at = time.monotonic()
 
     async def _on_gap(self, applied: int) -> bool:
@@ -286,42 +300,77 @@ class Shipper:
         return True
 
     async def _snapshot(self, applied: int) -> None:
-        """Every secret replicated to the target, in pages, then resume the stream."""
+        """Every secret replicated to the target, in lineage order, in pages of at most
+        MAX_BATCH_BYTES; then the stream resumes. Each page covers a lineage range, in which
+        the replica drops the replicas the primary no longer has (see replication.proto)."""
         upto = self.acked
-        secrets = [s for s in self.store.all() if self.target in repl.active_regions(s)]
-        blobs = await self._fetch(secrets)
-        lineages = tuple(s.lineage or "" for s in secrets)
-        pages = [secrets[i : i + SNAPSHOT_PAGE] for i in range(0, len(secrets), SNAPSHOT_PAGE)] or [
-            []
-        ]
-        for i, page in enumerate(pages):
-            end = i == len(pages) - 1
-            batch = m.Batch(
-                self.source,
-                self.target,
-                applied,
-                upto,
-                tuple(self._state_of(s, blobs) for s in page),
-                snapshot=True,
-                snapshot_end=end,
-                live_lineages=lineages if end else (),
-            )
-            while True:
-                try:
-                    reply = await self.client.push(batch)
-                    break
-                except PeerUnavailable as exc:
-                    await self._backoff(str(exc))
-            self.failures = 0
-            await self._record(reply, {s.arn: s for s in page})
-
-    async def _fetch(self, secrets: list[Secret]) -> dict[tuple[str, str], Sealed]:
-        """Sealed blobs of the labeled versions (the ones that replicate)."""
-        out: dict[tuple[str, str], Sealed] = {}
+        secrets = sorted(
+            (s for s in self.store.all() if self.target in repl.active_regions(s)),
+            key=lambda s: s.lineage or "",
+        )
+        widest = "x" * max((len((s.lineage or "").encode()) for s in secrets), default=0)
+        budget = MAX_BATCH_BYTES - header_size(
+            m.Batch(self.source, self.target, applied, upto, (), True, True, (), widest, widest)
+        )
+        page: list[m.WireState] = []
+        keep: list[str] = []  # lineages in range whose replica stays although not shipped
+        used: dict[str, Secret] = {}
+        total, after, last = 0, "", ""
         for s in secrets:
-            for v in s.versions:
-                if v.stages and v.has_value:
-                    blob = await self.store.sealed(s.arn, v.version_id)
-                    if blob is not None:
-                        out[(s.arn, v.version_id)] = blob
-        return out
+            lineage = s.lineage or ""
+            state, secret, problem = await self.reader.read(s.arn, lineage, repl.STATE)
+            if state.removed:
+                continue  # gone or no longer replicated here since: in range, so dropped
+            ship: m.WireState | None = state
+            size = state_size(state)
+            if problem is None and size > budget:
+                problem = TOO_LARGE
+            if problem is not None:
+                if secret is not None:
+                    await self._mark_broken([(secret, problem)])
+                ship, size = None, lineage_size(lineage)
+            if total + size > budget and (page or keep):
+                await self._send_page(applied, upto, page, keep, used, after, last, end=False)
+                page, keep, used, total, after = [], [], {}, 0, last
+            if ship is None:
+                keep.append(lineage)
+            else:
+                page.append(ship)
+                if secret is not None:
+                    used[s.arn] = secret
+            total += size
+            last = lineage
+        await self._send_page(applied, upto, page, keep, used, after, "", end=True)
+
+    async def _send_page(
+        self,
+        applied: int,
+        upto: int,
+        page: list[m.WireState],
+        keep: list[str],
+        used: dict[str, Secret],
+        after: str,
+        upper: str,
+        *,
+        end: bool,
+    ) -> None:
+        batch = m.Batch(
+            self.source,
+            self.target,
+            applied,
+            upto,
+            tuple(page),
+            snapshot=True,
+            snapshot_end=end,
+            live_lineages=tuple(keep),
+            lineage_after=after,
+            lineage_upto=upper,
+        )
+        self.pending = {s.primary_arn for s in page}
+        while True:  # a page is retried on its own: a flaky link never restarts the snapshot
+            try:
+                reply = await self._push(batch)
+                break
+            except PeerUnavailable as exc:
+                await self._trouble(exc)
+        await self._record(reply, used)

@@ -4,26 +4,86 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf.message import DecodeError
 
 from smgrpc._pb.replication.v1 import replication_pb2 as rpb
 from smgrpc._pb.replication.v1 import replication_pb2_grpc as rpbg
-from smgrpc.core.errors import Unauthenticated
 from smgrpc.crypto.cluster import ClusterKey, PeerAuthError
-from smgrpc.replication.messages import Batch, Reply, Result, WireState, WireVersion
+from smgrpc.replication.limits import MAX_BATCH_BYTES, MAX_MESSAGE
+from smgrpc.replication.messages import (
+    Batch,
+    ReplayedPush,
+    Reply,
+    Result,
+    WireState,
+    WireVersion,
+)
+from smgrpc.replication.ratelog import Throttled
 
 SERVICE = rpb.DESCRIPTOR.services_by_name["Replication"]
 METHOD = "/smgrpc.replication.v1.Replication/Push"
-MAX_MESSAGE = 64 * 1024 * 1024
+REFUSED = "Replication calls must be signed by a peer Region."
+log = logging.getLogger("smgrpc.replication")
 
 
 class PeerUnavailable(Exception):
     """The peer Region could not be reached or refused the call (retry with backoff)."""
+
+
+class BatchTooLarge(Exception):
+    """An encoded batch over MAX_BATCH_BYTES (a shipper bug: it sizes batches before sending)."""
+
+
+def _state_msg(s: WireState) -> rpb.SecretState:
+    st = rpb.SecretState(
+        lineage=s.lineage,
+        epoch=s.epoch,
+        generation=s.generation,
+        primary_arn=s.primary_arn,
+        name=s.name,
+        removed=s.removed,
+        force_overwrite=s.force_overwrite,
+        replica_kms_key_id=s.replica_kms_key_id,
+        metadata_json=json.dumps(s.metadata, separators=(",", ":")),
+        promoted=s.promoted,
+    )
+    for v in s.versions:
+        st.versions.add(
+            version_id=v.version_id,
+            stages=v.stages,
+            created_at=v.created_at,
+            sealed_value=v.sealed_value,
+            has_value=v.has_value,
+        )
+    return st
+
+
+def _field_size(payload: int) -> int:
+    """Bytes of one length-delimited field (tag < 16, length varint, payload) in an encoding."""
+    return 1 + max(1, (payload.bit_length() + 6) // 7) + payload
+
+
+def state_size(s: WireState) -> int:
+    """Exact bytes this state adds to an encoded PushBatch (measured on its real encoding)."""
+    return _field_size(_state_msg(s).ByteSize())
+
+
+def lineage_size(lineage: str) -> int:
+    """Exact bytes one entry of live_lineages adds to an encoded PushBatch."""
+    return _field_size(len(lineage.encode()))
+
+
+def header_size(b: Batch) -> int:
+    """Exact encoded size of the batch without its states (its real encoding)."""
+    return len(encode_batch(replace(b, states=())))
 
 
 def encode_batch(b: Batch) -> bytes:
@@ -35,28 +95,10 @@ def encode_batch(b: Batch) -> bytes:
         snapshot=b.snapshot,
         snapshot_end=b.snapshot_end,
         live_lineages=b.live_lineages,
+        lineage_after=b.lineage_after,
+        lineage_upto=b.lineage_upto,
     )
-    for s in b.states:
-        st = msg.states.add(
-            lineage=s.lineage,
-            epoch=s.epoch,
-            generation=s.generation,
-            primary_arn=s.primary_arn,
-            name=s.name,
-            removed=s.removed,
-            force_overwrite=s.force_overwrite,
-            replica_kms_key_id=s.replica_kms_key_id,
-            metadata_json=json.dumps(s.metadata, separators=(",", ":")),
-            promoted=s.promoted,
-        )
-        for v in s.versions:
-            st.versions.add(
-                version_id=v.version_id,
-                stages=v.stages,
-                created_at=v.created_at,
-                sealed_value=v.sealed_value,
-                has_value=v.has_value,
-            )
+    msg.states.extend(_state_msg(s) for s in b.states)
     return msg.SerializeToString()
 
 
@@ -92,6 +134,8 @@ def decode_batch(data: bytes) -> Batch:
         m.snapshot,
         m.snapshot_end,
         tuple(m.live_lineages),
+        m.lineage_after,
+        m.lineage_upto,
     )
 
 
@@ -137,6 +181,8 @@ class PeerClient:
 
     async def push(self, batch: Batch) -> Reply:
         body = encode_batch(batch)
+        if len(body) > MAX_BATCH_BYTES:
+            raise BatchTooLarge(f"{len(body)} encoded bytes > {MAX_BATCH_BYTES}")
         ts = time.time()
         sig = self.key.sign(METHOD, self.source, self.target, ts, body)
         metadata = (
@@ -156,50 +202,98 @@ class PeerClient:
         await self._channel.close()
 
 
-class ReplicationServicer:
-    """Receives pushes: authenticate (constant time), decode, hand to the applier."""
+class _RawEnvelope:
+    """Request "class" of the Push handler: the servicer gets the raw bytes, and decodes them
+    only after the call is authenticated (nothing of an unauthenticated body is parsed)."""
 
-    def __init__(
-        self,
-        region: str,
-        peers: set[str],
-        key: ClusterKey | None,
-        apply: Callable[[Batch], Awaitable[Reply]],
-    ) -> None:
+    @staticmethod
+    def FromString(data: bytes) -> bytes:  # noqa: N802 - the name protobuf classes use
+        return data
+
+
+# Stands in for the generated module when the server's generic handler is built.
+WIRE = SimpleNamespace(PushEnvelope=_RawEnvelope, PushReply=rpb.PushReply)
+Apply = Callable[[Batch, float], Awaitable[Reply]]
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ReplicationServicer:
+    """Receives pushes: authenticate (constant time) before anything else, then decode and hand
+    to the applier. Every refusal is the same bare UNAUTHENTICATED, and is logged (rate-limited,
+    with the peer's address and the reason; never any byte of the body)."""
+
+    def __init__(self, region: str, peers: set[str], key: ClusterKey | None, apply: Apply) -> None:
         self.region, self.peers, self.key, self.apply = region, peers, key, apply
         self._applying: set[asyncio.Future[Reply]] = set()
-        # Highest timestamp accepted per peer: a captured push replayed later is refused.
+        # A fast pre-check; the durable replay mark is checked and raised by the applier, in
+        # the push's own transaction (it survives restarts).
         self._last_ts: dict[str, float] = {}
+        self._refusals = Throttled(log, every=10.0)
 
-    async def Push(self, request: rpb.PushEnvelope, context: Any) -> rpb.PushReply:
+    async def Push(self, request: bytes, context: Any) -> rpb.PushReply:  # noqa: N802
         md = {k: v for k, v in context.invocation_metadata() or ()}
         source = str(md.get("smgrpc-peer-region", ""))
         try:
-            if self.key is None or source not in self.peers:
-                raise PeerAuthError("unknown peer")
+            batch, ts = self._authenticate(request, md, source)
+        except _Refused as exc:
+            await self._refuse(context, source, exc.reason)
+        # Once started, an apply runs to completion even if the peer hangs up (or dies)
+        # meanwhile. The store's transaction is itself cancellation-safe; this also keeps the
+        # applier's post-commit bookkeeping (its cached positions) from being skipped, which
+        # would make the next push look like lost history and cost a needless snapshot.
+        task = asyncio.ensure_future(self.apply(batch, ts))
+        self._applying.add(task)
+        task.add_done_callback(self._applying.discard)
+        try:
+            reply = await asyncio.shield(task)
+        except ReplayedPush:  # the applier's durable mark (survives restarts)
+            await self._refuse(context, source, "replayed push")
+        self._last_ts[source] = max(ts, self._last_ts.get(source, 0.0))
+        return _reply_out(reply)
+
+    def _authenticate(self, request: bytes, md: dict[str, Any], source: str) -> tuple[Batch, float]:
+        if self.key is None:
+            raise _Refused("this Region has no cluster secret")
+        if source not in self.peers:
+            raise _Refused("unknown peer Region")
+        try:
             ts = float(md.get("smgrpc-timestamp", "0"))
+            body = rpb.PushEnvelope.FromString(request).batch
             self.key.verify(
                 METHOD,
                 source,
                 self.region,
                 ts,
-                request.batch,
+                body,
                 str(md.get("smgrpc-signature", "")),
                 time.time(),
             )
-            if ts <= self._last_ts.get(source, 0.0):
-                raise PeerAuthError("replayed push")
-            batch = decode_batch(request.batch)
-            if batch.source != source or batch.target != self.region:
-                raise PeerAuthError("batch addressed elsewhere")
-            self._last_ts[source] = ts
-        except (PeerAuthError, ValueError, DecodeError) as exc:
-            raise Unauthenticated("Replication calls must be signed by a peer Region.") from exc
-        # Once started, an apply runs to completion even if the peer hangs up (or dies) meanwhile.
-        # The store's transaction is itself cancellation-safe; this also keeps the applier's
-        # post-commit bookkeeping (its cached applied position) from being skipped, which would
-        # make the next push look like lost history and cost a needless snapshot.
-        task = asyncio.ensure_future(self.apply(batch))
-        self._applying.add(task)
-        task.add_done_callback(self._applying.discard)
-        return _reply_out(await asyncio.shield(task))
+        except (PeerAuthError, ValueError, DecodeError):
+            raise _Refused("bad signature, clock skew or malformed envelope") from None
+        if ts <= self._last_ts.get(source, 0.0):
+            raise _Refused("replayed push")
+        try:
+            batch = decode_batch(body)
+        except (ValueError, DecodeError):
+            raise _Refused("signed batch does not decode") from None
+        if batch.source != source or batch.target != self.region:
+            raise _Refused("batch addressed elsewhere")
+        return batch, ts
+
+    async def _refuse(self, context: Any, source: str, reason: str) -> NoReturn:
+        peer = str(context.peer() or "?")
+        self._refusals.log(
+            logging.WARNING,
+            f"{peer}:{reason}",
+            "refused a replication push from %s (claims Region %r): %s",
+            peer,
+            source[:64],
+            reason,
+        )
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, REFUSED)
+        raise AssertionError("context.abort returned")  # it always raises

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import sys
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from itertools import compress, islice
 from operator import is_not
@@ -26,7 +26,6 @@ from typing import Any, TypeVar
 import aiosqlite
 from sortedcontainers import SortedList
 
-from smgrpc.core import replication as repl
 from smgrpc.core.arn import name_from_partial_arn
 from smgrpc.core.listing import SORT_KEYS, Position, sort_key
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, Secret, Version
@@ -167,7 +166,6 @@ class Tx:
         self.saved: dict[str, Secret] = {}
         self.deleted: dict[str, Secret] = {}
         self.blobs: dict[tuple[str, str], Sealed | None] = {}
-        self.woken: set[str] = set()
 
     def find(self, secret_id: str) -> Secret | None:
         """Resolve a name, full ARN or partial ARN, including this transaction's changes."""
@@ -186,13 +184,12 @@ class Tx:
         return await self._store._sealed((arn, version_id), self._conn)
 
     async def save(self, new: Secret, blobs: dict[str, Sealed] | None = None) -> None:
-        """Write the aggregate: upsert the secret row, insert/update/delete version rows."""
+        """Write the aggregate: upsert the secret row, insert/update/delete version rows.
+
+        Persistence only: outbox rows and generations are the replication feed's business.
+        """
         blobs = blobs or {}
         old = self.find_arn(new.arn)
-        changes = repl.outbox_changes(old, new)
-        if changes and old is not None and not repl.same_content(old, new):
-            new = new.evolve(generation=old.generation + 1)
-        await self.enqueue(new, changes)
         old_versions = old.versions if old else ()
         seq = self._store._seq.get(new.arn) if old else None
         if seq is None:
@@ -251,14 +248,13 @@ class Tx:
 
     async def enqueue(self, secret: Secret, changes: list[tuple[str, str]]) -> None:
         """Outbox rows (Region, kind) for this secret, in this transaction."""
-        if not changes or secret.lineage is None:
+        if not changes:
             return
         self._op(
             "INSERT INTO outbox(region, arn, lineage, kind) VALUES (?, ?, ?, ?)",
-            [(region, secret.arn, secret.lineage, kind) for region, kind in changes],
+            [(region, secret.arn, secret.lineage or "", kind) for region, kind in changes],
             many=True,
         )
-        self.woken.update(region for region, _ in changes)
 
     async def set_applied(self, source_region: str, seq: int) -> None:
         """Replica side: record the applied position in this same transaction."""
@@ -275,6 +271,22 @@ class Tx:
             )
         )
         return int(rows[0][0]) if rows else 0
+
+    async def replay_mark(self, peer_region: str) -> float:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT last_ts FROM repl_replay WHERE peer_region = ?", (peer_region,)
+            )
+        )
+        return float(rows[0][0]) if rows else 0.0
+
+    async def set_replay_mark(self, peer_region: str, timestamp: float) -> None:
+        """Replica side: persist the highest accepted push timestamp (never lowers it)."""
+        self._op(
+            "INSERT INTO repl_replay VALUES (?, ?) ON CONFLICT(peer_region) "
+            "DO UPDATE SET last_ts = max(last_ts, excluded.last_ts)",
+            (peer_region, timestamp),
+        )
 
     async def ack(self, region: str, seq: int) -> None:
         """Primary side: the Region applied everything up to seq; forget those rows."""
@@ -314,7 +326,9 @@ class SqliteStore:
         reader: aiosqlite.Connection | None = None,
         *,
         blob_cache_bytes: int = BLOB_CACHE_BYTES,
-    ):
+        home: tuple[str | None, str | None] = (None, None),
+    ) -> None:
+        """home: (region, account) this store serves: partial ARNs of elsewhere find nothing."""
         self._conn = conn
         # Reads outside a transaction use their own connection (and thread): a write waiting
         # for the database lock (busy_timeout) or an fsync never holds them up (WAL).
@@ -332,14 +346,16 @@ class SqliteStore:
         # (deletion date, arn) of the secrets scheduled for deletion.
         self._order: dict[str, SortedList[Position]] = {by: SortedList() for by in SORT_KEYS}
         self._deleting: SortedList[tuple[float, str]] = SortedList()
-        # Called after COMMIT with the Regions that got new outbox rows (wakes the shippers).
-        self.on_outbox: Callable[[set[str]], None] | None = None
-        # (region, account) this store serves: partial ARNs of elsewhere resolve to nothing.
-        self.home: tuple[str | None, str | None] = (None, None)
+        self.home = home
 
     @classmethod
     async def open(
-        cls, path: Path, *, busy_timeout: float = 5.0, blob_cache_bytes: int = BLOB_CACHE_BYTES
+        cls,
+        path: Path,
+        *,
+        busy_timeout: float = 5.0,
+        blob_cache_bytes: int = BLOB_CACHE_BYTES,
+        home: tuple[str | None, str | None] = (None, None),
     ) -> SqliteStore:
         """busy_timeout: seconds a write waits for another connection's lock, then fails;
         blob_cache_bytes: bound of the sealed-value cache (ciphertext and wrapped keys)."""
@@ -347,7 +363,7 @@ class SqliteStore:
         # (SQLite gives the -wal and -shm files the database file's mode).
         await asyncio.to_thread(_create_private, path)
         conn = await aiosqlite.connect(path, isolation_level=None)
-        store = cls(conn, blob_cache_bytes=blob_cache_bytes)
+        store = cls(conn, blob_cache_bytes=blob_cache_bytes, home=home)
         try:  # an open aiosqlite connection's thread keeps the process alive: close on failure
             for pragma in (
                 "journal_mode = WAL",
@@ -578,8 +594,6 @@ class SqliteStore:
         # what its own methods use (pinned version). One hop instead of one per statement.
         await self._conn._execute(lambda: _run_batch(self._conn._conn, ops))  # type: ignore[no-untyped-call]
         self._publish(tx)
-        if tx.woken and self.on_outbox is not None:
-            self.on_outbox(tx.woken)
 
     def _publish(self, tx: Tx) -> None:
         self._commits += 1

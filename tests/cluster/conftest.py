@@ -57,7 +57,10 @@ class Cluster(Links):
         self.stubs[name] = pbg.SecretsManagerStub(ch)
 
 
-async def start_cluster(tmp: Path, names: tuple[str, ...] = REGIONS) -> Cluster:
+async def start_cluster(
+    tmp: Path, names: tuple[str, ...] = REGIONS, **overrides: object
+) -> Cluster:
+    """Regions `names` under tmp, fully meshed through proxies; overrides: Config fields."""
     c = Cluster()
     secret = write_cluster_secret(tmp / "cluster.secret")
     for a in names:
@@ -69,16 +72,20 @@ async def start_cluster(tmp: Path, names: tuple[str, ...] = REGIONS) -> Cluster:
     for name in names:
         peers = tuple((b, f"127.0.0.1:{c.proxies[(name, b)].port}") for b in names if b != name)
         # Listen on a fixed free port so a restarted Region comes back at the same address.
+        settings: dict[str, object] = {
+            "purge_interval": 0.05,
+            "key_refresh_interval": 0.1,
+            "shutdown_grace": 0.5,
+            "replication_max_backoff": 0.3,
+            **overrides,
+        }
         c.configs[name] = Config(
             region=name,
             listen="127.0.0.1:0",
             data_dir=tmp / name,
             peers=peers,
             cluster_secret_file=secret,
-            purge_interval=0.05,
-            key_refresh_interval=0.1,
-            shutdown_grace=0.5,
-            replication_max_backoff=0.3,
+            **settings,  # type: ignore[arg-type]
         )
         await c.start_region(name)
     return c

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+smgrpc/_pb/replication/v1/replication.proto\x12\x15smgrpc.replication.v1\"\x1d\n\x0cPushEnvelope\x12\r\n\x05\x62\x61tch\x18\x01 \x01(\x0c\"\xd0\x01\n\tPushBatch\x12\x15\n\rsource_region\x18\x01 \x01(\t\x12\x15\n\rtarget_region\x18\x02 \x01(\t\x12\x10\n\x08prev_seq\x18\x03 \x01(\x04\x12\x10\n\x08last_seq\x18\x04 \x01(\x04\x12\x10\n\x08snapshot\x18\x05 \x01(\x08\x12\x14\n\x0csnapshot_end\x18\x06 \x01(\x08\x12\x15\n\rlive_lineages\x18\x07 \x03(\t\x12\x32\n\x06states\x18\x08 \x03(\x0b\x32\".smgrpc.replication.v1.SecretState\"\x8a\x02\n\x0bSecretState\x12\x0f\n\x07lineage\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x12\n\ngeneration\x18\x03 \x01(\x04\x12\x13\n\x0bprimary_arn\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0f\n\x07removed\x18\x06 \x01(\x08\x12\x17\n\x0f\x66orce_overwrite\x18\x07 \x01(\x08\x12\x1a\n\x12replica_kms_key_id\x18\x08 \x01(\t\x12\x15\n\rmetadata_json\x18\t \x01(\t\x12\x35\n\x08versions\x18\n \x03(\x0b\x32#.smgrpc.replication.v1.VersionState\x12\x10\n\x08promoted\x18\x0b \x01(\x08\"o\n\x0cVersionState\x12\x12\n\nversion_id\x18\x01 \x01(\t\x12\x0e\n\x06stages\x18\x02 \x03(\t\x12\x12\n\ncreated_at\x18\x03 \x01(\x01\x12\x14\n\x0csealed_value\x18\x04 \x01(\x0c\x12\x11\n\thas_value\x18\x05 \x01(\x08\"b\n\tPushReply\x12\x13\n\x0b\x61pplied_seq\x18\x01 \x01(\x04\x12\x0b\n\x03gap\x18\x02 \x01(\x08\x12\x33\n\x07results\x18\x03 \x03(\x0b\x32\".smgrpc.replication.v1.StateResult\"[\n\x0bStateResult\x12\x0f\n\x07lineage\x18\x01 \x01(\t\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x19\n\x11last_accessed_day\x18\x04 \x01(\t2\\\n\x0bReplication\x12M\n\x04Push\x12#.smgrpc.replication.v1.PushEnvelope\x1a .smgrpc.replication.v1.PushReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+smgrpc/_pb/replication/v1/replication.proto\x12\x15smgrpc.replication.v1\"\x1d\n\x0cPushEnvelope\x12\r\n\x05\x62\x61tch\x18\x01 \x01(\x0c\"\xfd\x01\n\tPushBatch\x12\x15\n\rsource_region\x18\x01 \x01(\t\x12\x15\n\rtarget_region\x18\x02 \x01(\t\x12\x10\n\x08prev_seq\x18\x03 \x01(\x04\x12\x10\n\x08last_seq\x18\x04 \x01(\x04\x12\x10\n\x08snapshot\x18\x05 \x01(\x08\x12\x14\n\x0csnapshot_end\x18\x06 \x01(\x08\x12\x15\n\rlive_lineages\x18\x07 \x03(\t\x12\x32\n\x06states\x18\x08 \x03(\x0b\x32\".smgrpc.replication.v1.SecretState\x12\x15\n\rlineage_after\x18\t \x01(\t\x12\x14\n\x0clineage_upto\x18\n \x01(\t\"\x8a\x02\n\x0bSecretState\x12\x0f\n\x07lineage\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x12\n\ngeneration\x18\x03 \x01(\x04\x12\x13\n\x0bprimary_arn\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0f\n\x07removed\x18\x06 \x01(\x08\x12\x17\n\x0f\x66orce_overwrite\x18\x07 \x01(\x08\x12\x1a\n\x12replica_kms_key_id\x18\x08 \x01(\t\x12\x15\n\rmetadata_json\x18\t \x01(\t\x12\x35\n\x08versions\x18\n \x03(\x0b\x32#.smgrpc.replication.v1.VersionState\x12\x10\n\x08promoted\x18\x0b \x01(\x08\"o\n\x0cVersionState\x12\x12\n\nversion_id\x18\x01 \x01(\t\x12\x0e\n\x06stages\x18\x02 \x03(\t\x12\x12\n\ncreated_at\x18\x03 \x01(\x01\x12\x14\n\x0csealed_value\x18\x04 \x01(\x0c\x12\x11\n\thas_value\x18\x05 \x01(\x08\"b\n\tPushReply\x12\x13\n\x0b\x61pplied_seq\x18\x01 \x01(\x04\x12\x0b\n\x03gap\x18\x02 \x01(\x08\x12\x33\n\x07results\x18\x03 \x03(\x0b\x32\".smgrpc.replication.v1.StateResult\"[\n\x0bStateResult\x12\x0f\n\x07lineage\x18\x01 \x01(\t\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x19\n\x11last_accessed_day\x18\x04 \x01(\t2\\\n\x0bReplication\x12M\n\x04Push\x12#.smgrpc.replication.v1.PushEnvelope\x1a .smgrpc.replication.v1.PushReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,15 +34,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PUSHENVELOPE']._serialized_start=70
   _globals['_PUSHENVELOPE']._serialized_end=99
   _globals['_PUSHBATCH']._serialized_start=102
-  _globals['_PUSHBATCH']._serialized_end=310
-  _globals['_SECRETSTATE']._serialized_start=313
-  _globals['_SECRETSTATE']._serialized_end=579
-  _globals['_VERSIONSTATE']._serialized_start=581
-  _globals['_VERSIONSTATE']._serialized_end=692
-  _globals['_PUSHREPLY']._serialized_start=694
-  _globals['_PUSHREPLY']._serialized_end=792
-  _globals['_STATERESULT']._serialized_start=794
-  _globals['_STATERESULT']._serialized_end=885
-  _globals['_REPLICATION']._serialized_start=887
-  _globals['_REPLICATION']._serialized_end=979
+  _globals['_PUSHBATCH']._serialized_end=355
+  _globals['_SECRETSTATE']._serialized_start=358
+  _globals['_SECRETSTATE']._serialized_end=624
+  _globals['_VERSIONSTATE']._serialized_start=626
+  _globals['_VERSIONSTATE']._serialized_end=737
+  _globals['_PUSHREPLY']._serialized_start=739
+  _globals['_PUSHREPLY']._serialized_end=837
+  _globals['_STATERESULT']._serialized_start=839
+  _globals['_STATERESULT']._serialized_end=930
+  _globals['_REPLICATION']._serialized_start=932
+  _globals['_REPLICATION']._serialized_end=1024
 # @@protoc_insertion_point(module_scope)

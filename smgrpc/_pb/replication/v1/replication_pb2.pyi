@@ -13,7 +13,7 @@ class PushEnvelope(_message.Message):
     def __init__(self, batch: _Optional[bytes] = ...) -> None: ...
 
 class PushBatch(_message.Message):
-    __slots__ = ("source_region", "target_region", "prev_seq", "last_seq", "snapshot", "snapshot_end", "live_lineages", "states")
+    __slots__ = ("source_region", "target_region", "prev_seq", "last_seq", "snapshot", "snapshot_end", "live_lineages", "states", "lineage_after", "lineage_upto")
     SOURCE_REGION_FIELD_NUMBER: _ClassVar[int]
     TARGET_REGION_FIELD_NUMBER: _ClassVar[int]
     PREV_SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,8 @@ class PushBatch(_message.Message):
     SNAPSHOT_END_FIELD_NUMBER: _ClassVar[int]
     LIVE_LINEAGES_FIELD_NUMBER: _ClassVar[int]
     STATES_FIELD_NUMBER: _ClassVar[int]
+    LINEAGE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    LINEAGE_UPTO_FIELD_NUMBER: _ClassVar[int]
     source_region: str
     target_region: str
     prev_seq: int
@@ -30,7 +32,9 @@ class PushBatch(_message.Message):
     snapshot_end: bool
     live_lineages: _containers.RepeatedScalarFieldContainer[str]
     states: _containers.RepeatedCompositeFieldContainer[SecretState]
-    def __init__(self, source_region: _Optional[str] = ..., target_region: _Optional[str] = ..., prev_seq: _Optional[int] = ..., last_seq: _Optional[int] = ..., snapshot: _Optional[bool] = ..., snapshot_end: _Optional[bool] = ..., live_lineages: _Optional[_Iterable[str]] = ..., states: _Optional[_Iterable[_Union[SecretState, _Mapping]]] = ...) -> None: ...
+    lineage_after: str
+    lineage_upto: str
+    def __init__(self, source_region: _Optional[str] = ..., target_region: _Optional[str] = ..., prev_seq: _Optional[int] = ..., last_seq: _Optional[int] = ..., snapshot: _Optional[bool] = ..., snapshot_end: _Optional[bool] = ..., live_lineages: _Optional[_Iterable[str]] = ..., states: _Optional[_Iterable[_Union[SecretState, _Mapping]]] = ..., lineage_after: _Optional[str] = ..., lineage_upto: _Optional[str] = ...) -> None: ...
 
 class SecretState(_message.Message):
     __slots__ = ("lineage", "epoch", "generation", "primary_arn", "name", "removed", "force_overwrite", "replica_kms_key_id", "metadata_json", "versions", "promoted")
