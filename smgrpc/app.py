@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 
-from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
+import grpc
+
 from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
 from smgrpc.api.handlers import Gate
-from smgrpc.api.server import SERVICE, build_server, set_serving
+from smgrpc.api.server import SERVICE, build_server, public_service, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.config import Config, ConfigError
 from smgrpc.core.access import AccessRecorder
-from smgrpc.core.errors import Unauthenticated
+from smgrpc.core.errors import Unauthenticated, error_kind
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.paging import Tokens
 from smgrpc.core.paging import new_key as new_token_key
@@ -36,9 +36,11 @@ from smgrpc.replication.transport import SERVICE as REPL_SERVICE
 from smgrpc.replication.transport import WIRE, PeerClient, ReplicationServicer
 from smgrpc.startup import KEYCHECK, REGION_KEY, inspect_data_dir, preflight
 from smgrpc.storage.sqlite import SqliteStore
+from smgrpc.supervisor import Supervisor
 
 log = logging.getLogger("smgrpc")
 PAGING_KEY = "paging-key"
+ACCESS_LOG_EVERY = 0.2  # seconds between two writes of the buffered access log
 
 
 async def paging_tokens(store: SqliteStore) -> Tokens:
@@ -106,52 +108,54 @@ async def _refuse(batch: Batch, accepted_at: float) -> Reply:
 
 
 class Region:
-    """One Region: storage, keyring, use cases, gRPC server and background tasks."""
+    """One Region: storage, keyring, use cases, gRPC server and supervised background tasks.
+
+    An async context manager: `async with Region(config) as region:` starts it and, however
+    the block ends, stops it; `stop()` always completes and closes storage, even after a
+    failed start or a background task that failed.
+    """
 
     def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         self.port = 0
-        self._tasks: list[asyncio.Task[None]] = []
-        self._stopping = asyncio.Event()
+        self.tasks = Supervisor()
         self.gate = Gate(max_inflight=config.max_inflight)
         self.access_log = AccessLog(
             _stderr if logging.getLogger(ACCESS_LOGGER).isEnabledFor(logging.INFO) else None,
             json_format=config.log_format == "json",
         )
+        self.shippers: dict[str, Shipper] = {}
+        self.server: grpc.aio.Server | None = None
+        self._stopping = asyncio.Event()
+        self._closed = False
+        self._kms_version: int | None = None
+
+    async def __aenter__(self) -> Region:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     async def start(self) -> int:
-        cfg = self.config
-        self.raw_store, self.keyring = await open_keyring(cfg, self.clock)
-        raw = self.raw_store
-        # Every write goes through the replication feed (outbox rows, generations).
-        self.store = Feed(raw, on_outbox=self._wake)
+        """Open the data dir, build the Region, serve, start the background tasks."""
+        self.raw_store, self.keyring = await open_keyring(self.config, self.clock)
         try:
-            return await self._start_serving(cfg)
+            await self._build(self.config, await paging_tokens(self.raw_store))
+            await self._serve(self.config)
         except BaseException:
             # Leave nothing running: an open database connection would keep a failed
             # `smgrpc serve` process alive forever instead of letting it exit.
-            await self._abort_start()
+            await self.stop(0)
             raise
+        return self.port
 
-    async def _abort_start(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
-        self._tasks.clear()
-        server = getattr(self, "server", None)
-        if server is not None:
-            await server.stop(None)
-        for shipper in getattr(self, "shippers", {}).values():
-            with contextlib.suppress(Exception):
-                await shipper.client.close()
-        await self.store.close()
-
-    async def _start_serving(self, cfg: Config) -> int:
+    async def _build(self, cfg: Config, tokens: Tokens) -> None:
+        # Every write goes through the replication feed (outbox rows, generations).
+        self.store = Feed(self.raw_store, on_outbox=self._wake)
         self.access = AccessRecorder(self.store)
-        tokens = await paging_tokens(self.raw_store)
+        peers = frozenset(r for r, _ in cfg.peers)
         self.values = ValueUseCases(
             self.store, self.keyring, self.clock, self.access, tokens=tokens
         )
@@ -163,40 +167,37 @@ class Region:
             cfg.region,
             cfg.account,
             tokens=tokens,
+            peers=peers,
         )
-        peers = {r for r, _ in cfg.peers}
-        self.secrets.peers = peers
-        self.cluster_key = (
-            ClusterKey.from_file(cfg.cluster_secret_file) if cfg.cluster_secret_file else None
-        )
-        self.shippers: dict[str, Shipper] = {}
-        if self.cluster_key is not None:
-            for target, address in cfg.peers:
-                client = PeerClient(cfg.region, target, address, self.cluster_key)
-                self.shippers[target] = Shipper(
+        self.replicas = ReplicaUseCases(self.store, cfg.region, peers, self._link_view)
+        key = ClusterKey.from_file(cfg.cluster_secret_file) if cfg.cluster_secret_file else None
+        if key is not None:
+            self.shippers = {
+                target: Shipper(
                     self.store,
                     self.keyring,
-                    self.cluster_key,
+                    key,
                     cfg.region,
                     target,
-                    client,
+                    PeerClient(cfg.region, target, address, key),
                     max_backoff=cfg.replication_max_backoff,
                 )
-        self.replicas = ReplicaUseCases(self.store, cfg.region, peers, self._link_view)
-        servicer = SecretsManagerServicer(self.secrets, self.values, self.replicas, cfg.region)
-        applier = (
-            Applier(self.store, self.keyring, self.cluster_key, cfg.region)
-            if self.cluster_key
-            else None
-        )
-        repl_servicer = ReplicationServicer(
-            cfg.region, peers, self.cluster_key, applier.apply if applier else _refuse
-        )
+                for target, address in cfg.peers
+            }
+        apply = Applier(self.store, self.keyring, key, cfg.region).apply if key else _refuse
         self.server, self.health = build_server(
-            [(SERVICE, pb, servicer), (REPL_SERVICE, WIRE, repl_servicer)],
+            [
+                public_service(
+                    SecretsManagerServicer(self.secrets, self.values, self.replicas, cfg.region)
+                ),
+                (REPL_SERVICE, WIRE, ReplicationServicer(cfg.region, peers, key, apply)),
+            ],
             self.gate,
             self.access_log,
         )
+
+    async def _serve(self, cfg: Config) -> None:
+        assert self.server is not None
         try:
             self.port = self.server.add_insecure_port(cfg.listen)
         except RuntimeError:
@@ -205,27 +206,13 @@ class Region:
             ) from None
         await self.server.start()
         await set_serving(self.health, [SERVICE.full_name, REPL_SERVICE.full_name])
-        self._spawn("purge", self.config.purge_interval, self._purge_once)
-        self._spawn("kms-refresh", self.config.key_refresh_interval, self._refresh_keys)
-        self._spawn("access-log", 0.2, self.access_log.flush_async)
-        self._spawn("access-dates", self.access.interval, self.access.flush)
+        self.tasks.every("purge", cfg.purge_interval, self._purge_once)
+        self.tasks.every("kms-refresh", cfg.key_refresh_interval, self._refresh_keys)
+        self.tasks.every("access-log", ACCESS_LOG_EVERY, self.access_log.flush_async)
+        self.tasks.every("access-dates", self.access.interval, self.access.flush)
         for target, shipper in self.shippers.items():
-            self._tasks.append(asyncio.create_task(shipper.run(), name=f"ship-{target}"))
+            self.tasks.run(f"ship-{target}", shipper.run)
         log.info("Region %s serving on %s (port %d)", cfg.region, cfg.listen, self.port)
-        return self.port
-
-    def _spawn(self, name: str, every: float, job: Callable[[], Awaitable[None]]) -> None:
-        async def loop() -> None:
-            while True:
-                try:
-                    await job()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - keep the loop alive; log type only
-                    log.error("background task %s failed: %s", name, type(exc).__name__)
-                await asyncio.sleep(every)
-
-        self._tasks.append(asyncio.create_task(loop(), name=name))
 
     def _wake(self, regions: set[str]) -> None:
         for region in regions:
@@ -242,27 +229,44 @@ class Region:
             log.info("purged %s at the end of its recovery window", arn)
 
     async def _refresh_keys(self) -> None:
-        version = await self.store.data_version()
-        if version != getattr(self, "_kms_version", None):
+        version = await self.raw_store.data_version()
+        if version != self._kms_version:
             self._kms_version = version
-            self.keyring.reload(await self.store.kms_keys())
+            self.keyring.reload(await self.raw_store.kms_keys())
 
     async def stop(self, grace: float | None = None) -> None:
-        """Refuse new calls, NOT_SERVING, drain in-flight calls, stop tasks, close storage."""
+        """Refuse new calls, NOT_SERVING, drain in-flight calls, stop tasks, close storage.
+
+        Always completes and always closes storage (each step's failure is logged by type and
+        does not skip the next); calling it again does nothing.
+        """
+        if self._closed:
+            return
+        self._closed = True
         self.gate.close()
-        await self.health.enter_graceful_shutdown()
-        await self.server.stop(self.config.shutdown_grace if grace is None else grace)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        if self.server is not None:
+            wait = self.config.shutdown_grace if grace is None else grace
+            await self._step("server", self._stop_server(wait))
+        await self._step("tasks", self.tasks.stop())
         self.access_log.flush()
-        for shipper in self.shippers.values():
-            await shipper.client.close()
-        await self.access.flush()  # the last reads' LastAccessedDate (logs, never raises)
-        await self.store.close()
+        for target, shipper in self.shippers.items():
+            await self._step(f"peer client {target}", shipper.client.close())
+        if hasattr(self, "access"):
+            await self._step("access dates", self.access.flush())  # the last reads' dates
+        await self._step("storage", self.raw_store.close())
+
+    async def _stop_server(self, grace: float) -> None:
+        assert self.server is not None
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+    async def _step(self, what: str, step: Awaitable[None]) -> None:
+        try:
+            await step
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - shutdown goes on; type only (no secret text)
+            log.error("shutdown: %s failed (%s)", what, error_kind(exc))
 
     async def serve_until_signal(self) -> None:
         loop = asyncio.get_running_loop()

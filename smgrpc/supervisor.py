@@ -47,6 +47,10 @@ class Supervisor:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    def task(self, name: str) -> asyncio.Task[None]:
+        """The asyncio task that runs one supervised job (tests take a job out this way)."""
+        return self._tasks[name]
+
     def run(self, name: str, job: Job) -> None:
         """Run `job` until stop(); if it returns or raises, log and start it again (backoff)."""
         self._start(name, job, every=None)

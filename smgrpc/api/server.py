@@ -23,6 +23,11 @@ MAX_SEND = 8 * 1024 * 1024
 PENDING_LIMIT = 1_000_000
 
 
+def public_service(servicer: Any) -> tuple[Any, Any, Any]:
+    """The SecretsManager service entry for build_server (callers need not know _pb)."""
+    return (SERVICE, pb, servicer)
+
+
 def build_server(
     servicers: list[tuple[Any, Any, Any]],
     gate: Gate | None = None,

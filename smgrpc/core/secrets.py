@@ -50,7 +50,9 @@ class SecretUseCases:
         account: str = arns.DEFAULT_ACCOUNT,
         *,
         tokens: paging.Tokens,
+        peers: Collection[str] = (),
     ) -> None:
+        """peers: the Regions this one replicates with (AddReplicaRegions must name one)."""
         self.store = store
         self.tokens = tokens
         self.cipher = cipher
@@ -58,7 +60,7 @@ class SecretUseCases:
         self.values = values
         self.region = region
         self.account = account
-        self.peers: Collection[str] = ()
+        self.peers = peers
 
     # ---- CreateSecret ----
 

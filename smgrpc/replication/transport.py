@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any, NoReturn
@@ -227,7 +227,9 @@ class ReplicationServicer:
     to the applier. Every refusal is the same bare UNAUTHENTICATED, and is logged (rate-limited,
     with the peer's address and the reason; never any byte of the body)."""
 
-    def __init__(self, region: str, peers: set[str], key: ClusterKey | None, apply: Apply) -> None:
+    def __init__(
+        self, region: str, peers: Collection[str], key: ClusterKey | None, apply: Apply
+    ) -> None:
         self.region, self.peers, self.key, self.apply = region, peers, key, apply
         self._applying: set[asyncio.Future[Reply]] = set()
         # A fast pre-check; the durable replay mark is checked and raised by the applier, in

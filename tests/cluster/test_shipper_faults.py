@@ -6,6 +6,7 @@ Regressions for "background tasks are unsupervised" (issue 6, item 6, replicatio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import sqlite3
@@ -147,20 +148,28 @@ async def test_cancelling_run_is_clean_at_any_point(pair: Cluster) -> None:
             name="c", secret_string="0", add_replica_regions=[pb.ReplicaRegionType(region=EU)]
         )
     )
+    supervised = region.tasks.task(f"ship-{EU}")  # take the shipper out of its supervisor
+    supervised.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await supervised
+    task = asyncio.create_task(shipper.run())
     for delay in (0.0, 0.001, 0.005, 0.02):
-        task = next(t for t in region._tasks if t.get_name() == f"ship-{EU}")
         await us.PutSecretValue(pb.PutSecretValueRequest(secret_id="c", secret_string=str(delay)))
         await asyncio.sleep(delay)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        region._tasks.remove(task)
-        region._tasks.append(asyncio.create_task(shipper.run(), name=f"ship-{EU}"))
+        task = asyncio.create_task(shipper.run())
     await us.PutSecretValue(pb.PutSecretValueRequest(secret_id="c", secret_string="last"))
 
     async def arrived() -> bool:
         got = await pair.stubs[EU].GetSecretValue(pb.GetSecretValueRequest(secret_id="c"))
         return got.secret_string == "last"
 
-    await eventually(arrived)
-    await eventually(lambda: converged(pair, "c", (US, EU)))
+    try:
+        await eventually(arrived)
+        await eventually(lambda: converged(pair, "c", (US, EU)))
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
