@@ -98,16 +98,29 @@ def _path(where: str, raw: object) -> Path:
     return Path(_text(where, raw))
 
 
-def _seconds(where: str, raw: object) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise ConfigError(f"{where} must be a number of seconds, got {raw!r}")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{where} must be a number of seconds, got {raw!r}") from None
-    if not 0 <= value <= 3600:
-        raise ConfigError(f"{where} must be between 0 and 3600 seconds, got {raw!r}")
-    return value
+def _number(
+    cast: Callable[[str], float], noun: str, low: float, high: float, unit: str = ""
+) -> Callable[[str, object], float]:
+    """A parser of numbers (flag/env text or a TOML number) within [low, high]."""
+    types = str | int | float if cast is float else str | int
+
+    def parse(where: str, raw: object) -> float:
+        if isinstance(raw, bool) or not isinstance(raw, types):
+            raise ConfigError(f"{where} must be {noun}, got {raw!r}")
+        try:
+            value = cast(raw)
+        except ValueError:
+            raise ConfigError(f"{where} must be {noun}, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"{where} must be between {low:g} and {high:g}{unit}, got {raw!r}")
+        return value
+
+    return parse
+
+
+_seconds = _number(float, "a number of seconds", 0, 3600, " seconds")
+_count = _number(int, "a whole number", 1, 1_000_000)
+_bytes = _number(int, "a number of bytes", 0, 1 << 40, " bytes")
 
 
 def _log_level(where: str, raw: object) -> str:
@@ -122,18 +135,6 @@ def _log_format(where: str, raw: object) -> str:
     if text not in LOG_FORMATS:
         raise ConfigError(f"{where} must be one of {', '.join(LOG_FORMATS)}, got {raw!r}")
     return text
-
-
-def _count(where: str, raw: object) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        raise ConfigError(f"{where} must be a whole number, got {raw!r}")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{where} must be a whole number, got {raw!r}") from None
-    if not 1 <= value <= 1_000_000:
-        raise ConfigError(f"{where} must be between 1 and 1000000, got {raw!r}")
-    return value
 
 
 def _bool(where: str, raw: object) -> bool:
@@ -242,6 +243,13 @@ SETTINGS: tuple[Setting, ...] = (
         _log_format,
         "text lines, or one JSON object per line (time, level, logger, message, fields)",
         metavar="text|json",
+    ),
+    Setting(
+        "blob_cache_bytes",
+        _bytes,
+        "memory for cached sealed values (ciphertext only; default 64 MiB); 0 turns it off",
+        serve_only=True,
+        metavar="BYTES",
     ),
     Setting(
         "max_inflight",

@@ -32,6 +32,7 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "log_format": (["json"], "json", "json"),
     "uvloop": (["off"], "0", False),
     "max_inflight": (["64"], "64", 64),
+    "blob_cache_bytes": (["1048576"], "1048576", 1048576),
 }
 NEEDS = {"peers": "cluster_secret_file"}  # settings that only make sense with another
 
