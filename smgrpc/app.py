@@ -17,6 +17,7 @@ from smgrpc.api.server import SERVICE, build_server, public_service, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.config import Config, ConfigError
 from smgrpc.core.access import AccessRecorder
+from smgrpc.core.aio import settle
 from smgrpc.core.errors import Unauthenticated, error_kind
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.paging import Tokens
@@ -127,6 +128,9 @@ class Region:
         )
         self.shippers: dict[str, Shipper] = {}
         self.server: grpc.aio.Server | None = None
+        self.raw_store: SqliteStore | None = None
+        self.access: AccessRecorder | None = None
+        self.replication: ReplicationServicer | None = None
         self._stopping = asyncio.Event()
         self._closed = False
         self._kms_version: int | None = None
@@ -140,9 +144,10 @@ class Region:
 
     async def start(self) -> int:
         """Open the data dir, build the Region, serve, start the background tasks."""
-        self.raw_store, self.keyring = await open_keyring(self.config, self.clock)
+        raw, self.keyring = await open_keyring(self.config, self.clock)
+        self.raw_store = raw
         try:
-            await self._build(self.config, await paging_tokens(self.raw_store))
+            await self._build(self.config, raw, await paging_tokens(raw))
             await self._serve(self.config)
         except BaseException:
             # Leave nothing running: an open database connection would keep a failed
@@ -151,14 +156,12 @@ class Region:
             raise
         return self.port
 
-    async def _build(self, cfg: Config, tokens: Tokens) -> None:
+    async def _build(self, cfg: Config, raw: SqliteStore, tokens: Tokens) -> None:
         # Every write goes through the replication feed (outbox rows, generations).
-        self.store = Feed(self.raw_store, on_outbox=self._wake)
-        self.access = AccessRecorder(self.store)
+        self.store = Feed(raw, on_outbox=self._wake)
+        self.access = access = AccessRecorder(self.store)
         peers = frozenset(r for r, _ in cfg.peers)
-        self.values = ValueUseCases(
-            self.store, self.keyring, self.clock, self.access, tokens=tokens
-        )
+        self.values = ValueUseCases(self.store, self.keyring, self.clock, access, tokens=tokens)
         self.secrets = SecretUseCases(
             self.store,
             self.keyring,
@@ -185,12 +188,13 @@ class Region:
                 for target, address in cfg.peers
             }
         apply = Applier(self.store, self.keyring, key, cfg.region).apply if key else _refuse
+        self.replication = ReplicationServicer(cfg.region, peers, key, apply)
         self.server, self.health = build_server(
             [
                 public_service(
                     SecretsManagerServicer(self.secrets, self.values, self.replicas, cfg.region)
                 ),
-                (REPL_SERVICE, WIRE, ReplicationServicer(cfg.region, peers, key, apply)),
+                (REPL_SERVICE, WIRE, self.replication),
             ],
             self.gate,
             self.access_log,
@@ -209,6 +213,7 @@ class Region:
         self.tasks.every("purge", cfg.purge_interval, self._purge_once)
         self.tasks.every("kms-refresh", cfg.key_refresh_interval, self._refresh_keys)
         self.tasks.every("access-log", ACCESS_LOG_EVERY, self.access_log.flush_async)
+        assert self.access is not None
         self.tasks.every("access-dates", self.access.interval, self.access.flush)
         for target, shipper in self.shippers.items():
             self.tasks.run(f"ship-{target}", shipper.run)
@@ -229,6 +234,7 @@ class Region:
             log.info("purged %s at the end of its recovery window", arn)
 
     async def _refresh_keys(self) -> None:
+        assert self.raw_store is not None
         version = await self.raw_store.data_version()
         if version != self._kms_version:
             self._kms_version = version
@@ -237,23 +243,32 @@ class Region:
     async def stop(self, grace: float | None = None) -> None:
         """Refuse new calls, NOT_SERVING, drain in-flight calls, stop tasks, close storage.
 
-        Always completes and always closes storage (each step's failure is logged by type and
-        does not skip the next); calling it again does nothing.
+        Always completes and always closes storage: each step's failure is logged by type and
+        does not skip the next, and a cancellation arriving meanwhile is re-raised only after
+        storage is closed. Calling it again does nothing.
         """
         if self._closed:
             return
         self._closed = True
+        await settle(self._shutdown(grace))
+
+    async def _shutdown(self, grace: float | None) -> None:
         self.gate.close()
-        if self.server is not None:
-            wait = self.config.shutdown_grace if grace is None else grace
-            await self._step("server", self._stop_server(wait))
-        await self._step("tasks", self.tasks.stop())
-        self.access_log.flush()
-        for target, shipper in self.shippers.items():
-            await self._step(f"peer client {target}", shipper.client.close())
-        if hasattr(self, "access"):
-            await self._step("access dates", self.access.flush())  # the last reads' dates
-        await self._step("storage", self.raw_store.close())
+        try:
+            if self.server is not None:
+                wait = self.config.shutdown_grace if grace is None else grace
+                await self._step("server", self._stop_server(wait))
+            if self.replication is not None:
+                await self._step("replication applies", self.replication.drain())
+            await self._step("tasks", self.tasks.stop())
+            self.access_log.flush()
+            for target, shipper in self.shippers.items():
+                await self._step(f"peer client {target}", shipper.client.close())
+            if self.access is not None:
+                await self._step("access dates", self.access.flush())  # the last reads' dates
+        finally:
+            if self.raw_store is not None:
+                await self._step("storage", self.raw_store.close())
 
     async def _stop_server(self, grace: float) -> None:
         assert self.server is not None
@@ -263,8 +278,6 @@ class Region:
     async def _step(self, what: str, step: Awaitable[None]) -> None:
         try:
             await step
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:  # noqa: BLE001 - shutdown goes on; type only (no secret text)
             log.error("shutdown: %s failed (%s)", what, error_kind(exc))
 

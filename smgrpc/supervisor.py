@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from smgrpc.core.aio import settle
 from smgrpc.core.errors import error_kind
 
 log = logging.getLogger("smgrpc.tasks")
@@ -76,42 +77,55 @@ class Supervisor:
                 if every is None:
                     log.error("background task %s ended unexpectedly: restarting", state.name)
                     state.restarts += 1
-                    delay = self.base_backoff
-                else:
-                    delay = every
-            except asyncio.CancelledError:
-                raise
+                delay = self.base_backoff if every is None else every
+            except asyncio.CancelledError as exc:
+                task = asyncio.current_task()
+                if task is None or task.cancelling():
+                    raise  # stop() (or our owner) cancelled us
+                # A CancelledError some library raised without anyone stopping us: a failure
+                # like any other, or the job would end silently and never restart.
+                streak += 1
+                delay = self._failed(state, exc, streak, every)
             except Exception as exc:  # noqa: BLE001 - the supervisor's job: log type, restart
                 streak += 1
-                state.failures += 1
-                state.last_error = error_kind(exc)
-                state.last_failure_at = time.time()
-                delay = min(self.max_backoff, self.base_backoff * 2 ** min(streak, 16))
-                delay *= random.uniform(0.5, 1.5)
-                if every is not None:
-                    delay = max(delay, every)
-                else:
-                    state.restarts += 1
-                log.error(
-                    "background task %s failed (%s): retrying in %.1f s",
-                    state.name,
-                    state.last_error,
-                    delay,
-                )
+                delay = self._failed(state, exc, streak, every)
             await asyncio.sleep(delay)
 
+    def _failed(
+        self, state: TaskState, exc: BaseException, streak: int, every: float | None
+    ) -> float:
+        """Record and log one failure (type only); the delay before the next run."""
+        state.failures += 1
+        state.last_error = error_kind(exc)
+        state.last_failure_at = time.time()
+        delay = min(self.max_backoff, self.base_backoff * 2.0 ** min(streak, 16))
+        delay *= random.uniform(0.5, 1.5)
+        if every is not None:
+            delay = max(delay, every)
+        else:
+            state.restarts += 1
+        log.error(
+            "background task %s failed (%s): retrying in %.1f s",
+            state.name,
+            state.last_error,
+            delay,
+        )
+        return delay
+
     async def stop(self) -> None:
-        """Cancel every task and wait for all of them; never raises a task's error."""
+        """Cancel every task and wait for all of them; never raises a task's error.
+
+        If our caller is cancelled meanwhile, every task is still awaited first (none is left
+        running unowned), then the cancellation goes on.
+        """
         self._stopping = True
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                if not task.cancelled():  # our own caller is being cancelled: finish, then raise
-                    raise
-            except Exception as exc:  # noqa: BLE001 - cannot happen (the loop catches); log
-                log.error("background task %s: %s at shutdown", task.get_name(), error_kind(exc))
+        outcomes = await settle(asyncio.gather(*tasks, return_exceptions=True))
+        for task, outcome in zip(tasks, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # cannot happen (the loop catches): log it
+                log.error(
+                    "background task %s: %s at shutdown", task.get_name(), error_kind(outcome)
+                )
         self._tasks.clear()

@@ -16,8 +16,10 @@ import random
 import time
 
 from smgrpc.core import replication as repl
+from smgrpc.core.errors import error_kind
 from smgrpc.core.model import Secret
 from smgrpc.core.ports import Cipher, OutboxRow, Store
+from smgrpc.core.slices import Slicer
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.replication import messages as m
 from smgrpc.replication.limits import MAX_BATCH_BYTES
@@ -45,11 +47,7 @@ def describe(exc: Exception) -> str:
     """A non-secret reason for an error (exception messages may hold secret text: type only)."""
     if isinstance(exc, PeerUnavailable):
         return f"the Region is unreachable ({exc})"
-    kind = type(exc).__name__
-    code = getattr(exc, "sqlite_errorname", None)
-    if isinstance(code, str) and code.isidentifier():
-        kind = f"{kind} {code}"
-    return f"an error in this Region ({kind})"
+    return f"an error in this Region ({error_kind(exc)})"
 
 
 class Shipper:
@@ -173,7 +171,9 @@ class Shipper:
         used: dict[str, Secret] = {}
         problems: list[Problem] = []
         total, last = 0, self.acked
+        slicer = Slicer()  # decrypt + re-seal + encode per state: never hold the loop long
         for seq, arn, lineage, kind in rows:
+            await slicer.tick()
             if arn in states:
                 if kind == repl.REMOVE:
                     secret = self.store.find(arn)
@@ -316,7 +316,9 @@ class Shipper:
         keep: list[str] = []  # lineages in range whose replica stays although not shipped
         used: dict[str, Secret] = {}
         total, after, last = 0, "", ""
+        slicer = Slicer()
         for s in secrets:
+            await slicer.tick()
             lineage = s.lineage or ""
             state, secret, problem = await self.reader.read(s.arn, lineage, repl.STATE)
             if state.removed:

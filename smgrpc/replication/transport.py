@@ -16,6 +16,7 @@ from google.protobuf.message import DecodeError
 
 from smgrpc._pb.replication.v1 import replication_pb2 as rpb
 from smgrpc._pb.replication.v1 import replication_pb2_grpc as rpbg
+from smgrpc.core.errors import error_kind
 from smgrpc.crypto.cluster import ClusterKey, PeerAuthError
 from smgrpc.replication.limits import MAX_BATCH_BYTES, MAX_MESSAGE
 from smgrpc.replication.messages import (
@@ -161,6 +162,9 @@ def _reply_in(m: Any) -> Reply:
     )
 
 
+MIN_PUSH_RATE = 128 * 1024  # bytes/s a push may need at least: 8 MiB get 64 s more
+
+
 class PeerClient:
     """Pushes signed batches to one peer Region."""
 
@@ -191,8 +195,11 @@ class PeerClient:
             ("smgrpc-signature", sig),
         )
         try:
+            # The deadline grows with the body: a full batch on a slow link must arrive before
+            # it, or the same batch would be cut off and resent forever.
+            timeout = self.timeout + len(body) / MIN_PUSH_RATE
             reply = await self._stub.Push(
-                rpb.PushEnvelope(batch=body), metadata=metadata, timeout=self.timeout
+                rpb.PushEnvelope(batch=body), metadata=metadata, timeout=timeout
             )
         except grpc.aio.AioRpcError as exc:
             raise PeerUnavailable(f"{exc.code().name}") from None
@@ -250,13 +257,27 @@ class ReplicationServicer:
         # would make the next push look like lost history and cost a needless snapshot.
         task = asyncio.ensure_future(self.apply(batch, ts))
         self._applying.add(task)
-        task.add_done_callback(self._applying.discard)
+        task.add_done_callback(self._settled)
         try:
             reply = await asyncio.shield(task)
         except ReplayedPush:  # the applier's durable mark (survives restarts)
             await self._refuse(context, source, "replayed push")
         self._last_ts[source] = max(ts, self._last_ts.get(source, 0.0))
         return _reply_out(reply)
+
+    def _settled(self, task: asyncio.Future[Reply]) -> None:
+        self._applying.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # noqa: SIM102
+            # Retrieved here: a caller that hung up never awaits it, and asyncio would log the
+            # exception's message (which may hold secret text). The type is enough.
+            exc = task.exception()
+            assert exc is not None
+            log.error("a replication apply failed: %s", error_kind(exc))
+
+    async def drain(self) -> None:
+        """Wait for the applies already started (shutdown: before storage closes)."""
+        while self._applying:
+            await asyncio.wait(list(self._applying))
 
     def _authenticate(self, request: bytes, md: dict[str, Any], source: str) -> tuple[Batch, float]:
         if self.key is None:
@@ -291,7 +312,7 @@ class ReplicationServicer:
         peer = str(context.peer() or "?")
         self._refusals.log(
             logging.WARNING,
-            f"{peer}:{reason}",
+            f"{peer.rsplit(':', 1)[0]}:{reason}",  # per host: a reconnecting client is one key
             "refused a replication push from %s (claims Region %r): %s",
             peer,
             source[:64],

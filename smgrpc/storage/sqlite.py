@@ -16,7 +16,7 @@ import os
 import sqlite3
 import sys
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from itertools import compress, islice
 from operator import is_not
@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import aiosqlite
 from sortedcontainers import SortedList
 
+from smgrpc.core.aio import settle
 from smgrpc.core.arn import name_from_partial_arn
 from smgrpc.core.listing import SORT_KEYS, Position, sort_key
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, Secret, Version
@@ -81,27 +82,6 @@ async def read_meta_readonly(path: Path, key: str) -> bytes | None:
         await conn.close()
     rows = list(rows)
     return bytes(rows[0][0]) if rows else None
-
-
-async def _settle(step: Awaitable[T]) -> T:
-    """Await a connection step to its end, however many cancellations arrive meanwhile.
-
-    Invariant: when this returns or raises, the step has finished (committed or rolled back),
-    so the caller's lock is never released while a commit is still running and memory is
-    published exactly when the database changed. Cancellations are re-raised afterwards.
-    """
-    task = asyncio.ensure_future(step)
-    cancelled = False
-    while not task.done():
-        try:
-            await asyncio.wait([task])
-        except asyncio.CancelledError:
-            cancelled = True  # a second, third ... cancel lands here too: keep waiting
-    if cancelled:
-        if not task.cancelled():
-            task.exception()  # mark retrieved: the caller is gone; a failed step rolled back
-        raise asyncio.CancelledError
-    return task.result()
 
 
 def _run_batch(raw: sqlite3.Connection, ops: list[tuple[str, Any, bool]]) -> None:
@@ -586,7 +566,7 @@ class SqliteStore:
             tx = Tx(self)
             yield tx
             if tx.ops:
-                await _settle(self._commit(tx))
+                await settle(self._commit(tx))
 
     async def _commit(self, tx: Tx) -> None:
         ops = tx.ops

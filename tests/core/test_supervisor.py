@@ -98,3 +98,44 @@ async def test_stop_cancels_everything_and_never_raises() -> None:
     assert cleaned == [True]
     with pytest.raises(RuntimeError):
         sup.run("late", forever)
+
+
+async def test_a_stray_cancelled_error_is_a_failure_not_a_silent_end() -> None:
+    """A CancelledError raised by a library (nobody stopped us) restarts the job."""
+    runs = 0
+    again = asyncio.Event()
+
+    async def job() -> None:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            raise asyncio.CancelledError  # e.g. a grpc.aio call cancelled underneath
+        again.set()
+        await asyncio.Event().wait()
+
+    async with Supervisor(base_backoff=0.001) as sup:
+        sup.run("ship", job)
+        await asyncio.wait_for(again.wait(), 5)
+        assert sup.states["ship"].last_error == "CancelledError"
+
+
+async def test_stop_awaits_every_task_even_when_its_caller_is_cancelled() -> None:
+    finished = []
+
+    async def slow_to_stop() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await asyncio.sleep(0.05)  # cleanup that takes a moment
+            finished.append(True)
+
+    sup = Supervisor()
+    sup.run("a", slow_to_stop)
+    sup.run("b", slow_to_stop)
+    await asyncio.sleep(0.01)
+    stopping = asyncio.create_task(sup.stop())
+    await asyncio.sleep(0.01)
+    stopping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
+    assert finished == [True, True]

@@ -93,3 +93,19 @@ async def test_sigterm_completes_while_another_process_holds_the_database(
         locker.close()
     assert code == 0
     assert b"Traceback" not in proc.stderr()
+
+
+async def test_a_cancelled_stop_still_finishes_and_closes_storage(tmp_path: Path) -> None:
+    region = Region(make_config(tmp_path), clock=FakeClock())
+    await region.start()
+    stopping = asyncio.create_task(region.stop(0.5))
+    await asyncio.sleep(0)  # stop() is at its first await
+    assert not stopping.done()
+    stopping.cancel()
+    stopping.cancel()  # however many times
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
+    assert region.raw_store is not None
+    with pytest.raises(ValueError):  # closed before the cancellation went on
+        await region.raw_store.kms_keys()
+    assert all(t.done() for t in asyncio.all_tasks() if t.get_name() in region.tasks.states)
