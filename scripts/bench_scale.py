@@ -282,7 +282,7 @@ async def measure_purge(data_dir: Path, due: int) -> dict[str, Any]:
         master = load_master_key(config.key_path, create=False)
         keyring = Keyring(master, REGION, ACCOUNT, await store.kms_keys())
         clock = StepClock()
-        tokens = await paging_tokens(store)
+        tokens = paging_tokens(keyring)
         values = ValueUseCases(store, keyring, clock, tokens=tokens)
         uc = SecretUseCases(store, keyring, clock, values, REGION, ACCOUNT, tokens=tokens)
         t = time.perf_counter()

@@ -21,7 +21,6 @@ from smgrpc.core.aio import settle
 from smgrpc.core.errors import Unauthenticated, error_kind
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.paging import Tokens
-from smgrpc.core.paging import new_key as new_token_key
 from smgrpc.core.ports import Clock, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
@@ -40,14 +39,12 @@ from smgrpc.storage.sqlite import SqliteStore
 from smgrpc.supervisor import Supervisor
 
 log = logging.getLogger("smgrpc")
-PAGING_KEY = "paging-key"
 ACCESS_LOG_EVERY = 0.2  # seconds between two writes of the buffered access log
 
 
-async def paging_tokens(store: SqliteStore) -> Tokens:
-    """NextToken authenticator, keyed once per Region and kept with its data (tokens survive
-    restarts; another Region's tokens fail). Written once, never replaced."""
-    return Tokens(await store.add_meta(PAGING_KEY, new_token_key()))
+def paging_tokens(keyring: Keyring) -> Tokens:
+    """NextToken authenticator keyed by the Region's derived token key (see Keyring)."""
+    return Tokens(keyring.token_key)
 
 
 def _stderr(text: str) -> None:
@@ -147,7 +144,7 @@ class Region:
         raw, self.keyring = await open_keyring(self.config, self.clock)
         self.raw_store = raw
         try:
-            await self._build(self.config, raw, await paging_tokens(raw))
+            await self._build(self.config, raw, paging_tokens(self.keyring))
             await self._serve(self.config)
         except BaseException:
             # Leave nothing running: an open database connection would keep a failed

@@ -15,11 +15,13 @@ import logging
 from collections.abc import Mapping
 from dataclasses import replace
 
+from smgrpc.core.errors import error_kind
 from smgrpc.core.model import Secret, Version
 from smgrpc.core.ports import Store
 
 log = logging.getLogger("smgrpc.core")
 DEFAULT_INTERVAL = 1.0
+CHUNK = 256  # secrets per flush transaction
 _YIELD_EVERY = 64  # secrets saved between two yields to the event loop during a large flush
 
 
@@ -80,26 +82,27 @@ class AccessRecorder:
         return [self.view(s) for s in secrets]
 
     async def flush(self) -> None:
-        """Persist every pending note in one transaction.
+        """Persist every pending note, CHUNK secrets per transaction.
 
         Secrets gone meanwhile are skipped; a stored date is never lowered. On failure the
-        notes stay pending for the next flush, and the failure is logged (its type only):
-        nothing is lost silently, and no read ever sees the error.
+        notes not yet written stay pending for the next flush, and the failure is logged (its
+        type only): nothing is lost silently, and no read ever sees the error. Chunks keep
+        each transaction (which holds the write lock) and its publication short.
         """
         async with self._flushing:
-            batch = {arn: dict(days) for arn, days in self._pending.items()}
-            if not batch:
-                return
-            try:
-                await self._write(batch)
-            except Exception as exc:  # noqa: BLE001 - informational write: keep, retry later
-                log.warning(
-                    "could not record LastAccessedDate of %d secrets (kept, retried): %s",
-                    len(batch),
-                    type(exc).__name__,
-                )
-                return
-            self._forget(batch)
+            batch = [(arn, dict(days)) for arn, days in self._pending.items()]
+            for i in range(0, len(batch), CHUNK):
+                chunk = dict(batch[i : i + CHUNK])
+                try:
+                    await self._write(chunk)
+                except Exception as exc:  # noqa: BLE001 - informational write: keep, retry later
+                    log.warning(
+                        "could not record LastAccessedDate of %d secrets (kept, retried): %s",
+                        len(batch) - i,
+                        error_kind(exc),
+                    )
+                    return
+                self._forget(chunk)
 
     async def _write(self, batch: Mapping[str, Mapping[str, str]]) -> None:
         async with self.store.transaction() as tx:

@@ -13,7 +13,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import secrets
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -29,11 +28,6 @@ KEY_BYTES = 32
 MAX_TOKEN = 2560
 _BAD = "The NextToken value is invalid."
 _DOMAIN = b"smgrpc-page-v2\x00"
-
-
-def new_key() -> bytes:
-    """A fresh token key (32 random bytes; generated once per Region and kept with its data)."""
-    return secrets.token_bytes(KEY_BYTES)
 
 
 def fingerprint(*parts: object) -> str:

@@ -12,7 +12,9 @@ import uuid
 from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from smgrpc.core.arn import partition_for
 from smgrpc.core.errors import DecryptionFailure, EncryptionFailure, InvalidParameter
@@ -25,6 +27,7 @@ ENCRYPT_FAILED = (
     "Check that the KMS key is available, enabled, and not in an invalid state."
 )
 DEFAULT_KEY_LABEL = "DefaultEncryptionKey"
+TOKEN_INFO = b"smgrpc-next-token-v1"
 
 
 def _material_aad(key_id: str) -> bytes:
@@ -61,7 +64,7 @@ def new_key_record(
 
 def is_managed(rec: KmsKeyRecord) -> bool:
     """AWS managed keys (alias/aws/...) can't be created, disabled or enabled by a user."""
-    return bool(rec.alias and rec.alias.startswith("alias/aws/"))
+    return bool(rec.alias and rec.alias.lower().startswith("alias/aws/"))
 
 
 class Keyring:
@@ -69,6 +72,11 @@ class Keyring:
 
     def __init__(self, master: bytes, region: str, account: str, records: Iterable[KmsKeyRecord]):
         self._master = AESGCM(master)
+        # The NextToken MAC key: derived, never stored (storage only ever sees ciphertext);
+        # tokens survive restarts, and another Region (another master key) can't forge one.
+        self.token_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"smgrpc-region-v1", info=TOKEN_INFO
+        ).derive(master)
         self.region = region
         self.account = account
         self._keys: dict[str, tuple[KmsKeyRecord, AESGCM]] = {}
@@ -102,7 +110,7 @@ class Keyring:
                     "ValidationException",
                     f"Alias {alias} must be alias/ followed by 1-250 of a-z, A-Z, 0-9, /, _ and -",
                 )
-            if alias.startswith("alias/aws/"):
+            if alias.lower().startswith("alias/aws/"):  # as the 0003 trigger (LIKE)
                 raise KmsError(
                     "NotAuthorizedException", "Aliases beginning with alias/aws/ are reserved."
                 )

@@ -13,9 +13,8 @@ bypass the rule, and a new store implements nothing of it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from smgrpc.core import replication as repl
 from smgrpc.core.model import Sealed, Secret
@@ -78,10 +77,6 @@ class FeedTx:
     async def set_replay_mark(self, peer_region: str, timestamp: float) -> None:
         await self._tx.set_replay_mark(peer_region, timestamp)
 
-    def __getattr__(self, name: str) -> Any:
-        # Store operations without replication consequences pass straight through.
-        return getattr(self._tx, name)
-
 
 class Feed:
     """A Store whose every transaction goes through FeedTx (see the module docstring)."""
@@ -117,6 +112,10 @@ class Feed:
     async def outbox(self, region: str, after: int, limit: int) -> list[OutboxRow]:
         return await self._store.outbox(region, after, limit)
 
-    def __getattr__(self, name: str) -> Any:
-        # Reads and store operations without replication consequences pass straight through.
-        return getattr(self._store, name)
+    def scan(
+        self, sort_by: str, descending: bool, after: tuple[str | float, str] | None
+    ) -> AsyncGenerator[Secret, None]:
+        return self._store.scan(sort_by, descending, after)
+
+    async def due_for_deletion(self, now: float) -> list[Secret]:
+        return await self._store.due_for_deletion(now)

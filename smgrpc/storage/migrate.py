@@ -14,7 +14,13 @@ def _scripts() -> list[tuple[int, str]]:
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text()))
-    return sorted(found)
+    found.sort()
+    # Numbered 1, 2, 3, ... with no gap or repeat: a script numbered below a database's
+    # user_version would otherwise be skipped for good on that database.
+    numbers = [n for n, _ in found]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..N without gaps, found {numbers}")
+    return found
 
 
 def _statements(sql: str) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import os
 import sqlite3
 import sys
@@ -41,6 +42,13 @@ _SCAN_CHUNK = 256
 _LOAD_CHUNK = 5000  # rows per hop to the connection's thread at start-up
 _FREEZE_AT = 10_000  # secrets loaded from which the GC no longer tracks what was loaded
 T = TypeVar("T")
+
+
+def guard_driver_logs() -> None:
+    """aiosqlite logs every statement WITH its parameters at DEBUG (wrapped data keys,
+    ciphertext, key material): whoever configured logging, never let it below INFO."""
+    driver = logging.getLogger("aiosqlite")
+    driver.setLevel(max(logging.INFO, driver.getEffectiveLevel()))
 
 
 def _create_private(path: Path) -> None:
@@ -339,6 +347,7 @@ class SqliteStore:
     ) -> SqliteStore:
         """busy_timeout: seconds a write waits for another connection's lock, then fails;
         blob_cache_bytes: bound of the sealed-value cache (ciphertext and wrapped keys)."""
+        guard_driver_logs()
         # Names, tags and descriptions are not secret but not public either: owner-only files
         # (SQLite gives the -wal and -shm files the database file's mode).
         await asyncio.to_thread(_create_private, path)

@@ -14,6 +14,7 @@ from grpc_status import rpc_status
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
+from tests.api.helpers import versions
 from tests.conftest import CANARY, FakeClock, make_config, pb
 
 
@@ -48,10 +49,7 @@ async def test_writes_beyond_the_inflight_limit_are_refused_retryably(tmp_path: 
             assert refused and all(refused), "every refusal carries RetryInfo"
             ok = sum(1 for code, _ in outcomes if code == "OK")
             # Nothing half-done: exactly the accepted writes exist (plus the initial version).
-            listed = await stub.ListSecretVersionIds(
-                pb.ListSecretVersionIdsRequest(secret_id="hot", include_deprecated=True)
-            )
-            assert len(listed.versions) == ok + 1
+            assert len(await versions(stub, "hot", deprecated=True)) == ok + 1
             assert region.gate.refused == len(refused)
     finally:
         await region.stop(0.5)

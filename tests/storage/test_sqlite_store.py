@@ -8,6 +8,7 @@ from pathlib import Path
 
 from smgrpc.core.listing import sort_key
 from smgrpc.core.model import Sealed, Secret, Version
+from smgrpc.storage.migrate import _scripts
 from smgrpc.storage.sqlite import SqliteStore
 
 PREFIX = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
@@ -79,3 +80,7 @@ async def test_indexes_follow_commits_and_reload(tmp_path: Path) -> None:
         assert [s.name for s in await again.due_for_deletion(1e9)] == ["m", "b"]
     finally:
         await again.close()
+
+
+def test_migrations_are_numbered_without_gaps() -> None:
+    assert [n for n, _ in _scripts()] == list(range(1, len(_scripts()) + 1))
