@@ -154,6 +154,10 @@ class Tx:
         self.saved: dict[str, Secret] = {}
         self.deleted: dict[str, Secret] = {}
         self.blobs: dict[tuple[str, str], Sealed | None] = {}
+        # Creation order numbers given out by this transaction: the store takes them over at
+        # COMMIT (a rolled-back create leaves nothing behind in memory).
+        self.seqs: dict[str, int] = {}
+        self.next_seq = store._next_seq
 
     def find(self, secret_id: str) -> Secret | None:
         """Resolve a name, full ARN or partial ARN, including this transaction's changes."""
@@ -179,10 +183,10 @@ class Tx:
         blobs = blobs or {}
         old = self.find_arn(new.arn)
         old_versions = old.versions if old else ()
-        seq = self._store._seq.get(new.arn) if old else None
+        seq = self.seqs.get(new.arn) or (self._store._seq.get(new.arn) if old else None)
         if seq is None:
-            self._store._next_seq += 1
-            seq = self._store._next_seq
+            self.next_seq += 1
+            seq = self.next_seq
         self._op(
             "INSERT INTO secrets(arn, name, seq, meta) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(arn) DO UPDATE SET name = excluded.name, meta = excluded.meta",
@@ -229,7 +233,7 @@ class Tx:
                 self.blobs[key] = None
         self.deleted.pop(new.arn, None)
         self.saved[new.arn] = new
-        self._store._seq[new.arn] = seq
+        self.seqs[new.arn] = seq
 
     def _op(self, sql: str, params: Any, *, many: bool = False) -> None:
         self.ops.append((sql, params, many))
@@ -586,6 +590,7 @@ class SqliteStore:
 
     def _publish(self, tx: Tx) -> None:
         self._commits += 1
+        self._next_seq = max(self._next_seq, tx.next_seq)
         for arn, s in tx.deleted.items():
             gone = self._by_arn.pop(arn, None)
             if gone is not None:
@@ -601,6 +606,7 @@ class SqliteStore:
                 del self._by_name[old.name]
             self._by_arn[arn] = s
             self._by_name[s.name] = s
+            self._seq[arn] = tx.seqs[arn]
             self._index(old, s)
         for key, sealed in tx.blobs.items():
             self._remember(key, sealed)

@@ -298,3 +298,18 @@ async def test_due_for_deletion_uses_the_deletion_date(store: Any) -> None:
     async with store.transaction() as tx:
         await tx.save(tx.find("soon").evolve(deleted_date=None))  # restored
     assert [s.name for s in await store.due_for_deletion(1e12)] == ["late"]
+
+
+async def test_a_rolled_back_create_leaves_no_trace(opened: Opened, store: Any) -> None:
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as tx:
+            await tx.save(secret("ghost"))
+            raise RuntimeError("rolled back")
+    async with store.transaction() as tx:
+        await tx.save(secret("real"))
+    assert [s.name for s in store.all()] == ["real"]
+    store = await opened.reopen()
+    assert [s.name for s in store.all()] == ["real"]
+    async with store.transaction() as tx:
+        await tx.save(secret("later"))
+    assert [s.name for s in store.all()] == ["real", "later"]  # creation order kept
