@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 LOGGER = "smgrpc.access"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
+    """One call (a tuple: built on every call, ~3x cheaper than a frozen dataclass)."""
+
     at: float
     request_id: str
     method: str
