@@ -47,9 +47,7 @@ class RequestIds:
         h = self._hex[at : at + 32]
         self._at = at + 32
         # Version nibble 4; variant bits 10 (RFC 4122): 8, 9, a or b.
-        return (
-            f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
-        )
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 class Undecodable:
