@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -23,11 +24,14 @@ import grpc
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb  # noqa: E402
 
+OFF = {"0", "off", "false", "no"}
 SERVICE = "smgrpc.secretsmanager.v1.SecretsManager"
 # Same list as smgrpc/api/server.py build_server (kept in step by hand: a baseline must not
 # import the code it is the baseline for).
 OPTIONS = [
     ("grpc.so_reuseport", 0),
+    ("grpc.server.max_pending_requests", 1_000_000),
+    ("grpc.server.max_pending_requests_hard_limit", 1_000_000),
     ("grpc.max_receive_message_length", 4 * 1024 * 1024),
     ("grpc.max_send_message_length", 8 * 1024 * 1024),
     ("grpc.keepalive_time_ms", 120_000),
@@ -85,10 +89,11 @@ def main() -> None:
     p.add_argument("--listen", required=True)
     p.add_argument("--value-size", type=int, default=100)
     args = p.parse_args()
-    # Same event loop as `smgrpc serve` (uvloop unless SMGRPC_UVLOOP=0): a fair baseline.
+    # Same event loop as `smgrpc serve` (uvloop unless SMGRPC_UVLOOP=off): a fair baseline.
     from smgrpc.cli.main import _loop_factory
 
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+    uvloop_on = os.environ.get("SMGRPC_UVLOOP", "on").strip().lower() not in OFF
+    with asyncio.Runner(loop_factory=_loop_factory(uvloop_on)) as runner:
         runner.run(serve(args.listen, args.value_size))
 
 

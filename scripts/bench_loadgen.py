@@ -65,8 +65,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 latencies.append(t1 - t0)
 
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-    await asyncio.gather(*(worker(calls[i % args.conns])
-                           for i in range(args.conns * args.streams)))
+    await asyncio.gather(*(worker(calls[i % args.conns]) for i in range(args.conns * args.streams)))
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     for ch in channels:
         await ch.close()

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 LOGGER = "smgrpc.access"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
+    """One call (a tuple: built on every call, ~3x cheaper than a frozen dataclass)."""
+
     at: float
     request_id: str
     method: str
@@ -28,15 +30,24 @@ class Entry:
     peer: str
 
 
+@lru_cache(maxsize=4)
+def _local_second(second: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+
+
+@lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+
+
+# A flush writes thousands of lines of the same few seconds: each second is formatted once.
 def _text_time(at: float) -> str:
     """logging's default asctime layout: `2026-12-01 08:30:00,123`."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at)) + f",{int(at * 1000) % 1000:03d}"
+    return _local_second(int(at)) + f",{int(at * 1000) % 1000:03d}"
 
 
 def _iso(at: float) -> str:
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}+00:00"
-    )
+    return _utc_second(int(at)) + f".{int(at * 1000) % 1000:03d}+00:00"
 
 
 def text_line(e: Entry) -> str:

@@ -16,8 +16,14 @@ from smgrpc.core.model import ReplicaStatus, Secret, Version
 
 def ts(seconds: float) -> Timestamp:
     out = Timestamp()
-    out.FromNanoseconds(int(round(seconds * 1_000_000)) * 1000)
+    set_ts(out, seconds)
     return out
+
+
+def set_ts(out: Timestamp, seconds: float) -> None:
+    """Fill a Timestamp field in place (microsecond precision, as Timestamp.FromNanoseconds)."""
+    nanos = int(round(seconds * 1_000_000)) * 1000
+    out.seconds, out.nanos = divmod(nanos, 1_000_000_000)
 
 
 def day_ts(day: str | None) -> Timestamp | None:

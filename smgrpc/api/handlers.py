@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import traceback
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,7 +24,30 @@ from smgrpc.core.errors import InvalidParameter, ServiceError, error_kind
 
 log = logging.getLogger("smgrpc.api")
 EXPIRED = grpc.StatusCode.DEADLINE_EXCEEDED
-EXPIRED = grpc.StatusCode.DEADLINE_EXCEEDED
+OK = grpc.StatusCode.OK
+_VARIANT = "89ab"
+
+
+class RequestIds:
+    """Random (version 4) UUID strings, one per call, as str(uuid.uuid4()) makes them.
+
+    uuid.uuid4() costs a getrandom call and a UUID object per call (~4 us, ~1 % of a call);
+    here the random bits come from one os.urandom call per 256 ids, formatted directly.
+    """
+
+    def __init__(self, batch: int = 256) -> None:
+        self._batch = batch
+        self._hex = ""
+        self._at = 0
+
+    def __call__(self) -> str:
+        at = self._at
+        if at >= len(self._hex):
+            self._hex, at = os.urandom(16 * self._batch).hex(), 0
+        h = self._hex[at : at + 32]
+        self._at = at + 32
+        # Version nibble 4; variant bits 10 (RFC 4122): 8, 9, a or b.
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 class Undecodable:
@@ -106,10 +129,11 @@ def wrap(
     """Admission, then the call; domain errors mapped to status; unexpected → INTERNAL."""
     gate = gate or Gate(max_inflight=1 << 30)
     alog = access or AccessLog(None)
+    new_id = RequestIds()
 
     async def handler(request: Any, context: grpc.aio.ServicerContext) -> Any:
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = new_id()
         if gate.closed:
             _access(
                 alog, method, request_id, grpc.StatusCode.UNAVAILABLE, "", "-", started, context
@@ -141,8 +165,9 @@ def wrap(
                     "the message is malformed. Send binary data in SecretBinary."
                 )
             response = await behavior(request, context)
-            arn = _arn_of(response, None)
-            _access(alog, method, request_id, grpc.StatusCode.OK, "", arn, started, context)
+            if alog.enabled:
+                arn = _arn_of(response, None)
+                _access(alog, method, request_id, OK, "", arn, started, context)
             return response
         except ServiceError as exc:
             status = to_status(exc, request_id)

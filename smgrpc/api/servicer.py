@@ -19,7 +19,7 @@ Ctx = Any
 def _value_fields(m: Any, read: ValueRead) -> None:
     m.arn, m.name, m.version_id = read.secret.arn, read.secret.name, read.version.version_id
     m.version_stages.extend(read.version.stages)
-    m.created_date.CopyFrom(codec.ts(read.version.created_at))
+    codec.set_ts(m.created_date, read.version.created_at)
     if read.value.string is not None:
         m.secret_string = read.value.string
     else:

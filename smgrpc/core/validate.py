@@ -32,6 +32,8 @@ def length(value: str | bytes | None, path: str, lo: int, hi: int, *, secret: bo
     if value is None:
         return
     n = len(value)
+    if lo <= n <= hi:
+        return
     # Long or sensitive values are not echoed (AWS prints no value for sensitive members).
     desc = "" if secret or n > 256 or isinstance(value, bytes) else f"'{value}'"
     if n < lo:

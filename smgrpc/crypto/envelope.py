@@ -44,10 +44,22 @@ def seal(kek: AESGCM, key_id: str, plaintext: bytes, context: bytes) -> Sealed:
     return Sealed(kms_key_id=key_id, wrapped_key=wrapped, ciphertext=ciphertext)
 
 
-def open_sealed(kek: AESGCM, sealed: Sealed, context: bytes) -> bytes:
-    """Decrypt or raise DecryptionFailure; never returns partial or wrong plaintext."""
+def unwrap(kek: AESGCM, sealed: Sealed, context: bytes) -> AESGCM:
+    """The version's data key (unwrapped by kek) or DecryptionFailure."""
     try:
-        dek = kek.decrypt(sealed.wrapped_key[:12], sealed.wrapped_key[12:], context)
-        return AESGCM(dek).decrypt(sealed.ciphertext[:12], sealed.ciphertext[12:], context)
+        return AESGCM(kek.decrypt(sealed.wrapped_key[:12], sealed.wrapped_key[12:], context))
     except (InvalidTag, ValueError) as exc:
         raise DecryptionFailure(DECRYPT_FAILED) from exc
+
+
+def decrypt(dek: AESGCM, sealed: Sealed, context: bytes) -> bytes:
+    """The plaintext under an unwrapped data key, or DecryptionFailure (never partial)."""
+    try:
+        return dek.decrypt(sealed.ciphertext[:12], sealed.ciphertext[12:], context)
+    except (InvalidTag, ValueError) as exc:
+        raise DecryptionFailure(DECRYPT_FAILED) from exc
+
+
+def open_sealed(kek: AESGCM, sealed: Sealed, context: bytes) -> bytes:
+    """Decrypt or raise DecryptionFailure; never returns partial or wrong plaintext."""
+    return decrypt(unwrap(kek, sealed, context), sealed, context)

@@ -28,6 +28,8 @@ ENCRYPT_FAILED = (
 )
 DEFAULT_KEY_LABEL = "DefaultEncryptionKey"
 TOKEN_INFO = b"smgrpc-next-token-v1"
+# Data keys of recently read versions kept unwrapped (see Keyring.open): ~0.5 KB each.
+DATA_KEY_CACHE = 4096
 
 
 def _material_aad(key_id: str) -> bytes:
@@ -80,6 +82,8 @@ class Keyring:
         self.region = region
         self.account = account
         self._keys: dict[str, tuple[KmsKeyRecord, AESGCM]] = {}
+        # (key id, secret ARN, version id, wrapped key) -> (AAD, unwrapped data key)
+        self._data_keys: dict[tuple[str, str, str, bytes], tuple[bytes, AESGCM]] = {}
         self.reload(records)
 
     def reload(self, records: Iterable[KmsKeyRecord]) -> None:
@@ -93,6 +97,7 @@ class Keyring:
                 raise MasterKeyError(f"master key does not match keyring key {rec.key_id}") from exc
             keys[rec.key_id] = (rec, AESGCM(material))
         self._keys = keys
+        self._data_keys = {}
 
     def records(self) -> list[KmsKeyRecord]:
         return [rec for rec, _ in self._keys.values()]
@@ -165,11 +170,28 @@ class Keyring:
         return envelope.seal(kek, rec.key_id, value.to_bytes(), ctx)
 
     def open(self, sealed: Sealed, *, secret_arn: str, version_id: str) -> SecretValue:
-        entry = self._keys.get(sealed.kms_key_id)
+        """Decrypt a version's value (DecryptionFailure: disabled key, tampered or moved row).
+
+        The hot path of GetSecretValue. Building the AAD and unwrapping the data key cost
+        ~20 us of CPU per read in a loaded server (cold caches), so the AAD and the unwrapped
+        data key of recently read versions are kept, keyed by everything that determines them
+        (key id, ARN, version id, wrapped key bytes): a hit is exactly what a miss would
+        compute. Plaintext values are never kept; the key state is checked on every read; a
+        tampered ciphertext still fails to decrypt. `reload` empties the cache.
+        """
+        kms_key_id = sealed.kms_key_id
+        entry = self._keys.get(kms_key_id)
         if entry is None or not entry[0].enabled:
-            raise DecryptionFailure(envelope.DECRYPT_FAILED, resource=sealed.kms_key_id)
-        ctx = envelope.aad(self.region, secret_arn, version_id, sealed.kms_key_id)
-        return SecretValue.from_bytes(envelope.open_sealed(entry[1], sealed, ctx))
+            raise DecryptionFailure(envelope.DECRYPT_FAILED, resource=kms_key_id)
+        cache_key = (kms_key_id, secret_arn, version_id, sealed.wrapped_key)
+        hit = self._data_keys.get(cache_key)
+        if hit is None:
+            ctx = envelope.aad(self.region, secret_arn, version_id, kms_key_id)
+            hit = (ctx, envelope.unwrap(entry[1], sealed, ctx))
+            if len(self._data_keys) >= DATA_KEY_CACHE:
+                del self._data_keys[next(iter(self._data_keys))]  # the oldest entry
+            self._data_keys[cache_key] = hit
+        return SecretValue.from_bytes(envelope.decrypt(hit[1], sealed, hit[0]))
 
     def display_id(self, key_id: str) -> str:
         """How ListSecretVersionIds names the key that encrypted a version."""

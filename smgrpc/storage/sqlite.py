@@ -518,7 +518,12 @@ class SqliteStore:
 
     async def sealed(self, arn: str, version_id: str) -> Sealed | None:
         """A version's sealed value: from the cache, else from the read connection."""
-        return await self._sealed((arn, version_id), self._reader)
+        key = (arn, version_id)
+        hit = self._blobs.get(key)
+        if hit is not None:  # GetSecretValue's common case: no second coroutine
+            self._blobs.move_to_end(key)
+            return hit
+        return await self._sealed(key, self._reader)
 
     async def _sealed(self, key: tuple[str, str], conn: aiosqlite.Connection) -> Sealed | None:
         hit = self._blobs.get(key)

@@ -141,7 +141,8 @@ async def test_failed_flush_is_logged_kept_and_retried(
         other.close()
     logged = [r.getMessage() for r in caplog.records]
     assert logged == [
-        "could not record LastAccessedDate of 2 secrets (kept, retried): OperationalError SQLITE_BUSY"
+        "could not record LastAccessedDate of 2 secrets (kept, retried): "
+        "OperationalError SQLITE_BUSY"
     ]
     assert a.arn not in logged[0]
     await rec.flush()
