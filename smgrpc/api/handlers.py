@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -89,10 +90,17 @@ class Gate:
         self.closed = True
 
 
+# A secret ARN as we mint them (a client's SecretId can be any text: never log one that is not
+# exactly this shape, or a line break in it could forge access-log lines).
+_SECRET_ARN = re.compile(
+    r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]{1,32}:\d{12}:secret:[\w/+=.@!-]{1,600}"
+)
+
+
 def _arn_of(response: Any, exc: ServiceError | None) -> str:
     """The secret a call resolved to, for the access log (responses carry it as `arn`)."""
     arn = exc.resource if exc is not None else getattr(response, "arn", None)
-    return arn if isinstance(arn, str) and arn.startswith("arn:") and ":secret:" in arn else "-"
+    return arn if isinstance(arn, str) and _SECRET_ARN.fullmatch(arn, 0, 700) else "-"
 
 
 def _access(

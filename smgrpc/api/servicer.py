@@ -148,9 +148,7 @@ class SecretsManagerServicer:
         )
         out = pb.ListSecretVersionIdsResponse(arn=secret.arn, name=secret.name)
         for v in versions:
-            out.versions.append(
-                codec.version_entry_out(v, self.values.cipher.display_id(v.kms_key_id))
-            )
+            out.versions.append(codec.version_entry_out(v, self.values.key_label(v.kms_key_id)))
         if token:
             out.next_token = token
         return out

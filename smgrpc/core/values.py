@@ -283,6 +283,10 @@ class ValueUseCases:
 
     # ---- ListSecretVersionIds ----
 
+    def key_label(self, key_id: str) -> str:
+        """How ListSecretVersionIds names the key of a version (DefaultEncryptionKey or ARN)."""
+        return self.cipher.display_id(key_id)
+
     def list_secret_version_ids(
         self,
         secret_id: str,

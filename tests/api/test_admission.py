@@ -14,7 +14,7 @@ from grpc_status import rpc_status
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
-from tests.api.helpers import versions
+from tests.api.helpers import ARN_PREFIX, versions
 from tests.conftest import CANARY, FakeClock, make_config, pb
 
 
@@ -70,9 +70,14 @@ async def test_access_log_has_one_line_per_call(
             await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="logged"))
             with pytest.raises(grpc.aio.AioRpcError) as info:
                 await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="nope"))
+            forged = f"{ARN_PREFIX}x\n2026-12-01 00:00:00,000 INFO smgrpc.access: DeleteSecret OK"
+            with pytest.raises(grpc.aio.AioRpcError):
+                await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id=forged))
     finally:
         await region.stop(0.5)
-    lines = [ln for ln in capsys.readouterr().err.splitlines() if " smgrpc.access: " in ln]
+    err = capsys.readouterr().err
+    assert "DeleteSecret OK" not in err  # a client's SecretId never forges a log line
+    lines = [ln for ln in err.splitlines() if " smgrpc.access: " in ln][:3]
     assert [ln.split(": ", 1)[1].split()[:3] for ln in lines] == [
         ["CreateSecret", "OK", "-"],
         ["GetSecretValue", "OK", "-"],
