@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from contextlib import aclosing
+from operator import attrgetter
 
 from smgrpc.core.model import Secret
 from smgrpc.core.ports import Store
@@ -27,6 +28,19 @@ SHAPES: dict[str, tuple[type, type]] = {
 # A long filtered scan gives the event loop back after this long (seconds).
 SLICE = 0.004
 _CHECK_EVERY = 8
+
+
+def _accessed(s: Secret) -> str:
+    return s.last_accessed_day or ""
+
+
+# The sort value alone (the position without the ARN), per order.
+SORT_VALUE: dict[str, Callable[[Secret], str | float]] = {
+    "created-date": attrgetter("created_at"),
+    "last-changed-date": attrgetter("last_changed_at"),
+    "last-accessed-date": _accessed,
+    "name": attrgetter("name"),
+}
 
 
 def sort_key(s: Secret, by: str) -> Position:

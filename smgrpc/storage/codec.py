@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from smgrpc.core import metadata
-from smgrpc.core.model import ReplicaStatus, Secret, Version
+from smgrpc.core.model import NO_ROTATION, ReplicaStatus, Secret, Version
 
 
 def secret_meta(s: Secret) -> str:
@@ -33,8 +33,36 @@ def secret_meta(s: Secret) -> str:
     return json.dumps(r, separators=(",", ":"))
 
 
-def secret_from_row(arn: str, name: str, meta: str, versions: tuple[Version, ...]) -> Secret:
+def _shared_tags(
+    tags: tuple[tuple[str, str], ...] | None, memo: dict[Any, Any]
+) -> tuple[tuple[str, str], ...] | None:
+    """The same tags, each repeated (key, value) pair and key string one shared object."""
+    if not tags:
+        return tags
+    out = []
+    for pair in tags:
+        shared = memo.get(pair)
+        if shared is None:
+            k, v = pair
+            shared = memo[pair] = (memo.setdefault(k, k), v)
+        out.append(shared)
+    return tuple(out)
+
+
+def secret_from_row(
+    arn: str,
+    name: str,
+    meta: str,
+    versions: tuple[Version, ...],
+    memo: dict[Any, Any] | None = None,
+) -> Secret:
+    """memo: shared across one load, so equal tags and rotation settings are one object."""
     m: dict[str, Any] = json.loads(meta)
+    fields = metadata.fields_from(m)
+    if fields["rotation"] == NO_ROTATION:
+        fields["rotation"] = NO_ROTATION
+    if memo is not None:
+        fields["tags"] = _shared_tags(fields["tags"], memo)
     return Secret(
         arn=arn,
         name=name,
@@ -46,7 +74,7 @@ def secret_from_row(arn: str, name: str, meta: str, versions: tuple[Version, ...
         lineage=m.get("lineage"),
         epoch=m.get("epoch", 0),
         generation=m.get("generation", 0),
-        **metadata.fields_from(m),
+        **fields,
     )
 
 

@@ -27,7 +27,7 @@ import aiosqlite
 from sortedcontainers import SortedList
 
 from smgrpc.core.arn import name_from_partial_arn
-from smgrpc.core.listing import SORT_KEYS, Position, sort_key
+from smgrpc.core.listing import SORT_KEYS, SORT_VALUE, Position, sort_key
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, Secret, Version
 from smgrpc.storage import codec
 from smgrpc.storage.migrate import migrate
@@ -410,6 +410,7 @@ class SqliteStore:
         versions: dict[str, list[Version]] = {}
         # Few distinct label sets and key ids: share one object each (less memory per version).
         stages_of: dict[str, tuple[str, ...]] = {}
+        memo: dict[Any, Any] = {}  # tags shared across secrets (this load only)
         async with self._conn.execute(
             "SELECT arn, version_id, created_at, stages, kms_key_id, has_value, last_access "
             "FROM versions ORDER BY created_at, rowid"
@@ -433,7 +434,8 @@ class SqliteStore:
         ) as cur:
             while rows := await cur.fetchmany(_LOAD_CHUNK):
                 for arn, name, meta, seq in rows:
-                    s = codec.secret_from_row(arn, name, meta, tuple(versions.pop(arn, ())))
+                    vs = tuple(versions.pop(arn, ()))
+                    s = codec.secret_from_row(arn, name, meta, vs, memo)
                     self._by_arn[arn] = s
                     self._by_name[name] = s
                     self._seq[arn] = seq
@@ -495,6 +497,8 @@ class SqliteStore:
     ) -> AsyncGenerator[Secret, None]:
         """Secrets in one listing order strictly after a position (see core.ports.Store)."""
         index = self._order[sort_by]
+        get = self._by_arn.get
+        sort_value = SORT_VALUE[sort_by]
         pos = after
         while True:
             if pos is None:
@@ -504,11 +508,11 @@ class SqliteStore:
             else:
                 it = index.irange(minimum=pos, inclusive=(False, True))
             chunk = list(islice(it, _SCAN_CHUNK))
-            for key in chunk:
-                s = self._by_arn.get(key[1])
+            for value, arn in chunk:
+                s = get(arn)
                 # Changed since the chunk was taken (the consumer may yield): it sits at its
                 # new position now, and shows there if that is still ahead.
-                if s is not None and sort_key(s, sort_by) == key:
+                if s is not None and sort_value(s) == value:
                     yield s
             if len(chunk) < _SCAN_CHUNK:
                 return
