@@ -25,8 +25,11 @@ SHAPES: dict[str, tuple[type, type]] = {
     "last-accessed-date": (str, str),
     "name": (str, str),
 }
-# A long filtered scan gives the event loop back after this long (seconds).
-SLICE = 0.004
+# A long filtered scan gives the event loop back after this long (seconds), for this long: a
+# short real sleep, not sleep(0), so the loop also takes in the I/O that arrived meanwhile. A
+# call such as a health check needs several loop turns, so each slice counts several times.
+SLICE = 0.002
+PAUSE = 0.0005
 _CHECK_EVERY = 8
 
 
@@ -82,7 +85,7 @@ async def collect(
                     break
             n += 1
             if n % _CHECK_EVERY == 0 and time.perf_counter() > deadline:
-                await asyncio.sleep(0)
+                await asyncio.sleep(PAUSE)
                 deadline = time.perf_counter() + SLICE
     if len(out) > size:
         del out[size:]

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from smgrpc.core import metadata
-from smgrpc.core.model import NO_ROTATION, ReplicaStatus, Secret, Version
+from smgrpc.core.model import NO_ROTATION, ReplicaStatus, RotationConfig, Secret, Version
 
 
 def secret_meta(s: Secret) -> str:
@@ -33,17 +33,31 @@ def secret_meta(s: Secret) -> str:
     return json.dumps(r, separators=(",", ":"))
 
 
-def _shared_tags(
-    tags: tuple[tuple[str, str], ...] | None, memo: dict[Any, Any]
-) -> tuple[tuple[str, str], ...] | None:
-    """The same tags, each repeated (key, value) pair and key string one shared object."""
-    if not tags:
-        return tags
+_scan = json.JSONDecoder().scan_once  # the C scanner alone: a load decodes every row
+_NO_ROTATION_ROW = [None] * 7
+
+
+def _meta(text: str) -> dict[str, Any]:
+    try:
+        m, end = _scan(text, 0)
+    except StopIteration:
+        m, end = None, -1
+    if end != len(text) or not isinstance(m, dict):
+        return dict(json.loads(text))  # not our compact JSON: the ordinary path (and errors)
+    return m
+
+
+def _tags(raw: list[list[str]] | None, memo: dict[Any, Any] | None) -> Any:
+    """Tags as stored; with a memo, each repeated (key, value) pair and key is one object."""
+    if raw is None:
+        return None
+    if memo is None:
+        return tuple((k, v) for k, v in raw)
     out = []
-    for pair in tags:
+    for k, v in raw:
+        pair = (k, v)
         shared = memo.get(pair)
         if shared is None:
-            k, v = pair
             shared = memo[pair] = (memo.setdefault(k, k), v)
         out.append(shared)
     return tuple(out)
@@ -56,25 +70,30 @@ def secret_from_row(
     versions: tuple[Version, ...],
     memo: dict[Any, Any] | None = None,
 ) -> Secret:
-    """memo: shared across one load, so equal tags and rotation settings are one object."""
-    m: dict[str, Any] = json.loads(meta)
-    fields = metadata.fields_from(m)
-    if fields["rotation"] == NO_ROTATION:
-        fields["rotation"] = NO_ROTATION
-    if memo is not None:
-        fields["tags"] = _shared_tags(fields["tags"], memo)
+    """The record of a stored row (metadata.fields_from's reading of the metadata, inlined:
+    a start-up decodes every secret). memo: shared across one load (tags shared)."""
+    m = _meta(meta)
+    rot = m.get("rotation", _NO_ROTATION_ROW)
+    get = m.get
     return Secret(
         arn=arn,
         name=name,
-        kms_key_id=m.get("kms_key_id"),
-        last_accessed_day=m.get("last_accessed_day"),
-        primary_region=m.get("primary_region"),
-        replicas=tuple(ReplicaStatus(*x) for x in m.get("replicas", [])),
+        created_at=float(m["created_at"]),
+        last_changed_at=float(m["last_changed_at"]),
+        description=get("description"),
+        tags=_tags(get("tags"), memo),
+        policy=get("policy"),
+        deleted_date=get("deleted_date"),
+        type=get("type"),
+        rotation=NO_ROTATION if rot == _NO_ROTATION_ROW else RotationConfig(*rot),
+        kms_key_id=get("kms_key_id"),
+        last_accessed_day=get("last_accessed_day"),
+        primary_region=get("primary_region"),
+        replicas=tuple(ReplicaStatus(*x) for x in get("replicas", ())),
         versions=versions,
-        lineage=m.get("lineage"),
-        epoch=m.get("epoch", 0),
-        generation=m.get("generation", 0),
-        **fields,
+        lineage=get("lineage"),
+        epoch=get("epoch", 0),
+        generation=get("generation", 0),
     )
 
 

@@ -18,8 +18,8 @@ import sys
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from itertools import compress, islice
-from operator import is_not
+from itertools import compress, islice, pairwise
+from operator import attrgetter, is_not
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -81,6 +81,15 @@ async def read_meta_readonly(path: Path, key: str) -> bytes | None:
         await conn.close()
     rows = list(rows)
     return bytes(rows[0][0]) if rows else None
+
+
+def _in_creation_order(versions: Sequence[Version]) -> tuple[Version, ...]:
+    """Versions read in rowid order, ordered by creation time, ties in rowid order (as
+    ORDER BY created_at, rowid; rows are almost always written in that order already)."""
+    vs = tuple(versions)
+    if any(a.created_at > b.created_at for a, b in pairwise(vs)):
+        return tuple(sorted(vs, key=attrgetter("created_at")))  # stable: rowid order kept
+    return vs
 
 
 async def _settle(step: Awaitable[T]) -> T:
@@ -411,9 +420,10 @@ class SqliteStore:
         # Few distinct label sets and key ids: share one object each (less memory per version).
         stages_of: dict[str, tuple[str, ...]] = {}
         memo: dict[Any, Any] = {}  # tags shared across secrets (this load only)
+        intern = sys.intern
         async with self._conn.execute(
             "SELECT arn, version_id, created_at, stages, kms_key_id, has_value, last_access "
-            "FROM versions ORDER BY created_at, rowid"
+            "FROM versions ORDER BY rowid"  # no sort in SQLite: see _in_creation_order
         ) as cur:
             while rows := await cur.fetchmany(_LOAD_CHUNK):
                 for arn, vid, created, stages, key_id, has_value, last_access in rows:
@@ -424,17 +434,21 @@ class SqliteStore:
                         vid,
                         created,
                         st,
-                        sys.intern(key_id),
+                        intern(key_id),
                         bool(has_value),
-                        last_access and sys.intern(last_access),
+                        last_access and intern(last_access),
                     )
-                    versions.setdefault(arn, []).append(v)
+                    vs = versions.get(arn)
+                    if vs is None:
+                        versions[arn] = [v]
+                    else:
+                        vs.append(v)
         async with self._conn.execute(
-            "SELECT arn, name, meta, seq FROM secrets ORDER BY seq"
+            "SELECT arn, name, meta, seq FROM secrets ORDER BY rowid"
         ) as cur:
             while rows := await cur.fetchmany(_LOAD_CHUNK):
                 for arn, name, meta, seq in rows:
-                    vs = tuple(versions.pop(arn, ()))
+                    vs = _in_creation_order(versions.pop(arn, ()))
                     s = codec.secret_from_row(arn, name, meta, vs, memo)
                     self._by_arn[arn] = s
                     self._by_name[name] = s
@@ -442,7 +456,8 @@ class SqliteStore:
                     self._next_seq = max(self._next_seq, seq)
         loaded = list(self._by_arn.values())
         for by in SORT_KEYS:  # one sort each, not one insert per secret
-            self._order[by] = SortedList(sort_key(s, by) for s in loaded)
+            value = SORT_VALUE[by]
+            self._order[by] = SortedList([(value(s), s.arn) for s in loaded])
         self._deleting = SortedList(k for k in map(_deletion_key, loaded) if k is not None)
 
     # ---- indexes ----
