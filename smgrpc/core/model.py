@@ -138,9 +138,7 @@ class Secret:
     # Caches of derived data (not part of the value; `evolve` starts without them): the
     # lower-cased text of the filter words, and a version index for secrets with many versions.
     _filter_text: str | None = field(default=None, init=False, compare=False, repr=False)
-    _by_id: dict[str, Version] | None = field(
-        default=None, init=False, compare=False, repr=False
-    )
+    _by_id: dict[str, Version] | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def is_replica(self) -> bool:

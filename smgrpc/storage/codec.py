@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from smgrpc.core import metadata
@@ -33,7 +34,8 @@ def secret_meta(s: Secret) -> str:
     return json.dumps(r, separators=(",", ":"))
 
 
-_scan = json.JSONDecoder().scan_once  # the C scanner alone: a load decodes every row
+# The C scanner alone (no per-call wrapper): a start-up decodes every secret's row.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _NO_ROTATION_ROW = [None] * 7
 
 

@@ -448,8 +448,8 @@ class SqliteStore:
         ) as cur:
             while rows := await cur.fetchmany(_LOAD_CHUNK):
                 for arn, name, meta, seq in rows:
-                    vs = _in_creation_order(versions.pop(arn, ()))
-                    s = codec.secret_from_row(arn, name, meta, vs, memo)
+                    ordered = _in_creation_order(versions.pop(arn, ()))
+                    s = codec.secret_from_row(arn, name, meta, ordered, memo)
                     self._by_arn[arn] = s
                     self._by_name[name] = s
                     self._seq[arn] = seq
