@@ -153,9 +153,18 @@ class Prober:
         self._stop.set()
 
 
+# While the server starts, connections are refused: without these the channel's reconnect
+# backoff (1 s, 1.6 s, 2.6 s, ...) would add up to seconds to the measured start-up.
+FAST_RECONNECT = [
+    ("grpc.initial_reconnect_backoff_ms", 20),
+    ("grpc.min_reconnect_backoff_ms", 20),
+    ("grpc.max_reconnect_backoff_ms", 50),
+]
+
+
 async def wait_serving(addr: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    async with grpc.aio.insecure_channel(addr) as ch:
+    async with grpc.aio.insecure_channel(addr, options=FAST_RECONNECT) as ch:
         stub = health_pb2_grpc.HealthStub(ch)
         while True:
             try:
