@@ -20,6 +20,7 @@ __all__ = [
     "compile_filters",
     "matches",
     "split_words",
+    "text_test",
     "validate_filters",
 ]
 
@@ -220,6 +221,50 @@ def _compile_cached(filters: tuple[Filter, ...]) -> _Predicate:
     if len(preds) == 1:
         return preds[0]
     return lambda t: all(p(t) for p in preds)
+
+
+@lru_cache(maxsize=256)
+def _text_test_cached(filters: tuple[Filter, ...]) -> Callable[[str], bool] | None:
+    # Per word filter without negated values: the word tuples of its values (a value without
+    # words never matches). Such a filter holds only if every word of one of its values is a
+    # substring of the text (see core.words.Words), so failing that rules the secret out.
+    groups: list[tuple[tuple[str, ...], ...]] = []
+    for f in filters:
+        if f.key not in _WORD_KEYS or any(v.startswith("!") for v in f.values):
+            continue
+        groups.append(tuple(p for p in map(lower_words, f.values) if p))
+    if not groups:
+        return None
+    if len(groups) == 1 and len(groups[0]) == 1 and len(groups[0][0]) == 1:
+        word = groups[0][0][0]
+        return lambda text: word in text  # the common case: one word, one C-level search
+    # Per group, one C-level search for any value's first word: exact when every value is
+    # one word, else the full substring test follows for the secrets that pass it.
+    tests = tuple(
+        (_any_of(sorted({p[0] for p in pats})), all(len(p) == 1 for p in pats), pats)
+        for pats in groups
+    )
+
+    def text_test(text: str) -> bool:
+        for search, single, pats in tests:
+            if search is None or search(text) is None:
+                return False
+            if not single and not any(all(w in text for w in p) for p in pats):
+                return False
+        return True
+
+    return text_test
+
+
+def _any_of(words: Sequence[str]) -> Callable[[str], object] | None:
+    return re.compile("|".join(map(re.escape, words))).search if words else None
+
+
+def text_test(filters: Sequence[Filter]) -> Callable[[str], bool] | None:
+    """A quick necessary test on a secret's filter text (Secret.filter_text) for validated
+    filters: False means the filters reject the secret; True, ask the full predicate. None:
+    the filters have no such test (no word filter without negated values)."""
+    return _text_test_cached(tuple(filters))
 
 
 def compile_filters(filters: Sequence[Filter]) -> Callable[[FilterTarget], bool]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 
 from smgrpc.core.errors import InternalServiceError
-from smgrpc.core.words import Words
+from smgrpc.core.words import Words, filter_text
 
 AWSCURRENT = "AWSCURRENT"
 AWSPREVIOUS = "AWSPREVIOUS"
@@ -56,7 +55,7 @@ class SecretValue:
         return hmac.compare_digest(self.to_bytes(), other.to_bytes())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sealed:
     """Ciphertext of one version as stored: only the crypto package can open it."""
 
@@ -65,7 +64,9 @@ class Sealed:
     ciphertext: bytes = field(repr=False)
 
 
-@dataclass(frozen=True)
+# Records kept in memory for every secret are slotted (no per-instance __dict__): at 100k+
+# secrets that is a large share of the Region's memory.
+@dataclass(frozen=True, slots=True)
 class Version:
     """One version's metadata; the value lives sealed in storage."""
 
@@ -77,7 +78,7 @@ class Version:
     last_accessed_day: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RotationConfig:
     """Rotation settings as AWS reports them on DescribeSecret."""
 
@@ -90,7 +91,7 @@ class RotationConfig:
     next_rotation: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReplicaStatus:
     """Per-Region replication state kept on the primary."""
 
@@ -103,7 +104,13 @@ class ReplicaStatus:
     force_overwrite: bool = False
 
 
-@dataclass(frozen=True)
+# Shared by every secret without rotation settings (frozen, so sharing is safe).
+NO_ROTATION = RotationConfig()
+# Up to this many versions, a lookup by id is a scan of the tuple (no per-secret dict).
+_SCAN_VERSIONS = 8
+
+
+@dataclass(frozen=True, slots=True)
 class Secret:
     """The secret aggregate: metadata plus all its versions (metadata only)."""
 
@@ -118,7 +125,7 @@ class Secret:
     deleted_date: float | None = None
     last_accessed_day: str | None = None
     type: str | None = None
-    rotation: RotationConfig = field(default_factory=RotationConfig)
+    rotation: RotationConfig = NO_ROTATION
     primary_region: str | None = None  # set on replicas: the Region that owns the secret
     replicas: tuple[ReplicaStatus, ...] = ()
     versions: tuple[Version, ...] = ()
@@ -128,6 +135,10 @@ class Secret:
     lineage: str | None = None
     epoch: int = 0
     generation: int = 0
+    # Caches of derived data (not part of the value; `evolve` starts without them): the
+    # lower-cased text of the filter words, and a version index for secrets with many versions.
+    _filter_text: str | None = field(default=None, init=False, compare=False, repr=False)
+    _by_id: dict[str, Version] | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def is_replica(self) -> bool:
@@ -141,22 +152,32 @@ class Secret:
         return None
 
     @property
-    def filter_words(self) -> Words:
-        """ListSecrets filter words of this metadata, made once (on the first filtered list)."""
-        # Cached by hand: functools.cached_property takes a lock per access on Python 3.11,
-        # and this is read once per secret per filtered scan.
-        w: Words | None = self.__dict__.get("_filter_words")
-        if w is None:
-            w = Words.of(self.name, self.description, self.tags, self.owning_service)
-            self.__dict__["_filter_words"] = w
-        return w
+    def filter_text(self) -> str:
+        """Every attribute that word filters look at, lower-cased and joined (the quick reject
+        of a filtered scan); made once per metadata version. A str: the GC never walks it."""
+        text = self._filter_text
+        if text is None:
+            text = filter_text(self.name, self.description, self.tags, self.owning_service)
+            object.__setattr__(self, "_filter_text", text)
+        return text
 
-    @cached_property
-    def _by_version_id(self) -> dict[str, Version]:
-        return {v.version_id: v for v in self.versions}
+    @property
+    def filter_words(self) -> Words:
+        """ListSecrets filter words of this metadata (their sorted forms made when asked)."""
+        return Words(self.name, self.description, self.tags, self.owning_service, self.filter_text)
 
     def version(self, version_id: str) -> Version | None:
-        return self._by_version_id.get(version_id)
+        versions = self.versions
+        if len(versions) <= _SCAN_VERSIONS:
+            for v in versions:
+                if v.version_id == version_id:
+                    return v
+            return None
+        by_id = self._by_id
+        if by_id is None:
+            by_id = {v.version_id: v for v in versions}
+            object.__setattr__(self, "_by_id", by_id)
+        return by_id.get(version_id)
 
     def version_with_stage(self, stage: str) -> Version | None:
         for v in self.versions:

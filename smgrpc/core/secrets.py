@@ -315,9 +315,12 @@ class SecretUseCases:
         self, filters: Sequence[flt.Filter], include_planned_deletion: bool
     ) -> Callable[[Secret], bool]:
         test = flt.compile_filters(filters) if filters else None
+        quick = flt.text_test(filters) if filters else None  # rules most secrets out cheaply
 
         def keep(s: Secret) -> bool:
             if s.deleted_date is not None and not include_planned_deletion and not s.is_replica:
+                return False
+            if quick is not None and not quick(s.filter_text):
                 return False
             return test is None or test(self.filter_target(s))
 

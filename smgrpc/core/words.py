@@ -10,7 +10,7 @@ import re
 import sys
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 # moto's split_words: separators, and the camel-case splitter (capture group keeps the pieces).
 _SEPARATORS = ("/", "-", "_", "+", "=", ".", "@")
@@ -75,15 +75,45 @@ def _union(parts: Iterable[Sorted]) -> Sorted:
     return tuple(sorted({w for p in parts for w in p}))
 
 
-class Words:
-    """The filter words of one secret's metadata (one object per metadata version).
+def filter_text(
+    name: str,
+    description: str | None,
+    tags: Sequence[tuple[str, str]] | None,
+    owning_service: str | None,
+) -> str:
+    """Every attribute a word filter looks at, lower-cased, joined by NULs (see Words)."""
+    parts = [name, description or "", owning_service or ""]
+    if tags:
+        parts.extend(k for k, _ in tags)
+        parts.extend(v for _, v in tags)
+    return "\0".join(parts).lower()
 
-    `text` (every attribute, lower-cased, joined) is made at once and cheaply: a pattern word
+
+def may_match(text: str, pattern: Sequence[str]) -> bool:
+    """False if some pattern word is not even a substring of filter_text (so no word's prefix)."""
+    return all(p in text for p in pattern)
+
+
+class Words:
+    """The filter words of one secret's metadata.
+
+    `text` (every attribute, lower-cased, joined; see filter_text) is cheap: a pattern word
     that is not even a substring of it is no word's prefix (filter values are ASCII, and
     lower() maps characters one by one except the non-ASCII final sigma), so most secrets are
     ruled out with a C-level substring search. The sorted words of each attribute, which the
     exact test needs, are computed only for the secrets that get past that.
     """
+
+    __slots__ = (
+        "_name",
+        "_description",
+        "_tags",
+        "_owning_service",
+        "text",
+        "_name_w",
+        "_all",
+        "_union",
+    )
 
     def __init__(
         self,
@@ -91,15 +121,18 @@ class Words:
         description: str | None,
         tags: Sequence[tuple[str, str]] | None,
         owning_service: str | None,
+        text: str | None = None,
     ) -> None:
         self._name = name
         self._description = description or None
         self._tags = tuple(tags or ())
         self._owning_service = owning_service or None
-        parts = [name, description or "", owning_service or ""]
-        parts.extend(k for k, _ in self._tags)
-        parts.extend(v for _, v in self._tags)
-        self.text = "\0".join(parts).lower()
+        self.text = (
+            text if text is not None else filter_text(name, description, tags, owning_service)
+        )
+        self._name_w: Sorted | None = None
+        self._all: tuple[Sorted, ...] | None = None
+        self._union: Sorted | None = None
 
     @classmethod
     def of(
@@ -127,27 +160,37 @@ class Words:
         text = self.text
         return all(p in text for p in pattern)
 
-    @cached_property
+    @property
     def name(self) -> Sorted:
-        return sorted_words(self._name)
+        w = self._name_w
+        if w is None:
+            w = self._name_w = sorted_words(self._name)
+        return w
 
-    @cached_property
+    @property
     def description(self) -> tuple[Sorted, ...]:
         """() without a description, else one entry."""
         return (sorted_words(self._description),) if self._description else ()
 
-    @cached_property
+    @property
     def owning_service(self) -> tuple[Sorted, ...]:
         return (sorted_words(self._owning_service),) if self._owning_service else ()
 
-    @cached_property
+    @property
     def all(self) -> tuple[Sorted, ...]:
         """What an `all` filter looks at, string by string, in moto's order."""
-        keys = tuple(sorted_words(k) for k, _ in self._tags)
-        values = tuple(sorted_words(v) for _, v in self._tags)
-        return (self.name, *self.description, *keys, *values)
+        a = self._all
+        if a is None:
+            keys = tuple(sorted_words(k) for k, _ in self._tags)
+            values = tuple(sorted_words(v) for _, v in self._tags)
+            a = self._all = (self.name, *self.description, *keys, *values)
+        return a
 
-    @cached_property
+    @property
     def union(self) -> Sorted:
         """Every word of name, description and tags."""
-        return _union(self.all) if len(self.all) > 1 else self.name
+        u = self._union
+        if u is None:
+            a = self.all
+            u = self._union = _union(a) if len(a) > 1 else self.name
+        return u

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from smgrpc.core import metadata
-from smgrpc.core.model import ReplicaStatus, Secret, Version
+from smgrpc.core.model import NO_ROTATION, ReplicaStatus, RotationConfig, Secret, Version
 
 
 def secret_meta(s: Secret) -> str:
@@ -33,20 +34,68 @@ def secret_meta(s: Secret) -> str:
     return json.dumps(r, separators=(",", ":"))
 
 
-def secret_from_row(arn: str, name: str, meta: str, versions: tuple[Version, ...]) -> Secret:
-    m: dict[str, Any] = json.loads(meta)
+# The C scanner alone (no per-call wrapper): a start-up decodes every secret's row.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_NO_ROTATION_ROW = [None] * 7
+
+
+def _meta(text: str) -> dict[str, Any]:
+    try:
+        m, end = _scan(text, 0)
+    except StopIteration:
+        m, end = None, -1
+    if end != len(text) or not isinstance(m, dict):
+        return dict(json.loads(text))  # not our compact JSON: the ordinary path (and errors)
+    return m
+
+
+def _tags(raw: list[list[str]] | None, memo: dict[Any, Any] | None) -> Any:
+    """Tags as stored; with a memo, each repeated (key, value) pair and key is one object."""
+    if raw is None:
+        return None
+    if memo is None:
+        return tuple((k, v) for k, v in raw)
+    out = []
+    for k, v in raw:
+        pair = (k, v)
+        shared = memo.get(pair)
+        if shared is None:
+            shared = memo[pair] = (memo.setdefault(k, k), v)
+        out.append(shared)
+    return tuple(out)
+
+
+def secret_from_row(
+    arn: str,
+    name: str,
+    meta: str,
+    versions: tuple[Version, ...],
+    memo: dict[Any, Any] | None = None,
+) -> Secret:
+    """The record of a stored row (metadata.fields_from's reading of the metadata, inlined:
+    a start-up decodes every secret). memo: shared across one load (tags shared)."""
+    m = _meta(meta)
+    rot = m.get("rotation", _NO_ROTATION_ROW)
+    get = m.get
     return Secret(
         arn=arn,
         name=name,
-        kms_key_id=m.get("kms_key_id"),
-        last_accessed_day=m.get("last_accessed_day"),
-        primary_region=m.get("primary_region"),
-        replicas=tuple(ReplicaStatus(*x) for x in m.get("replicas", [])),
+        created_at=float(m["created_at"]),
+        last_changed_at=float(m["last_changed_at"]),
+        description=get("description"),
+        tags=_tags(get("tags"), memo),
+        policy=get("policy"),
+        deleted_date=get("deleted_date"),
+        type=get("type"),
+        rotation=NO_ROTATION if rot == _NO_ROTATION_ROW else RotationConfig(*rot),
+        kms_key_id=get("kms_key_id"),
+        last_accessed_day=get("last_accessed_day"),
+        primary_region=get("primary_region"),
+        replicas=tuple(ReplicaStatus(*x) for x in get("replicas", ())),
         versions=versions,
-        lineage=m.get("lineage"),
-        epoch=m.get("epoch", 0),
-        generation=m.get("generation", 0),
-        **metadata.fields_from(m),
+        lineage=get("lineage"),
+        epoch=get("epoch", 0),
+        generation=get("generation", 0),
     )
 
 

@@ -19,8 +19,8 @@ import sys
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from itertools import compress, islice
-from operator import is_not
+from itertools import compress, islice, pairwise
+from operator import attrgetter, is_not
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from sortedcontainers import SortedList
 
 from smgrpc.core.aio import settle
 from smgrpc.core.arn import name_from_partial_arn
-from smgrpc.core.listing import SORT_KEYS, Position, sort_key
+from smgrpc.core.listing import SORT_KEYS, SORT_VALUE, Position, sort_key
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, Secret, Version
 from smgrpc.storage import codec
 from smgrpc.storage.migrate import migrate
@@ -90,6 +90,15 @@ async def read_meta_readonly(path: Path, key: str) -> bytes | None:
         await conn.close()
     rows = list(rows)
     return bytes(rows[0][0]) if rows else None
+
+
+def _in_creation_order(versions: Sequence[Version]) -> tuple[Version, ...]:
+    """Versions read in rowid order, ordered by creation time, ties in rowid order (as
+    ORDER BY created_at, rowid; rows are almost always written in that order already)."""
+    vs = tuple(versions)
+    if any(a.created_at > b.created_at for a, b in pairwise(vs)):
+        return tuple(sorted(vs, key=attrgetter("created_at")))  # stable: rowid order kept
+    return vs
 
 
 def _run_batch(raw: sqlite3.Connection, ops: list[tuple[str, Any, bool]]) -> None:
@@ -403,9 +412,11 @@ class SqliteStore:
         versions: dict[str, list[Version]] = {}
         # Few distinct label sets and key ids: share one object each (less memory per version).
         stages_of: dict[str, tuple[str, ...]] = {}
+        memo: dict[Any, Any] = {}  # tags shared across secrets (this load only)
+        intern = sys.intern
         async with self._conn.execute(
             "SELECT arn, version_id, created_at, stages, kms_key_id, has_value, last_access "
-            "FROM versions ORDER BY created_at, rowid"
+            "FROM versions ORDER BY rowid"  # no sort in SQLite: see _in_creation_order
         ) as cur:
             while rows := await cur.fetchmany(_LOAD_CHUNK):
                 for arn, vid, created, stages, key_id, has_value, last_access in rows:
@@ -416,24 +427,30 @@ class SqliteStore:
                         vid,
                         created,
                         st,
-                        sys.intern(key_id),
+                        intern(key_id),
                         bool(has_value),
-                        last_access and sys.intern(last_access),
+                        last_access and intern(last_access),
                     )
-                    versions.setdefault(arn, []).append(v)
+                    vs = versions.get(arn)
+                    if vs is None:
+                        versions[arn] = [v]
+                    else:
+                        vs.append(v)
         async with self._conn.execute(
-            "SELECT arn, name, meta, seq FROM secrets ORDER BY seq"
+            "SELECT arn, name, meta, seq FROM secrets ORDER BY rowid"
         ) as cur:
             while rows := await cur.fetchmany(_LOAD_CHUNK):
                 for arn, name, meta, seq in rows:
-                    s = codec.secret_from_row(arn, name, meta, tuple(versions.pop(arn, ())))
+                    ordered = _in_creation_order(versions.pop(arn, ()))
+                    s = codec.secret_from_row(arn, name, meta, ordered, memo)
                     self._by_arn[arn] = s
                     self._by_name[name] = s
                     self._seq[arn] = seq
                     self._next_seq = max(self._next_seq, seq)
         loaded = list(self._by_arn.values())
         for by in SORT_KEYS:  # one sort each, not one insert per secret
-            self._order[by] = SortedList(sort_key(s, by) for s in loaded)
+            value = SORT_VALUE[by]
+            self._order[by] = SortedList([(value(s), s.arn) for s in loaded])
         self._deleting = SortedList(k for k in map(_deletion_key, loaded) if k is not None)
 
     # ---- indexes ----
@@ -488,6 +505,8 @@ class SqliteStore:
     ) -> AsyncGenerator[Secret, None]:
         """Secrets in one listing order strictly after a position (see core.ports.Store)."""
         index = self._order[sort_by]
+        get = self._by_arn.get
+        sort_value = SORT_VALUE[sort_by]
         pos = after
         while True:
             if pos is None:
@@ -497,11 +516,11 @@ class SqliteStore:
             else:
                 it = index.irange(minimum=pos, inclusive=(False, True))
             chunk = list(islice(it, _SCAN_CHUNK))
-            for key in chunk:
-                s = self._by_arn.get(key[1])
+            for value, arn in chunk:
+                s = get(arn)
                 # Changed since the chunk was taken (the consumer may yield): it sits at its
                 # new position now, and shows there if that is still ahead.
-                if s is not None and sort_key(s, sort_by) == key:
+                if s is not None and sort_value(s) == value:
                     yield s
             if len(chunk) < _SCAN_CHUNK:
                 return
