@@ -21,7 +21,7 @@ from smgrpc.core.aio import settle
 from smgrpc.core.errors import Unauthenticated, error_kind
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.paging import Tokens
-from smgrpc.core.ports import Clock, SystemClock
+from smgrpc.core.ports import Clock, RegionStore, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueUseCases
@@ -125,7 +125,7 @@ class Region:
         )
         self.shippers: dict[str, Shipper] = {}
         self.server: grpc.aio.Server | None = None
-        self.raw_store: SqliteStore | None = None
+        self.raw_store: RegionStore | None = None
         self.access: AccessRecorder | None = None
         self.replication: ReplicationServicer | None = None
         self._stopping = asyncio.Event()
@@ -153,7 +153,7 @@ class Region:
             raise
         return self.port
 
-    async def _build(self, cfg: Config, raw: SqliteStore, tokens: Tokens) -> None:
+    async def _build(self, cfg: Config, raw: RegionStore, tokens: Tokens) -> None:
         # Every write goes through the replication feed (outbox rows, generations).
         self.store = Feed(raw, on_outbox=self._wake)
         self.access = access = AccessRecorder(self.store)

@@ -20,7 +20,7 @@ SERVICE = pb.DESCRIPTOR.services_by_name["SecretsManager"]
 # replication limit both ends share, so no batch a peer's shipper builds is refused for its size.
 MAX_RECEIVE = max(4 * 1024 * 1024, MAX_REPLICATION_MESSAGE)
 MAX_SEND = 8 * 1024 * 1024
-PENDING_LIMIT = 1_000_000
+PENDING_LIMIT = 100_000  # a bound, so a flood costs bounded memory before admission
 
 
 def public_service(servicer: Any) -> tuple[Any, Any, Any]:

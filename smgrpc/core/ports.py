@@ -100,3 +100,38 @@ class Store(ReplicationLog, Protocol):
 
     async def sealed(self, arn: str, version_id: str) -> Sealed | None: ...
     def transaction(self) -> AbstractAsyncContextManager[WriteTx]: ...
+
+
+class KeyRecords(Protocol):
+    """The Region's KMS-like key rows (material wrapped by the master key).
+
+    Insert-only: a key row is never replaced or deleted; only its enabled flag changes.
+    """
+
+    async def kms_keys(self) -> list[KmsKeyRecord]: ...
+
+    async def add_kms_key(self, rec: KmsKeyRecord) -> bool:
+        """Insert a new key; False (nothing written) if its id, ARN or alias is taken."""
+        ...
+
+    async def set_kms_key_enabled(self, key_id: str, enabled: bool) -> None: ...
+
+    async def data_version(self) -> int:
+        """Changes when another process commits (a running server then reloads its keys)."""
+        ...
+
+
+class Meta(Protocol):
+    """Write-once facts of a Region's data (key-check canary, the Region's name)."""
+
+    async def get_meta(self, key: str) -> bytes | None: ...
+
+    async def add_meta(self, key: str, value: bytes) -> bytes:
+        """Store value unless the key has one already; returns the stored value."""
+        ...
+
+
+class RegionStore(Store, KeyRecords, Meta, Protocol):
+    """Everything a Region keeps: what app.py opens, and what a second backend implements."""
+
+    async def close(self) -> None: ...

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from smgrpc.core.model import Sealed, Secret, Version
+from smgrpc.core.model import KmsKeyRecord, Sealed, Secret, Version
 from smgrpc.storage.sqlite import SqliteStore
 
 PREFIX = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
@@ -313,3 +313,31 @@ async def test_a_rolled_back_create_leaves_no_trace(opened: Opened, store: Any) 
     async with store.transaction() as tx:
         await tx.save(secret("later"))
     assert [s.name for s in store.all()] == ["real", "later"]  # creation order kept
+
+
+# ---- key records and meta ----
+
+
+def key_record(key_id: str, alias: str | None) -> KmsKeyRecord:
+    arn = f"arn:aws:kms:us-east-1:123456789012:key/{key_id}"
+    return KmsKeyRecord(key_id, arn, alias, "d", True, 1.0, b"wrapped-" + key_id.encode())
+
+
+async def test_key_records_are_insert_only(opened: Opened, store: Any) -> None:
+    assert await store.add_kms_key(key_record("k1", "alias/app")) is True
+    assert await store.add_kms_key(key_record("k2", "alias/app")) is False  # alias taken
+    assert await store.add_kms_key(key_record("k1", None)) is False  # id taken
+    await store.set_kms_key_enabled("k1", False)
+    store = await opened.reopen()
+    keys = await store.kms_keys()
+    assert [(k.key_id, k.alias, k.enabled, k.wrapped_material) for k in keys] == [
+        ("k1", "alias/app", False, b"wrapped-k1")
+    ]
+
+
+async def test_meta_is_write_once(opened: Opened, store: Any) -> None:
+    assert await store.get_meta("region") is None
+    assert await store.add_meta("region", b"eu-west-1") == b"eu-west-1"
+    assert await store.add_meta("region", b"us-east-1") == b"eu-west-1"  # never replaced
+    store = await opened.reopen()
+    assert await store.get_meta("region") == b"eu-west-1"
