@@ -18,7 +18,10 @@ LOGGER = "smgrpc.access"
 
 
 class Entry(NamedTuple):
-    """One call (a tuple: built on every call, ~3x cheaper than a frozen dataclass)."""
+    """One call's fields, in the order callers record them (as a plain tuple on the hot path).
+
+    `duration` is in seconds, unrounded: the milliseconds are rounded when the line is written.
+    """
 
     at: float
     request_id: str
@@ -26,8 +29,13 @@ class Entry(NamedTuple):
     status: str
     aws_code: str | None
     arn: str | None
-    duration_ms: float
+    duration: float
     peer: str
+
+
+# What `AccessLog.record` takes: an Entry or the same fields as a plain tuple (a call builds
+# one per call; a tuple display is ~3x cheaper than a NamedTuple's __new__).
+Fields = tuple[float, str, str, str, str | None, str | None, float, str]
 
 
 @lru_cache(maxsize=4)
@@ -50,28 +58,34 @@ def _iso(at: float) -> str:
     return _utc_second(int(at)) + f".{int(at * 1000) % 1000:03d}+00:00"
 
 
-def text_line(e: Entry) -> str:
+def _ms(duration: float) -> float:
+    return round(duration * 1000, 3)
+
+
+def text_line(e: Fields) -> str:
+    at, request_id, method, status, aws_code, arn, duration, peer = e
     return (
-        f"{_text_time(e.at)} INFO {LOGGER}: {e.method} {e.status} {e.aws_code or '-'} "
-        f"{e.duration_ms:.1f}ms arn={e.arn or '-'} peer={e.peer} request_id={e.request_id}\n"
+        f"{_text_time(at)} INFO {LOGGER}: {method} {status} {aws_code or '-'} "
+        f"{_ms(duration):.1f}ms arn={arn or '-'} peer={peer} request_id={request_id}\n"
     )
 
 
-def json_line(e: Entry) -> str:
+def json_line(e: Fields) -> str:
+    at, request_id, method, status, aws_code, arn, duration, peer = e
     return (
         json.dumps(
             {
-                "time": _iso(e.at),
+                "time": _iso(at),
                 "level": "INFO",
                 "logger": LOGGER,
-                "message": f"{e.method} {e.status}",
-                "request_id": e.request_id,
-                "method": e.method,
-                "status": e.status,
-                "aws_code": e.aws_code,
-                "arn": e.arn,
-                "duration_ms": e.duration_ms,
-                "peer": e.peer,
+                "message": f"{method} {status}",
+                "request_id": request_id,
+                "method": method,
+                "status": status,
+                "aws_code": aws_code,
+                "arn": arn,
+                "duration_ms": _ms(duration),
+                "peer": peer,
             },
             separators=(",", ":"),
         )
@@ -95,10 +109,10 @@ class AccessLog:
         self._write = write
         self._line = json_line if json_format else text_line
         self._max = max_pending
-        self._pending: list[Entry] = []
+        self._pending: list[Fields] = []
         self.enabled = write is not None
 
-    def record(self, entry: Entry) -> None:
+    def record(self, entry: Fields) -> None:
         if not self.enabled:
             return
         self._pending.append(entry)

@@ -19,7 +19,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
-from smgrpc.api.access import AccessLog, Entry
+from smgrpc.api.access import AccessLog
 from smgrpc.api.errors import internal, throttled, to_status, unavailable
 from smgrpc.core.errors import InvalidParameter, ServiceError, error_kind
 
@@ -97,10 +97,30 @@ _SECRET_ARN = re.compile(
 )
 
 
+# ARNs of responses already checked against _SECRET_ARN (a response carries our own ARN, so
+# the same few thousand strings come back on every call): the regex runs once per ARN.
+_ARN_OK: dict[str, bool] = {}
+_ARN_OK_MAX = 65536
+
+
+def _arn_shape(arn: str) -> bool:
+    ok = _ARN_OK.get(arn)
+    if ok is None:
+        ok = _SECRET_ARN.fullmatch(arn, 0, 700) is not None
+        if len(_ARN_OK) >= _ARN_OK_MAX:
+            _ARN_OK.clear()
+        _ARN_OK[arn] = ok
+    return ok
+
+
 def _arn_of(response: Any, exc: ServiceError | None) -> str:
     """The secret a call resolved to, for the access log (responses carry it as `arn`)."""
-    arn = exc.resource if exc is not None else getattr(response, "arn", None)
-    return arn if isinstance(arn, str) and _SECRET_ARN.fullmatch(arn, 0, 700) else "-"
+    if exc is not None:
+        # A client's text (SecretId) may be the resource here: always the strict check.
+        arn = exc.resource
+        return arn if isinstance(arn, str) and _SECRET_ARN.fullmatch(arn, 0, 700) else "-"
+    arn = getattr(response, "arn", None)
+    return arn if type(arn) is str and _arn_shape(arn) else "-"
 
 
 def _access(
@@ -115,18 +135,16 @@ def _access(
 ) -> None:
     """One access-log entry per call (only these fields: never a value or a credential)."""
     if log.enabled:
-        ms = round((time.perf_counter() - started) * 1000, 3)
-        peer = context.peer() or "-"
         log.record(
-            Entry(
+            (
                 time.time(),
                 request_id,
                 method,
                 code.name,
                 aws_code or None,
                 None if arn == "-" else arn,
-                ms,
-                peer,
+                time.perf_counter() - started,
+                context.peer() or "-",
             )
         )
 
@@ -173,9 +191,20 @@ def wrap(
                     "the message is malformed. Send binary data in SecretBinary."
                 )
             response = await behavior(request, context)
-            if alog.enabled:
-                arn = _arn_of(response, None)
-                _access(alog, method, request_id, OK, "", arn, started, context)
+            if alog.enabled:  # the success entry, inlined (the hot path: no helper calls)
+                arn = getattr(response, "arn", None)
+                alog.record(
+                    (
+                        time.time(),
+                        request_id,
+                        method,
+                        "OK",
+                        None,
+                        arn if type(arn) is str and _arn_shape(arn) else None,
+                        time.perf_counter() - started,
+                        context.peer() or "-",
+                    )
+                )
             return response
         except ServiceError as exc:
             status = to_status(exc, request_id)

@@ -69,9 +69,12 @@ class SecretsManagerServicer:
     async def GetSecretValue(
         self, r: pb.GetSecretValueRequest, ctx: Ctx
     ) -> pb.GetSecretValueResponse:
-        read = await self.values.get_secret_value(
-            r.secret_id, opt(r, "version_id"), opt(r, "version_stage")
-        )
+        if r.HasField("version_id") or r.HasField("version_stage"):
+            read = await self.values.get_secret_value(
+                r.secret_id, opt(r, "version_id"), opt(r, "version_stage")
+            )
+        else:  # the common case: AWSCURRENT
+            read = await self.values.get_current_value(r.secret_id)
         out = pb.GetSecretValueResponse()
         _value_fields(out, read)
         return out

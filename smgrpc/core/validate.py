@@ -63,6 +63,8 @@ def one_of(value: str | None, path: str, allowed: Sequence[str]) -> None:
 
 def secret_id(value: str, path: str = "secretId") -> None:
     """SecretId: 1..2048 chars; a non-ARN id must be a valid name."""
+    if 0 < len(value) <= 2048 and (value.startswith("arn:") or _NAME_RE.match(value)):
+        return  # every read checks this: the valid case in one expression
     length(value, path, 1, 2048)
     if not value.startswith("arn:") and not _NAME_RE.match(value):
         raise ValidationError(INVALID_NAME, field=path)

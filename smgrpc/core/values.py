@@ -136,6 +136,32 @@ class ValueUseCases:
         self._touch(read)
         return read
 
+    async def get_current_value(self, secret_id: str) -> ValueRead:
+        """get_secret_value(secret_id) (AWSCURRENT; no VersionId/VersionStage), flattened.
+
+        GetSecretValue's common case, with the same checks in the same order and fewer calls;
+        anything unusual (not found, deleted, no current value) takes the general path, so
+        every error is the general path's own.
+        """
+        check.secret_id(secret_id)
+        secret = self.store.find(secret_id)
+        if secret is None or secret.deleted_date is not None:
+            return await self.get_secret_value(secret_id)
+        for version in secret.versions:
+            if AWSCURRENT in version.stages:
+                break
+        else:
+            return await self.get_secret_value(secret_id)
+        version_id = version.version_id
+        sealed = await self.store.sealed(secret.arn, version_id) if version.has_value else None
+        if sealed is None:
+            return await self.get_secret_value(secret_id)
+        read = ValueRead(
+            secret, version, self.cipher.open(sealed, secret_arn=secret.arn, version_id=version_id)
+        )
+        self.access.note(secret, version, guards.day(self.clock.now()))
+        return read
+
     async def _read(self, secret: Secret, version_id: str | None, stage: str | None) -> ValueRead:
         if version_id is not None and stage is not None:
             v = secret.version(version_id)

@@ -191,7 +191,12 @@ class Keyring:
             if len(self._data_keys) >= DATA_KEY_CACHE:
                 del self._data_keys[next(iter(self._data_keys))]  # the oldest entry
             self._data_keys[cache_key] = hit
-        return SecretValue.from_bytes(envelope.decrypt(hit[1], sealed, hit[0]))
+        ct = sealed.ciphertext
+        try:  # envelope.decrypt, inlined (one frame less on every read)
+            plain = hit[1].decrypt(ct[:12], ct[12:], hit[0])
+        except (InvalidTag, ValueError) as exc:
+            raise DecryptionFailure(envelope.DECRYPT_FAILED) from exc
+        return SecretValue.from_bytes(plain)
 
     def display_id(self, key_id: str) -> str:
         """How ListSecretVersionIds names the key that encrypted a version."""
