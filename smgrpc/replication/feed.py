@@ -13,8 +13,9 @@ bypass the rule, and a new store implements nothing of it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 from smgrpc.core import replication as repl
 from smgrpc.core.model import Sealed, Secret
@@ -84,7 +85,7 @@ class Feed:
     # Reads go straight to the store: bound in __init__, so GetSecretValue's lookup and blob
     # read cost no pass-through frame (and `sealed` no extra coroutine).
     find: Callable[[str], Secret | None]
-    sealed: Callable[[str, str], Awaitable[Sealed | None]]
+    sealed: Callable[[str, str], Coroutine[Any, Any, Sealed | None]]
 
     def __init__(self, store: Store, on_outbox: OnOutbox | None = None) -> None:
         self._store = store
