@@ -33,22 +33,27 @@ class RequestIds:
     """Random (version 4) UUID strings, one per call, as str(uuid.uuid4()) makes them.
 
     uuid.uuid4() costs a getrandom call and a UUID object per call (~4 us, ~1 % of a call);
-    here the random bits come from one os.urandom call per 256 ids, formatted directly.
+    here the random bits come from one os.urandom call per 256 ids, formatted in one go, so a
+    call only takes the next string.
     """
 
     def __init__(self, batch: int = 256) -> None:
         self._batch = batch
-        self._hex = ""
-        self._at = 0
+        self._ids: list[str] = []
 
     def __call__(self) -> str:
-        at = self._at
-        if at >= len(self._hex):
-            self._hex, at = os.urandom(16 * self._batch).hex(), 0
-        h = self._hex[at : at + 32]
-        self._at = at + 32
+        ids = self._ids
+        if not ids:
+            ids.extend(self._format(os.urandom(16 * self._batch).hex()))
+        return ids.pop()
+
+    @staticmethod
+    def _format(hexes: str) -> list[str]:
         # Version nibble 4; variant bits 10 (RFC 4122): 8, 9, a or b.
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+        return [
+            f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+            for h in (hexes[at : at + 32] for at in range(0, len(hexes), 32))
+        ]
 
 
 class Undecodable:

@@ -73,10 +73,26 @@ class SecretsManagerServicer:
             read = await self.values.get_secret_value(
                 r.secret_id, opt(r, "version_id"), opt(r, "version_stage")
             )
-        else:  # the common case: AWSCURRENT
-            read = await self.values.get_current_value(r.secret_id)
-        out = pb.GetSecretValueResponse()
-        _value_fields(out, read)
+            out = pb.GetSecretValueResponse()
+            _value_fields(out, read)
+            return out
+        # The common case (AWSCURRENT): _value_fields and codec.set_ts, inlined.
+        read = await self.values.get_current_value(r.secret_id)
+        secret, version, value = read.secret, read.version, read.value
+        out = pb.GetSecretValueResponse(
+            arn=secret.arn,
+            name=secret.name,
+            version_id=version.version_id,
+            version_stages=version.stages,
+        )
+        created = out.created_date
+        created.seconds, created.nanos = divmod(
+            int(round(version.created_at * 1_000_000)) * 1000, 1_000_000_000
+        )
+        if value.string is not None:
+            out.secret_string = value.string
+        elif value.binary is not None:  # a SecretValue always holds exactly one of the two
+            out.secret_binary = value.binary
         return out
 
     async def BatchGetSecretValue(

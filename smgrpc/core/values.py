@@ -159,7 +159,10 @@ class ValueUseCases:
         read = ValueRead(
             secret, version, self.cipher.open(sealed, secret_arn=secret.arn, version_id=version_id)
         )
-        self.access.note(secret, version, guards.day(self.clock.now()))
+        day = guards.day(self.clock.now())
+        # AccessRecorder.note's first test, inlined: already stored is the common case.
+        if (secret.last_accessed_day or "") < day or (version.last_accessed_day or "") < day:
+            self.access.note(secret, version, day)
         return read
 
     async def _read(self, secret: Secret, version_id: str | None, stage: str | None) -> ValueRead:
