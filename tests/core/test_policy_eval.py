@@ -47,6 +47,7 @@ SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:MySecret-a1b2c3"
 BOBS = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:Bob/db-x1y2z3"
 OTHER_SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:Other-d4e5f6"
 GET = "secretsmanager:GetSecretValue"
+ROT_PATTERN = f"arn:aws:lambda:*:{ACCT}:function:rot*"
 
 
 def allow(action: Any = GET, resource: Any = "*", **more: Any) -> dict[str, Any]:
@@ -1048,11 +1049,7 @@ CASES: list[dict[str, Any]] = [
             [
                 allow(
                     "secretsmanager:RotateSecret",
-                    **cond(
-                        ArnLike={
-                            "secretsmanager:RotationLambdaARN": f"arn:aws:lambda:*:{ACCT}:function:rot*"
-                        }
-                    ),
+                    **cond(ArnLike={"secretsmanager:RotationLambdaARN": ROT_PATTERN}),
                 )
             ]
         ],

@@ -93,6 +93,13 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
 @lru_cache(maxsize=4096)
 def compile_values(family: str, values: tuple[str, ...]) -> Pred:
     """Predicate: does a request value match ANY of the policy values (positive sense)?"""
@@ -111,7 +118,7 @@ def compile_values(family: str, values: tuple[str, ...]) -> Pred:
         wanted = frozenset(v.lower() for v in values)
         return lambda v: v.lower() in wanted
     if family == "ip":
-        nets = tuple(ipaddress.ip_network(v, strict=False) for v in values)
+        nets = tuple(n for n in (_network(v) for v in values) if n is not None)
         return lambda v: (a := _ip(v)) is not None and any(a in n for n in nets)
     kind, _, cmp_name = family.partition(":")
     conv = _number if kind == "num" else parse_date
@@ -129,10 +136,7 @@ def _check_values(family: str, canonical: str, values: tuple[str, ...]) -> None:
         if family == "bool":
             ok = v.lower() in ("true", "false")
         elif family == "ip":
-            try:
-                ipaddress.ip_network(v, strict=False)
-            except ValueError:
-                ok = False
+            ok = _network(v) is not None
         elif family.startswith("num:"):
             ok = _number(v) is not None
         elif family.startswith("date:"):
