@@ -12,6 +12,12 @@ Invariants:
 - Actions match case-insensitively, resources and ARNs case-sensitively; condition key names
   are case-insensitive; value case is the operator's. Missing keys follow the AWS rules in
   `conditions`. Policy variables are substituted only under Version 2012-10-17.
+
+Approximations (not AWS-verified): a condition whose policy values all use unresolvable
+variables is false for positive operators and true for negated ones (like a missing key);
+NotPrincipal naming an account covers every principal of that account; Service, Federated and
+CanonicalUser principals are accepted but never match; SCPs, permissions boundaries and
+session policies are out of scope.
 """
 
 from smgrpc.core.policy.evaluate import ContextValue, Decision, Request, evaluate
