@@ -203,8 +203,8 @@ def broad_access_errors(policy: Policy) -> tuple[ValidationErrorsEntry, ...]:
         ValidationErrorsEntry(
             CHECK_BROAD_ACCESS,
             "The resource policy did not prevent broad access to the secret: "
-            f"{_where(st.sid, st.index)} allows a wildcard principal without a condition that restricts it to specific "
-            "accounts, principals or an organization.",
+            f"{_where(st.sid, st.index)} allows a wildcard principal without a condition "
+            "that restricts it to specific accounts, principals or an organization.",
         )
         for st in broad_access_statements(policy)
     )
