@@ -43,7 +43,11 @@ _PARAM_KEYS: dict[str, tuple[str, ...]] = {
     "BatchGetSecretValue": (),
     "CancelRotateSecret": (),
     "CreateSecret": (
-        "Name", "Description", "KmsKeyId", "RequestTags", "AddReplicaRegions",
+        "Name",
+        "Description",
+        "KmsKeyId",
+        "RequestTags",
+        "AddReplicaRegions",
         "ForceOverwriteReplicaSecret",
     ),
     "DeleteResourcePolicy": (),
@@ -71,9 +75,16 @@ OPERATIONS = tuple(sorted(_PARAM_KEYS))
 _STAR_ONLY = frozenset({"ListSecrets", "GetRandomPassword", "BatchGetSecretValue"})
 _VALUE_WRITES = frozenset({"CreateSecret", "PutSecretValue", "UpdateSecret"})
 _SCALARS = (  # request members whose value is the key's value as is
-    "Name", "Description", "VersionId", "VersionStage", "RotationLambdaARN",
-    "ForceOverwriteReplicaSecret", "ForceDeleteWithoutRecovery", "BlockPublicPolicy",
-    "RotateImmediately", "RecoveryWindowInDays",
+    "Name",
+    "Description",
+    "VersionId",
+    "VersionStage",
+    "RotationLambdaARN",
+    "ForceOverwriteReplicaSecret",
+    "ForceDeleteWithoutRecovery",
+    "BlockPublicPolicy",
+    "RotateImmediately",
+    "RecoveryWindowInDays",
 )
 
 
@@ -97,7 +108,7 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who asks, and the global request keys (aws:SourceIp, aws:SecureTransport, aws:CurrentTime)."""
+    """Who asks, plus the global keys aws:SourceIp, aws:SecureTransport and aws:CurrentTime."""
 
     principal_arn: str
     principal_account: str
