@@ -65,8 +65,8 @@ def read_admin_token(path: Path) -> AccessKeyCredential:
         raise TokenFileError(f"admin token file {path} does not exist") from None
     except OSError as exc:
         raise TokenFileError(f"admin token file {path} can't be read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
+    try:
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise TokenFileError(f"admin token file {path} is not a regular file")
         mode = stat.S_IMODE(st.st_mode)
@@ -75,7 +75,9 @@ def read_admin_token(path: Path) -> AccessKeyCredential:
                 f"admin token file {path} has mode {mode:04o}; it must be readable by its owner "
                 f"only (chmod 600 {path})"
             )
-        data = fh.read(_MAX_BYTES)
+        data = os.read(fd, _MAX_BYTES)
+    finally:
+        os.close(fd)
     malformed = TokenFileError(
         f"admin token file {path} is not one <AccessKeyId>:<SecretAccessKey> line"
     )
