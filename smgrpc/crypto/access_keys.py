@@ -19,7 +19,6 @@ bits" for opaque tokens is approximated by the AWS format, far beyond any online
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 import re
@@ -108,7 +107,7 @@ class AccessKeyVault:
 
     def _mac(self, binding: bytes, secret: str) -> bytes:
         data = binding + secret.encode("utf-8", "surrogatepass")
-        return hmac.new(self._digest_key, data, hashlib.sha256).digest()
+        return hmac.digest(self._digest_key, data, "sha256")  # one-shot C path
 
     def seal(self, key: NewAccessKey) -> StoredAccessKey:
         """The storable form of a key pair (the plaintext secret is not kept)."""
