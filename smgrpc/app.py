@@ -68,6 +68,7 @@ async def open_keyring(
         busy_timeout=config.busy_timeout,
         blob_cache_bytes=config.blob_cache_bytes,
         home=(config.region, config.account),
+        load_secrets=serve,  # `smgrpc kms` needs the key rows only
     )
     try:
         # The pre-checks are best effort (they read nothing if they cannot): check again through

@@ -357,9 +357,11 @@ class SqliteStore:
         busy_timeout: float = 5.0,
         blob_cache_bytes: int = BLOB_CACHE_BYTES,
         home: tuple[str | None, str | None] = (None, None),
+        load_secrets: bool = True,
     ) -> SqliteStore:
         """busy_timeout: seconds a write waits for another connection's lock, then fails;
-        blob_cache_bytes: bound of the sealed-value cache (ciphertext and wrapped keys)."""
+        blob_cache_bytes: bound of the sealed-value cache (ciphertext and wrapped keys);
+        load_secrets=False: keys and meta only (`smgrpc kms`: seconds at 1M secrets saved)."""
         guard_driver_logs()
         # Names, tags and descriptions are not secret but not public either: owner-only files
         # (SQLite gives the -wal and -shm files the database file's mode).
@@ -380,7 +382,8 @@ class SqliteStore:
                 f"{uri}?mode=ro", uri=True, isolation_level=None
             )
             await store._reader.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            await store._load()
+            if load_secrets:
+                await store._load()
         except BaseException:
             await store.close()
             raise

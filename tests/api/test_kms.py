@@ -11,8 +11,10 @@ from pathlib import Path
 import grpc
 import pytest
 
-from smgrpc.app import Region
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
+from smgrpc.app import Region, open_keyring
 from smgrpc.cli.main import main as cli_main
+from smgrpc.config import Config
 from smgrpc.core.model import KmsKeyRecord
 from tests.api.helpers import (
     AwsError,
@@ -413,3 +415,21 @@ async def test_kms_on_a_data_dir_with_a_database_but_no_key_creates_nothing(regi
     finally:
         key.write_bytes(saved)
         key.chmod(0o600)
+
+
+async def test_kms_commands_open_the_key_rows_only(tmp_path, clock) -> None:
+    """`smgrpc kms` never loads the Region's secrets (seconds at 1M): keys and meta only."""
+    cfg = make_config(tmp_path)
+    async with Region(cfg, clock=clock) as region:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+            stub = pbg.SecretsManagerStub(ch)
+            await stub.CreateSecret(pb.CreateSecretRequest(name="kept", secret_string="v"))
+    kms_cfg = Config(region=cfg.region, data_dir=cfg.data_dir)
+    store, keyring = await open_keyring(kms_cfg, clock, serve=False)
+    try:
+        assert store.all() == []  # nothing loaded
+        assert any(r.alias == "alias/aws/secretsmanager" for r in keyring.records())
+    finally:
+        await store.close()
+    async with Region(cfg, clock=clock) as region:  # the secret is still there, of course
+        assert region.store.find("kept") is not None
