@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 
 from smgrpc.core import arn as arns
@@ -11,6 +12,7 @@ from smgrpc.core.errors import ServiceError
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, Sealed, Secret, SecretValue, Version
 from smgrpc.core.ports import Cipher, Store, WriteTx
 from smgrpc.core.replication import NAME_EXISTS
+from smgrpc.core.slices import Slicer
 from smgrpc.crypto.cluster import ClusterKey, PeerAuthError
 from smgrpc.replication import messages as m
 
@@ -25,6 +27,8 @@ class Applier:
         # Caches of repl_applied and repl_replay; this class is their only writer.
         self._applied: dict[str, int] = {}
         self._marks: dict[str, float] = {}
+        # Per source Region, during a snapshot: its replicas here as sorted (lineage, arn).
+        self._orphans: dict[str, list[tuple[str, str]]] = {}
 
     async def apply(self, batch: m.Batch, accepted_at: float) -> m.Reply:
         """Apply an authenticated batch signed at `accepted_at` (raises ReplayedPush if that is
@@ -58,23 +62,40 @@ class Applier:
         return reply
 
     async def _drop_orphans(self, tx: WriteTx, batch: m.Batch) -> None:
-        """Replicas of the source in this page's lineage range that the primary no longer has."""
+        """Replicas of the source in this page's lineage range that the primary no longer has.
+
+        The source's replicas, sorted by lineage, are listed once per snapshot (at its first
+        page, or whenever a page finds no list, e.g. after a restart) and each page bisects its
+        range: a page costs its range, not a pass over every secret of this Region.
+        """
         keep = set(batch.live_lineages) | {st.lineage for st in batch.states}
         lo, hi = batch.lineage_after, batch.lineage_upto
         if not hi and not batch.snapshot_end:
             return  # only the last page is unbounded above
-        for s in self.store.all():
-            cur = tx.find_arn(s.arn)
+        index = self._orphans.get(batch.source)
+        if index is None or not lo:
+            index = self._orphans[batch.source] = sorted(
+                (s.lineage, s.arn)
+                for s in self.store.all()
+                if s.is_replica and s.primary_region == batch.source and s.lineage is not None
+            )
+        start = bisect.bisect_right(index, (lo, "\U0010ffff"))
+        slicer = Slicer()
+        for lineage, arn in index[start:]:
+            if hi and lineage > hi:
+                break
+            await slicer.tick()
+            cur = tx.find_arn(arn)  # the list may be stale: decide on the current state
             if (
                 cur is not None
                 and cur.is_replica
                 and cur.primary_region == batch.source
-                and cur.lineage is not None
-                and lo < cur.lineage
-                and (not hi or cur.lineage <= hi)
-                and cur.lineage not in keep
+                and cur.lineage == lineage
+                and lineage not in keep
             ):
                 await tx.delete(cur)
+        if batch.snapshot_end:
+            self._orphans.pop(batch.source, None)
 
     async def _apply_state(self, tx: WriteTx, batch: m.Batch, st: m.WireState) -> m.Result:
         my_arn = arns.with_region(st.primary_arn, self.region)
