@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from smgrpc.core.aio import settle
 from smgrpc.core.errors import error_kind
+from smgrpc.core.slices import backoff
 
 log = logging.getLogger("smgrpc.tasks")
 
@@ -98,8 +98,7 @@ class Supervisor:
         state.failures += 1
         state.last_error = error_kind(exc)
         state.last_failure_at = time.time()
-        delay = min(self.max_backoff, self.base_backoff * 2.0 ** min(streak, 16))
-        delay *= random.uniform(0.5, 1.5)
+        delay = backoff(self.base_backoff, self.max_backoff, streak)
         if every is not None:
             delay = max(delay, every)
         else:

@@ -102,30 +102,14 @@ _SECRET_ARN = re.compile(
 )
 
 
-# ARNs of responses already checked against _SECRET_ARN (a response carries our own ARN, so
-# the same few thousand strings come back on every call): the regex runs once per ARN.
-_ARN_OK: dict[str, bool] = {}
-_ARN_OK_MAX = 65536
-
-
-def _arn_shape(arn: str) -> bool:
-    ok = _ARN_OK.get(arn)
-    if ok is None:
-        ok = _SECRET_ARN.fullmatch(arn, 0, 700) is not None
-        if len(_ARN_OK) >= _ARN_OK_MAX:
-            _ARN_OK.clear()
-        _ARN_OK[arn] = ok
-    return ok
-
-
 def _arn_of(response: Any, exc: ServiceError | None) -> str:
-    """The secret a call resolved to, for the access log (responses carry it as `arn`)."""
-    if exc is not None:
-        # A client's text (SecretId) may be the resource here: always the strict check.
-        arn = exc.resource
-        return arn if isinstance(arn, str) and _SECRET_ARN.fullmatch(arn, 0, 700) else "-"
-    arn = getattr(response, "arn", None)
-    return arn if type(arn) is str and _arn_shape(arn) else "-"
+    """The secret a call resolved to, for the access log (responses carry it as `arn`).
+
+    Strict in both cases: a forced delete of an unknown secret answers an ARN built from the
+    client's own text.
+    """
+    arn = exc.resource if exc is not None else getattr(response, "arn", None)
+    return arn if isinstance(arn, str) and _SECRET_ARN.fullmatch(arn, 0, 700) else "-"
 
 
 def _access(
@@ -196,20 +180,9 @@ def wrap(
                     "the message is malformed. Send binary data in SecretBinary."
                 )
             response = await behavior(request, context)
-            if alog.enabled:  # the success entry, inlined (the hot path: no helper calls)
-                arn = getattr(response, "arn", None)
-                alog.record(
-                    (
-                        time.time(),
-                        request_id,
-                        method,
-                        "OK",
-                        None,
-                        arn if type(arn) is str and _arn_shape(arn) else None,
-                        time.perf_counter() - started,
-                        context.peer() or "-",
-                    )
-                )
+            if alog.enabled:
+                arn = _arn_of(response, None)
+                _access(alog, method, request_id, OK, "", arn, started, context)
             return response
         except ServiceError as exc:
             status = to_status(exc, request_id)

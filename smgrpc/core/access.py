@@ -18,11 +18,11 @@ from dataclasses import replace
 from smgrpc.core.errors import error_kind
 from smgrpc.core.model import Secret, Version
 from smgrpc.core.ports import Store
+from smgrpc.core.slices import Slicer
 
 log = logging.getLogger("smgrpc.core")
 DEFAULT_INTERVAL = 1.0
 CHUNK = 256  # secrets per flush transaction
-_YIELD_EVERY = 64  # secrets saved between two yields to the event loop during a large flush
 
 
 def with_access(secret: Secret, days: Mapping[str, str]) -> Secret:
@@ -105,16 +105,16 @@ class AccessRecorder:
                 self._forget(chunk)
 
     async def _write(self, batch: Mapping[str, Mapping[str, str]]) -> None:
+        slicer = Slicer()
         async with self.store.transaction() as tx:
-            for i, (arn, days) in enumerate(batch.items(), 1):
+            for arn, days in batch.items():
                 cur = tx.find_arn(arn)
                 if cur is None:
                     continue  # deleted (or purged) since it was read
                 new = with_access(cur, days)
                 if new is not cur:
                     await tx.save(new)
-                if i % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)  # a large batch must not hold the loop
+                await slicer.tick()  # a large batch must not hold the loop
 
     def _forget(self, batch: Mapping[str, Mapping[str, str]]) -> None:
         """Drop the flushed notes, keeping any that a read raised meanwhile."""

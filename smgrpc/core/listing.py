@@ -7,14 +7,13 @@ Inserts and deletes between pages therefore never duplicate or skip a secret tha
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from contextlib import aclosing
 from operator import attrgetter
 
 from smgrpc.core.model import Secret
 from smgrpc.core.ports import Store
+from smgrpc.core.slices import Slicer
 
 SORT_KEYS = ("created-date", "last-accessed-date", "last-changed-date", "name")
 Position = tuple[str | float, str]
@@ -25,12 +24,6 @@ SHAPES: dict[str, tuple[type, type]] = {
     "last-accessed-date": (str, str),
     "name": (str, str),
 }
-# A long filtered scan gives the event loop back after this long (seconds), for this long: a
-# short real sleep, not sleep(0), so the loop also takes in the I/O that arrived meanwhile. A
-# call such as a health check needs several loop turns, so each slice counts several times.
-SLICE = 0.002
-PAUSE = 0.0005
-_CHECK_EVERY = 8
 
 
 def _accessed(s: Secret) -> str:
@@ -48,15 +41,10 @@ SORT_VALUE: dict[str, Callable[[Secret], str | float]] = {
 
 def sort_key(s: Secret, by: str) -> Position:
     """A secret's position in one listing order (the store keeps an index per order)."""
-    if by == "created-date":
-        return (s.created_at, s.arn)
-    if by == "last-changed-date":
-        return (s.last_changed_at, s.arn)
-    if by == "last-accessed-date":
-        return (s.last_accessed_day or "", s.arn)
-    if by == "name":
-        return (s.name, s.arn)
-    raise ValueError(f"unknown sort key {by!r}")
+    value = SORT_VALUE.get(by)
+    if value is None:
+        raise ValueError(f"unknown sort key {by!r}")
+    return (value(s), s.arn)
 
 
 async def collect(
@@ -75,18 +63,14 @@ async def collect(
     nothing never holds other calls up.
     """
     out: list[Secret] = []
-    n = 0
-    deadline = time.perf_counter() + SLICE
+    slicer = Slicer()
     async with aclosing(store.scan(by, descending, after)) as items:
         async for s in items:
             if keep(s):
                 out.append(s)
                 if len(out) > size:
                     break
-            n += 1
-            if n % _CHECK_EVERY == 0 and time.perf_counter() > deadline:
-                await asyncio.sleep(PAUSE)
-                deadline = time.perf_counter() + SLICE
+            await slicer.tick()
     if len(out) > size:
         del out[size:]
         return out, sort_key(out[-1], by)

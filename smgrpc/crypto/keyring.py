@@ -72,8 +72,18 @@ def is_managed(rec: KmsKeyRecord) -> bool:
 class Keyring:
     """Resolves KmsKeyId references and seals/opens values for one Region."""
 
-    def __init__(self, master: bytes, region: str, account: str, records: Iterable[KmsKeyRecord]):
+    def __init__(
+        self,
+        master: bytes,
+        region: str,
+        account: str,
+        records: Iterable[KmsKeyRecord],
+        *,
+        data_key_cache: int = DATA_KEY_CACHE,
+    ) -> None:
+        """data_key_cache: how many versions' unwrapped data keys `open` keeps (0: none)."""
         self._master = AESGCM(master)
+        self._data_key_cache = data_key_cache
         # The NextToken MAC key: derived, never stored (storage only ever sees ciphertext);
         # tokens survive restarts, and another Region (another master key) can't forge one.
         self.token_key = HKDF(
@@ -188,17 +198,11 @@ class Keyring:
         if hit is None:
             ctx = envelope.aad(self.region, secret_arn, version_id, kms_key_id)
             hit = (ctx, envelope.unwrap(entry[1], sealed, ctx))
-            if len(self._data_keys) >= DATA_KEY_CACHE:
-                del self._data_keys[next(iter(self._data_keys))]  # the oldest entry
-            self._data_keys[cache_key] = hit
-        ct = sealed.ciphertext
-        try:  # envelope.decrypt, inlined (one frame less on every read)
-            plain = hit[1].decrypt(ct[:12], ct[12:], hit[0])
-        except (InvalidTag, ValueError) as exc:
-            raise DecryptionFailure(envelope.DECRYPT_FAILED) from exc
-        if plain[:1] == b"s":  # SecretValue.from_bytes' common case, inlined
-            return SecretValue(string=plain[1:].decode("utf-8"))
-        return SecretValue.from_bytes(plain)
+            if self._data_key_cache:
+                if len(self._data_keys) >= self._data_key_cache:
+                    del self._data_keys[next(iter(self._data_keys))]  # the oldest entry
+                self._data_keys[cache_key] = hit
+        return SecretValue.from_bytes(envelope.decrypt(hit[1], sealed, hit[0]))
 
     def display_id(self, key_id: str) -> str:
         """How ListSecretVersionIds names the key that encrypted a version."""

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 
 from smgrpc.core import replication as repl
 from smgrpc.core.errors import error_kind
 from smgrpc.core.model import Secret
 from smgrpc.core.ports import Cipher, OutboxRow, Store
-from smgrpc.core.slices import Slicer
+from smgrpc.core.slices import Slicer, backoff
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.replication import messages as m
 from smgrpc.replication.limits import MAX_BATCH_BYTES
@@ -127,8 +126,7 @@ class Shipper:
                 reason,
             )
         self.event.set()  # retry even if nothing new is written meanwhile
-        delay = min(self.max_backoff, self.base_backoff * 2 ** min(self.failures, 20))
-        await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+        await asyncio.sleep(backoff(self.base_backoff, self.max_backoff, self.failures))
 
     def _link_ok(self) -> None:
         if self._link_up is not True:

@@ -21,12 +21,12 @@ OTHER = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/other-XyZwVu"
 V1, V2 = "a" * 32 + "-1", "b" * 32 + "-2"
 
 
-def _ring() -> tuple[Keyring, bytes]:
+def _ring(cache: int = kr.DATA_KEY_CACHE) -> tuple[Keyring, bytes]:
     master = os.urandom(32)
     rec = new_key_record(
         master, "us-east-1", "123456789012", alias=DEFAULT_KMS_ALIAS, description="", now=0.0
     )
-    return Keyring(master, "us-east-1", "123456789012", [rec]), master
+    return Keyring(master, "us-east-1", "123456789012", [rec], data_key_cache=cache), master
 
 
 def _seal(ring: Keyring, text: str, arn: str = ARN, vid: str = V1) -> Sealed:
@@ -91,9 +91,8 @@ def test_a_disabled_key_refuses_a_cached_version() -> None:
     assert ring.open(sealed, secret_arn=ARN, version_id=V1).string == "s3cr3t"
 
 
-def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kr, "DATA_KEY_CACHE", 8)
-    ring, _ = _ring()
+def test_the_cache_is_bounded() -> None:
+    ring, _ = _ring(cache=8)
     sealed = [_seal(ring, f"v{i}", vid=f"{i:032d}") for i in range(20)]
     for i, s in enumerate(sealed):
         assert ring.open(s, secret_arn=ARN, version_id=f"{i:032d}").string == f"v{i}"
