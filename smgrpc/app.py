@@ -145,8 +145,8 @@ class Region:
         raw, self.keyring = await open_keyring(self.config, self.clock)
         self.raw_store = raw
         try:
-            await self._build(self.config, raw, paging_tokens(self.keyring))
-            await self._serve(self.config)
+            server, access = self._build(self.config, raw, paging_tokens(self.keyring))
+            await self._serve(self.config, server, raw, access)
         except BaseException:
             # Leave nothing running: an open database connection would keep a failed
             # `smgrpc serve` process alive forever instead of letting it exit.
@@ -154,7 +154,9 @@ class Region:
             raise
         return self.port
 
-    async def _build(self, cfg: Config, raw: RegionStore, tokens: Tokens) -> None:
+    def _build(
+        self, cfg: Config, raw: RegionStore, tokens: Tokens
+    ) -> tuple[grpc.aio.Server, AccessRecorder]:
         # Every write goes through the replication feed (outbox rows, generations).
         self.store = Feed(raw, on_outbox=self._wake)
         self.access = access = AccessRecorder(self.store)
@@ -197,22 +199,23 @@ class Region:
             self.gate,
             self.access_log,
         )
+        return self.server, access
 
-    async def _serve(self, cfg: Config) -> None:
-        assert self.server is not None
+    async def _serve(
+        self, cfg: Config, server: grpc.aio.Server, raw: RegionStore, access: AccessRecorder
+    ) -> None:
         try:
-            self.port = self.server.add_insecure_port(cfg.listen)
+            self.port = server.add_insecure_port(cfg.listen)
         except RuntimeError:
             raise ConfigError(
                 f"cannot listen on {cfg.listen}: the address is in use or not available"
             ) from None
-        await self.server.start()
+        await server.start()
         await set_serving(self.health, [SERVICE.full_name, REPL_SERVICE.full_name])
         self.tasks.every("purge", cfg.purge_interval, self._purge_once)
-        self.tasks.every("kms-refresh", cfg.key_refresh_interval, self._refresh_keys)
+        self.tasks.every("kms-refresh", cfg.key_refresh_interval, lambda: self._refresh_keys(raw))
         self.tasks.every("access-log", ACCESS_LOG_EVERY, self.access_log.flush_async)
-        assert self.access is not None
-        self.tasks.every("access-dates", self.access.interval, self.access.flush)
+        self.tasks.every("access-dates", access.interval, access.flush)
         for target, shipper in self.shippers.items():
             self.tasks.run(f"ship-{target}", shipper.run)
         log.info("Region %s serving on %s (port %d)", cfg.region, cfg.listen, self.port)
@@ -231,12 +234,11 @@ class Region:
         for arn in await self.secrets.purge_due():
             log.info("purged %s at the end of its recovery window", arn)
 
-    async def _refresh_keys(self) -> None:
-        assert self.raw_store is not None
-        version = await self.raw_store.data_version()
+    async def _refresh_keys(self, raw: RegionStore) -> None:
+        version = await raw.data_version()
         if version != self._kms_version:
             self._kms_version = version
-            self.keyring.reload(await self.raw_store.kms_keys())
+            self.keyring.reload(await raw.kms_keys())
 
     async def stop(self, grace: float | None = None) -> None:
         """Refuse new calls, NOT_SERVING, drain in-flight calls, stop tasks, close storage.
@@ -255,7 +257,7 @@ class Region:
         try:
             if self.server is not None:
                 wait = self.config.shutdown_grace if grace is None else grace
-                await self._step("server", self._stop_server(wait))
+                await self._step("server", self._stop_server(self.server, wait))
             if self.replication is not None:
                 await self._step("replication applies", self.replication.drain())
             await self._step("tasks", self.tasks.stop())
@@ -268,10 +270,9 @@ class Region:
             if self.raw_store is not None:
                 await self._step("storage", self.raw_store.close())
 
-    async def _stop_server(self, grace: float) -> None:
-        assert self.server is not None
+    async def _stop_server(self, server: grpc.aio.Server, grace: float) -> None:
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(grace)
+        await server.stop(grace)
 
     async def _step(self, what: str, step: Awaitable[None]) -> None:
         try:

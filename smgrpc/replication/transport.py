@@ -267,11 +267,10 @@ class ReplicationServicer:
 
     def _settled(self, task: asyncio.Future[Reply]) -> None:
         self._applying.discard(task)
-        if not task.cancelled() and task.exception() is not None:  # noqa: SIM102
-            # Retrieved here: a caller that hung up never awaits it, and asyncio would log the
-            # exception's message (which may hold secret text). The type is enough.
-            exc = task.exception()
-            assert exc is not None
+        # Retrieved here: a caller that hung up never awaits it, and asyncio would log the
+        # exception's message (which may hold secret text). The type is enough.
+        exc = None if task.cancelled() else task.exception()
+        if exc is not None:
             log.error("a replication apply failed: %s", error_kind(exc))
 
     async def drain(self) -> None:
