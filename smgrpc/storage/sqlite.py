@@ -73,22 +73,26 @@ def _readonly_uri(path: Path) -> str | None:
     return f"{path.resolve().as_uri()}?{query}"
 
 
-async def read_meta_readonly(path: Path, key: str) -> bytes | None:
-    """Read one meta value without creating or modifying anything (pre-start key check).
+async def _query_readonly(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+    """Rows of one query, without creating or modifying anything (pre-start checks).
 
-    Best effort: None when there is no database, no meta table, or it cannot be read.
+    Best effort: no rows when there is no database, no such table, or it cannot be read.
     """
     uri = await asyncio.to_thread(_readonly_uri, path)
     if uri is None:
-        return None
+        return []
     conn = await aiosqlite.connect(uri, uri=True)
     try:
-        rows = await conn.execute_fetchall("SELECT v FROM meta WHERE k = ?", (key,))
+        return list(await conn.execute_fetchall(sql, params))
     except sqlite3.OperationalError:
-        return None
+        return []
     finally:
         await conn.close()
-    rows = list(rows)
+
+
+async def read_meta_readonly(path: Path, key: str) -> bytes | None:
+    """Read one meta value without creating or modifying anything (pre-start key check)."""
+    rows = await _query_readonly(path, "SELECT v FROM meta WHERE k = ?", (key,))
     return bytes(rows[0][0]) if rows else None
 
 
@@ -728,21 +732,10 @@ async def read_region_readonly(path: Path) -> str | None:
     The `region` meta record; for a database from before the record existed, the Region in the
     ARN of its default KMS key (created at the first start). None: no database or no answer.
     """
-    uri = await asyncio.to_thread(_readonly_uri, path)
-    if uri is None:
-        return None
-    conn = await aiosqlite.connect(uri, uri=True)
-    try:
-        rows = list(await conn.execute_fetchall("SELECT v FROM meta WHERE k = 'region'"))
-        if rows:
-            return bytes(rows[0][0]).decode()
-        rows = list(
-            await conn.execute_fetchall(
-                "SELECT arn FROM kms_keys WHERE alias = ?", (DEFAULT_KMS_ALIAS,)
-            )
-        )
-        return str(rows[0][0]).split(":")[3] if rows else None
-    except sqlite3.OperationalError:
-        return None
-    finally:
-        await conn.close()
+    recorded = await read_meta_readonly(path, "region")
+    if recorded is not None:
+        return recorded.decode()
+    rows = await _query_readonly(
+        path, "SELECT arn FROM kms_keys WHERE alias = ?", (DEFAULT_KMS_ALIAS,)
+    )
+    return str(rows[0][0]).split(":")[3] if rows else None
