@@ -21,8 +21,8 @@ from smgrpc.core.aio import settle
 from smgrpc.core.errors import Unauthenticated, error_kind
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.paging import Tokens
-from smgrpc.core.ports import Clock, RegionStore, SystemClock
 from smgrpc.core.policies import PolicyUseCases
+from smgrpc.core.ports import Clock, RegionStore, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueUseCases

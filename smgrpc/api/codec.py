@@ -142,7 +142,7 @@ def version_entry_out(v: Version, kms_display: str) -> pb.SecretVersionsListEntr
 
 
 def validation_out(result: ValidationResult) -> pb.ValidateResourcePolicyResponse:
-    """ValidateResourcePolicy's response: PolicyValidationPassed and every ValidationErrors entry."""
+    """ValidateResourcePolicy's response: PolicyValidationPassed and ValidationErrors."""
     out = pb.ValidateResourcePolicyResponse(
         policy_validation_passed=result.policy_validation_passed
     )

@@ -280,7 +280,9 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize(("text", "message"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+@pytest.mark.parametrize(
+    ("text", "message"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED]
+)
 async def test_malformed_policy_put_raises_validate_reports(
     stub, text: str, message: str | None
 ) -> None:
@@ -303,13 +305,26 @@ BROAD = [
     ("star", doc(allow("*"))),
     ("aws-star", doc(allow({"AWS": "*"}))),
     ("aws-star-in-list", doc(allow({"AWS": [ROOT, "*"]}))),
-    ("not-principal", doc({**{k: v for k, v in allow().items() if k != "Principal"},
-                            "NotPrincipal": {"AWS": ALICE}})),
+    (
+        "not-principal",
+        doc(
+            {
+                **{k: v for k, v in allow().items() if k != "Principal"},
+                "NotPrincipal": {"AWS": ALICE},
+            }
+        ),
+    ),
     ("if-exists-pin", doc(allow("*", {"StringEqualsIfExists": {"aws:PrincipalAccount": ACCOUNT}}))),
     ("negated-pin", doc(allow("*", {"StringNotEquals": {"aws:PrincipalAccount": ACCOUNT}}))),
     ("wildcard-pin", doc(allow("*", {"StringLike": {"aws:PrincipalAccount": "*"}}))),
-    ("wildcard-account-arn", doc(allow("*", {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}))),
-    ("for-all-values", doc(allow("*", {"ForAllValues:StringEquals": {"aws:PrincipalAccount": ACCOUNT}}))),
+    (
+        "wildcard-account-arn",
+        doc(allow("*", {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}})),
+    ),
+    (
+        "for-all-values",
+        doc(allow("*", {"ForAllValues:StringEquals": {"aws:PrincipalAccount": ACCOUNT}})),
+    ),
     ("variable-pin", doc(allow("*", {"StringEquals": {"aws:PrincipalArn": "${aws:username}"}}))),
     ("other-key", doc(allow("*", {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}))),
 ]

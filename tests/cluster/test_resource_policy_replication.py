@@ -72,13 +72,17 @@ async def scenario(stubs: dict[str, Any]) -> None:
     )
     await eventually(lambda: eu.DescribeSecret(pb.DescribeSecretRequest(secret_id="s")))
     assert await policy_on(eu, "s") is None
-    await us.PutResourcePolicy(pb.PutResourcePolicyRequest(secret_id="s", resource_policy=policy("a")))
+    await us.PutResourcePolicy(
+        pb.PutResourcePolicyRequest(secret_id="s", resource_policy=policy("a"))
+    )
     await eventually(lambda: shows(eu, "s", policy("a")), what="put reaches EU")
     got = await eu.GetResourcePolicy(pb.GetResourcePolicyRequest(secret_id="s"))
     assert got.arn == made.arn.replace(US, EU)  # the replica's own ARN
 
     for call in (
-        eu.PutResourcePolicy(pb.PutResourcePolicyRequest(secret_id="s", resource_policy=policy("x"))),
+        eu.PutResourcePolicy(
+            pb.PutResourcePolicyRequest(secret_id="s", resource_policy=policy("x"))
+        ),
         eu.DeleteResourcePolicy(pb.DeleteResourcePolicyRequest(secret_id="s")),
     ):
         err = await aws_error(call)
@@ -90,7 +94,9 @@ async def scenario(stubs: dict[str, Any]) -> None:
     assert await policy_on(eu, "s") == policy("a")
     assert await policy_on(us, "s") == policy("a")
 
-    await us.PutResourcePolicy(pb.PutResourcePolicyRequest(secret_id="s", resource_policy=policy("b")))
+    await us.PutResourcePolicy(
+        pb.PutResourcePolicyRequest(secret_id="s", resource_policy=policy("b"))
+    )
     await eventually(lambda: shows(eu, "s", policy("b")), what="replacement reaches EU")
     await us.DeleteResourcePolicy(pb.DeleteResourcePolicyRequest(secret_id="s"))
     await eventually(lambda: shows(eu, "s", None), what="delete reaches EU")
