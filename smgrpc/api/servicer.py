@@ -259,7 +259,7 @@ class SecretsManagerServicer:
         self, r: pb.ValidateResourcePolicyRequest, ctx: Ctx
     ) -> pb.ValidateResourcePolicyResponse:
         authorized = calls.CURRENT.get()
-        result = self.policies.validate_resource_policy(
+        result = await self.policies.validate_resource_policy(
             opt(r, "secret_id"),
             r.resource_policy,
             authorized.caller if authorized is not None else None,

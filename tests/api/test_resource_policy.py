@@ -31,6 +31,7 @@ from tests.api.helpers import (
     expect,
     validation_msg,
 )
+from tests.api.test_list_scale import max_stall_during
 from tests.conftest import make_config, pb
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -179,6 +180,29 @@ async def test_policy_survives_a_restart(region: Region, tmp_path) -> None:
             assert await stored(pbg.SecretsManagerStub(ch), "s") == ACCOUNT_ONLY
     finally:
         await again.stop(0.2)
+
+
+def many_patterns(tag: str) -> str:
+    """A policy of ~20,480 characters made of ~1,100 distinct Action and Resource patterns:
+    one regex each, ~150-200 ms of CPU to compile."""
+    res = [f"{tag}{i:x}*" for i in range(1161)]
+    acts = [f"s:{r}" for r in res]
+    st = {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": acts, "Resource": res}
+    text = json.dumps({"Version": "2012-10-17", "Statement": [st]}, separators=(",", ":"))
+    assert len(text) <= LIMIT
+    return text
+
+
+async def test_large_policies_are_parsed_off_the_event_loop(stub) -> None:
+    """Regression: parsing ran on the loop and stalled every call ~150-200 ms."""
+    await create(stub, "s")
+    text = many_patterns("p")
+    stall, _, _ = await max_stall_during(put_policy(stub, "s", text, block_public_policy=True))
+    assert stall < 0.1, f"event loop stalled {stall * 1000:.0f} ms"
+    assert await stored(stub, "s") == text
+    stall, _, out = await max_stall_during(validate(stub, many_patterns("v"), "s"))
+    assert stall < 0.1, f"event loop stalled {stall * 1000:.0f} ms"
+    assert out.policy_validation_passed  # type: ignore[attr-defined]
 
 
 # ---- unknown secrets, bad ids ----
