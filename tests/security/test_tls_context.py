@@ -91,9 +91,10 @@ async def test_a_client_certificate_from_the_client_ca_yields_its_arn(ports: Por
 
 
 async def test_a_peer_certificate_names_its_region_and_no_identity(ports: Ports) -> None:
-    key, cert = (ports.pki.root / EU / "peer.key").read_bytes(), (
-        ports.pki.root / EU / "peer.pem"
-    ).read_bytes()
+    key, cert = (
+        (ports.pki.root / EU / "peer.key").read_bytes(),
+        (ports.pki.root / EU / "peer.pem").read_bytes(),
+    )
     creds = grpc.ssl_channel_credentials(ports.pki.peer_ca, key, cert)
     # The shipper's view: it asks for the Region's name and gets the peer certificate (SNI).
     ctx = await ports.context(ports.mutual, creds, ssl_target_name_override=certs.region_dns(US))
