@@ -21,9 +21,9 @@ import yaml
 
 from smgrpc.cli.main import _parser
 from smgrpc.config import Config, from_args
-from smgrpc.startup import check_plaintext
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.crypto.master import load_master_key
+from smgrpc.startup import check_plaintext
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose" / "docker-compose.yml"
