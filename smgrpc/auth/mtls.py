@@ -86,8 +86,17 @@ def identity(auth_context: AuthContext, client_ca: x509.Certificate | None = Non
     client_ca: the certificate must be directly issued by it. Pass it whenever the port also
     trusts another CA (the peer CA); None trusts the handshake's own chain check alone.
     """
-    cert = _cert(auth_context, client_ca)
-    if cert is None:
+    if not secure(auth_context):
+        return None
+    pem = _first(auth_context, "x509_pem_cert")
+    return _identity_of(pem, client_ca) if pem else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _identity_of(pem: bytes, client_ca: x509.Certificate | None) -> str | None:
+    """Per certificate, once: a connection's calls all carry the same PEM."""
+    cert = _parse(pem)
+    if cert is None or (client_ca is not None and not _issued_by(cert, client_ca)):
         return None
     arns = [u for u in _sans(cert, x509.UniformResourceIdentifier) if IAM_ARN_RE.fullmatch(u)]
     return arns[0] if len(arns) == 1 else None
