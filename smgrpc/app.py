@@ -13,8 +13,15 @@ import grpc
 from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
 from smgrpc.api.handlers import Gate
-from smgrpc.api.server import SERVICE, build_server, public_service, set_serving
+from smgrpc.api.server import (
+    SERVICE,
+    build_server,
+    public_service,
+    server_credentials,
+    set_serving,
+)
 from smgrpc.api.servicer import SecretsManagerServicer
+from smgrpc.auth.mtls import Trust
 from smgrpc.config import Config, ConfigError
 from smgrpc.core.access import AccessRecorder
 from smgrpc.core.aio import settle
@@ -29,13 +36,14 @@ from smgrpc.core.values import ValueUseCases
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.crypto.keyring import Keyring, new_key_record
 from smgrpc.crypto.master import load_master_key, make_canary, verify_canary
+from smgrpc.crypto.tls import TlsFileError, TlsMaterial, load_tls
 from smgrpc.replication.applier import Applier
 from smgrpc.replication.feed import Feed
 from smgrpc.replication.messages import Batch, Reply
 from smgrpc.replication.shipper import Shipper
 from smgrpc.replication.transport import SERVICE as REPL_SERVICE
-from smgrpc.replication.transport import WIRE, PeerClient, ReplicationServicer
-from smgrpc.startup import KEYCHECK, REGION_KEY, inspect_data_dir, preflight
+from smgrpc.replication.transport import WIRE, PeerClient, PeerTls, ReplicationServicer
+from smgrpc.startup import KEYCHECK, REGION_KEY, check_plaintext, inspect_data_dir, preflight
 from smgrpc.storage.sqlite import SqliteStore
 from smgrpc.supervisor import Supervisor
 
@@ -103,8 +111,40 @@ async def open_keyring(
         raise
 
 
+def read_tls(config: Config) -> TlsMaterial:
+    """Read and check the configured TLS files (blocking); errors as ConfigError (exit 2)."""
+    try:
+        return load_tls(
+            tls_cert=config.tls_cert,
+            tls_key=config.tls_key,
+            client_ca=config.client_ca,
+            peer_ca=config.peer_ca,
+            peer_cert=config.peer_cert,
+            peer_key=config.peer_key,
+        )
+    except TlsFileError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _peer_tls(tls: TlsMaterial) -> PeerTls | None:
+    if tls.peer is None or tls.peer_ca_pem is None:
+        return None
+    return PeerTls(tls.peer_ca_pem, tls.peer.cert_pem, tls.peer.key_pem)
+
+
 async def _refuse(batch: Batch, accepted_at: float) -> Reply:
     raise Unauthenticated("This Region has no cluster secret: it accepts no replication.")
+
+
+def _add_port(server: grpc.aio.Server, address: str, tls: TlsMaterial, *, mutual: bool) -> int:
+    try:
+        if tls.server is None:
+            return int(server.add_insecure_port(address))
+        return int(server.add_secure_port(address, server_credentials(tls, mutual=mutual)))
+    except RuntimeError:
+        raise ConfigError(
+            f"cannot listen on {address}: the address is in use or not available"
+        ) from None
 
 
 class Region:
@@ -119,6 +159,9 @@ class Region:
         self.config = config
         self.clock = clock or SystemClock()
         self.port = 0
+        self.mtls_port = 0  # --mtls-listen's port once started (0: none)
+        self.tls = TlsMaterial()
+        self.trust = Trust()  # the guard's client-certificate identity: trust.identity
         self.tasks = Supervisor()
         self.gate = Gate(max_inflight=config.max_inflight)
         self.access_log = AccessLog(
@@ -143,6 +186,9 @@ class Region:
 
     async def start(self) -> int:
         """Open the data dir, build the Region, serve, start the background tasks."""
+        check_plaintext(self.config)
+        self.tls = await asyncio.to_thread(read_tls, self.config)
+        self.trust = Trust(self.tls.client_ca, self.tls.peer_ca)
         raw, self.keyring = await open_keyring(self.config, self.clock)
         self.raw_store = raw
         try:
@@ -183,13 +229,19 @@ class Region:
                     key,
                     cfg.region,
                     target,
-                    PeerClient(cfg.region, target, address, key),
+                    PeerClient(cfg.region, target, address, key, tls=_peer_tls(self.tls)),
                     max_backoff=cfg.replication_max_backoff,
                 )
                 for target, address in cfg.peers
             }
         apply = Applier(self.store, self.keyring, key, cfg.region).apply if key else _refuse
-        self.replication = ReplicationServicer(cfg.region, peers, key, apply)
+        self.replication = ReplicationServicer(
+            cfg.region,
+            peers,
+            key,
+            apply,
+            peer_identity=self.trust.peer_region if self.tls.peer_ca is not None else None,
+        )
         self.server, self.health = build_server(
             [
                 public_service(
@@ -211,12 +263,9 @@ class Region:
     async def _serve(
         self, cfg: Config, server: grpc.aio.Server, raw: RegionStore, access: AccessRecorder
     ) -> None:
-        try:
-            self.port = server.add_insecure_port(cfg.listen)
-        except RuntimeError:
-            raise ConfigError(
-                f"cannot listen on {cfg.listen}: the address is in use or not available"
-            ) from None
+        self.port = _add_port(server, cfg.listen, self.tls, mutual=False)
+        if cfg.mtls_listen is not None:
+            self.mtls_port = _add_port(server, cfg.mtls_listen, self.tls, mutual=True)
         await server.start()
         await set_serving(self.health, [SERVICE.full_name, REPL_SERVICE.full_name])
         self.tasks.every("purge", cfg.purge_interval, self._purge_once)
@@ -225,7 +274,19 @@ class Region:
         self.tasks.every("access-dates", access.interval, access.flush)
         for target, shipper in self.shippers.items():
             self.tasks.run(f"ship-{target}", shipper.run)
-        log.info("Region %s serving on %s (port %d)", cfg.region, cfg.listen, self.port)
+        log.info(
+            "Region %s serving on %s (port %d, %s)",
+            cfg.region,
+            cfg.listen,
+            self.port,
+            "TLS" if self.tls.server is not None else "plaintext",
+        )
+        if cfg.mtls_listen is not None:
+            log.info(
+                "mTLS (client certificate required) on %s (port %d)",
+                cfg.mtls_listen,
+                self.mtls_port,
+            )
 
     def _wake(self, regions: set[str]) -> None:
         for region in regions:

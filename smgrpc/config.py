@@ -50,6 +50,15 @@ class Config:
     uvloop: bool = True
     blob_cache_bytes: int = 64 * 1024 * 1024  # bound of the in-memory sealed-value cache
     max_inflight: int = 1000  # admission control: calls running at once, then ThrottlingException
+    # TLS (see README "TLS and mTLS"); a non-loopback listener needs TLS unless insecure.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    mtls_listen: str | None = None  # a second port that requires a client certificate
+    client_ca: Path | None = None
+    peer_ca: Path | None = None
+    peer_cert: Path | None = None
+    peer_key: Path | None = None
+    insecure: bool = False
     # Names of the settings given by a flag, variable or file (not defaulted): `smgrpc kms`
     # takes the Region from the data dir unless one was given explicitly.
     explicit: frozenset[str] = frozenset()
@@ -177,6 +186,7 @@ class Setting:
     flag_name: str | None = None  # default: --key-with-dashes
     env_name: str | None = None  # default: SMGRPC_KEY
     kms_help: str | None = None  # help text for `smgrpc kms ...`, where it differs
+    switch: bool = False  # a bare flag (--insecure) meaning "on"
 
     @property
     def flag(self) -> str:
@@ -232,6 +242,65 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="FILE",
     ),
     Setting(
+        "tls_cert",
+        _path,
+        "PEM certificate (chain) of the public port: serve TLS (with --tls-key)",
+        serve_only=True,
+        metavar="FILE",
+    ),
+    Setting(
+        "tls_key",
+        _path,
+        "0600 PEM private key of --tls-cert",
+        serve_only=True,
+        metavar="FILE",
+    ),
+    Setting(
+        "mtls_listen",
+        _address,
+        "a second TLS port that requires a client certificate (from --client-ca: its URI SAN "
+        "ARN is the caller; from --peer-ca: replication pushes). grpcio cannot make client "
+        "certificates optional on one port, so Bearer-only clients keep --listen",
+        serve_only=True,
+        metavar="HOST:PORT",
+    ),
+    Setting(
+        "client_ca",
+        _path,
+        "PEM CA whose client certificates are accepted on --mtls-listen",
+        serve_only=True,
+        metavar="FILE",
+    ),
+    Setting(
+        "peer_ca",
+        _path,
+        "PEM CA of the Region-to-Region links (not the client CA): pushes must come with a "
+        "peer certificate naming their source Region (with --peer-cert, --peer-key)",
+        serve_only=True,
+        metavar="FILE",
+    ),
+    Setting(
+        "peer_cert",
+        _path,
+        "this Region's peer certificate (DNS SAN <region>.region.smgrpc)",
+        serve_only=True,
+        metavar="FILE",
+    ),
+    Setting(
+        "peer_key",
+        _path,
+        "0600 PEM private key of --peer-cert",
+        serve_only=True,
+        metavar="FILE",
+    ),
+    Setting(
+        "insecure",
+        _bool,
+        "allow plaintext on a non-loopback --listen address (a bare flag)",
+        serve_only=True,
+        switch=True,
+    ),
+    Setting(
         "busy_timeout",
         _seconds,
         "how long a write waits for another process's lock on the database before failing",
@@ -268,7 +337,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
-_NO_SHOWN_DEFAULT = {"data_dir", "peers", "master_key_file", "cluster_secret_file"}
+_NO_SHOWN_DEFAULT = {"data_dir", "peers", "master_key_file", "cluster_secret_file"} | {
+    "tls_cert",
+    "tls_key",
+    "mtls_listen",
+    "client_ca",
+    "peer_ca",
+    "peer_cert",
+    "peer_key",
+}
 
 
 def add_arguments(p: argparse.ArgumentParser, *, serve: bool = True) -> None:
@@ -280,6 +357,16 @@ def add_arguments(p: argparse.ArgumentParser, *, serve: bool = True) -> None:
         text = s.help if serve or s.kms_help is None else s.kms_help
         if not serve and s.kms_help is not None:
             shown = ""
+        if s.switch:
+            p.add_argument(
+                s.flag,
+                dest=s.key,
+                action="store_const",
+                const="on",
+                default=None,
+                help=f"{text} (env {s.env}=1)",
+            )
+            continue
         p.add_argument(
             s.flag,
             dest=s.key,
@@ -342,7 +429,33 @@ def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) ->
             "--peer needs --cluster-secret-file: replication calls are authenticated "
             "with the cluster secret (scripts/cluster creates one)"
         )
+    _check_tls(values)
     return Config(**values, explicit=explicit)  # type: ignore[arg-type]
+
+
+def _check_tls(values: Mapping[str, object]) -> None:
+    """The TLS flags that only make sense together (the files are read at start)."""
+    for a, b in (("tls_cert", "tls_key"), ("peer_cert", "peer_key")):
+        if bool(values.get(a)) != bool(values.get(b)):
+            raise ConfigError(f"{_flag(a)} and {_flag(b)} must be given together")
+    peer = [k for k in ("peer_ca", "peer_cert", "peer_key") if values.get(k)]
+    if peer and len(peer) != 3:
+        raise ConfigError("--peer-ca, --peer-cert and --peer-key must be given together")
+    if values.get("mtls_listen") and not values.get("tls_cert"):
+        raise ConfigError("--mtls-listen needs --tls-cert and --tls-key")
+    if values.get("mtls_listen") and not (values.get("client_ca") or peer):
+        raise ConfigError("--mtls-listen needs --client-ca or --peer-ca (the CAs it accepts)")
+    for k in ("client_ca", "peer_ca"):
+        if values.get(k) and not values.get("mtls_listen"):
+            raise ConfigError(
+                f"{_flag(k)} needs --mtls-listen: client certificates are accepted on that port"
+            )
+    if values.get("mtls_listen") and values.get("mtls_listen") == values.get("listen"):
+        raise ConfigError("--mtls-listen must differ from --listen")
+
+
+def _flag(key: str) -> str:
+    return _BY_KEY[key].flag
 
 
 def _read_file(path: str | None) -> dict[str, object]:

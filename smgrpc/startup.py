@@ -9,6 +9,7 @@ dir and never creates one.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 from dataclasses import dataclass
 
@@ -53,6 +54,27 @@ def check_listen(address: str) -> None:
     )
 
 
+def is_loopback(address: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost (a name that might resolve elsewhere is not loopback)."""
+    host = address.rpartition(":")[0].strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_plaintext(config: Config) -> None:
+    """A listener others can reach must not be plaintext unless the operator said so."""
+    if config.tls_cert is None and not config.insecure and not is_loopback(config.listen):
+        raise ConfigError(
+            f"refusing to serve plaintext on {config.listen}, a non-loopback address: give "
+            "--tls-cert and --tls-key (`smgrpc tls init` makes them), listen on 127.0.0.1, "
+            "or pass --insecure to allow it"
+        )
+
+
 async def inspect_data_dir(config: Config, *, serve: bool) -> DataDir:
     """Read-only: the data dir's Region and master key, or the reason they can't be used."""
     db = config.db_path
@@ -88,7 +110,10 @@ async def inspect_data_dir(config: Config, *, serve: bool) -> DataDir:
 
 async def preflight(config: Config) -> DataDir:
     """Every check of `smgrpc serve` that can fail, before any file is created or changed."""
+    check_plaintext(config)
     await asyncio.to_thread(check_listen, config.listen)
+    if config.mtls_listen is not None:
+        await asyncio.to_thread(check_listen, config.mtls_listen)
     if config.cluster_secret_file is not None:
         await asyncio.to_thread(ClusterKey.from_file, config.cluster_secret_file)
     return await inspect_data_dir(config, serve=True)

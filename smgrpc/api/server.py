@@ -12,6 +12,7 @@ from grpc_reflection.v1alpha import reflection
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api.access import AccessLog
 from smgrpc.api.handlers import Gate, generic_handler
+from smgrpc.crypto.tls import TlsMaterial
 from smgrpc.replication.limits import MAX_MESSAGE as MAX_REPLICATION_MESSAGE
 
 SERVICE = pb.DESCRIPTOR.services_by_name["SecretsManager"]
@@ -66,3 +67,17 @@ def build_server(
 async def set_serving(h: health.aio.HealthServicer, names: list[str]) -> None:
     for name in ("", *names):
         await h.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+
+def server_credentials(tls: TlsMaterial, *, mutual: bool) -> grpc.ServerCredentials:
+    """TLS for the public port; mutual: the mTLS port, which requires a client certificate
+    chaining to the client CA or the peer CA (which of the two is checked per call), and also
+    serves the peer certificate to shippers that ask for `<region>.region.smgrpc` by SNI."""
+    assert tls.server is not None
+    pairs = [(tls.server.key_pem, tls.server.cert_pem)]
+    if not mutual:
+        return grpc.ssl_server_credentials(pairs)
+    if tls.peer is not None:
+        pairs.append((tls.peer.key_pem, tls.peer.cert_pem))
+    roots = b"".join(pem for pem in (tls.client_ca_pem, tls.peer_ca_pem) if pem)
+    return grpc.ssl_server_credentials(pairs, root_certificates=roots, require_client_auth=True)

@@ -6,8 +6,8 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any, NoReturn
 
@@ -17,6 +17,7 @@ from google.protobuf.message import DecodeError
 from smgrpc._pb.replication.v1 import replication_pb2 as rpb
 from smgrpc._pb.replication.v1 import replication_pb2_grpc as rpbg
 from smgrpc.core.errors import error_kind
+from smgrpc.crypto.certs import region_dns
 from smgrpc.crypto.cluster import ClusterKey, PeerAuthError
 from smgrpc.replication.limits import MAX_BATCH_BYTES, MAX_MESSAGE
 from smgrpc.replication.messages import (
@@ -163,24 +164,46 @@ def _reply_in(m: Any) -> Reply:
 
 
 MIN_PUSH_RATE = 128 * 1024  # bytes/s a push may need at least: 8 MiB get 64 s more
+# The caller's certificate, from grpc's auth context: the Region it names, or None.
+PeerIdentity = Callable[[Mapping[str, Iterable[bytes]]], "str | None"]
+
+
+@dataclass(frozen=True)
+class PeerTls:
+    """What a shipper dials with: the peer CA as the only root, and its own peer certificate."""
+
+    peer_ca_pem: bytes
+    cert_pem: bytes
+    key_pem: bytes = field(repr=False)
 
 
 class PeerClient:
-    """Pushes signed batches to one peer Region."""
+    """Pushes signed batches to one peer Region (over TLS when peer TLS is configured)."""
 
     def __init__(
-        self, source: str, target: str, address: str, key: ClusterKey, timeout: float = 10.0
+        self,
+        source: str,
+        target: str,
+        address: str,
+        key: ClusterKey,
+        timeout: float = 10.0,
+        tls: PeerTls | None = None,
     ) -> None:
         self.source, self.target, self.key, self.timeout = source, target, key, timeout
-        self._channel = grpc.aio.insecure_channel(
-            address,
-            options=[
-                ("grpc.max_send_message_length", MAX_MESSAGE),
-                ("grpc.max_receive_message_length", MAX_MESSAGE),
-                ("grpc.initial_reconnect_backoff_ms", 100),
-                ("grpc.max_reconnect_backoff_ms", 1000),
-            ],
-        )
+        options: list[tuple[str, Any]] = [
+            ("grpc.max_send_message_length", MAX_MESSAGE),
+            ("grpc.max_receive_message_length", MAX_MESSAGE),
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            ("grpc.max_reconnect_backoff_ms", 1000),
+        ]
+        if tls is None:
+            self._channel = grpc.aio.insecure_channel(address, options=options)
+        else:
+            # The target must prove it is that Region: its peer certificate (chosen by SNI on
+            # its mTLS port) has to name it, whatever host the address uses.
+            creds = grpc.ssl_channel_credentials(tls.peer_ca_pem, tls.key_pem, tls.cert_pem)
+            options.append(("grpc.ssl_target_name_override", region_dns(target)))
+            self._channel = grpc.aio.secure_channel(address, creds, options=options)
         self._stub = rpbg.ReplicationStub(self._channel)  # type: ignore[no-untyped-call]
 
     async def push(self, batch: Batch) -> Reply:
@@ -232,12 +255,23 @@ class _Refused(Exception):
 class ReplicationServicer:
     """Receives pushes: authenticate (constant time) before anything else, then decode and hand
     to the applier. Every refusal is the same bare UNAUTHENTICATED, and is logged (rate-limited,
-    with the peer's address and the reason; never any byte of the body)."""
+    with the peer's address and the reason; never any byte of the body).
+
+    peer_identity (peer TLS configured): a push must also come with a peer-CA certificate that
+    names its source Region, so a Region holding the shared cluster key still cannot push as
+    another; the HMAC stays as defence in depth (and the cluster key seals the values inside).
+    """
 
     def __init__(
-        self, region: str, peers: Collection[str], key: ClusterKey | None, apply: Apply
+        self,
+        region: str,
+        peers: Collection[str],
+        key: ClusterKey | None,
+        apply: Apply,
+        peer_identity: PeerIdentity | None = None,
     ) -> None:
         self.region, self.peers, self.key, self.apply = region, peers, key, apply
+        self.peer_identity = peer_identity
         self._applying: set[asyncio.Future[Reply]] = set()
         # A fast pre-check; the durable replay mark is checked and raised by the applier, in
         # the push's own transaction (it survives restarts).
@@ -248,6 +282,7 @@ class ReplicationServicer:
         md = {k: v for k, v in context.invocation_metadata() or ()}
         source = str(md.get("smgrpc-peer-region", ""))
         try:
+            self._check_certificate(context, source)
             batch, ts = self._authenticate(request, md, source)
         except _Refused as exc:
             await self._refuse(context, source, exc.reason)
@@ -277,6 +312,15 @@ class ReplicationServicer:
         """Wait for the applies already started (shutdown: before storage closes)."""
         while self._applying:
             await asyncio.wait(list(self._applying))
+
+    def _check_certificate(self, context: Any, source: str) -> None:
+        if self.peer_identity is None:
+            return
+        named = self.peer_identity(context.auth_context() or {})
+        if named is None:
+            raise _Refused("no peer certificate from the peer CA")
+        if named != source:
+            raise _Refused(f"peer certificate names Region {named}")
 
     def _authenticate(self, request: bytes, md: dict[str, Any], source: str) -> tuple[Batch, float]:
         if self.key is None:

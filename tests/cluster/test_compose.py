@@ -23,6 +23,7 @@ from smgrpc.cli.main import _parser
 from smgrpc.config import Config, from_args
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.crypto.master import load_master_key
+from smgrpc.startup import check_plaintext
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose" / "docker-compose.yml"
@@ -125,6 +126,7 @@ def test_every_flag_is_accepted_by_smgrpc_serve(compose: dict[str, Any]) -> None
         host, _, port = cfg.listen.rpartition(":")
         assert host == "0.0.0.0", f"{name} must listen on all interfaces inside its container"
         assert port == "50051"
+        check_plaintext(cfg)  # 0.0.0.0 without TLS must say --insecure, or it exits 2
         assert cfg.master_key_file is not None, f"{name}: pass --master-key-file explicitly"
         assert cfg.cluster_secret_file is not None
         for key in _environment(svc):

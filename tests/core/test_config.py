@@ -33,8 +33,28 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "uvloop": (["off"], "0", False),
     "max_inflight": (["64"], "64", 64),
     "blob_cache_bytes": (["1048576"], "1048576", 1048576),
+    "tls_cert": (["/t/s.pem"], "/t/s.pem", "/t/s.pem"),
+    "tls_key": (["/t/s.key"], "/t/s.key", "/t/s.key"),
+    "mtls_listen": (["0.0.0.0:6001"], "0.0.0.0:6001", "0.0.0.0:6001"),
+    "client_ca": (["/t/ca.pem"], "/t/ca.pem", "/t/ca.pem"),
+    "peer_ca": (["/t/pca.pem"], "/t/pca.pem", "/t/pca.pem"),
+    "peer_cert": (["/t/p.pem"], "/t/p.pem", "/t/p.pem"),
+    "peer_key": (["/t/p.key"], "/t/p.key", "/t/p.key"),
+    "insecure": ([], "1", True),
 }
-NEEDS = {"peers": "cluster_secret_file"}  # settings that only make sense with another
+_TLS = ("tls_cert", "tls_key")
+_PEER = ("peer_ca", "peer_cert", "peer_key")
+# settings that only make sense with others
+NEEDS: dict[str, tuple[str, ...]] = {
+    "peers": ("cluster_secret_file",),
+    "tls_cert": ("tls_key",),
+    "tls_key": ("tls_cert",),
+    "mtls_listen": (*_TLS, "client_ca"),
+    "client_ca": (*_TLS, "mtls_listen"),
+    "peer_ca": (*_TLS, "mtls_listen", "peer_cert", "peer_key"),
+    "peer_cert": (*_TLS, "mtls_listen", "peer_ca", "peer_key"),
+    "peer_key": (*_TLS, "mtls_listen", "peer_ca", "peer_cert"),
+}
 
 
 def test_every_setting_has_a_sample() -> None:
@@ -43,24 +63,24 @@ def test_every_setting_has_a_sample() -> None:
 
 def _flags(key: str) -> list[str]:
     setting = next(s for s in SETTINGS if s.key == key)
+    if setting.switch:
+        return [setting.flag]
     return [a for v in SAMPLES[key][0] for a in (setting.flag, v)]
 
 
 def _via_flags(key: str) -> Config:
-    argv = ["serve", *_flags(key)] + (_flags(NEEDS[key]) if key in NEEDS else [])
+    argv = ["serve", *_flags(key)] + [a for k in NEEDS.get(key, ()) for a in _flags(k)]
     return from_args(_parser().parse_args(argv), env={})
 
 
 def _via_env(key: str) -> Config:
-    env = {s.env: SAMPLES[s.key][1] for s in SETTINGS if s.key in (key, NEEDS.get(key))}
+    env = {s.env: SAMPLES[s.key][1] for s in SETTINGS if s.key in (key, *NEEDS.get(key, ()))}
     return from_args(_parser().parse_args(["serve"]), env=env)
 
 
 def _via_file(key: str, tmp_path: Path) -> Config:
     lines = []
-    for k in (key, NEEDS.get(key)):
-        if k is None:
-            continue
+    for k in (key, *NEEDS.get(key, ())):
         value = SAMPLES[k][2]
         if isinstance(value, dict):
             lines.append(f"[{k}]")
