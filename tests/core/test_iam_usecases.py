@@ -30,7 +30,11 @@ POLICY = json.dumps(
 TRUST = json.dumps(
     {
         "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
         ]
     }
 )
@@ -151,7 +155,11 @@ async def test_policy_documents_are_checked(world: World) -> None:
     with pytest.raises(e.IamMalformedPolicyDocument):
         await world.iam.put_user_policy("bob", "p", '{"Statement": []}')
     big = json.dumps(
-        {"Statement": [{"Effect": "Allow", "Action": f"s3:Get{i}", "Resource": "*"} for i in range(60)]}
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": f"s3:Get{i}", "Resource": "*"} for i in range(60)
+            ]
+        }
     )
     with pytest.raises(e.IamLimitExceeded, match="2048 bytes exceeded for user bob"):
         await world.iam.put_user_policy("bob", "big", big)
@@ -160,7 +168,9 @@ async def test_policy_documents_are_checked(world: World) -> None:
 
 async def test_roles_and_their_policies(world: World) -> None:
     iam = world.iam
-    r = await iam.create_role("ops", TRUST, description="d", max_session_duration=7200, tags=[("a", "b")])
+    r = await iam.create_role(
+        "ops", TRUST, description="d", max_session_duration=7200, tags=[("a", "b")]
+    )
     assert re.fullmatch(r"AROA[A-Z2-7]{16}", r.role_id)
     assert r.arn == f"arn:aws:iam::{ACCOUNT}:role/ops" and r.max_session_duration == 7200
     with pytest.raises(e.IamMalformedPolicyDocument):

@@ -46,7 +46,9 @@ def test_policy_names_allow_128() -> None:
         v.policy_name("p" * 129)
 
 
-@pytest.mark.parametrize("path", ["/", "/a/", "/division_abc/subdivision_xyz/", "/" + "a" * 510 + "/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/a/", "/division_abc/subdivision_xyz/", "/" + "a" * 510 + "/"]
+)
 def test_valid_paths(path: str) -> None:
     assert v.path(path) == path
 
@@ -105,13 +107,18 @@ def test_inline_policy_quota_counts_characters_but_not_whitespace() -> None:
 
 
 def test_tags_limits_and_characters() -> None:
-    assert v.tags([("k", ""), ("Ünïcode key", "v 1:/=+-@")]) == (("k", ""), ("Ünïcode key", "v 1:/=+-@"))
+    assert v.tags([("k", ""), ("Ünïcode key", "v 1:/=+-@")]) == (
+        ("k", ""),
+        ("Ünïcode key", "v 1:/=+-@"),
+    )
     v.tags([(f"k{i}", "v") for i in range(50)])
     with pytest.raises(e.IamValidationError, match="less than or equal to 50"):
         v.tags([(f"k{i}", "v") for i in range(51)])
     with pytest.raises(e.IamValidationError, match="'tags.1.member.key'"):
         v.tags([("", "v")])
-    with pytest.raises(e.IamValidationError, match="'tags.1.member.key'.*less than or equal to 128"):
+    with pytest.raises(
+        e.IamValidationError, match="'tags.1.member.key'.*less than or equal to 128"
+    ):
         v.tags([("k" * 129, "v")])
     with pytest.raises(e.IamValidationError, match="'tags.2.member.value'"):
         v.tags([("a", "b"), ("k", "v" * 257)])
@@ -122,7 +129,10 @@ def test_tags_limits_and_characters() -> None:
 
 
 def test_merging_tags_replaces_keys_regardless_of_case_and_caps_at_50() -> None:
-    assert v.merge_tags((("Team", "a"), ("x", "1")), (("team", "b"),)) == (("x", "1"), ("team", "b"))
+    assert v.merge_tags((("Team", "a"), ("x", "1")), (("team", "b"),)) == (
+        ("x", "1"),
+        ("team", "b"),
+    )
     full = tuple((f"k{i}", "v") for i in range(50))
     assert v.merge_tags(full, (("K0", "w"),))[-1] == ("K0", "w")
     with pytest.raises(e.IamLimitExceeded, match="maximum limit"):
