@@ -9,14 +9,14 @@ import logging
 import os
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
 
 from smgrpc.core import errors as e
 from smgrpc.core.iam.directory import directory
-from smgrpc.core.iam.model import IamState
+from smgrpc.core.iam.model import IamState, Role, User
 from smgrpc.core.iam.usecases import ADMIN_POLICY, IamUseCases
 from smgrpc.crypto.access_keys import AccessKeyVault, VaultMinter
 from smgrpc.storage.sqlite import SqliteStore
@@ -315,3 +315,29 @@ async def test_the_secret_is_never_in_the_database_files_reprs_or_logs(
         for form in (s, s[:16], s[-16:]):
             assert form.encode() not in raw  # ... but not the secret
             assert all(form not in t for t in texts)
+
+
+async def test_account_quotas_for_users_and_roles(world: World) -> None:
+    start = world.iam.state
+    users = {
+        f"u{i}": User(f"u{i}", f"AIDA{i:016d}", f"arn:aws:iam::{ACCOUNT}:user/u{i}", "/", 1.0)
+        for i in range(5000)
+    }
+    roles = {
+        f"r{i}": Role(
+            f"r{i}", f"AROA{i:016d}", f"arn:aws:iam::{ACCOUNT}:role/r{i}", "/", 1.0, TRUST
+        )
+        for i in range(1000)
+    }
+    full = replace(start, generation=1, users=users, roles=roles)
+    await world.store.iam_commit(start, full)
+    iam = await world.reopen()
+    assert len(iam.state.users) == 5000
+    with pytest.raises(e.IamLimitExceeded, match="Cannot exceed quota for UsersPerAccount: 5000"):
+        await iam.create_user("one-more")
+    with pytest.raises(e.IamLimitExceeded, match="Cannot exceed quota for RolesPerAccount: 1000"):
+        await iam.create_role("one-more", TRUST)
+    await iam.delete_user("u1")
+    await iam.create_user("one-more")
+    page, marker = await iam.list_users(max_items=1000)
+    assert len(page) == 1000 and marker is not None
