@@ -6,12 +6,15 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 import grpc
 
 from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
+from smgrpc.api.authz import SecretsAuthz
+from smgrpc.api.guard import Guard, ServiceGuard
+from smgrpc.api.principals import Principals
 from smgrpc.api.handlers import Gate
 from smgrpc.api.server import SERVICE, build_server, public_service, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
@@ -19,6 +22,7 @@ from smgrpc.config import Config, ConfigError
 from smgrpc.core.access import AccessRecorder
 from smgrpc.core.aio import settle
 from smgrpc.core.errors import Unauthenticated, error_kind
+from smgrpc.core.iam.model import IamState
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.paging import Tokens
 from smgrpc.core.ports import Clock, RegionStore, SystemClock
@@ -114,9 +118,17 @@ class Region:
     failed start or a background task that failed.
     """
 
-    def __init__(self, config: Config, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock | None = None,
+        iam: Callable[[], IamState] | None = None,
+    ) -> None:
+        """iam: where the guard reads the current IAM snapshot (tests may supply their own;
+        default: the Region's IAM use cases)."""
         self.config = config
         self.clock = clock or SystemClock()
+        self._iam_source = iam
         self.port = 0
         self.tasks = Supervisor()
         self.gate = Gate(max_inflight=config.max_inflight)
@@ -198,8 +210,24 @@ class Region:
             ],
             self.gate,
             self.access_log,
+            self._guards(cfg),
         )
         return self.server, access
+
+    def _guards(self, cfg: Config) -> dict[str, ServiceGuard]:
+        """Authentication + authorization per IAM-guarded service (replication: peer links)."""
+        guard = Guard(
+            Principals(self._iam_source or self._iam_state),
+            self.keyring.access_keys,
+            self.clock,
+            identity=None,  # hook: auth/mtls.py identity(auth_context) once hD's TLS lands
+        )
+        sm = SecretsAuthz(self.store.find, self.keyring.resolve, cfg.region, cfg.account)
+        return {SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout)}
+
+    def _iam_state(self) -> IamState:
+        # TODO(hA): the IAM use cases' current snapshot (`self.iam.state`) once wired.
+        return IamState(self.config.account, self.config.region)
 
     async def _serve(
         self, cfg: Config, server: grpc.aio.Server, raw: RegionStore, access: AccessRecorder

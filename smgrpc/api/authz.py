@@ -75,7 +75,7 @@ def _fields(descriptor: Any) -> tuple[tuple[str, str, str], ...]:
     for f in descriptor.fields:
         if f.json_name not in _WANTED:
             continue
-        if f.label == f.LABEL_REPEATED:
+        if f.is_repeated:
             how = "repeated"
         elif f.has_presence:
             how = "optional"
@@ -138,12 +138,18 @@ class SecretsAuthz:
         if operation == "CreateSecret":
             name = str(params.get("Name", ""))
             return arns.secret_arn(self.region, self.account, name, _PLACEHOLDER_SUFFIX)
-        secret_id = params.get("SecretId")
-        if not secret_id:
-            return None
-        sid = str(secret_id)
+        if operation == "ValidateResourcePolicy" and not params.get("SecretId"):
+            return None  # needs() makes it "*"
+        # An empty SecretId (the use case answers the validation error) names no secret.
+        sid = str(params.get("SecretId") or "")
         if arns.is_arn(sid):
-            return sid
+            # No other account's secret is ever stored here: such an ARN is evaluated as
+            # this account's (so a same-account caller gets ResourceNotFound, not a
+            # cross-account denial for a secret that does not exist).
+            parts = sid.split(":", 6)
+            if len(parts) == 7 and parts[4] == self.account:
+                return sid
+            sid = parts[-1] if len(parts) == 7 else sid
         return arns.region_arn_prefix(self.region, self.account) + sid
 
     def call(self, operation: str, request: Any) -> Call:

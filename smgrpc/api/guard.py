@@ -30,7 +30,7 @@ from smgrpc.core.iam.model import Principal
 from smgrpc.core.policy import Decision, Policy, Request, evaluate, parse_policy
 from smgrpc.core.policy.context import Call, Caller, Needed, needs
 from smgrpc.core.ports import Clock
-from smgrpc.crypto.access_keys import AccessKeyVault, StoredAccessKey
+from smgrpc.crypto.access_keys import AccessKeyVault, VaultMinter
 
 Plan = tuple[Sequence[Needed], str | None]
 Planner = Callable[[str, Any], Plan]
@@ -110,7 +110,7 @@ class Guard:
         identity: Identity | None = None,
     ) -> None:
         self.principals = principals
-        self.vault = vault
+        self._verify = VaultMinter(vault).verify
         self.clock = clock
         self.identity = identity  # hook: mTLS client-certificate identity (auth/mtls.py)
         self._peers: dict[str, tuple[str | None, bool]] = {}
@@ -133,8 +133,7 @@ class Guard:
         if got is None:
             raise unrecognized("unknown access key")
         key, principal = got
-        stored = StoredAccessKey(key.access_key_id, snap.state.account, key.sealed, key.digest)
-        if not self.vault.verify(stored, cred.secret_access_key):
+        if not self._verify(key, cred.secret_access_key):
             raise unrecognized("wrong secret")
         if key.status != "Active":
             raise unrecognized("inactive access key")
