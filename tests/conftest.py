@@ -16,7 +16,6 @@ from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
 from smgrpc.config import Config
-from tests.authn import ADMIN_POLICY, IamBox
 from tests.authn import channel as authed_channel
 
 CANARY = "canary-7f3c9e1d-DO-NOT-LEAK-91b2"
@@ -78,14 +77,9 @@ def clock() -> FakeClock:
 
 
 async def start_region(config: Config, clock: FakeClock | None = None) -> Region:
-    """A started Region whose IAM snapshot is a test-owned IamBox (`region.iam_box`) holding
-    an admin user (AdministratorAccess); its credential is `region.admin_token`."""
-    box = IamBox(config.account, config.region)
-    r = Region(config, clock=clock, iam=box)
+    """A started Region (its first start bootstraps the admin user; see admin_token)."""
+    r = Region(config, clock=clock)
     await r.start()
-    box.bind(r.keyring.access_keys)
-    r.iam_box = box  # type: ignore[attr-defined]
-    r.admin_token = box.add_user("admin", {"AdministratorAccess": ADMIN_POLICY})  # type: ignore[attr-defined]
     return r
 
 
@@ -100,7 +94,8 @@ async def running(config: Config, clock: FakeClock | None = None) -> AsyncIterat
 
 
 def admin_token(region: Region) -> str:
-    return str(region.admin_token)  # type: ignore[attr-defined]
+    """The bootstrap admin's `<AccessKeyId>:<SecretAccessKey>` (the Region's admin.token)."""
+    return region.admin_token_path.read_text().strip()
 
 
 def admin_channel(region: Region) -> grpc.aio.Channel:

@@ -92,7 +92,7 @@ class Keyring:
         ).derive(master)
         self.region = region
         self.account = account
-        # Seals and verifies the account's IAM access keys (keys derived from the master key).
+        # IAM access key secrets: sealed and digested under their own HKDF-derived keys.
         self.access_keys = AccessKeyVault(master, account)
         self._keys: dict[str, tuple[KmsKeyRecord, AESGCM]] = {}
         # (key id, secret ARN, version id, wrapped key) -> (AAD, unwrapped data key)
