@@ -15,8 +15,8 @@ from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
 from smgrpc.api.authz import SecretsAuthz
 from smgrpc.api.guard import Guard, ServiceGuard
-from smgrpc.api.principals import Principals
 from smgrpc.api.handlers import Gate
+from smgrpc.api.principals import Principals
 from smgrpc.api.server import SERVICE, build_server, public_service, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.auth.token_file import TokenFileError, write_admin_token
@@ -255,7 +255,7 @@ class Region:
             identity=None,  # hook: auth/mtls.py identity(auth_context) once hD's TLS lands
         )
         sm = SecretsAuthz(self.store.find, self.keyring.resolve, cfg.region, cfg.account)
-        return {SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout)}
+        return {SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout, sm.cache_key)}
 
     def _iam_state(self) -> IamState:
         """The current IAM snapshot (swapped by every IAM write or replicated snapshot)."""

@@ -9,7 +9,6 @@ from typing import Any
 
 import grpc
 
-
 ADMIN_POLICY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 )

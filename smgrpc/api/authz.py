@@ -173,6 +173,25 @@ class SecretsAuthz:
             return batch_item(secret, *self.kms(secret.kms_key_id))
         return Call(operation, {"SecretId": secret.arn}, secret)
 
+    def cache_key(self, operation: str, request: Any) -> tuple[tuple[object, ...], object] | None:
+        """(key, pinned secret) of a request whose decision may be cached: every parameter a
+        scalar (no tags, regions or filters: those calls are rare, and TagResource runs the
+        lockout check); None otherwise. The secret is pinned by identity (see ServiceGuard)."""
+        if operation == "GetSecretValue":  # the hot path, without the generic walk
+            params: tuple[object, ...] = (
+                request.version_id if request.HasField("version_id") else None,
+                request.version_stage if request.HasField("version_stage") else None,
+            )
+            secret_id = request.secret_id
+        else:
+            got = params_of(request)
+            if any(isinstance(v, list) for v in got.values()):
+                return None
+            params = tuple(sorted(got.items()))
+            secret_id = got.get("SecretId")
+        secret = self.find(str(secret_id)) if secret_id and operation != "CreateSecret" else None
+        return (operation, secret_id, *params), secret
+
     def plan(self, operation: str, request: Any) -> Plan:
         """The guard's planner: the call's requests and its secret's resource policy."""
         call = self.call(operation, request)

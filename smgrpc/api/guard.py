@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from smgrpc.api.calls import Authorized
+from smgrpc.api.handlers import Prepare
 from smgrpc.api.principals import Principals
 from smgrpc.auth import bearer
 from smgrpc.core.errors import AccessDenied, MalformedPolicyDocument, Unauthenticated
@@ -49,13 +49,36 @@ def unrecognized(reason: str = "") -> Unauthenticated:
     return Unauthenticated(bearer.UNRECOGNIZED)
 
 
-@lru_cache(maxsize=4096)
+# Compiled resource policies by text (a changed policy is a new text). Compiling one of a
+# few KB takes ~1 ms, a 20 KB one of ~1,100 patterns ~150 ms: above INLINE_CHARS a call's
+# first sight of a policy compiles it in a worker thread (handlers.Prepare), not on the loop.
+_compiled: dict[str, Policy] = {}
+MAX_COMPILED = 4096
+INLINE_CHARS = 2048
+
+
 def resource_policy(text: str) -> Policy:
     """A secret's resource policy, compiled once per text (stored text was validated)."""
-    try:
-        return parse_policy(text, kind="resource", max_chars=1 << 20)
-    except MalformedPolicyDocument:
-        return _DENY_ALL  # fail closed
+    got = _compiled.get(text)
+    if got is None:
+        try:
+            got = parse_policy(text, kind="resource", max_chars=1 << 20)
+        except MalformedPolicyDocument:
+            got = _DENY_ALL  # fail closed
+        if len(_compiled) >= MAX_COMPILED:
+            _compiled.clear()
+        _compiled[text] = got
+    return got
+
+
+def _policy_now(text: str, inline: bool) -> Policy:
+    """The compiled policy, or Prepare (compile it off the loop) for a large unseen one."""
+    got = _compiled.get(text)
+    if got is not None:
+        return got
+    if inline or len(text) <= INLINE_CHARS:
+        return resource_policy(text)
+    raise Prepare(lambda: resource_policy(text))
 
 
 def source_ip(peer: str) -> str | None:
@@ -86,10 +109,15 @@ class Denial:
 
 
 def check(
-    principal: Principal, caller: Caller, needed: Sequence[Needed], policy_text: str | None
+    principal: Principal,
+    caller: Caller,
+    needed: Sequence[Needed],
+    policy_text: str | None,
+    inline: bool = True,
 ) -> Denial | None:
-    """The first request of `needed` the policies do not allow (None: all allowed)."""
-    policy = resource_policy(policy_text) if policy_text else None
+    """The first request of `needed` the policies do not allow (None: all allowed).
+    inline=False: a large policy not compiled yet raises handlers.Prepare."""
+    policy = _policy_now(policy_text, inline) if policy_text else None
     for need in needed:
         req = need.request(caller)
         res = policy if need.action.startswith(_RESOURCE_ACTIONS) else None
@@ -158,8 +186,40 @@ class Guard:
         )
 
 
+_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+_time_free_memo: dict[int, tuple[Policy, bool]] = {}
+
+
+def time_free(policy: Policy) -> bool:
+    """Whether a policy's decisions cannot change with the clock (no time condition, no
+    condition values with policy variables): such decisions may be cached."""
+    hit = _time_free_memo.get(id(policy))
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    free = not any(
+        c.key in _TIME_KEYS or c.dynamic for st in policy.statements for c in st.conditions
+    )
+    if len(_time_free_memo) > 8192:
+        _time_free_memo.clear()
+    _time_free_memo[id(policy)] = (policy, free)
+    return free
+
+
+# What a planner's cache key pins: the objects whose identity the key names (the principal,
+# the secret): a hit counts only if they are the very same objects (any change replaces them).
+CacheKey = tuple[tuple[object, ...], object]
+
+
 class ServiceGuard:
-    """The guard of one service: its planner, plus per-item checks for listings."""
+    """The guard of one service: its planner, plus per-item checks for listings.
+
+    Decisions are cached (an allow only): keyed by the principal and the secret objects (a new
+    IAM snapshot that changes the principal, or any change to the secret, its tags or its
+    policy, makes new objects: the next call is evaluated afresh), the request parameters,
+    source IP and transport; never when a policy involved reads the clock.
+    """
+
+    MAX_CACHED = 50_000
 
     def __init__(
         self,
@@ -167,29 +227,54 @@ class ServiceGuard:
         planner: Planner,
         item: Callable[[str, Any], Call] | None = None,
         lockout: Callable[[str, Any, Principal, Caller], str | None] | None = None,
+        cache_key: Callable[[str, Any], CacheKey | None] | None = None,
     ) -> None:
+        """cache_key: (hashable key, pinned object) of a request, None if not cacheable."""
         self.guard = guard
         self.planner = planner
         self.item = item
         self.lockout = lockout
+        self.cache_key = cache_key
+        self._allowed: dict[tuple[object, ...], tuple[Principal, object]] = {}
+
+    def _authorized(self, principal: Principal, caller: Caller) -> Authorized:
+        if self.item is None:
+            return Authorized(principal, caller)
+        return Authorized(principal, caller, _Items(self.item, principal, caller))
 
     def authenticate(self, context: Any) -> Principal:
         return self.guard.authenticate(context)
 
-    def authorize(self, principal: Principal, method: str, request: Any, context: Any) -> Authorized:
+    def authorize(
+        self, principal: Principal, method: str, request: Any, context: Any
+    ) -> Authorized:
         """Every request of the call allowed, else AccessDenied; the caller for the handler."""
         caller = self.guard.caller(principal, context)
+        got = self.cache_key(method, request) if self.cache_key is not None else None
+        key: tuple[object, ...] | None = None
+        if got is not None:
+            key = (id(principal), caller.source_ip, caller.secure_transport, *got[0])
+            hit = self._allowed.get(key)
+            if hit is not None and hit[0] is principal and hit[1] is got[1]:
+                return self._authorized(principal, caller)
         needed, policy = self.planner(method, request)
-        denial = check(principal, caller, needed, policy)
+        denial = check(principal, caller, needed, policy, inline=False)
         if denial is not None:
             raise AccessDenied(denial.message, resource=denial.request.resource)
         if self.lockout is not None:
             locked = self.lockout(method, request, principal, caller)
             if locked is not None:
                 raise AccessDenied(locked)
-        if self.item is None:
-            return Authorized(principal, caller)
-        return Authorized(principal, caller, _Items(self.item, principal, caller))
+        if (
+            key is not None
+            and got is not None
+            and all(time_free(p) for p in principal.policies)
+            and (policy is None or time_free(resource_policy(policy)))
+        ):
+            if len(self._allowed) >= self.MAX_CACHED:
+                self._allowed.clear()
+            self._allowed[key] = (principal, got[1])
+        return self._authorized(principal, caller)
 
 
 class _Items:

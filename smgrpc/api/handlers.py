@@ -74,6 +74,15 @@ def _safe_deserializer(cls: Any) -> Callable[[bytes], Any]:
 Behavior = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 
 
+class Prepare(Exception):
+    """Raised by a guard that needs slow work done first (compiling a large policy): `wrap`
+    runs `work` in a worker thread, off the event loop, then asks the guard again."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        super().__init__("guard preparation")
+        self.work = work
+
+
 class CallGuard(Protocol):
     """Authentication then authorization of one call (api/guard.py ServiceGuard)."""
 
@@ -202,7 +211,12 @@ def wrap(
                     "the message is malformed. Send binary data in SecretBinary."
                 )
             if guard is not None:
-                calls.CURRENT.set(guard.authorize(principal, method, request, context))
+                try:
+                    auth = guard.authorize(principal, method, request, context)
+                except Prepare as prep:
+                    await asyncio.to_thread(prep.work)
+                    auth = guard.authorize(principal, method, request, context)
+                calls.CURRENT.set(auth)
             response = await behavior(request, context)
             if alog.enabled:
                 arn = _arn_of(response, None)

@@ -123,7 +123,7 @@ async def test_no_identity_policy_is_an_implicit_deny_worded_as_aws(
         if op == "CreateSecret":
             resource = msg.split(" on resource: ")[-1].split(" ")[0]
             if not resource.startswith(
-                f"arn:aws:secretsmanager:us-east-1:123456789012:secret:new-one-"
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:new-one-"
             ):
                 return f"CreateSecret resource {resource}"
         expected = (
