@@ -186,3 +186,28 @@ async def test_secret_access_key_never_in_the_database(region: Region, stub: Any
     raw = b"".join(p.read_bytes() for p in region.config.data_dir.glob("secrets.db*"))
     assert token.split(":")[0].encode() in raw  # the id is stored; the secret never is
     assert secret not in raw
+
+
+async def test_cached_allow_is_dropped_when_the_secret_or_its_policy_changes(
+    region: Region, stub: Any
+) -> None:
+    """The decision cache pins the secret object: a new tag set or policy is evaluated."""
+    from tests.api.authz_helpers import resource_statement, set_resource_policy
+    from tests.authn import policy
+
+    await create(stub, "c", tags=[pb.Tag(key="team", value="a")])
+    token = await user(region, "t12", allow(StringEquals={"aws:ResourceTag/team": "a"}))
+    ch, s = stub_for(region, token)
+    async with ch:
+        for _ in range(2):  # the second call is a cache hit
+            await s.GetSecretValue(pb.GetSecretValueRequest(secret_id="c"))
+        await set_resource_policy(region, "c", policy(resource_statement("Deny", user_arn("t12"))))
+        err = await aws_error(s.GetSecretValue(pb.GetSecretValueRequest(secret_id="c")))
+        assert err.code == DENIED
+        await set_resource_policy(region, "c", None)
+        await s.GetSecretValue(pb.GetSecretValueRequest(secret_id="c"))
+        await stub.TagResource(
+            pb.TagResourceRequest(secret_id="c", tags=[pb.Tag(key="team", value="b")])
+        )
+        err = await aws_error(s.GetSecretValue(pb.GetSecretValueRequest(secret_id="c")))
+        assert err.code == DENIED
