@@ -201,11 +201,37 @@ _RE_FINISHED = re.compile(r"finished in ([\d.]+)(ms|s),")
 _RE_TRAFFIC = re.compile(r"traffic: .*?\((\d+)\) total, .*?\((\d+)\) headers.*?\((\d+)\) data")
 
 
+def read_token(path: Path | None) -> str | None:
+    """The admin credential smgrpc wrote at its first start (None before / for the baseline)."""
+    if path is None or not path.exists():
+        return None
+    return path.read_text().strip() or None
+
+
+class _Bearer(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    """Sends `authorization: Bearer <admin token>` with every call (read when first there)."""
+
+    def __init__(self, token_file: Path | None) -> None:
+        self.token_file = token_file
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        token = read_token(self.token_file)
+        if token:
+            md = [*(details.metadata or ()), ("authorization", f"Bearer {token}")]
+            details = details._replace(metadata=md)
+        return continuation(details, request)
+
+
 class Loadgen:
-    def __init__(self, h2load: str | None, cleanup: Cleanup, workdir: Path) -> None:
+    def __init__(
+        self, h2load: str | None, cleanup: Cleanup, workdir: Path, token_file: Path | None = None
+    ) -> None:
+        """token_file: smgrpc's admin.token; every load run sends it (to both servers, so the
+        baseline's requests carry the same header bytes)."""
         self.h2load = h2load
         self.cleanup = cleanup
         self.workdir = workdir
+        self.token_file = token_file
         self.label = (
             "h2load (pre-framed gRPC bodies)"
             if h2load
@@ -277,6 +303,7 @@ class Loadgen:
             "content-type: application/grpc",
             "-H",
             "te: trailers",
+            *(["-H", f"authorization: Bearer {t}"] if (t := read_token(self.token_file)) else []),
             f"--log-file={logfile}",
             f"http://127.0.0.1:{port}{method}",
         ]
@@ -411,6 +438,7 @@ class Loadgen:
             str(warmup),
             "--expect-len",
             str(expect_len),
+            *(["--token-file", str(self.token_file)] if self.token_file else []),
         ]
         p = self.cleanup.popen("loadgen", argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out_b, err_b = p.communicate(timeout=duration + warmup + 120)
@@ -446,9 +474,18 @@ class Loadgen:
 
 
 class Server:
-    def __init__(self, name: str, proc: subprocess.Popen[bytes], port: int, logpath: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        proc: subprocess.Popen[bytes],
+        port: int,
+        logpath: Path,
+        token_file: Path | None = None,
+    ) -> None:
         self.name, self.proc, self.port, self.logpath = name, proc, port, logpath
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.channel = grpc.intercept_channel(
+            grpc.insecure_channel(f"127.0.0.1:{port}"), _Bearer(token_file)
+        )
         self.stub = pb_grpc.SecretsManagerStub(self.channel)
         self.raw_get = self.channel.unary_unary(GET)  # bytes in, bytes out
         self.raw_put = self.channel.unary_unary(PUT)
@@ -475,6 +512,36 @@ class Server:
 
     def close(self) -> None:
         self.channel.close()
+
+
+def token_file(workdir: Path) -> Path:
+    return workdir / "data" / "admin.token"  # smgrpc's bootstrap admin credential
+
+
+# The benchmark secret carries a resource policy (so every call evaluates one), which allows
+# the account's principals GetSecretValue and DescribeSecret and denies a principal that
+# does not exist: the deny statement is evaluated on every call and never matches.
+BENCH_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountReads",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "NotThisOne",
+                "Effect": "Deny",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:user/intruder"},
+                "Action": "secretsmanager:*",
+                "Resource": "*",
+            },
+        ],
+    }
+)
 
 
 def start_servers(
@@ -525,7 +592,8 @@ def start_servers(
             env=env,
             cwd=ROOT,
         )
-    base, sm = Server("baseline", bproc, bport, blog), Server("smgrpc", sproc, sport, slog)
+    base = Server("baseline", bproc, bport, blog)
+    sm = Server("smgrpc", sproc, sport, slog, token_file(workdir))
     base.wait_ready()
     sm.wait_ready()
     return base, sm
@@ -1087,7 +1155,7 @@ def _on_term(signum: int, _frame: object) -> None:
 def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
     h2 = ensure_h2load(args.loadgen, not args.no_install)
     workdir = cleanup.mkdtemp()
-    lg = Loadgen(h2, cleanup, workdir)
+    lg = Loadgen(h2, cleanup, workdir, token_file(workdir))
     h2v = (
         subprocess.run([h2, "--version"], capture_output=True, text=True).stdout.strip()
         if h2
@@ -1120,6 +1188,9 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
         f"smgrpc pid {sm.proc.pid} port {sm.port}"
     )
     sm.stub.CreateSecret(pb.CreateSecretRequest(name=SECRET_NAME, secret_string=VALUE))
+    sm.stub.PutResourcePolicy(
+        pb.PutResourcePolicyRequest(secret_id=SECRET_NAME, resource_policy=BENCH_POLICY)
+    )
     req = pb.GetSecretValueRequest(secret_id=SECRET_NAME).SerializeToString()
     lens = {
         "baseline": len(base.raw_get(req, timeout=10)),

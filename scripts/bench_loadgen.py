@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import time
 
@@ -30,7 +31,12 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
-async def run(args: argparse.Namespace) -> dict[str, object]:
+def read_token(path: str | None) -> str | None:
+    with open(path) if path else open(os.devnull) as f:
+        return f.read().strip() or None
+
+
+async def run(args: argparse.Namespace, token: str | None = None) -> dict[str, object]:
     body = bytes.fromhex(args.body_hex)
     channels = [
         grpc.aio.insecure_channel(args.target, options=[("grpc.use_local_subchannel_pool", 1)])
@@ -39,6 +45,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     for ch in channels:
         await asyncio.wait_for(ch.channel_ready(), 10)
     calls = [ch.unary_unary(args.method) for ch in channels]  # bytes in, bytes out
+    metadata = (("authorization", f"Bearer {token}"),) if token else None
     start = time.perf_counter()
     m_start = start + args.warmup
     m_end = m_start + args.duration
@@ -52,7 +59,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             if t0 >= m_end:
                 return
             try:
-                resp = await call(body, timeout=30)
+                resp = await call(body, timeout=30, metadata=metadata)
             except grpc.aio.AioRpcError as exc:
                 if m_start <= t0:
                     errors[exc.code().name] = errors.get(exc.code().name, 0) + 1
@@ -94,7 +101,9 @@ def main() -> None:
     p.add_argument("--duration", type=float, default=10)
     p.add_argument("--warmup", type=float, default=2)
     p.add_argument("--expect-len", type=int, default=0, help="serialized length of a success")
-    print(json.dumps(asyncio.run(run(p.parse_args()))), flush=True)
+    p.add_argument("--token-file", help="send `authorization: Bearer <its content>` per call")
+    args = p.parse_args()
+    print(json.dumps(asyncio.run(run(args, read_token(args.token_file)))), flush=True)
 
 
 if __name__ == "__main__":

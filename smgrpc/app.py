@@ -13,7 +13,10 @@ import grpc
 
 from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
+from smgrpc.api.authz import SecretsAuthz
+from smgrpc.api.guard import Guard, ServiceGuard
 from smgrpc.api.handlers import Gate
+from smgrpc.api.principals import Principals
 from smgrpc.api.server import (
     SERVICE,
     build_server,
@@ -28,6 +31,7 @@ from smgrpc.config import Config, ConfigError
 from smgrpc.core.access import AccessRecorder
 from smgrpc.core.aio import settle
 from smgrpc.core.errors import Unauthenticated, error_kind
+from smgrpc.core.iam.model import IamState
 from smgrpc.core.iam.usecases import IamUseCases
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.paging import Tokens
@@ -290,8 +294,25 @@ class Region:
             ],
             self.gate,
             self.access_log,
+            self._guards(cfg),
         )
         return self.server, access
+
+    def _guards(self, cfg: Config) -> dict[str, ServiceGuard]:
+        """Authentication + authorization per IAM-guarded service (replication: peer links)."""
+        guard = Guard(
+            Principals(self._iam_state),
+            self.keyring.access_keys,
+            self.clock,
+            # A client certificate's URI SAN names the caller (mTLS port, --client-ca only).
+            identity=self.trust.identity if self.tls.client_ca is not None else None,
+        )
+        sm = SecretsAuthz(self.store.find, self.keyring.resolve, cfg.region, cfg.account)
+        return {SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout, sm.cache_key)}
+
+    def _iam_state(self) -> IamState:
+        """The current IAM snapshot (swapped by every IAM write or replicated snapshot)."""
+        return self.iam.state
 
     async def _serve(
         self, cfg: Config, server: grpc.aio.Server, raw: RegionStore, access: AccessRecorder

@@ -32,7 +32,7 @@ from tests.api.helpers import (
     validation_msg,
 )
 from tests.api.test_list_scale import max_stall_during
-from tests.conftest import make_config, pb
+from tests.conftest import admin_channel, aws_error, make_config, pb
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 LIMIT = 20_480
@@ -168,7 +168,7 @@ async def test_describe_and_list_unaffected_by_policy_ops(stub) -> None:
 
 
 async def test_policy_survives_a_restart(region: Region, tmp_path) -> None:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+    async with admin_channel(region) as ch:
         stub = pbg.SecretsManagerStub(ch)
         await create(stub, "s")
         await put_policy(stub, "s", ACCOUNT_ONLY)
@@ -176,7 +176,7 @@ async def test_policy_survives_a_restart(region: Region, tmp_path) -> None:
     again = Region(make_config(tmp_path))
     await again.start()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{again.port}") as ch:
+        async with admin_channel(again) as ch:
             assert await stored(pbg.SecretsManagerStub(ch), "s") == ACCOUNT_ONLY
     finally:
         await again.stop(0.2)
@@ -520,7 +520,9 @@ async def test_put_does_not_run_the_lockout_check(stub) -> None:
     await create(stub, "s")
     text = doc(allow(), deny("*", "secretsmanager:*"))
     await put_policy(stub, "s", text, block_public_policy=True)
-    assert await stored(stub, "s") == text
+    # Stored and in force: with the guard on, it now denies even the admin reading it back.
+    err = await aws_error(stored(stub, "s"))
+    assert err.code == grpc.StatusCode.PERMISSION_DENIED
 
 
 # ---- deletion state, replicas ----

@@ -1,0 +1,293 @@
+"""Authentication and authorization of every call, in one place before the handler.
+
+`handlers.wrap` calls `authenticate(context)` after admission, then `authorize(...)`, then sets
+`calls.CURRENT`. Authentication: a verified client certificate's identity (the mTLS hook,
+auth/mtls.py `identity(auth_context)`, when one is configured), else the Bearer access key of
+the `authorization` metadata (strict parsing; the id looked up in the current IAM snapshot;
+Active status; the secret checked in constant time against its keyed digest). Any failure is
+UnrecognizedClientException with AWS's one message; the header is never logged.
+
+Authorization: each service supplies a planner (method, request) → (the `Needed` requests
+of the call, the resource policy text of its resource). Every request must be allowed by the
+caller's identity policies or the resource policy (evaluate: explicit Deny wins). A denial is
+AccessDeniedException worded by `Decision.denied_message` (AWS's words). Resource policies are
+compiled once per text (an LRU): a changed policy is a new text, so it is seen at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from smgrpc.api.calls import Authorized
+from smgrpc.api.handlers import Prepare
+from smgrpc.api.principals import Principals
+from smgrpc.auth import bearer
+from smgrpc.core.errors import AccessDenied, MalformedPolicyDocument, Unauthenticated
+from smgrpc.core.iam.model import Principal
+from smgrpc.core.policy import Decision, Policy, Request, evaluate, parse_policy
+from smgrpc.core.policy.context import Call, Caller, Needed, needs
+from smgrpc.core.ports import Clock
+from smgrpc.crypto.access_keys import AccessKeyVault, VaultMinter
+
+Plan = tuple[Sequence[Needed], str | None]
+Planner = Callable[[str, Any], Plan]
+Identity = Callable[[Any], str | None]  # auth/mtls.py identity(auth_context) (hD)
+_RESOURCE_ACTIONS = "secretsmanager:"
+_DENY_ALL = parse_policy(
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",'
+    '"Action":"*","Resource":"*"}]}',
+    kind="resource",
+    name="<uncompilable stored policy>",
+)
+
+
+def unrecognized(reason: str = "") -> Unauthenticated:
+    """UnrecognizedClientException with AWS's message (the reason is never shown)."""
+    return Unauthenticated(bearer.UNRECOGNIZED)
+
+
+# Compiled resource policies by text (a changed policy is a new text). Compiling one of a
+# few KB takes ~1 ms, a 20 KB one of ~1,100 patterns ~150 ms: above INLINE_CHARS a call's
+# first sight of a policy compiles it in a worker thread (handlers.Prepare), not on the loop.
+_compiled: dict[str, Policy] = {}
+MAX_COMPILED = 4096
+INLINE_CHARS = 2048
+
+
+def resource_policy(text: str) -> Policy:
+    """A secret's resource policy, compiled once per text (stored text was validated)."""
+    got = _compiled.get(text)
+    if got is None:
+        try:
+            got = parse_policy(text, kind="resource", max_chars=1 << 20)
+        except MalformedPolicyDocument:
+            got = _DENY_ALL  # fail closed
+        if len(_compiled) >= MAX_COMPILED:
+            _compiled.clear()
+        _compiled[text] = got
+    return got
+
+
+def _policy_now(text: str, inline: bool) -> Policy:
+    """The compiled policy, or Prepare (compile it off the loop) for a large unseen one."""
+    got = _compiled.get(text)
+    if got is not None:
+        return got
+    if inline or len(text) <= INLINE_CHARS:
+        return resource_policy(text)
+    raise Prepare(lambda: resource_policy(text))
+
+
+def source_ip(peer: str) -> str | None:
+    """The address part of grpc's peer string: ipv4:1.2.3.4:5 / ipv6:[::1]:5 (else None)."""
+    kind, _, rest = peer.partition(":")
+    if kind == "ipv4":
+        return rest.rpartition(":")[0] or None
+    if kind == "ipv6":
+        return rest.rpartition(":")[0].strip("[]") or None
+    return None
+
+
+def _secure(context: Any) -> bool:
+    types = context.auth_context().get("transport_security_type") or ()
+    return any(t not in (b"insecure", b"local") for t in types)
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    """Why a request is denied (evaluator request + decision): its message is AWS's."""
+
+    request: Request
+    decision: Decision
+
+    @property
+    def message(self) -> str:
+        return self.decision.denied_message(self.request)
+
+
+def check(
+    principal: Principal,
+    caller: Caller,
+    needed: Sequence[Needed],
+    policy_text: str | None,
+    inline: bool = True,
+) -> Denial | None:
+    """The first request of `needed` the policies do not allow (None: all allowed).
+    inline=False: a large policy not compiled yet raises handlers.Prepare."""
+    policy = _policy_now(policy_text, inline) if policy_text else None
+    for need in needed:
+        req = need.request(caller)
+        res = policy if need.action.startswith(_RESOURCE_ACTIONS) else None
+        decision = evaluate(req, principal.policies, res)
+        if not decision.allowed:
+            return Denial(req, decision)
+    return None
+
+
+class Guard:
+    """Authenticates callers against the current IAM snapshot (shared by every service)."""
+
+    def __init__(
+        self,
+        principals: Principals,
+        vault: AccessKeyVault,
+        clock: Clock,
+        identity: Identity | None = None,
+    ) -> None:
+        self.principals = principals
+        self._verify = VaultMinter(vault).verify
+        self.clock = clock
+        self.identity = identity  # hook: mTLS client-certificate identity (auth/mtls.py)
+        self._peers: dict[str, tuple[str | None, bool]] = {}
+
+    def authenticate(self, context: Any) -> Principal:
+        """The caller's principal, or Unauthenticated (UnrecognizedClientException)."""
+        snap = self.principals.current()
+        if self.identity is not None:
+            arn = self.identity(context.auth_context())
+            if arn is not None:
+                found = snap.principal(arn)
+                if found is None:
+                    raise unrecognized("certificate names no IAM user or role")
+                return found
+        try:
+            cred = bearer.from_metadata(context.invocation_metadata() or ())
+        except bearer.CredentialError as exc:
+            raise unrecognized(exc.reason) from None
+        got = snap.access_key(cred.access_key_id)
+        if got is None:
+            raise unrecognized("unknown access key")
+        key, principal = got
+        if not self._verify(key, cred.secret_access_key):
+            raise unrecognized("wrong secret")
+        if key.status != "Active":
+            raise unrecognized("inactive access key")
+        return principal
+
+    def caller(self, principal: Principal, context: Any) -> Caller:
+        """The global request keys: source IP, secure transport, current time."""
+        peer = context.peer() or ""
+        seen = self._peers.get(peer)
+        if seen is None:
+            seen = (source_ip(peer), _secure(context))
+            if len(self._peers) > 10_000:
+                self._peers.clear()
+            self._peers[peer] = seen
+        return Caller(
+            principal.arn,
+            principal.account,
+            principal.tags,
+            seen[0],
+            seen[1],
+            datetime.fromtimestamp(self.clock.now(), UTC),
+        )
+
+
+_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+_time_free_memo: dict[int, tuple[Policy, bool]] = {}
+
+
+def time_free(policy: Policy) -> bool:
+    """Whether a policy's decisions cannot change with the clock (no time condition, no
+    condition values with policy variables): such decisions may be cached."""
+    hit = _time_free_memo.get(id(policy))
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    free = not any(
+        c.key in _TIME_KEYS or c.dynamic for st in policy.statements for c in st.conditions
+    )
+    if len(_time_free_memo) > 8192:
+        _time_free_memo.clear()
+    _time_free_memo[id(policy)] = (policy, free)
+    return free
+
+
+# What a planner's cache key pins: the objects whose identity the key names (the principal,
+# the secret): a hit counts only if they are the very same objects (any change replaces them).
+CacheKey = tuple[tuple[object, ...], object]
+
+
+class ServiceGuard:
+    """The guard of one service: its planner, plus per-item checks for listings.
+
+    Decisions are cached (an allow only): keyed by the principal and the secret objects (a new
+    IAM snapshot that changes the principal, or any change to the secret, its tags or its
+    policy, makes new objects: the next call is evaluated afresh), the request parameters,
+    source IP and transport; never when a policy involved reads the clock.
+    """
+
+    MAX_CACHED = 50_000
+
+    def __init__(
+        self,
+        guard: Guard,
+        planner: Planner,
+        item: Callable[[str, Any], Call] | None = None,
+        lockout: Callable[[str, Any, Principal, Caller], str | None] | None = None,
+        cache_key: Callable[[str, Any], CacheKey | None] | None = None,
+    ) -> None:
+        """cache_key: (hashable key, pinned object) of a request, None if not cacheable."""
+        self.guard = guard
+        self.planner = planner
+        self.item = item
+        self.lockout = lockout
+        self.cache_key = cache_key
+        self._allowed: dict[tuple[object, ...], tuple[Principal, object]] = {}
+
+    def _authorized(self, principal: Principal, caller: Caller) -> Authorized:
+        if self.item is None:
+            return Authorized(principal, caller)
+        return Authorized(principal, caller, _Items(self.item, principal, caller))
+
+    def authenticate(self, context: Any) -> Principal:
+        return self.guard.authenticate(context)
+
+    def authorize(
+        self, principal: Principal, method: str, request: Any, context: Any
+    ) -> Authorized:
+        """Every request of the call allowed, else AccessDenied; the caller for the handler."""
+        caller = self.guard.caller(principal, context)
+        got = self.cache_key(method, request) if self.cache_key is not None else None
+        key: tuple[object, ...] | None = None
+        if got is not None:
+            key = (id(principal), caller.source_ip, caller.secure_transport, *got[0])
+            hit = self._allowed.get(key)
+            if hit is not None and hit[0] is principal and hit[1] is got[1]:
+                return self._authorized(principal, caller)
+        needed, policy = self.planner(method, request)
+        denial = check(principal, caller, needed, policy, inline=False)
+        if denial is not None:
+            raise AccessDenied(denial.message, resource=denial.request.resource)
+        if self.lockout is not None:
+            locked = self.lockout(method, request, principal, caller)
+            if locked is not None:
+                raise AccessDenied(locked)
+        if (
+            key is not None
+            and got is not None
+            and all(time_free(p) for p in principal.policies)
+            and (policy is None or time_free(resource_policy(policy)))
+        ):
+            if len(self._allowed) >= self.MAX_CACHED:
+                self._allowed.clear()
+            self._allowed[key] = (principal, got[1])
+        return self._authorized(principal, caller)
+
+
+class _Items:
+    """`Authorized.denied`: the denial message of one listed secret for this caller, or None."""
+
+    __slots__ = ("_item", "_principal", "_caller")
+
+    def __init__(self, item: Callable[[str, Any], Call], principal: Principal, caller: Caller):
+        self._item = item
+        self._principal = principal
+        self._caller = caller
+
+    def __call__(self, operation: str, secret: Any) -> str | None:
+        call = self._item(operation, secret)
+        denial = check(self._principal, self._caller, needs(call), secret.policy)
+        return None if denial is None else denial.message
