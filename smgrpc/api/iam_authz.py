@@ -1,0 +1,123 @@
+"""The authorization requests one IAM call needs: action iam:<Op> on the target user or role.
+
+The guard calls `iam_needs(method, request, caller, state)` before the IAM servicer runs and
+evaluates every `Needed` it returns (as `policy.context.needs` does for Secrets Manager).
+Rules (AWS Service Authorization Reference, IAM):
+- the resource is the ARN of the user or role the request names,
+  `arn:aws:iam::<account>:user<path><name>` / `...:role<path><name>`: the stored one (with its
+  path) when it exists in `state`, else built with the request's Path (Create*) or `/`;
+- GetUser, CreateAccessKey, ListAccessKeys, UpdateAccessKey and DeleteAccessKey without UserName
+  act on the caller's own user: the resource is the caller's ARN (a role caller then gets the
+  servicer's ValidationError, once allowed);
+- ListUsers and ListRoles: `*`;
+- aws:RequestTag/<k> and aws:TagKeys when a TagUser, TagRole, CreateUser or CreateRole request
+  carries tags; aws:ResourceTag/<k> and iam:ResourceTag/<k> from an existing target's tags.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smgrpc.core.iam.model import IamState, Role, User
+from smgrpc.core.policy.context import Caller, Keys, Needed
+
+IAM = "iam:"
+_USER_OPS = frozenset(
+    {
+        "CreateUser",
+        "GetUser",
+        "DeleteUser",
+        "TagUser",
+        "PutUserPolicy",
+        "GetUserPolicy",
+        "ListUserPolicies",
+        "DeleteUserPolicy",
+        "CreateAccessKey",
+        "ListAccessKeys",
+        "UpdateAccessKey",
+        "DeleteAccessKey",
+    }
+)
+_ROLE_OPS = frozenset(
+    {
+        "CreateRole",
+        "GetRole",
+        "DeleteRole",
+        "TagRole",
+        "PutRolePolicy",
+        "GetRolePolicy",
+        "ListRolePolicies",
+        "DeleteRolePolicy",
+    }
+)
+_STAR = frozenset({"ListUsers", "ListRoles"})
+# Operations whose UserName may be omitted: the caller's own user.
+_OWN_USER = frozenset(
+    {"GetUser", "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey"}
+)
+_TAGGING = frozenset({"CreateUser", "CreateRole", "TagUser", "TagRole"})
+OPERATIONS = tuple(sorted(_USER_OPS | _ROLE_OPS | _STAR))
+
+
+def _arn(account: str, kind: str, path: str, name: str) -> str:
+    return f"arn:aws:iam::{account}:{kind}{path}{name}"
+
+
+def _request_tag_keys(request: Any) -> Keys:
+    tags = [(t.key, t.value) for t in request.tags]
+    if not tags:
+        return {}
+    keys: Keys = {f"aws:RequestTag/{k}": v for k, v in tags}
+    keys["aws:TagKeys"] = tuple(k for k, _ in tags)
+    return keys
+
+
+def _resource_tag_keys(entity: User | Role | None) -> Keys:
+    keys: Keys = {}
+    for k, v in entity.tags if entity is not None else ():
+        keys[f"aws:ResourceTag/{k}"] = v
+        keys[f"iam:ResourceTag/{k}"] = v
+    return keys
+
+
+def _target(
+    method: str, request: Any, caller: Caller, state: IamState | None
+) -> tuple[str, User | Role | None]:
+    """The resource ARN the call acts on and the stored entity, if there is one."""
+    account = state.account if state is not None else caller.principal_account
+    path = (
+        request.path if method in ("CreateUser", "CreateRole") and request.HasField("path") else "/"
+    )
+    entity: User | Role | None
+    if method in _USER_OPS:
+        if method in _OWN_USER and not request.HasField("user_name"):
+            name = caller.principal_arn.rpartition("/")[2]
+            entity = state.users.get(name) if state is not None else None
+            if entity is None or entity.arn != caller.principal_arn:
+                return caller.principal_arn, None
+            return entity.arn, entity
+        name = request.user_name
+        entity = state.users.get(name) if state is not None else None
+        return (entity.arn if entity is not None else _arn(account, "user", path, name)), entity
+    name = request.role_name
+    entity = state.roles.get(name) if state is not None else None
+    return (entity.arn if entity is not None else _arn(account, "role", path, name)), entity
+
+
+def iam_needs(
+    method: str, request: Any, caller: Caller, state: IamState | None = None
+) -> list[Needed]:
+    """The authorization requests of one IAM call (ValueError: unknown operation).
+
+    `method` is the gRPC method name (= the AWS operation), `request` its decoded proto
+    message, `state` the IAM snapshot the call will run against (for stored paths and tags).
+    """
+    if method in _STAR:
+        return [Needed(IAM + method, "*", {})]
+    if method not in _USER_OPS and method not in _ROLE_OPS:
+        raise ValueError(f"unknown IAM operation {method!r}")
+    resource, entity = _target(method, request, caller, state)
+    keys = _resource_tag_keys(entity)
+    if method in _TAGGING:
+        keys.update(_request_tag_keys(request))
+    return [Needed(IAM + method, resource, keys)]
