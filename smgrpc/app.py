@@ -14,6 +14,8 @@ import grpc
 from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
 from smgrpc.api.handlers import Gate
+from smgrpc.api.iam_servicer import SERVICE as IAM_SERVICE
+from smgrpc.api.iam_servicer import IamServicer, iam_service
 from smgrpc.api.server import SERVICE, build_server, public_service, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.auth.token_file import TokenFileError, write_admin_token
@@ -227,6 +229,7 @@ class Region:
                 public_service(
                     SecretsManagerServicer(self.secrets, self.values, self.replicas, cfg.region)
                 ),
+                iam_service(IamServicer(self.iam)),
                 (REPL_SERVICE, WIRE, self.replication),
             ],
             self.gate,
@@ -244,7 +247,9 @@ class Region:
                 f"cannot listen on {cfg.listen}: the address is in use or not available"
             ) from None
         await server.start()
-        await set_serving(self.health, [SERVICE.full_name, REPL_SERVICE.full_name])
+        await set_serving(
+            self.health, [SERVICE.full_name, IAM_SERVICE.full_name, REPL_SERVICE.full_name]
+        )
         self.tasks.every("purge", cfg.purge_interval, self._purge_once)
         self.tasks.every("kms-refresh", cfg.key_refresh_interval, lambda: self._refresh_keys(raw))
         self.tasks.every("access-log", ACCESS_LOG_EVERY, self.access_log.flush_async)

@@ -59,7 +59,7 @@ class _Parser(argparse.ArgumentParser):
 
 def default_token_file() -> Path:
     """The embedded default Region's admin credential (relative to the working directory)."""
-    return Config().data_dir / "admin.token"
+    return Config().admin_token_path
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -192,7 +192,7 @@ def to_json(msg: Message) -> dict[str, Any]:
     """The aws-cli shape of a response: AWS member names, ISO 8601 dates, documents as JSON."""
     out: dict[str, Any] = {}
     for field, value in msg.ListFields():
-        if field.label == field.LABEL_REPEATED:
+        if field.is_repeated:
             out[field.json_name] = [_value(field, v) for v in value]
         else:
             out[field.json_name] = _value(field, value)
@@ -232,20 +232,21 @@ def _channel(args: argparse.Namespace) -> grpc.Channel:
     return grpc.secure_channel(args.endpoint, creds)
 
 
-def _service_error(method: str, exc: grpc.RpcError) -> Failure:
-    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+def _service_error(method: str, exc: Any) -> Failure:
+    """exc: the grpc.RpcError of a call (also a grpc.Call: code, details, trailers)."""
+    status = rpc_status.from_call(exc)
     info = error_details_pb2.ErrorInfo()
     for detail in status.details if status is not None else ():
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             detail.Unpack(info)
     code = info.metadata.get("awsErrorCode")
-    message = exc.details() or ""  # type: ignore[attr-defined]
+    message = exc.details() or ""
     if code:
         return Failure(
             f"\nAn error occurred ({code}) when calling the {method} operation: {message}",
             SERVICE_ERROR,
         )
-    status_code = exc.code()  # type: ignore[attr-defined]
+    status_code = exc.code()
     if status_code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return Failure(f'Could not connect to the endpoint: "{status_code.name}: {message}"')
     return Failure(
@@ -290,7 +291,7 @@ def run(args: argparse.Namespace) -> int:
     op = OPERATIONS[args.operation]
     meta = (("authorization", f"Bearer {_credential(args)}"),)
     with _channel(args) as channel:
-        stub = pbg.IAMStub(channel)
+        stub = pbg.IAMStub(channel)  # type: ignore[no-untyped-call]
         if op.items:
             out = _pages(stub, op, args, meta)
         else:
