@@ -1,7 +1,9 @@
 """The authorization requests one IAM call needs: action iam:<Op> on the target user or role.
 
 The guard calls `iam_needs(method, request, caller, state)` before the IAM servicer runs and
-evaluates every `Needed` it returns (as `policy.context.needs` does for Secrets Manager).
+evaluates every `Needed` it returns (as `policy.context.needs` does for Secrets Manager);
+`IamPlanner` is the same as the guard's (needed, resource policy) plan: IAM entities have no
+resource policy, so only the caller's identity policies decide.
 Rules (AWS Service Authorization Reference, IAM):
 - the resource is the ARN of the user or role the request names,
   `arn:aws:iam::<account>:user<path><name>` / `...:role<path><name>`: the stored one (with its
@@ -16,8 +18,11 @@ Rules (AWS Service Authorization Reference, IAM):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from smgrpc.core.iam.directory import directory
+from smgrpc.core.iam.entities import entity_arn
 from smgrpc.core.iam.model import IamState, Role, User
 from smgrpc.core.policy.context import Caller, Keys, Needed
 
@@ -59,10 +64,6 @@ _TAGGING = frozenset({"CreateUser", "CreateRole", "TagUser", "TagRole"})
 OPERATIONS = tuple(sorted(_USER_OPS | _ROLE_OPS | _STAR))
 
 
-def _arn(account: str, kind: str, path: str, name: str) -> str:
-    return f"arn:aws:iam::{account}:{kind}{path}{name}"
-
-
 def _request_tag_keys(request: Any) -> Keys:
     tags = [(t.key, t.value) for t in request.tags]
     if not tags:
@@ -84,24 +85,27 @@ def _target(
     method: str, request: Any, caller: Caller, state: IamState | None
 ) -> tuple[str, User | Role | None]:
     """The resource ARN the call acts on and the stored entity, if there is one."""
-    account = state.account if state is not None else caller.principal_account
-    path = (
-        request.path if method in ("CreateUser", "CreateRole") and request.HasField("path") else "/"
-    )
+    found = directory(state) if state is not None else None
     entity: User | Role | None
+    if method in _OWN_USER and not request.HasField("user_name"):
+        name = caller.principal_arn.rpartition("/")[2]
+        entity = found.user(name) if found is not None else None
+        if entity is None or entity.arn != caller.principal_arn:
+            return caller.principal_arn, None
+        return entity.arn, entity
+    creating = method in ("CreateUser", "CreateRole") and request.HasField("path")
+    path = request.path if creating else "/"
     if method in _USER_OPS:
-        if method in _OWN_USER and not request.HasField("user_name"):
-            name = caller.principal_arn.rpartition("/")[2]
-            entity = state.users.get(name) if state is not None else None
-            if entity is None or entity.arn != caller.principal_arn:
-                return caller.principal_arn, None
-            return entity.arn, entity
-        name = request.user_name
-        entity = state.users.get(name) if state is not None else None
-        return (entity.arn if entity is not None else _arn(account, "user", path, name)), entity
-    name = request.role_name
-    entity = state.roles.get(name) if state is not None else None
-    return (entity.arn if entity is not None else _arn(account, "role", path, name)), entity
+        kind, name = "user", request.user_name
+        entity = found.user(name) if found is not None else None
+    else:
+        kind, name = "role", request.role_name
+        entity = found.role(name) if found is not None else None
+    if entity is not None:
+        return entity.arn, entity
+    if state is not None:
+        return entity_arn(state, kind, path, name), None
+    return f"arn:aws:iam::{caller.principal_account}:{kind}{path}{name}", None
 
 
 def iam_needs(
@@ -121,3 +125,18 @@ def iam_needs(
     if method in _TAGGING:
         keys.update(_request_tag_keys(request))
     return [Needed(IAM + method, resource, keys)]
+
+
+class IamPlanner:
+    """The guard's planner for the IAM service: (method, request, caller) -> (needed, None).
+
+    `state` gives the IAM snapshot the call runs against (IamUseCases.state at call time).
+    """
+
+    def __init__(self, state: Callable[[], IamState]) -> None:
+        self._state = state
+
+    def __call__(
+        self, method: str, request: Any, caller: Caller
+    ) -> tuple[Sequence[Needed], str | None]:
+        return iam_needs(method, request, caller, self._state()), None
