@@ -15,10 +15,11 @@ from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
 from smgrpc.api.authz import SecretsAuthz
 from smgrpc.api.guard import Guard, ServiceGuard
-from smgrpc.api.principals import Principals
-from smgrpc.api.handlers import Gate
+from smgrpc.api.handlers import CallGuard, Gate
+from smgrpc.api.iam_authz import IamGuard
 from smgrpc.api.iam_servicer import SERVICE as IAM_SERVICE
 from smgrpc.api.iam_servicer import IamServicer, iam_service
+from smgrpc.api.principals import Principals
 from smgrpc.api.server import SERVICE, build_server, public_service, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.auth.token_file import TokenFileError, write_admin_token
@@ -242,7 +243,7 @@ class Region:
         )
         return self.server, access
 
-    def _guards(self, cfg: Config) -> dict[str, ServiceGuard]:
+    def _guards(self, cfg: Config) -> dict[str, CallGuard]:
         """Authentication + authorization per IAM-guarded service (replication: peer links)."""
         guard = Guard(
             Principals(self._iam_state),
@@ -251,7 +252,10 @@ class Region:
             identity=None,  # hook: auth/mtls.py identity(auth_context) once hD's TLS lands
         )
         sm = SecretsAuthz(self.store.find, self.keyring.resolve, cfg.region, cfg.account)
-        return {SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout)}
+        return {
+            SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout),
+            IAM_SERVICE.full_name: IamGuard(guard, self._iam_state),
+        }
 
     def _iam_state(self) -> IamState:
         """The current IAM snapshot (swapped by every IAM write or replicated snapshot)."""

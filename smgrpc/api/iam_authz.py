@@ -2,8 +2,8 @@
 
 The guard calls `iam_needs(method, request, caller, state)` before the IAM servicer runs and
 evaluates every `Needed` it returns (as `policy.context.needs` does for Secrets Manager);
-`IamPlanner` is the same as the guard's (needed, resource policy) plan: IAM entities have no
-resource policy, so only the caller's identity policies decide.
+`IamGuard` is the IAM service's guard for `handlers.wrap` (the shared `Guard` authenticates; the
+caller's identity policies alone decide: IAM entities have no resource policy).
 Rules (AWS Service Authorization Reference, IAM):
 - the resource is the ARN of the user or role the request names,
   `arn:aws:iam::<account>:user<path><name>` / `...:role<path><name>`: the stored one (with its
@@ -18,12 +18,15 @@ Rules (AWS Service Authorization Reference, IAM):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
+from smgrpc.api.calls import Authorized
+from smgrpc.api.guard import Guard, check
+from smgrpc.core.errors import AccessDenied
 from smgrpc.core.iam.directory import directory
 from smgrpc.core.iam.entities import entity_arn
-from smgrpc.core.iam.model import IamState, Role, User
+from smgrpc.core.iam.model import IamState, Principal, Role, User
 from smgrpc.core.policy.context import Caller, Keys, Needed
 
 IAM = "iam:"
@@ -127,16 +130,25 @@ def iam_needs(
     return [Needed(IAM + method, resource, keys)]
 
 
-class IamPlanner:
-    """The guard's planner for the IAM service: (method, request, caller) -> (needed, None).
+class IamGuard:
+    """Authentication (the shared Guard) + authorization of one IAM call (handlers.CallGuard).
 
     `state` gives the IAM snapshot the call runs against (IamUseCases.state at call time).
     """
 
-    def __init__(self, state: Callable[[], IamState]) -> None:
+    def __init__(self, guard: Guard, state: Callable[[], IamState]) -> None:
+        self.guard = guard
         self._state = state
 
-    def __call__(
-        self, method: str, request: Any, caller: Caller
-    ) -> tuple[Sequence[Needed], str | None]:
-        return iam_needs(method, request, caller, self._state()), None
+    def authenticate(self, context: Any) -> Principal:
+        return self.guard.authenticate(context)
+
+    def authorize(
+        self, principal: Principal, method: str, request: Any, context: Any
+    ) -> Authorized:
+        """iam:<Op> on the target allowed by the caller's policies, else AccessDenied."""
+        caller = self.guard.caller(principal, context)
+        denial = check(principal, caller, iam_needs(method, request, caller, self._state()), None)
+        if denial is not None:
+            raise AccessDenied(denial.message, resource=denial.request.resource)
+        return Authorized(principal, caller)

@@ -404,3 +404,103 @@ async def test_secret_access_key_only_in_create_access_key(iam: Any) -> None:
     key = (await iam.CreateAccessKey(ipb.CreateAccessKeyRequest(user_name="bob"))).access_key
     user = await iam.GetUser(ipb.GetUserRequest(user_name="bob"))
     assert key.secret_access_key not in str(user)
+
+
+# ---- authenticated and authorized with iam:<Op> ----
+
+
+async def _user_with_key(iam: Any, name: str, policy: str | None) -> str:
+    await make_user(iam, name)
+    if policy is not None:
+        await iam.PutUserPolicy(
+            ipb.PutUserPolicyRequest(user_name=name, policy_name="p", policy_document=policy)
+        )
+    key = (await iam.CreateAccessKey(ipb.CreateAccessKeyRequest(user_name=name))).access_key
+    return f"{key.access_key_id}:{key.secret_access_key}"
+
+
+def _as(region: Region, token: str | None) -> grpc.aio.Channel:
+    interceptors = [Bearer(token)] if token else []
+    return grpc.aio.insecure_channel(f"127.0.0.1:{region.port}", interceptors=interceptors)
+
+
+SELF_SERVICE = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["iam:GetUser", "iam:*AccessKey*"],
+                "Resource": "arn:aws:iam::123456789012:user/${aws:username}",
+            }
+        ],
+    }
+)
+
+
+async def test_no_or_bad_credential_is_unauthenticated(region: Region) -> None:
+    for token in (None, "AKIAAAAAAAAAAAAAAAAA:" + "x" * 40):
+        async with _as(region, token) as ch:
+            err = await aws_error(ipbg.IAMStub(ch).ListUsers(ipb.ListUsersRequest()))  # type: ignore[no-untyped-call]
+        assert (err.code, err.aws_code) == (
+            grpc.StatusCode.UNAUTHENTICATED,
+            "UnrecognizedClientException",
+        )
+
+
+async def test_caller_own_user_defaults(iam: Any, region: Region) -> None:
+    token = await _user_with_key(iam, "bob", SELF_SERVICE)
+    own_id = token.split(":")[0]
+    async with _as(region, token) as ch:
+        bob = ipbg.IAMStub(ch)  # type: ignore[no-untyped-call]
+        me = (await bob.GetUser(ipb.GetUserRequest())).user
+        assert (me.user_name, me.arn) == ("bob", f"arn:aws:iam::{ACCOUNT}:user/bob")
+        second = (await bob.CreateAccessKey(ipb.CreateAccessKeyRequest())).access_key
+        assert second.user_name == "bob"
+        listed = await bob.ListAccessKeys(ipb.ListAccessKeysRequest())
+        assert {k.access_key_id for k in listed.access_key_metadata} == {
+            own_id,
+            second.access_key_id,
+        }
+        await bob.UpdateAccessKey(
+            ipb.UpdateAccessKeyRequest(access_key_id=second.access_key_id, status="Inactive")
+        )
+        await bob.DeleteAccessKey(ipb.DeleteAccessKeyRequest(access_key_id=second.access_key_id))
+        listed = await bob.ListAccessKeys(ipb.ListAccessKeysRequest())
+        assert [k.access_key_id for k in listed.access_key_metadata] == [own_id]
+        # Another user's keys, or listing users: not allowed by the policy.
+        err = await aws_error(bob.ListAccessKeys(ipb.ListAccessKeysRequest(user_name="admin")))
+        assert (err.code, err.aws_code) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "AccessDeniedException",
+        )
+        assert err.message.startswith(
+            f"User: arn:aws:iam::{ACCOUNT}:user/bob is not authorized to perform: "
+            f"iam:ListAccessKeys on resource: arn:aws:iam::{ACCOUNT}:user/admin"
+        )
+        err = await aws_error(bob.ListUsers(ipb.ListUsersRequest()))
+        assert err.code == grpc.StatusCode.PERMISSION_DENIED
+        assert "iam:ListUsers on resource: *" in err.message
+
+
+async def test_no_policy_means_denied(iam: Any, region: Region) -> None:
+    token = await _user_with_key(iam, "nobody", None)
+    async with _as(region, token) as ch:
+        err = await aws_error(ipbg.IAMStub(ch).GetUser(ipb.GetUserRequest()))  # type: ignore[no-untyped-call]
+    assert (err.code, err.aws_code) == (grpc.StatusCode.PERMISSION_DENIED, "AccessDeniedException")
+
+
+async def test_new_key_works_at_once_and_deactivation_takes_effect(
+    iam: Any, region: Region
+) -> None:
+    token = await _user_with_key(iam, "bob", SELF_SERVICE)
+    async with _as(region, token) as ch:
+        bob = ipbg.IAMStub(ch)  # type: ignore[no-untyped-call]
+        assert (await bob.GetUser(ipb.GetUserRequest())).user.user_name == "bob"
+        await iam.UpdateAccessKey(
+            ipb.UpdateAccessKeyRequest(
+                user_name="bob", access_key_id=token.split(":")[0], status="Inactive"
+            )
+        )
+        err = await aws_error(bob.GetUser(ipb.GetUserRequest()))
+        assert err.code == grpc.StatusCode.UNAUTHENTICATED
