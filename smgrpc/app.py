@@ -31,6 +31,7 @@ from smgrpc.core.iam.model import IamState
 from smgrpc.core.iam.usecases import IamUseCases
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.paging import Tokens
+from smgrpc.core.policies import PolicyUseCases
 from smgrpc.core.ports import Clock, IssuedKey, RegionStore, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
@@ -232,7 +233,13 @@ class Region:
         self.server, self.health = build_server(
             [
                 public_service(
-                    SecretsManagerServicer(self.secrets, self.values, self.replicas, cfg.region)
+                    SecretsManagerServicer(
+                        self.secrets,
+                        self.values,
+                        self.replicas,
+                        cfg.region,
+                        policies=PolicyUseCases(self.store),
+                    )
                 ),
                 iam_service(IamServicer(self.iam)),
                 (REPL_SERVICE, WIRE, self.replication),

@@ -75,7 +75,7 @@ async def test_sigterm_completes_while_another_process_holds_the_database(
     """Shutdown's last write (the pending LastAccessedDate notes) fails on the lock: logged,
     storage still closed, exit 0 — the process never hangs (review D3)."""
     proc = await servers.start(None, "--busy-timeout", "0.2")
-    ch, stub = await channel_stub(proc.addr)
+    ch, stub = await channel_stub(proc)
     try:
         await stub.CreateSecret(pb.CreateSecretRequest(name="t", secret_string="v"))
         await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="t"))  # a pending note
