@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -33,12 +32,13 @@ from grpc_status import rpc_status
 from smgrpc._pb.iam.v1 import iam_pb2 as pb
 from smgrpc._pb.iam.v1 import iam_pb2_grpc as pbg
 from smgrpc.cli.iam_ops import OPERATIONS, Operation, Param
-from smgrpc.config import DEFAULT_LISTEN, Config
+from smgrpc.config import ClientConfig, client_config
 
 USAGE_ERROR = 252
 SERVICE_ERROR = 254
 CLIENT_ERROR = 255
 _DOCUMENTS = frozenset({"PolicyDocument", "AssumeRolePolicyDocument"})
+DEFAULT = ClientConfig()
 _SHORTHAND = re.compile(r"Key=(?P<k>[^,]*),Value=(?P<v>.*)|Value=(?P<v2>[^,]*),Key=(?P<k2>.*)")
 
 
@@ -57,24 +57,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
 
 
-def default_token_file() -> Path:
-    """The embedded default Region's admin credential (relative to the working directory)."""
-    return Config().admin_token_path
-
-
 def _common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("connection")
     g.add_argument(
         "--endpoint",
-        default=os.environ.get("SMGRPC_ENDPOINT", DEFAULT_LISTEN),
-        help=f"HOST:PORT of the server (default $SMGRPC_ENDPOINT or {DEFAULT_LISTEN})",
+        help=f"HOST:PORT of the server (default $SMGRPC_ENDPOINT, else {DEFAULT.endpoint})",
     )
     g.add_argument(
         "--token-file",
         type=Path,
         default=None,
         help="file holding AccessKeyId:SecretAccessKey (default $SMGRPC_TOKEN_FILE, else "
-        f"{default_token_file()})",
+        f"{DEFAULT.token_file})",
     )
     g.add_argument("--ca-file", type=Path, help="CA bundle (PEM): connect with TLS")
     g.add_argument("--client-cert", type=Path, help="client certificate (PEM) for mTLS")
@@ -202,9 +196,7 @@ def to_json(msg: Message) -> dict[str, Any]:
 # ---- the call ----
 
 
-def _credential(args: argparse.Namespace) -> str:
-    env = os.environ.get("SMGRPC_TOKEN_FILE")
-    path = args.token_file or (Path(env) if env else default_token_file())
+def _credential(path: Path) -> str:
     try:
         token = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -218,9 +210,9 @@ def _credential(args: argparse.Namespace) -> str:
     return token
 
 
-def _channel(args: argparse.Namespace) -> grpc.Channel:
+def _channel(args: argparse.Namespace, endpoint: str) -> grpc.Channel:
     if args.ca_file is None and args.client_cert is None:
-        return grpc.insecure_channel(args.endpoint)
+        return grpc.insecure_channel(endpoint)
     try:
         creds = grpc.ssl_channel_credentials(
             root_certificates=args.ca_file.read_bytes() if args.ca_file else None,
@@ -229,7 +221,7 @@ def _channel(args: argparse.Namespace) -> grpc.Channel:
         )
     except OSError as exc:
         raise Failure(f"cannot read a TLS file: {exc.filename}: {exc.strerror}") from None
-    return grpc.secure_channel(args.endpoint, creds)
+    return grpc.secure_channel(endpoint, creds)
 
 
 def _service_error(method: str, exc: Any) -> Failure:
@@ -289,8 +281,9 @@ def _pages(stub: Any, op: Operation, args: argparse.Namespace, meta: Any) -> dic
 
 def run(args: argparse.Namespace) -> int:
     op = OPERATIONS[args.operation]
-    meta = (("authorization", f"Bearer {_credential(args)}"),)
-    with _channel(args) as channel:
+    cfg = client_config(args.endpoint, args.token_file)
+    meta = (("authorization", f"Bearer {_credential(cfg.token_file)}"),)
+    with _channel(args, cfg.endpoint) as channel:
         stub = pbg.IAMStub(channel)  # type: ignore[no-untyped-call]
         if op.items:
             out = _pages(stub, op, args, meta)
