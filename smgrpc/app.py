@@ -15,7 +15,10 @@ from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
 from smgrpc.api.authz import SecretsAuthz
 from smgrpc.api.guard import Guard, ServiceGuard
-from smgrpc.api.handlers import Gate
+from smgrpc.api.handlers import CallGuard, Gate
+from smgrpc.api.iam_authz import IamGuard
+from smgrpc.api.iam_servicer import SERVICE as IAM_SERVICE
+from smgrpc.api.iam_servicer import IamServicer, iam_service
 from smgrpc.api.principals import Principals
 from smgrpc.api.server import (
     SERVICE,
@@ -290,6 +293,7 @@ class Region:
                         policies=PolicyUseCases(self.store),
                     )
                 ),
+                iam_service(IamServicer(self.iam)),
                 (REPL_SERVICE, WIRE, self.replication),
             ],
             self.gate,
@@ -298,7 +302,7 @@ class Region:
         )
         return self.server, access
 
-    def _guards(self, cfg: Config) -> dict[str, ServiceGuard]:
+    def _guards(self, cfg: Config) -> dict[str, CallGuard]:
         """Authentication + authorization per IAM-guarded service (replication: peer links)."""
         guard = Guard(
             Principals(self._iam_state),
@@ -308,7 +312,10 @@ class Region:
             identity=self.trust.identity if self.tls.client_ca is not None else None,
         )
         sm = SecretsAuthz(self.store.find, self.keyring.resolve, cfg.region, cfg.account)
-        return {SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout, sm.cache_key)}
+        return {
+            SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout, sm.cache_key),
+            IAM_SERVICE.full_name: IamGuard(guard, self._iam_state),
+        }
 
     def _iam_state(self) -> IamState:
         """The current IAM snapshot (swapped by every IAM write or replicated snapshot)."""
@@ -321,7 +328,9 @@ class Region:
         if cfg.mtls_listen is not None:
             self.mtls_port = _add_port(server, cfg.mtls_listen, self.tls, mutual=True)
         await server.start()
-        await set_serving(self.health, [SERVICE.full_name, REPL_SERVICE.full_name])
+        await set_serving(
+            self.health, [SERVICE.full_name, IAM_SERVICE.full_name, REPL_SERVICE.full_name]
+        )
         self.tasks.every("purge", cfg.purge_interval, self._purge_once)
         self.tasks.every("kms-refresh", cfg.key_refresh_interval, lambda: self._refresh_keys(raw))
         self.tasks.every("access-log", ACCESS_LOG_EVERY, self.access_log.flush_async)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from smgrpc import logs
 from smgrpc.app import Region, open_keyring
 from smgrpc.cli import tls
+from smgrpc.cli import iam
 from smgrpc.config import Config, ConfigError, add_arguments, from_args
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.ports import SystemClock
@@ -51,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("disable-key", "enable-key"):
             c.add_argument("key", help="key id, key ARN, alias or alias ARN")
     tls.add_parser(sub)
+    # Parsed by smgrpc.cli.iam (main dispatches before this parser runs); listed for --help.
+    sub.add_parser("iam", help="IAM users, roles, policies and access keys of a running server")
     return p
 
 
@@ -105,6 +108,9 @@ def _loop_factory(uvloop_on: bool) -> Callable[[], asyncio.AbstractEventLoop] | 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["iam"]:
+        return iam.main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "tls":
         try:
