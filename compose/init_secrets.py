@@ -38,8 +38,9 @@ def ensure(path: Path, owner: tuple[int, int] | None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--owner", help="UID:GID to own the files and their directories")
     p.add_argument("files", nargs="+", type=Path)
     args = p.parse_args(argv)
