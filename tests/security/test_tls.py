@@ -22,7 +22,8 @@ from smgrpc.app import Region
 from smgrpc.cli.main import _parser
 from smgrpc.config import ConfigError, from_args
 from smgrpc.startup import is_loopback
-from tests.conftest import make_config
+from tests.authn import metadata, policy
+from tests.conftest import admin_token, make_config
 from tests.harness import Servers, free_port
 from tests.security.pki import ALICE, US, Pki, make_pki
 
@@ -49,26 +50,41 @@ async def tls_region(tmp_path: Path, pki: Pki) -> AsyncIterator[Region]:
     await r.stop(0)
 
 
-async def _list(target: str, creds: grpc.ChannelCredentials | None) -> int:
+async def _list(
+    target: str, creds: grpc.ChannelCredentials | None, token: str | None = None
+) -> int:
+    """ListSecrets over the channel; `token`: a Bearer credential (else the certificate's)."""
     ch = (
         grpc.aio.secure_channel(target, creds)
         if creds is not None
         else grpc.aio.insecure_channel(target)
     )
+    md = metadata(token) if token else None
     async with ch:
-        out = await pbg.SecretsManagerStub(ch).ListSecrets(pb.ListSecretsRequest(), timeout=5)
+        stub = pbg.SecretsManagerStub(ch)
+        out = await stub.ListSecrets(pb.ListSecretsRequest(), timeout=5, metadata=md)
     return len(out.secret_list)
+
+
+async def _add_alice(region: Region, actions: list[str]) -> None:
+    """IAM user alice (the client certificate's URI SAN) allowed `actions` on everything."""
+    await region.iam.create_user("alice")
+    doc = policy({"Effect": "Allow", "Action": actions, "Resource": "*"})
+    await region.iam.put_user_policy("alice", "p", doc)
 
 
 async def test_tls_client_works_and_plaintext_fails(tls_region: Region, pki: Pki) -> None:
     target = f"localhost:{tls_region.port}"
+    md = metadata(admin_token(tls_region))
     async with grpc.aio.secure_channel(target, pki.channel_creds()) as ch:
         stub = pbg.SecretsManagerStub(ch)
-        await stub.CreateSecret(pb.CreateSecretRequest(name="db", secret_string="v1"))
-        got = await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="db"))
+        await stub.CreateSecret(
+            pb.CreateSecretRequest(name="db", secret_string="v1"), metadata=md
+        )
+        got = await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="db"), metadata=md)
         assert got.secret_string == "v1"
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await _list(target, None)
+        await _list(target, None, admin_token(tls_region))
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
     # A client that does not trust the client CA refuses the server.
     other = grpc.ssl_channel_credentials((pki.root / "other-ca.pem").read_bytes())
@@ -81,13 +97,32 @@ async def test_mtls_port_accepts_client_ca_certs_and_refuses_others(
 ) -> None:
     target = f"localhost:{tls_region.mtls_port}"
     assert tls_region.mtls_port not in (0, tls_region.port)
-    assert await _list(target, pki.channel_creds("clients/user_alice")) == 0
+    alice = pki.channel_creds("clients/user_alice")
+    # The certificate names an IAM user that does not exist yet: not a credential.
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await _list(target, alice)
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    await _add_alice(tls_region, ["secretsmanager:ListSecrets"])
+    assert await _list(target, alice) == 0
+    # The certificate's identity is the caller: alice may list, not create.
+    async with grpc.aio.secure_channel(target, alice) as ch:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await pbg.SecretsManagerStub(ch).CreateSecret(
+                pb.CreateSecretRequest(name="x", secret_string="v"), timeout=5
+            )
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert f"User: {ALICE} is not authorized" in (err.value.details() or "")
     for refused in (pki.channel_creds(), pki.channel_creds("clients/other_alice")):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await _list(target, refused)
         assert err.value.code() == grpc.StatusCode.UNAVAILABLE
-    # The public TLS port still serves Bearer-style clients without any certificate.
-    assert await _list(f"localhost:{tls_region.port}", pki.channel_creds()) == 0
+    # The public TLS port still serves Bearer clients without any certificate, and a
+    # certificate-less call there needs the Bearer credential.
+    plain_tls = f"localhost:{tls_region.port}"
+    assert await _list(plain_tls, pki.channel_creds(), admin_token(tls_region)) == 0
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await _list(plain_tls, pki.channel_creds())
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert tls_region.trust.client_ca is not None and tls_region.trust.peer_ca is None
 
 
@@ -149,7 +184,7 @@ async def test_non_loopback_plaintext_refuses_unless_insecure(tmp_path: Path) ->
     assert "--insecure" in str(err.value) and "--tls-cert" in str(err.value)
     assert not cfg.data_dir.exists()
     async with Region(replace(cfg, insecure=True)) as r:
-        assert await _list(f"127.0.0.1:{r.port}", None) == 0
+        assert await _list(f"127.0.0.1:{r.port}", None, admin_token(r)) == 0
 
 
 async def test_non_loopback_with_tls_starts(tmp_path: Path, pki: Pki) -> None:
@@ -159,7 +194,7 @@ async def test_non_loopback_with_tls_starts(tmp_path: Path, pki: Pki) -> None:
         listen="0.0.0.0:0",
     )
     async with Region(cfg) as r:
-        assert await _list(f"localhost:{r.port}", pki.channel_creds()) == 0
+        assert await _list(f"localhost:{r.port}", pki.channel_creds(), admin_token(r)) == 0
 
 
 async def test_serve_process_refuses_plaintext_on_0000_and_starts_with_insecure(
@@ -173,7 +208,7 @@ async def test_serve_process_refuses_plaintext_on_0000_and_starts_with_insecure(
     ok = servers.new(None, "--listen", f"0.0.0.0:{port}", "--insecure")
     ok.spawn(port)
     assert await ok.wait_ready()
-    assert await _list(f"127.0.0.1:{port}", None) == 0
+    assert await _list(f"127.0.0.1:{port}", None, ok.admin_token()) == 0
 
 
 @pytest.mark.parametrize(
