@@ -21,6 +21,7 @@ from smgrpc.core.aio import settle
 from smgrpc.core.errors import Unauthenticated, error_kind
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.paging import Tokens
+from smgrpc.core.policies import PolicyUseCases
 from smgrpc.core.ports import Clock, RegionStore, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
@@ -192,7 +193,13 @@ class Region:
         self.server, self.health = build_server(
             [
                 public_service(
-                    SecretsManagerServicer(self.secrets, self.values, self.replicas, cfg.region)
+                    SecretsManagerServicer(
+                        self.secrets,
+                        self.values,
+                        self.replicas,
+                        cfg.region,
+                        policies=PolicyUseCases(self.store),
+                    )
                 ),
                 (REPL_SERVICE, WIRE, self.replication),
             ],

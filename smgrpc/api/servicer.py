@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
-from smgrpc.api import codec
+from smgrpc.api import calls, codec
 from smgrpc.api.codec import opt
 from smgrpc.core.errors import NotImplementedOperation
 from smgrpc.core.passwords import generate_password
+from smgrpc.core.policies import PolicyUseCases
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueRead, ValueUseCases
@@ -34,12 +35,19 @@ class SecretsManagerServicer:
     """One async method per AWS operation."""
 
     def __init__(
-        self, secrets: SecretUseCases, values: ValueUseCases, replicas: ReplicaUseCases, region: str
+        self,
+        secrets: SecretUseCases,
+        values: ValueUseCases,
+        replicas: ReplicaUseCases,
+        region: str,
+        *,
+        policies: PolicyUseCases,
     ) -> None:
         self.secrets = secrets
         self.values = values
         self.replicas = replicas
         self.region = region
+        self.policies = policies
 
     async def CreateSecret(self, r: pb.CreateSecretRequest, ctx: Ctx) -> pb.CreateSecretResponse:
         secret, version = await self.secrets.create_secret(
@@ -222,19 +230,43 @@ class SecretsManagerServicer:
         )
         return pb.GetRandomPasswordResponse(random_password=password)
 
+    # ---- resource policies ----
+
+    async def PutResourcePolicy(
+        self, r: pb.PutResourcePolicyRequest, ctx: Ctx
+    ) -> pb.PutResourcePolicyResponse:
+        secret = await self.policies.put_resource_policy(
+            r.secret_id, r.resource_policy, opt(r, "block_public_policy")
+        )
+        return pb.PutResourcePolicyResponse(arn=secret.arn, name=secret.name)
+
+    async def GetResourcePolicy(
+        self, r: pb.GetResourcePolicyRequest, ctx: Ctx
+    ) -> pb.GetResourcePolicyResponse:
+        got = self.policies.get_resource_policy(r.secret_id)
+        out = pb.GetResourcePolicyResponse(arn=got.arn, name=got.name)
+        if got.policy is not None:
+            out.resource_policy = got.policy
+        return out
+
+    async def DeleteResourcePolicy(
+        self, r: pb.DeleteResourcePolicyRequest, ctx: Ctx
+    ) -> pb.DeleteResourcePolicyResponse:
+        secret = await self.policies.delete_resource_policy(r.secret_id)
+        return pb.DeleteResourcePolicyResponse(arn=secret.arn, name=secret.name)
+
+    async def ValidateResourcePolicy(
+        self, r: pb.ValidateResourcePolicyRequest, ctx: Ctx
+    ) -> pb.ValidateResourcePolicyResponse:
+        authorized = calls.CURRENT.get()
+        result = await self.policies.validate_resource_policy(
+            opt(r, "secret_id"),
+            r.resource_policy,
+            authorized.caller if authorized is not None else None,
+        )
+        return codec.validation_out(result)
+
     # ---- declared in the contract, built by later issues ----
-
-    async def PutResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Resource policies (PutResourcePolicy)")
-
-    async def GetResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Resource policies (GetResourcePolicy)")
-
-    async def DeleteResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Resource policies (DeleteResourcePolicy)")
-
-    async def ValidateResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Resource policies (ValidateResourcePolicy)")
 
     async def RotateSecret(self, r: Any, ctx: Ctx) -> Any:
         raise _unimplemented("Rotation (RotateSecret)")
