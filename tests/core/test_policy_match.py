@@ -96,6 +96,12 @@ TABLE: list[tuple[str, str, bool]] = [
     ("x*ab?d*", "xababd", False),
     ("*a*a*a*b", "a" * 50 + "b", True),
     ("*a*a*a*b", "a" * 50, False),
+    # `?` chunks whose runs keep misaligning: the search falls back to a regex for the chunk
+    ("*a?b*c", "ab" * 100 + "a_bc", True),
+    ("*a?b*c", "ab" * 100 + "c", False),
+    ("x*?a??b?*y", "xab" * 100 + "_a__b_y", True),
+    ("x*?a??b?*y", "xab" * 100 + "_a__by", False),
+    ("*a" + QMARK + "?b*", "a?" * 100 + "a?xb", True),
     ("a[bc]", "a[bc]", True),
     ("a[bc]", "ab", False),
     ("[!a]", "[!a]", True),

@@ -13,12 +13,13 @@ No regular expressions (compiling one per glob made a 20 KB policy of ~1,200 pat
 ~50-200 ms of CPU to parse; now ~5 ms). A glob is split on `*` into fixed-length chunks (literal
 runs with `?` holes): the first chunk must match at the start, the last at the end, the middle
 ones are found in order, each at its leftmost place (`str.find` of its runs). Leftmost is
-always safe because chunks have a fixed length, so there is no backtracking: at worst
-O(len(value) x runs). Common shapes (exact, `prefix*`, `head*tail`, `lit???`) become one-line
-predicates. Up to four patterns are tried one by one; a larger set is indexed (GlobIndex):
-exact texts in a set, `*X*` as substring tests, the rest by literal head (the text before the
-first wildcard) or, when that is empty, literal tail, so a value meets only the globs that
-can match it.
+always safe because chunks have a fixed length, so there is no backtracking. A `?` chunk
+whose runs keep misaligning (`a?b` in `abab…`) switches after a few tries to a cached
+fixed-length regex for that chunk (compiled only then, never while parsing). Common shapes
+(exact, `prefix*`, `head*tail`, `lit???`) become one-line predicates. Up to four patterns
+are tried one by one; a larger set is indexed (GlobIndex): exact texts in a set, `*X*` as
+substring tests, the rest by literal head (the text before the first wildcard) or, when that
+is empty, literal tail, so a value meets only the globs that can match it.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class _Chunk:
         i = start
         if i > last:
             return -1
-        while True:
+        for _ in range(_PATIENCE):
             for off, lit in self.runs:
                 j = s.find(lit, i + off, last + off + len(lit))
                 if j < 0:
@@ -117,6 +118,24 @@ class _Chunk:
                     break
             else:
                 return i
+        # Short runs that occur everywhere but never line up (`a?b` in `abab…`): scan in C.
+        m = _chunk_regex(self.size, self.runs).search(s, i, stop)
+        return -1 if m is None else m.start()
+
+
+_PATIENCE = 32  # realignments before a `?` chunk's search falls back to a (cached) regex
+
+
+@lru_cache(maxsize=1024)
+def _chunk_regex(size: int, runs: tuple[tuple[int, str], ...]) -> re.Pattern[str]:
+    """A fixed-length regex for one chunk, built only for the rare pathological search."""
+    src, pos = [], 0
+    for off, lit in sorted(runs):
+        src.append(f".{{{off - pos}}}{re.escape(lit)}" if off > pos else re.escape(lit))
+        pos = off + len(lit)
+    if size > pos:
+        src.append(f".{{{size - pos}}}")
+    return re.compile("".join(src), re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
