@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from smgrpc.core.errors import MalformedPolicyDocument
-from smgrpc.core.policy.match import Resolver, arn_like, glob_regex, has_variables, substitute
+from smgrpc.core.policy.match import Resolver, any_glob, arn_like, has_variables, substitute
 
 Context = Mapping[str, tuple[str, ...]]
 Pred = Callable[[str], bool]
@@ -110,8 +110,7 @@ def compile_values(family: str, values: tuple[str, ...]) -> Pred:
         folded = frozenset(v.casefold() for v in values)
         return lambda v: v.casefold() in folded
     if family == "like":
-        rx = glob_regex(values, False)
-        return lambda v: rx.fullmatch(v) is not None
+        return any_glob(values, ignore_case=False)
     if family == "arn":
         return lambda v: any(arn_like(p, v) for p in values)
     if family == "bool":
