@@ -299,6 +299,7 @@ class Region:
             self.gate,
             self.access_log,
             self._guards(cfg),
+            reflection_on=cfg.reflection,
         )
         return self.server, access
 

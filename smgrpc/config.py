@@ -48,6 +48,7 @@ class Config:
     log_level: str = "INFO"
     log_format: str = "text"
     uvloop: bool = True
+    reflection: bool = True  # the gRPC reflection service (health is always served, open)
     blob_cache_bytes: int = 64 * 1024 * 1024  # bound of the in-memory sealed-value cache
     max_inflight: int = 1000  # admission control: calls running at once, then ThrottlingException
     # TLS (see README "TLS and mTLS"); a non-loopback listener needs TLS unless insecure.
@@ -197,7 +198,8 @@ class Setting:
     flag_name: str | None = None  # default: --key-with-dashes
     env_name: str | None = None  # default: SMGRPC_KEY
     kms_help: str | None = None  # help text for `smgrpc kms ...`, where it differs
-    switch: bool = False  # a bare flag (--insecure) meaning "on"
+    switch: bool = False  # a bare flag (--insecure) meaning switch_value
+    switch_value: str = "on"  # what a bare flag sets: "off" for --no-reflection
 
     @property
     def flag(self) -> str:
@@ -356,6 +358,16 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="FILE",
     ),
     Setting(
+        "reflection",
+        _bool,
+        "do not serve the gRPC reflection service (grpcurl list/describe); health stays "
+        "open (a bare flag; env/file: off/false)",
+        serve_only=True,
+        flag_name="--no-reflection",
+        switch=True,
+        switch_value="off",
+    ),
+    Setting(
         "uvloop",
         _bool,
         "run on uvloop (off: the stock asyncio loop)",
@@ -391,9 +403,9 @@ def add_arguments(p: argparse.ArgumentParser, *, serve: bool = True) -> None:
                 s.flag,
                 dest=s.key,
                 action="store_const",
-                const="on",
+                const=s.switch_value,
                 default=None,
-                help=f"{text} (env {s.env}=1)",
+                help=f"{text} (env {s.env}={'1' if s.switch_value == 'on' else 'off'})",
             )
             continue
         p.add_argument(

@@ -35,10 +35,13 @@ def build_server(
     gate: Gate | None = None,
     access: AccessLog | None = None,
     guards: Mapping[str, CallGuard] | None = None,
+    reflection_on: bool = True,
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
     """servicers: (service descriptor, pb module, servicer object); gate: see handlers.Gate;
     guards: service full name → its guard (a service without one is not IAM-guarded: the
-    replication service authenticates its peers itself). Health and reflection stay open."""
+    replication service authenticates its peers itself). Health is always served and open;
+    reflection is served (open, no credential) unless reflection_on is False (--no-reflection):
+    then its method answers UNIMPLEMENTED like any unknown method."""
     server = grpc.aio.server(
         options=[
             ("grpc.so_reuseport", 0),  # a port clash between Regions must fail loudly
@@ -71,9 +74,10 @@ def build_server(
         names.append(descriptor.full_name)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
+    if reflection_on:
+        reflection.enable_server_reflection(
+            (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
     return server, health_servicer
 
 

@@ -41,6 +41,7 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "peer_cert": (["/t/p.pem"], "/t/p.pem", "/t/p.pem"),
     "peer_key": (["/t/p.key"], "/t/p.key", "/t/p.key"),
     "insecure": ([], "1", True),
+    "reflection": ([], "off", False),
     "iam_region": (["eu-central-1"], "eu-central-1", "eu-central-1"),
     "admin_token_file": (["/k/admin.token"], "/k/admin.token", "/k/admin.token"),
 }

@@ -106,3 +106,18 @@ async def test_grpcurl_list_describe_call_and_error_details(servers: Servers) ->
         }
     ], text
     assert any(d["@type"] == "type.googleapis.com/google.rpc.RequestInfo" for d in details)
+
+
+async def test_grpcurl_list_needs_no_credential_and_no_reflection_closes_it(
+    servers: Servers,
+) -> None:
+    open_server = await servers.start()
+    listed = await grpcurl(open_server.addr, "list")  # no -H: reflection is open
+    assert listed.returncode == 0, listed.stderr
+    assert SERVICE in listed.stdout.split()
+
+    closed = await servers.start(open_server.data_dir.parent / "closed", "--no-reflection")
+    refused = await grpcurl(closed.addr, "list")
+    assert refused.returncode != 0
+    # grpcurl's wording of the UNIMPLEMENTED answer to its reflection call:
+    assert "server does not support the reflection API" in refused.stderr, refused.stderr
