@@ -168,3 +168,26 @@ def test_status_access_key_id_and_session_duration() -> None:
     assert v.max_session_duration(None) == 3600
     with pytest.raises(e.IamValidationError, match="less than or equal to 43200"):
         v.max_session_duration(43201)
+
+
+@pytest.mark.parametrize(
+    ("value", "constraint"),
+    [
+        ("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "regular expression pattern: [\\w]+"),
+        ("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" * 4, "less than or equal to 128"),
+        ("wJalrXUtn", "greater than or equal to 16"),
+    ],
+)
+def test_an_invalid_access_key_id_is_not_echoed(value: str, constraint: str) -> None:
+    """A SecretAccessKey pasted into AccessKeyId must not come back in the error message."""
+    with pytest.raises(e.IamValidationError) as info:
+        v.access_key_id(value)
+    assert constraint in info.value.message
+    assert value[:8] not in info.value.message
+
+
+def test_only_access_key_id_shaped_values_are_shown() -> None:
+    assert v.shown_key_id("AKIAIOSFODNN7EXAMPLE") == "AKIAIOSFODNN7EXAMPLE"
+    secret_like = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY12"  # passes [\w]+, lower case
+    v.access_key_id(secret_like)
+    assert secret_like not in v.shown_key_id(secret_like)

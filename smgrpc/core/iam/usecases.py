@@ -360,7 +360,8 @@ class IamUseCases:
         v.access_key_id(access_key_id)
         key = state.keys.get(access_key_id)
         if key is None or key.user_name != user.name:
-            raise NoSuchEntity(f"The Access Key with id {access_key_id} cannot be found.")
+            shown = v.shown_key_id(access_key_id)
+            raise NoSuchEntity(f"The Access Key with id {shown} cannot be found.")
         return key
 
     async def update_access_key(self, user_name: str, access_key_id: str, status: str) -> None:

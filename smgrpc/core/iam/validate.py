@@ -35,6 +35,10 @@ _TAG_EXTRA = frozenset("_.:/=+-@")
 TAG_PATTERN_KEY = "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"
 TAG_PATTERN_VALUE = "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"
 _ACCESS_KEY_ID_RE = re.compile(r"\w+", re.ASCII)
+# What an AccessKeyId looks like (AKIA/ASIA + upper-case letters and digits). Anything else in
+# an AccessKeyId member is never echoed in an error: it may be a SecretAccessKey pasted into
+# the wrong member (AWS would echo it; a secret must never be in an error message).
+_KEY_ID_SHAPE = re.compile(r"[A-Z0-9]{16,128}")
 _DESCRIPTION_RE = re.compile(r"[\t\n\r\x20-\x7e\xa1-\xff]*")
 _DOCUMENT_RE = re.compile(r"[\t\n\r\x20-\xff]+")  # IAM: [\u0009\u000A\u000D\u0020-\u00FF]+
 
@@ -138,9 +142,24 @@ def max_session_duration(value: int | None, member: str = "maxSessionDuration") 
     return value
 
 
+def shown_key_id(value: str) -> str:
+    """An AccessKeyId for an error message: itself if shaped like one, else a placeholder."""
+    if _KEY_ID_SHAPE.fullmatch(value):
+        return value
+    return "(not shown: not shaped like an AccessKeyId)"
+
+
 def access_key_id(value: str, member: str = "accessKeyId") -> None:
-    length(value, member, 16, 128)
-    pattern(value, member, _ACCESS_KEY_ID_RE, "[\\w]+")
+    if _KEY_ID_SHAPE.fullmatch(value):
+        return
+    n = len(value)
+    constraint = "Member must satisfy regular expression pattern: [\\w]+"
+    if not 16 <= n <= 128:
+        side = "greater than or equal to 16" if n < 16 else "less than or equal to 128"
+        constraint = f"Member must have length {side}"
+    elif _ACCESS_KEY_ID_RE.fullmatch(value):
+        return
+    raise iam_validation("", member, constraint)  # the value is not echoed: see _KEY_ID_SHAPE
 
 
 def status(value: str, member: str = "status") -> None:
