@@ -32,6 +32,15 @@ STATUS: dict[type[e.ServiceError], int] = {
     e.Unauthenticated: code_pb2.UNAUTHENTICATED,
     e.NotImplementedOperation: code_pb2.UNIMPLEMENTED,
     e.InternalServiceError: code_pb2.INTERNAL,
+    e.NoSuchEntity: code_pb2.NOT_FOUND,
+    e.EntityAlreadyExists: code_pb2.ALREADY_EXISTS,
+    e.IamMalformedPolicyDocument: code_pb2.INVALID_ARGUMENT,
+    e.IamLimitExceeded: code_pb2.RESOURCE_EXHAUSTED,
+    e.DeleteConflict: code_pb2.FAILED_PRECONDITION,
+    e.IamValidationError: code_pb2.INVALID_ARGUMENT,
+    e.InvalidInput: code_pb2.INVALID_ARGUMENT,
+    e.NotIamRegion: code_pb2.FAILED_PRECONDITION,
+    e.IamConflict: code_pb2.ABORTED,
 }
 
 

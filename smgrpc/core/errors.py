@@ -86,6 +86,54 @@ class Unauthenticated(ServiceError):
     aws_code = "UnrecognizedClientException"
 
 
+# ---- IAM (smgrpc.iam.v1): AWS IAM's own codes, which carry no "Exception" suffix ----
+
+
+class NoSuchEntity(ServiceError):
+    aws_code = "NoSuchEntity"
+
+
+class EntityAlreadyExists(ServiceError):
+    aws_code = "EntityAlreadyExists"
+
+
+class IamMalformedPolicyDocument(ServiceError):
+    """IAM's code; Secrets Manager's MalformedPolicyDocumentException stays separate."""
+
+    aws_code = "MalformedPolicyDocument"
+
+
+class IamLimitExceeded(ServiceError):
+    aws_code = "LimitExceeded"
+
+
+class DeleteConflict(ServiceError):
+    aws_code = "DeleteConflict"
+
+
+class IamValidationError(ServiceError):
+    aws_code = "ValidationError"
+
+
+class InvalidInput(ServiceError):
+    aws_code = "InvalidInput"
+
+
+class NotIamRegion(ServiceError):
+    """An IAM write sent to a Region that does not hold IAM; the message names the holder."""
+
+    aws_code = "NotIamRegionException"
+
+
+class IamConflict(ServiceError):
+    """The stored IAM generation moved under a commit (another writer): nothing was written.
+
+    AWS IAM's ConcurrentModification: the caller may retry.
+    """
+
+    aws_code = "ConcurrentModification"
+
+
 class NotImplementedOperation(ServiceError):
     """An operation declared in the contract whose capability is not built yet."""
 
@@ -115,6 +163,18 @@ def validation(value_desc: str, path: str, constraint: str) -> ValidationError:
         f"1 validation error detected: {shown} '{path}' failed to satisfy constraint: {constraint}",
         field=path,
     )
+
+
+CONCURRENT_MODIFICATION = (
+    "The request was rejected because multiple requests to change this object were submitted "
+    "simultaneously. Wait a few minutes and submit your request again."
+)
+
+
+def iam_validation(value_desc: str, path: str, constraint: str) -> IamValidationError:
+    """IAM's model constraint violation: Secrets Manager's wording, IAM's ValidationError code."""
+    base = validation(value_desc, path, constraint)
+    return IamValidationError(base.message, field=path)
 
 
 def error_kind(exc: BaseException) -> str:

@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from smgrpc.core.iam.model import AccessKey, IamState
 from smgrpc.core.model import KmsKeyRecord, Sealed, Secret, SecretValue
 
 
@@ -131,7 +132,50 @@ class Meta(Protocol):
         ...
 
 
-class RegionStore(Store, KeyRecords, Meta, Protocol):
+class IamRecords(Protocol):
+    """The account's IAM snapshot, persisted whole-or-nothing and fenced by its generation."""
+
+    async def iam_load(self, account: str, holder: str) -> IamState:
+        """The committed state; an empty IamState(account, holder) if nothing stored yet."""
+        ...
+
+    async def iam_commit(self, before: IamState, after: IamState) -> None:
+        """Atomically persist `after` (the store diffs it against `before`); raises
+        core.errors.IamConflict, writing nothing, if the stored generation is not
+        before.generation."""
+        ...
+
+
+class IssuedKey(Protocol):
+    """A key pair shown to its owner once (crypto.access_keys.NewAccessKey; redacting repr)."""
+
+    @property
+    def access_key_id(self) -> str: ...
+    @property
+    def secret_access_key(self) -> str: ...
+
+
+class KeyMinter(Protocol):
+    """Makes and opens access keys; the domain only ever holds the sealed form and digest."""
+
+    def mint(self) -> tuple[IssuedKey, bytes, bytes]:
+        """(the shown-once key, sealed secret, keyed digest of the secret)."""
+        ...
+
+    def reseal(self, access_key_id: str, secret: str) -> tuple[bytes, bytes]:
+        """(sealed, digest) of a known secret under this Region's keys (replication)."""
+        ...
+
+    def reveal(self, key: AccessKey) -> str:
+        """The plaintext secret (replication, SigV4); never log or return it to a caller."""
+        ...
+
+    def verify(self, key: AccessKey, presented: str) -> bool:
+        """Whether `presented` is the key's secret (constant time, no decryption)."""
+        ...
+
+
+class RegionStore(Store, KeyRecords, Meta, IamRecords, Protocol):
     """Everything a Region keeps: what app.py opens, and what a second backend implements."""
 
     async def close(self) -> None: ...

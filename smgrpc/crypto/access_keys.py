@@ -31,6 +31,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from smgrpc.core.iam.model import AccessKey
+
 ACCESS_KEY_ID_RE = re.compile(r"AKIA[A-Z2-7]{16}")
 SECRET_ACCESS_KEY_RE = re.compile(r"[A-Za-z0-9+/]{40}")
 ACCESS_KEY_ID_LEN = 20
@@ -133,3 +135,28 @@ class AccessKeyVault:
         """Whether `presented` is the stored key's secret (constant time, no decryption)."""
         expected = self._mac(_binding(self.account, stored.access_key_id), presented)
         return hmac.compare_digest(expected, stored.digest)
+
+
+class VaultMinter:
+    """core.ports.KeyMinter over an AccessKeyVault: new keys, their sealed form and digest."""
+
+    def __init__(self, vault: AccessKeyVault) -> None:
+        self.vault = vault
+
+    def mint(self) -> tuple[NewAccessKey, bytes, bytes]:
+        key = generate()
+        stored = self.vault.seal(key)
+        return key, stored.sealed, stored.digest
+
+    def reseal(self, access_key_id: str, secret: str) -> tuple[bytes, bytes]:
+        stored = self.vault.seal(NewAccessKey(access_key_id, secret))
+        return stored.sealed, stored.digest
+
+    def _stored(self, key: AccessKey) -> StoredAccessKey:
+        return StoredAccessKey(key.access_key_id, self.vault.account, key.sealed, key.digest)
+
+    def reveal(self, key: AccessKey) -> str:
+        return self.vault.open(self._stored(key))
+
+    def verify(self, key: AccessKey, presented: str) -> bool:
+        return self.vault.verify(self._stored(key), presented)
