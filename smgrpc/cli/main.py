@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from smgrpc import logs
 from smgrpc.app import Region, open_keyring
+from smgrpc.cli import iam_region
 from smgrpc.config import Config, ConfigError, add_arguments, from_args
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.ports import SystemClock
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
             c.add_argument("--description", default="")
         if name in ("disable-key", "enable-key"):
             c.add_argument("key", help="key id, key ARN, alias or alias ARN")
+    iam_region.add_parser(sub)
     return p
 
 
@@ -104,6 +106,12 @@ def _loop_factory(uvloop_on: bool) -> Callable[[], asyncio.AbstractEventLoop] | 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "iam-region":
+        try:
+            return iam_region.run(args)
+        except ClusterKeyError as exc:
+            print(f"smgrpc: {exc}", file=sys.stderr)
+            return 2
     try:
         cfg = from_args(args)
     except ConfigError as exc:

@@ -110,6 +110,9 @@ class IamReceiver:
                 )
             return ack(self.iam.state, applied)
 
+    def status(self) -> iw.IamAck:
+        return ack(self.iam.state)
+
     async def _mark(self, name: str, accepted_at: float) -> None:
         """The durable replay guard (survives restarts), one mark per source and purpose."""
         mark = self._marks.get(name)

@@ -179,6 +179,14 @@ def decode_move(data: bytes) -> MoveRequest:
     return MoveRequest(m.target_region, m.min_epoch)
 
 
+def encode_status(target: str) -> bytes:
+    return rpb.IamStatusRequest(target_region=target).SerializeToString()
+
+
+def decode_status(data: bytes) -> str:
+    return rpb.IamStatusRequest.FromString(data).target_region
+
+
 def ack_out(a: IamAck) -> rpb.IamReply:
     return rpb.IamReply(holder=a.holder, epoch=a.epoch, generation=a.generation, applied=a.applied)
 

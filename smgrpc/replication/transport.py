@@ -35,6 +35,7 @@ SERVICE = rpb.DESCRIPTOR.services_by_name["Replication"]
 METHOD = "/smgrpc.replication.v1.Replication/Push"
 IAM_METHOD = "/smgrpc.replication.v1.Replication/PushIam"
 MOVE_METHOD = "/smgrpc.replication.v1.Replication/MoveIamRegion"
+STATUS_METHOD = "/smgrpc.replication.v1.Replication/IamStatus"
 REFUSED = "Replication calls must be signed by a peer Region."
 log = logging.getLogger("smgrpc.replication")
 T = TypeVar("T")
@@ -259,6 +260,7 @@ class IamEndpoint(Protocol):
 
     async def push(self, push: iw.IamPush, accepted_at: float) -> iw.IamAck: ...
     async def move(self, request: iw.MoveRequest, accepted_at: float) -> iw.IamAck: ...
+    def status(self) -> iw.IamAck: ...
 
 
 class _Refused(Exception):
@@ -335,6 +337,21 @@ class ReplicationServicer:
             await self._refuse(context, source, exc.reason)
         ack = await self._complete(context, MOVE_METHOD, source, ts, self.iam.move(move, ts))
         return iw.ack_out(ack)
+
+    async def IamStatus(self, request: bytes, context: Any) -> rpb.IamReply:  # noqa: N802
+        md = {k: v for k, v in context.invocation_metadata() or ()}
+        source = str(md.get("smgrpc-peer-region", ""))
+        try:
+            body, _ = self._verify(STATUS_METHOD, request, md, source, source == iw.OPERATOR)
+            try:
+                target = iw.decode_status(body)
+            except (ValueError, DecodeError):
+                raise _Refused("signed IAM status call does not decode") from None
+            if target != self.region or self.iam is None:
+                raise _Refused("IAM status call addressed elsewhere")
+        except _Refused as exc:
+            await self._refuse(context, source, exc.reason)
+        return iw.ack_out(self.iam.status())  # a read: a replay is harmless, no mark kept
 
     async def _complete(
         self, context: Any, method: str, source: str, ts: float, work: Awaitable[T]

@@ -200,6 +200,12 @@ class MoveIamRequest(_message.Message):
     min_epoch: int
     def __init__(self, target_region: _Optional[str] = ..., min_epoch: _Optional[int] = ...) -> None: ...
 
+class IamStatusRequest(_message.Message):
+    __slots__ = ("target_region",)
+    TARGET_REGION_FIELD_NUMBER: _ClassVar[int]
+    target_region: str
+    def __init__(self, target_region: _Optional[str] = ...) -> None: ...
+
 class IamReply(_message.Message):
     __slots__ = ("holder", "epoch", "generation", "applied")
     HOLDER_FIELD_NUMBER: _ClassVar[int]

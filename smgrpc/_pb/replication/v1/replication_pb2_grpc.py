@@ -49,6 +49,11 @@ class ReplicationStub:
                 request_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
                 response_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
                 _registered_method=True)
+        self.IamStatus = channel.unary_unary(
+                '/smgrpc.replication.v1.Replication/IamStatus',
+                request_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+                response_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+                _registered_method=True)
 
 
 class ReplicationServicer:
@@ -77,6 +82,14 @@ class ReplicationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IamStatus(self, request, context):
+        """Operator command `smgrpc iam-region status` (signed like MoveIamRegion; changes nothing):
+        the Region's IAM Region, epoch and generation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReplicationServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +105,11 @@ def add_ReplicationServicer_to_server(servicer, server):
             ),
             'MoveIamRegion': grpc.unary_unary_rpc_method_handler(
                     servicer.MoveIamRegion,
+                    request_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
+                    response_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.SerializeToString,
+            ),
+            'IamStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.IamStatus,
                     request_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
                     response_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.SerializeToString,
             ),
@@ -175,6 +193,33 @@ class Replication:
             request,
             target,
             '/smgrpc.replication.v1.Replication/MoveIamRegion',
+            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IamStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smgrpc.replication.v1.Replication/IamStatus',
             smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
             smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
             options,

@@ -1,0 +1,67 @@
+"""Credentials for cluster tests: the IAM Region's admin token on every call, and a wait until
+IAM has replicated (the same credential then works in every Region)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from smgrpc.crypto.cluster import ClusterKey
+from smgrpc.replication.iam_operator import MoveRefused, iam_status
+from smgrpc.replication.iam_wire import IamAck
+from tests.cluster.conftest import eventually
+
+
+class Bearer(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    """Adds `authorization: Bearer <token>` to every call; the token is read at each call
+    (a function), so tests may switch credentials or wait for a file to appear."""
+
+    def __init__(self, token: Callable[[], str | None]) -> None:
+        self.token = token
+
+    async def intercept_unary_unary(
+        self, continuation: Callable[..., Any], details: Any, request: Any
+    ) -> Any:
+        tok = self.token()
+        if tok:
+            md = [*(details.metadata or ()), ("authorization", f"Bearer {tok}")]
+            details = details._replace(metadata=grpc.aio.Metadata(*md))
+        return await continuation(details, request)
+
+
+def token_reader(path: Path) -> Callable[[], str | None]:
+    def read() -> str | None:
+        try:
+            return path.read_text().strip() or None
+        except OSError:
+            return None
+
+    return read
+
+
+def channel(addr: str, token: Callable[[], str | None]) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(addr, interceptors=[Bearer(token)])
+
+
+async def iam_replicated(
+    key: ClusterKey, addrs: Iterable[tuple[str, str]], holder: str, within: float = 20.0
+) -> IamAck:
+    """Wait until every Region (name, address) has the IAM holder's (epoch, generation)."""
+    addrs = list(addrs)
+    where = dict(addrs)
+
+    async def same() -> IamAck | None:
+        try:
+            top = await iam_status(where[holder], holder, key, wait=2.0)
+            got_all = [await iam_status(a, n, key, wait=2.0) for n, a in addrs]
+        except MoveRefused:
+            return None
+        for got in got_all:
+            if (got.holder, got.epoch, got.generation) != (top.holder, top.epoch, top.generation):
+                return None
+        return top
+
+    return await eventually(same, within=within, every=0.05, what="IAM replicated everywhere")
