@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable
+from pathlib import Path
 
 import grpc
 
@@ -15,16 +16,19 @@ from smgrpc.api.access import AccessLog
 from smgrpc.api.handlers import Gate
 from smgrpc.api.server import SERVICE, build_server, public_service, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
+from smgrpc.auth.token_file import TokenFileError, write_admin_token
 from smgrpc.config import Config, ConfigError
 from smgrpc.core.access import AccessRecorder
 from smgrpc.core.aio import settle
 from smgrpc.core.errors import Unauthenticated, error_kind
+from smgrpc.core.iam.usecases import IamUseCases
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.paging import Tokens
-from smgrpc.core.ports import Clock, RegionStore, SystemClock
+from smgrpc.core.ports import Clock, IssuedKey, RegionStore, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueUseCases
+from smgrpc.crypto.access_keys import NewAccessKey, VaultMinter
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.crypto.keyring import Keyring, new_key_record
 from smgrpc.crypto.master import load_master_key, make_canary, verify_canary
@@ -145,6 +149,7 @@ class Region:
         raw, self.keyring = await open_keyring(self.config, self.clock)
         self.raw_store = raw
         try:
+            self.iam = await self._open_iam(self.config, raw)
             server, access = self._build(self.config, raw, paging_tokens(self.keyring))
             await self._serve(self.config, server, raw, access)
         except BaseException:
@@ -153,6 +158,34 @@ class Region:
             await self.stop(0)
             raise
         return self.port
+
+    @property
+    def admin_token_path(self) -> Path:
+        """Where the bootstrap admin credential is (written by the IAM Region's first start)."""
+        return self.config.admin_token_path
+
+    async def _open_iam(self, cfg: Config, raw: RegionStore) -> IamUseCases:
+        """Load the IAM snapshot; the IAM Region's first start creates the admin user."""
+        self.iam_minter = VaultMinter(self.keyring.access_keys)
+        state = await raw.iam_load(cfg.account, cfg.iam_holder)
+        iam = IamUseCases(raw, self.iam_minter, self.clock, cfg.region, state)
+        path = cfg.admin_token_path
+        # A token file but no users: the database was wiped or replaced; the old credential
+        # names a key that no longer exists, so the new admin's credential replaces it.
+        stale = await asyncio.to_thread(path.exists)
+
+        async def deliver(key: IssuedKey) -> None:
+            pair = NewAccessKey(key.access_key_id, key.secret_access_key)
+            try:
+                await asyncio.to_thread(write_admin_token, path, pair, replace=True)
+            except (TokenFileError, OSError) as exc:
+                raise ConfigError(f"cannot write the admin token file {path}: {exc}") from None
+
+        if await iam.bootstrap_admin(deliver) is not None:
+            if stale:
+                log.warning("IAM had no users: replaced the stale admin token file %s", path)
+            log.info("IAM: created user admin with full access; its access key is in %s", path)
+        return iam
 
     def _build(
         self, cfg: Config, raw: RegionStore, tokens: Tokens

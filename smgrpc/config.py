@@ -50,6 +50,8 @@ class Config:
     uvloop: bool = True
     blob_cache_bytes: int = 64 * 1024 * 1024  # bound of the in-memory sealed-value cache
     max_inflight: int = 1000  # admission control: calls running at once, then ThrottlingException
+    iam_region: str | None = None  # the Region holding IAM writes; None: this Region
+    admin_token_file: Path | None = None  # None: <data_dir>/admin.token
     # Names of the settings given by a flag, variable or file (not defaulted): `smgrpc kms`
     # takes the Region from the data dir unless one was given explicitly.
     explicit: frozenset[str] = frozenset()
@@ -61,6 +63,15 @@ class Config:
     @property
     def key_path(self) -> Path:
         return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def iam_holder(self) -> str:
+        """The Region that accepts IAM writes (and bootstraps the admin user)."""
+        return self.iam_region or self.region
+
+    @property
+    def admin_token_path(self) -> Path:
+        return self.admin_token_file or self.data_dir / "admin.token"
 
     @property
     def generate_key(self) -> bool:
@@ -260,6 +271,22 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="N",
     ),
     Setting(
+        "iam_region",
+        _region,
+        "the Region that holds IAM (users, roles, access keys) and accepts IAM writes; the "
+        "same in every Region of a cluster (default: this Region)",
+        serve_only=True,
+        metavar="REGION",
+    ),
+    Setting(
+        "admin_token_file",
+        _path,
+        "where the first start of the IAM Region writes the bootstrap admin credential "
+        "(0600; default <data-dir>/admin.token)",
+        serve_only=True,
+        metavar="FILE",
+    ),
+    Setting(
         "uvloop",
         _bool,
         "run on uvloop (off: the stock asyncio loop)",
@@ -268,7 +295,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
-_NO_SHOWN_DEFAULT = {"data_dir", "peers", "master_key_file", "cluster_secret_file"}
+_NO_SHOWN_DEFAULT = {
+    "data_dir",
+    "peers",
+    "master_key_file",
+    "cluster_secret_file",
+    "iam_region",
+    "admin_token_file",
+}
 
 
 def add_arguments(p: argparse.ArgumentParser, *, serve: bool = True) -> None:

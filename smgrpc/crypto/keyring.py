@@ -20,6 +20,7 @@ from smgrpc.core.arn import partition_for
 from smgrpc.core.errors import DecryptionFailure, EncryptionFailure, InvalidParameter
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, SecretValue
 from smgrpc.crypto import envelope
+from smgrpc.crypto.access_keys import AccessKeyVault
 from smgrpc.crypto.master import MasterKeyError
 
 ENCRYPT_FAILED = (
@@ -91,6 +92,8 @@ class Keyring:
         ).derive(master)
         self.region = region
         self.account = account
+        # IAM access key secrets: sealed and digested under their own HKDF-derived keys.
+        self.access_keys = AccessKeyVault(master, account)
         self._keys: dict[str, tuple[KmsKeyRecord, AESGCM]] = {}
         # (key id, secret ARN, version id, wrapped key) -> (AAD, unwrapped data key)
         self._data_keys: dict[tuple[str, str, str, bytes], tuple[bytes, AESGCM]] = {}

@@ -33,6 +33,7 @@ from smgrpc.core.listing import SORT_KEYS, SORT_VALUE, Position, sort_key
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, Secret, Version
 from smgrpc.storage import codec
 from smgrpc.storage.migrate import migrate
+from smgrpc.storage.sqlite_iam import SqliteIam
 
 BLOB_CACHE_BYTES = 64 * 1024 * 1024
 # What one cached entry costs beyond its blob bytes (key tuple, Sealed object, dict slot).
@@ -322,8 +323,8 @@ class Tx:
         self.deleted[secret.arn] = secret
 
 
-class SqliteStore:
-    """Storage of one Region (see module docstring)."""
+class SqliteStore(SqliteIam):
+    """Storage of one Region (see module docstring); IAM tables: storage.sqlite_iam."""
 
     def __init__(
         self,

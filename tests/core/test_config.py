@@ -33,6 +33,8 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "uvloop": (["off"], "0", False),
     "max_inflight": (["64"], "64", 64),
     "blob_cache_bytes": (["1048576"], "1048576", 1048576),
+    "iam_region": (["eu-central-1"], "eu-central-1", "eu-central-1"),
+    "admin_token_file": (["/k/admin.token"], "/k/admin.token", "/k/admin.token"),
 }
 NEEDS = {"peers": "cluster_secret_file"}  # settings that only make sense with another
 
