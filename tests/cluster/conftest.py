@@ -73,6 +73,7 @@ async def start_cluster(
         peers = tuple((b, f"127.0.0.1:{c.proxies[(name, b)].port}") for b in names if b != name)
         # Listen on a fixed free port so a restarted Region comes back at the same address.
         settings: dict[str, object] = {
+            "iam_region": names[0],  # IAM is global: the first Region holds it
             "purge_interval": 0.05,
             "key_refresh_interval": 0.1,
             "shutdown_grace": 0.5,

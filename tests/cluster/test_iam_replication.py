@@ -82,8 +82,8 @@ async def test_a_user_and_key_made_in_the_iam_region_work_everywhere_within_seco
         assert r.iam.state.users["app"].policies == us.iam.state.users["app"].policies
         # Re-sealed under the receiver's own master key: nothing stored is the same bytes.
         assert mine.sealed != theirs.sealed and mine.digest != theirs.digest
-        assert r.minter.verify(mine, issued.secret_access_key)
-        assert not r.minter.verify(mine, issued.secret_access_key[:-1] + "A")
+        assert r.iam_minter.verify(mine, issued.secret_access_key)
+        assert not r.iam_minter.verify(mine, issued.secret_access_key[:-1] + "A")
     token = f"{kid}:{issued.secret_access_key}"
     if await guarded(eu):
         assert await call_with(eu, token) == grpc.StatusCode.OK
