@@ -3,6 +3,8 @@ IAM has replicated (the same credential then works in every Region)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,6 @@ import grpc
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.replication.iam_operator import MoveRefused, iam_status
 from smgrpc.replication.iam_wire import IamAck
-from tests.cluster.conftest import eventually
 
 
 class Bearer(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
@@ -64,4 +65,9 @@ async def iam_replicated(
                 return None
         return top
 
-    return await eventually(same, within=within, every=0.05, what="IAM replicated everywhere")
+    deadline = time.monotonic() + within
+    while (top := await same()) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"IAM did not replicate to every Region in {within}s")
+        await asyncio.sleep(0.05)
+    return top

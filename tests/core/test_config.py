@@ -33,10 +33,11 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "uvloop": (["off"], "0", False),
     "max_inflight": (["64"], "64", 64),
     "blob_cache_bytes": (["1048576"], "1048576", 1048576),
-    "iam_region": (["eu-central-1"], "eu-central-1", "eu-central-1"),
+    "iam_region": (["us-east-1"], "us-east-1", "us-east-1"),  # this Region (needs no peer)
     "admin_token_file": (["/k/admin.token"], "/k/admin.token", "/k/admin.token"),
 }
-NEEDS = {"peers": "cluster_secret_file"}  # settings that only make sense with another
+# settings that only make sense with others
+NEEDS: dict[str, tuple[str, ...]] = {"peers": ("cluster_secret_file", "iam_region")}
 
 
 def test_every_setting_has_a_sample() -> None:
@@ -49,20 +50,18 @@ def _flags(key: str) -> list[str]:
 
 
 def _via_flags(key: str) -> Config:
-    argv = ["serve", *_flags(key)] + (_flags(NEEDS[key]) if key in NEEDS else [])
+    argv = ["serve", *_flags(key)] + [a for k in NEEDS.get(key, ()) for a in _flags(k)]
     return from_args(_parser().parse_args(argv), env={})
 
 
 def _via_env(key: str) -> Config:
-    env = {s.env: SAMPLES[s.key][1] for s in SETTINGS if s.key in (key, NEEDS.get(key))}
+    env = {s.env: SAMPLES[s.key][1] for s in SETTINGS if s.key in (key, *NEEDS.get(key, ()))}
     return from_args(_parser().parse_args(["serve"]), env=env)
 
 
 def _via_file(key: str, tmp_path: Path) -> Config:
     lines = []
-    for k in (key, NEEDS.get(key)):
-        if k is None:
-            continue
+    for k in (key, *NEEDS.get(key, ())):
         value = SAMPLES[k][2]
         if isinstance(value, dict):
             lines.append(f"[{k}]")
@@ -151,3 +150,28 @@ def test_config_is_the_only_reader_of_the_environment() -> None:
             if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
                 readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert readers == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--peer", "eu-west-1=h:1", "--cluster-secret-file", "/k/c"], "--peer needs --iam-region"),
+        (["--iam-region", "eu-west-1"], "--iam-region eu-west-1 is neither this Region"),
+        (
+            ["--peer", "eu-west-1=h:1", "--cluster-secret-file", "/k/c", "--iam-region", "x-1"],
+            "--iam-region x-1 is neither this Region",
+        ),
+    ],
+)
+def test_a_cluster_must_name_its_iam_region(argv: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        from_args(_parser().parse_args(["serve", *argv]), env={})
+
+
+def test_iam_region_defaults_to_this_region_and_may_be_a_peer() -> None:
+    alone = from_args(_parser().parse_args(["serve", "--region", "eu-west-1"]), env={})
+    assert alone.iam_holder == "eu-west-1"
+    argv = ["serve", "--region", "eu-west-1", "--peer", "us-east-1=h:1"]
+    argv += ["--cluster-secret-file", "/k/c"]
+    cfg = from_args(_parser().parse_args([*argv, "--iam-region", "us-east-1"]), env={})
+    assert cfg.iam_holder == "us-east-1"
