@@ -385,9 +385,8 @@ def cmd_up() -> int:
     for n in ns:
         print(f"{n.region:<16} {n.address}")
     holder = next(n for n in ns if n.region == IAM_REGION)
-    print(
-        f"admin credential (IAM Region {IAM_REGION}, valid in every Region): {holder.admin_token}"
-    )
+    print(f"admin credential (made by IAM Region {IAM_REGION}, valid in every Region):")
+    print(f"  {holder.admin_token}")
     return 0
 
 
