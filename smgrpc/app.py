@@ -13,6 +13,9 @@ import grpc
 
 from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
+from smgrpc.api.authz import SecretsAuthz
+from smgrpc.api.guard import Guard, ServiceGuard
+from smgrpc.api.principals import Principals
 from smgrpc.api.handlers import Gate
 from smgrpc.api.server import SERVICE, build_server, public_service, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
@@ -260,8 +263,24 @@ class Region:
             ],
             self.gate,
             self.access_log,
+            self._guards(cfg),
         )
         return self.server, access
+
+    def _guards(self, cfg: Config) -> dict[str, ServiceGuard]:
+        """Authentication + authorization per IAM-guarded service (replication: peer links)."""
+        guard = Guard(
+            Principals(self._iam_state),
+            self.keyring.access_keys,
+            self.clock,
+            identity=None,  # hook: auth/mtls.py identity(auth_context) once hD's TLS lands
+        )
+        sm = SecretsAuthz(self.store.find, self.keyring.resolve, cfg.region, cfg.account)
+        return {SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout)}
+
+    def _iam_state(self) -> IamState:
+        """The current IAM snapshot (swapped by every IAM write or replicated snapshot)."""
+        return self.iam.state
 
     async def _serve(
         self, cfg: Config, server: grpc.aio.Server, raw: RegionStore, access: AccessRecorder

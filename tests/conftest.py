@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
 from smgrpc.config import Config
+from tests.authn import channel as authed_channel
 
 CANARY = "canary-7f3c9e1d-DO-NOT-LEAK-91b2"
 
@@ -74,18 +76,55 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+async def start_region(config: Config, clock: FakeClock | None = None) -> Region:
+    """A started Region (its first start bootstraps the admin user; see admin_token)."""
+    r = Region(config, clock=clock)
+    await r.start()
+    return r
+
+
+@asynccontextmanager
+async def running(config: Config, clock: FakeClock | None = None) -> AsyncIterator[Region]:
+    """`async with running(cfg) as region`: start_region, stopped however the block ends."""
+    r = await start_region(config, clock)
+    try:
+        yield r
+    finally:
+        await r.stop()
+
+
+def admin_token(region: Region) -> str:
+    """The bootstrap admin's `<AccessKeyId>:<SecretAccessKey>` (the Region's admin.token)."""
+    return region.admin_token_path.read_text().strip()
+
+
+def admin_channel(region: Region) -> grpc.aio.Channel:
+    """A channel to the Region that sends its admin credential with every call."""
+    return authed_channel(f"127.0.0.1:{region.port}", admin_token(region))
+
+
 @pytest.fixture
 async def region(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Region]:
-    r = Region(make_config(tmp_path), clock=clock)
-    await r.start()
+    r = await start_region(make_config(tmp_path), clock)
     yield r
     await r.stop(0.5)
 
 
 @pytest.fixture
 async def stub(region: Region) -> AsyncIterator[pbg.SecretsManagerStub]:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as channel:
+    async with admin_channel(region) as channel:
         yield pbg.SecretsManagerStub(channel)
 
 
-__all__ = ["CANARY", "AwsError", "FakeClock", "aws_error", "make_config", "pb"]
+__all__ = [
+    "CANARY",
+    "AwsError",
+    "FakeClock",
+    "admin_channel",
+    "admin_token",
+    "aws_error",
+    "make_config",
+    "pb",
+    "running",
+    "start_region",
+]

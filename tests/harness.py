@@ -23,6 +23,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
+from tests.authn import channel as authed_channel
 
 ROOT = Path(__file__).resolve().parents[1]
 _SCRIPT = Path(sys.executable).parent / "smgrpc"
@@ -65,6 +66,14 @@ class ServerProcess:
     @property
     def addr(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def admin_token(self) -> str | None:
+        """The bootstrap admin credential the server wrote (`<data-dir>/admin.token`), if any
+        (a different --admin-token-file in args is honoured)."""
+        path = self.data_dir / "admin.token"
+        if "--admin-token-file" in self.args:
+            path = Path(self.args[self.args.index("--admin-token-file") + 1])
+        return path.read_text().strip() if path.exists() else None
 
     def spawn(self, port: int | None = None) -> subprocess.Popen[bytes]:
         """Start the process (no readiness wait)."""
@@ -171,8 +180,16 @@ async def servers(tmp_path: Path) -> AsyncIterator[Servers]:
         s.cleanup()
 
 
-async def channel_stub(addr: str) -> tuple[grpc.aio.Channel, pbg.SecretsManagerStub]:
-    ch = grpc.aio.insecure_channel(addr)
+async def channel_stub(
+    addr: str | ServerProcess, token: str | None = None
+) -> tuple[grpc.aio.Channel, pbg.SecretsManagerStub]:
+    """A channel + stub; given a ServerProcess, it sends that server's admin credential (read
+    per call, so a restarted server's token is picked up); given an address, `token`."""
+    if isinstance(addr, ServerProcess):
+        server = addr
+        ch = authed_channel(server.addr, lambda: token or server.admin_token())
+    else:
+        ch = authed_channel(addr, token) if token else grpc.aio.insecure_channel(addr)
     return ch, pbg.SecretsManagerStub(ch)
 
 

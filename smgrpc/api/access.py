@@ -1,4 +1,5 @@
-"""The access log: one line per call (time, request id, method, ARN, status, AWS code, ms, peer).
+"""The access log: one line per call (time, request id, method, ARN, status, AWS code, ms,
+principal ARN, peer).
 
 Written in batches, not through `logging` per call: a LogRecord, its formatter and one write
 per line cost ~80 us of a ~400 us call here, a buffered line ~2 us. Lines look like the
@@ -31,11 +32,12 @@ class Entry(NamedTuple):
     arn: str | None
     duration: float
     peer: str
+    principal: str | None = None  # the authenticated caller's ARN (never the credential)
 
 
 # What `AccessLog.record` takes: an Entry or the same fields as a plain tuple (a call builds
 # one per call; a tuple display is ~3x cheaper than a NamedTuple's __new__).
-Fields = tuple[float, str, str, str, str | None, str | None, float, str]
+Fields = tuple[float, str, str, str, str | None, str | None, float, str, str | None]
 
 
 @lru_cache(maxsize=4)
@@ -63,15 +65,16 @@ def _ms(duration: float) -> float:
 
 
 def text_line(e: Fields) -> str:
-    at, request_id, method, status, aws_code, arn, duration, peer = e
+    at, request_id, method, status, aws_code, arn, duration, peer, principal = e
     return (
         f"{_text_time(at)} INFO {LOGGER}: {method} {status} {aws_code or '-'} "
-        f"{_ms(duration):.1f}ms arn={arn or '-'} peer={peer} request_id={request_id}\n"
+        f"{_ms(duration):.1f}ms arn={arn or '-'} principal={principal or '-'} peer={peer} "
+        f"request_id={request_id}\n"
     )
 
 
 def json_line(e: Fields) -> str:
-    at, request_id, method, status, aws_code, arn, duration, peer = e
+    at, request_id, method, status, aws_code, arn, duration, peer, principal = e
     return (
         json.dumps(
             {
@@ -86,6 +89,7 @@ def json_line(e: Fields) -> str:
                 "arn": arn,
                 "duration_ms": _ms(duration),
                 "peer": peer,
+                "principal": principal,
             },
             separators=(",", ":"),
         )

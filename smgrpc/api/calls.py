@@ -6,8 +6,10 @@ A ContextVar, because a grpc.aio handler runs in its own task: the value set by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from smgrpc.core.errors import Unauthenticated
 from smgrpc.core.iam.model import Principal
@@ -20,6 +22,9 @@ class Authorized:
 
     principal: Principal
     caller: Caller
+    # (operation, secret) -> the AccessDenied message for that secret, or None if allowed:
+    # ListSecrets / BatchGetSecretValue filter what they return with it (set by the guard).
+    denied: Callable[[str, Any], str | None] | None = None
 
 
 CURRENT: ContextVar[Authorized | None] = ContextVar("smgrpc_caller", default=None)

@@ -14,11 +14,12 @@ import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 from google.protobuf.message import DecodeError
 
+from smgrpc.api import calls
 from smgrpc.api.access import AccessLog
 from smgrpc.api.errors import internal, throttled, to_status, unavailable
 from smgrpc.core.errors import InvalidParameter, ServiceError, error_kind
@@ -73,6 +74,16 @@ def _safe_deserializer(cls: Any) -> Callable[[bytes], Any]:
 Behavior = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 
 
+class CallGuard(Protocol):
+    """Authentication then authorization of one call (api/guard.py ServiceGuard)."""
+
+    def authenticate(self, context: Any) -> Any: ...
+
+    def authorize(
+        self, principal: Any, method: str, request: Any, context: Any
+    ) -> calls.Authorized: ...
+
+
 class Gate:
     """Admission control in front of every handler: shutdown and the in-flight limit.
 
@@ -121,6 +132,7 @@ def _access(
     arn: str,
     started: float,
     context: grpc.aio.ServicerContext,
+    principal: str | None = None,
 ) -> None:
     """One access-log entry per call (only these fields: never a value or a credential)."""
     if log.enabled:
@@ -134,14 +146,20 @@ def _access(
                 None if arn == "-" else arn,
                 time.perf_counter() - started,
                 context.peer() or "-",
+                principal,
             )
         )
 
 
 def wrap(
-    method: str, behavior: Behavior, gate: Gate | None = None, access: AccessLog | None = None
+    method: str,
+    behavior: Behavior,
+    gate: Gate | None = None,
+    access: AccessLog | None = None,
+    guard: CallGuard | None = None,
 ) -> Behavior:
-    """Admission, then the call; domain errors mapped to status; unexpected → INTERNAL."""
+    """Admission, then authentication and authorization (the guard), then the call; domain
+    errors mapped to status; unexpected → INTERNAL."""
     gate = gate or Gate(max_inflight=1 << 30)
     alog = access or AccessLog(None)
     new_id = RequestIds()
@@ -173,21 +191,28 @@ def wrap(
             )
             await context.abort_with_status(throttled(request_id, gate.retry_after))
         gate.inflight += 1
+        who: str | None = None
         try:
+            principal = guard.authenticate(context) if guard is not None else None
+            if principal is not None:
+                who = principal.arn
             if isinstance(request, Undecodable):
                 raise InvalidParameter(
                     "The request could not be decoded: a string field holds invalid UTF-8 or "
                     "the message is malformed. Send binary data in SecretBinary."
                 )
+            if guard is not None:
+                calls.CURRENT.set(guard.authorize(principal, method, request, context))
             response = await behavior(request, context)
             if alog.enabled:
                 arn = _arn_of(response, None)
-                _access(alog, method, request_id, OK, "", arn, started, context)
+                _access(alog, method, request_id, OK, "", arn, started, context, who)
             return response
         except ServiceError as exc:
             status = to_status(exc, request_id)
             arn = _arn_of(None, exc)
-            _access(alog, method, request_id, status.code, exc.aws_code, arn, started, context)
+            code, aws = status.code, exc.aws_code
+            _access(alog, method, request_id, code, aws, arn, started, context, who)
             await context.abort_with_status(status)
         except (asyncio.CancelledError, grpc.aio.AbortError):
             raise
@@ -199,7 +224,8 @@ def wrap(
                 "internal error in %s (request id %s): %s\n%s", method, request_id, kind, frames
             )
             code = grpc.StatusCode.INTERNAL
-            _access(alog, method, request_id, code, "InternalServiceError", "-", started, context)
+            aws = "InternalServiceError"
+            _access(alog, method, request_id, code, aws, "-", started, context, who)
             await context.abort_with_status(internal(request_id))
         finally:
             gate.inflight -= 1
@@ -213,6 +239,7 @@ def generic_handler(
     servicer: Any,
     gate: Gate | None = None,
     access: AccessLog | None = None,
+    guard: CallGuard | None = None,
 ) -> grpc.GenericRpcHandler:
     """Unary handlers for every method of the service, each going through `wrap`."""
     handlers = {}
@@ -220,7 +247,7 @@ def generic_handler(
         req_cls = getattr(pb_module, method.input_type.name)
         resp_cls = getattr(pb_module, method.output_type.name)
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            wrap(method.name, getattr(servicer, method.name), gate, access),
+            wrap(method.name, getattr(servicer, method.name), gate, access, guard),
             request_deserializer=_safe_deserializer(req_cls),
             response_serializer=resp_cls.SerializeToString,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -11,7 +12,7 @@ from grpc_reflection.v1alpha import reflection
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api.access import AccessLog
-from smgrpc.api.handlers import Gate, generic_handler
+from smgrpc.api.handlers import CallGuard, Gate, generic_handler
 from smgrpc.replication.limits import MAX_MESSAGE as MAX_REPLICATION_MESSAGE
 
 SERVICE = pb.DESCRIPTOR.services_by_name["SecretsManager"]
@@ -32,8 +33,11 @@ def build_server(
     servicers: list[tuple[Any, Any, Any]],
     gate: Gate | None = None,
     access: AccessLog | None = None,
+    guards: Mapping[str, CallGuard] | None = None,
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
-    """servicers: (service descriptor, pb module, servicer object); gate: see handlers.Gate."""
+    """servicers: (service descriptor, pb module, servicer object); gate: see handlers.Gate;
+    guards: service full name → its guard (a service without one is not IAM-guarded: the
+    replication service authenticates its peers itself). Health and reflection stay open."""
     server = grpc.aio.server(
         options=[
             ("grpc.so_reuseport", 0),  # a port clash between Regions must fail loudly
@@ -52,7 +56,16 @@ def build_server(
     names = []
     for descriptor, module, servicer in servicers:
         server.add_generic_rpc_handlers(
-            (generic_handler(descriptor, module, servicer, gate, access),)
+            (
+                generic_handler(
+                    descriptor,
+                    module,
+                    servicer,
+                    gate,
+                    access,
+                    (guards or {}).get(descriptor.full_name),
+                ),
+            )
         )
         names.append(descriptor.full_name)
     health_servicer = health.aio.HealthServicer()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
-from smgrpc.api import codec
+from smgrpc.api import calls, codec
 from smgrpc.api.codec import opt
 from smgrpc.core.errors import NotImplementedOperation
+from smgrpc.core.model import Secret
 from smgrpc.core.passwords import generate_password
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
@@ -24,6 +26,14 @@ def _value_fields(m: Any, read: ValueRead) -> None:
         m.secret_string = read.value.string
     else:
         m.secret_binary = read.value.binary
+
+
+def _denied(auth: calls.Authorized, operation: str) -> Callable[[Secret], str | None] | None:
+    """The caller's per-secret check for `operation` (None: the guard gave none)."""
+    check = auth.denied
+    if check is None:
+        return None
+    return lambda secret: check(operation, secret)
 
 
 def _unimplemented(capability: str) -> NotImplementedOperation:
@@ -98,12 +108,19 @@ class SecretsManagerServicer:
     async def BatchGetSecretValue(
         self, r: pb.BatchGetSecretValueRequest, ctx: Ctx
     ) -> pb.BatchGetSecretValueResponse:
+        denied = _denied(calls.current(), "GetSecretValue")
+        visible = None if denied is None else (lambda s: denied(s) is None)
+
+        async def listing(filters: Any, after: Any, size: int) -> Any:
+            return await self.secrets.matching(filters, after, size, visible=visible)
+
         reads, errors, token = await self.values.batch_get_secret_value(
             list(r.secret_id_list),
             codec.filters_in(r.filters),
             opt(r, "max_results"),
             opt(r, "next_token"),
-            listing=self.secrets.matching,
+            listing=listing,
+            denied=denied,
         )
         out = pb.BatchGetSecretValueResponse()
         for read in reads:
@@ -173,6 +190,7 @@ class SecretsManagerServicer:
         return out
 
     async def ListSecrets(self, r: pb.ListSecretsRequest, ctx: Ctx) -> pb.ListSecretsResponse:
+        denied = _denied(calls.current(), "DescribeSecret")
         items, token = await self.secrets.list_secrets(
             r.include_planned_deletion,
             opt(r, "max_results"),
@@ -180,6 +198,7 @@ class SecretsManagerServicer:
             codec.filters_in(r.filters),
             opt(r, "sort_order"),
             opt(r, "sort_by"),
+            visible=None if denied is None else (lambda s: denied(s) is None),
         )
         out = pb.ListSecretsResponse()
         out.secret_list.extend(codec.list_entry_out(s, self.region) for s in items)

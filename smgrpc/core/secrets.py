@@ -312,7 +312,10 @@ class SecretUseCases:
     # ---- ListSecrets ----
 
     def _keep(
-        self, filters: Sequence[flt.Filter], include_planned_deletion: bool
+        self,
+        filters: Sequence[flt.Filter],
+        include_planned_deletion: bool,
+        visible: Callable[[Secret], bool] | None = None,
     ) -> Callable[[Secret], bool]:
         test = flt.compile_filters(filters) if filters else None
         quick = flt.text_test(filters) if filters else None  # rules most secrets out cheaply
@@ -322,7 +325,10 @@ class SecretUseCases:
                 return False
             if quick is not None and not quick(s.filter_text):
                 return False
-            return test is None or test(self.filter_target(s))
+            if test is not None and not test(self.filter_target(s)):
+                return False
+            # Authorization last: the cheapest tests rule most secrets out first.
+            return visible is None or visible(s)
 
         return keep
 
@@ -334,12 +340,14 @@ class SecretUseCases:
         include_planned_deletion: bool = False,
         sort_by: str = "created-date",
         descending: bool = False,
+        visible: Callable[[Secret], bool] | None = None,
     ) -> tuple[list[Secret], listing.Position | None]:
-        """One page of the secrets that pass the filters, in order after a position; and the
-        position of its last secret if more follow."""
+        """One page of the secrets that pass the filters (and `visible`: the caller may see
+        them), in order after a position; and the position of its last secret if more follow.
+        Skipped secrets still advance the position, so NextToken semantics are unchanged."""
         return await listing.collect(
             self.store,
-            self._keep(filters, include_planned_deletion),
+            self._keep(filters, include_planned_deletion, visible),
             by=sort_by,
             descending=descending,
             after=after,
@@ -360,7 +368,9 @@ class SecretUseCases:
         filters: Sequence[flt.Filter],
         sort_order: str | None,
         sort_by: str | None,
+        visible: Callable[[Secret], bool] | None = None,
     ) -> tuple[list[Secret], str | None]:
+        """visible: whether the caller may see a secret (the API's authorization predicate)."""
         check.int_range(max_results, "maxResults", 1, 100)
         flt.validate_filters(filters)
         check.one_of(sort_order, "sortOrder", ("asc", "desc"))
@@ -375,7 +385,7 @@ class SecretUseCases:
             primary, arn = self.tokens.decode(next_token, fp, listing.SHAPES[by])
             after = (primary, str(arn))
         items, last = await self.matching(
-            filters, after, max_results or 100, include_planned_deletion, by, desc
+            filters, after, max_results or 100, include_planned_deletion, by, desc, visible
         )
         # Reads noted since the last flush (<= ~1 s) show in LastAccessedDate at once; the
         # last-accessed-date order follows the stored dates (day resolution, as in AWS).

@@ -11,6 +11,7 @@ from smgrpc.core import guards, labels, paging
 from smgrpc.core import validate as check
 from smgrpc.core.access import AccessRecorder
 from smgrpc.core.errors import (
+    AccessDenied,
     InvalidParameter,
     InvalidRequest,
     ResourceExists,
@@ -209,7 +210,11 @@ class ValueUseCases:
             [Sequence[flt.Filter], Position | None, int],
             Awaitable[tuple[list[Secret], Position | None]],
         ],
+        denied: Callable[[Secret], str | None] | None = None,
     ) -> tuple[list[ValueRead], list[BatchError], str | None]:
+        """listing: a filtered page of secrets (by Filters: only those the caller may read);
+        denied: the AccessDenied message for a secret the caller may not read (by ids: it is
+        reported in Errors), else None."""
         if secret_ids and filters:
             raise InvalidParameter(
                 "Either 'SecretIdList' or 'Filters' must be provided, but not both."
@@ -248,6 +253,11 @@ class ValueUseCases:
             token_out = self.tokens.encode(last, fp) if last is not None else None
             targets = [(s.arn, s) for s in chunk]
         for sid, secret in targets:
+            if secret is not None and denied is not None and secret_ids:
+                refused = denied(secret)
+                if refused is not None:
+                    errors.append(BatchError(sid, AccessDenied.aws_code, refused))
+                    continue
             try:
                 read = await self._read(guards.found(secret, sid), None, None)
                 self._touch(read)

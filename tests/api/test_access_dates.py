@@ -8,12 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import grpc
-
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
 from tests.api.helpers import DAY, create, describe, get, poll, tok
-from tests.conftest import FakeClock, make_config, pb
+from tests.conftest import FakeClock, admin_channel, make_config, pb, start_region
 
 BUSY = 2.0  # busy_timeout of the Region under test: a write waits this long for the lock
 
@@ -22,10 +20,9 @@ BUSY = 2.0  # busy_timeout of the Region under test: a write waits this long for
 async def serving(
     tmp: Path, clock: FakeClock
 ) -> AsyncIterator[tuple[Region, pbg.SecretsManagerStub]]:
-    region = Region(make_config(tmp, busy_timeout=BUSY), clock=clock)
-    await region.start()
+    region = await start_region(make_config(tmp, busy_timeout=BUSY), clock=clock)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+        async with admin_channel(region) as ch:
             yield region, pbg.SecretsManagerStub(ch)
     finally:
         await region.stop(0.5)

@@ -13,9 +13,8 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
-from smgrpc.app import Region
 from tests.api.helpers import ARN_PREFIX, versions
-from tests.conftest import CANARY, FakeClock, make_config, pb
+from tests.conftest import CANARY, FakeClock, admin_channel, make_config, pb, start_region
 
 
 async def _outcome(call: object) -> tuple[str, bool]:
@@ -32,10 +31,9 @@ async def _outcome(call: object) -> tuple[str, bool]:
 
 async def test_writes_beyond_the_inflight_limit_are_refused_retryably(tmp_path: Path) -> None:
     cfg = make_config(tmp_path, max_inflight=8)  # a tiny limit so a modest burst exceeds it
-    region = Region(cfg, clock=FakeClock())
-    await region.start()
+    region = await start_region(cfg, clock=FakeClock())
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+        async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
             await stub.CreateSecret(pb.CreateSecretRequest(name="hot", secret_string="0"))
             calls = [
@@ -59,10 +57,9 @@ async def test_access_log_has_one_line_per_call(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     caplog.set_level(logging.INFO, logger="smgrpc.access")
-    region = Region(make_config(tmp_path), clock=FakeClock())
-    await region.start()
+    region = await start_region(make_config(tmp_path), clock=FakeClock())
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+        async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
             made = await stub.CreateSecret(
                 pb.CreateSecretRequest(name="logged", secret_string=CANARY)
@@ -98,9 +95,8 @@ async def test_access_log_has_one_line_per_call(
 
 async def test_a_burst_beyond_grpc_cores_pending_limit_is_never_cancelled(tmp_path: Path) -> None:
     """grpc core alone cancels (no details) calls it holds beyond ~1000 not yet taken."""
-    region = Region(make_config(tmp_path), clock=FakeClock())
-    await region.start()
-    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") for _ in range(40)]
+    region = await start_region(make_config(tmp_path), clock=FakeClock())
+    channels = [admin_channel(region) for _ in range(40)]
     try:
         stubs = [pbg.SecretsManagerStub(ch) for ch in channels]
         await stubs[0].CreateSecret(pb.CreateSecretRequest(name="burst", secret_string="x"))
@@ -121,10 +117,9 @@ async def test_access_log_in_json(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     caplog.set_level(logging.INFO, logger="smgrpc.access")
-    region = Region(make_config(tmp_path, log_format="json"), clock=FakeClock())
-    await region.start()
+    region = await start_region(make_config(tmp_path, log_format="json"), clock=FakeClock())
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+        async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
             with pytest.raises(grpc.aio.AioRpcError):
                 await stub.DescribeSecret(pb.DescribeSecretRequest(secret_id="nope"))

@@ -8,8 +8,7 @@ from pathlib import Path
 import grpc
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
-from smgrpc.app import Region
-from tests.conftest import FakeClock, make_config, pb
+from tests.conftest import FakeClock, admin_channel, make_config, pb, start_region
 
 
 async def _describe(stub: pbg.SecretsManagerStub) -> dict[str, list[str]]:
@@ -19,10 +18,9 @@ async def _describe(stub: pbg.SecretsManagerStub) -> dict[str, list[str]]:
 
 async def test_cancelled_writes_leave_a_consistent_store(tmp_path: Path) -> None:
     cfg = make_config(tmp_path)
-    region = Region(cfg, clock=FakeClock())
-    await region.start()
+    region = await start_region(cfg, clock=FakeClock())
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+        async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
             await stub.CreateSecret(pb.CreateSecretRequest(name="c", secret_string="0"))
             outcomes: dict[str, int] = {}
@@ -46,10 +44,9 @@ async def test_cancelled_writes_leave_a_consistent_store(tmp_path: Path) -> None
             assert sum(1 for s in before.values() if "AWSCURRENT" in s) == 1
     finally:
         await region.stop(0.5)
-    region = Region(cfg, clock=FakeClock())
-    await region.start()
+    region = await start_region(cfg, clock=FakeClock())
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+        async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
             assert await _describe(stub) == before
             got = await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="c"))

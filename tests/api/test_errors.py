@@ -8,7 +8,7 @@ from grpc_status import rpc_status
 
 from smgrpc.app import Region
 from tests.api.helpers import aws_error, create, tok
-from tests.conftest import pb
+from tests.conftest import admin_channel, pb
 
 SERVICE = "/smgrpc.secretsmanager.v1.SecretsManager/"
 
@@ -102,7 +102,7 @@ async def test_error_messages_never_contain_the_value(stub) -> None:
 
 async def test_undecodable_request_is_invalid_parameter(region: Region) -> None:
     # Field 1 (name) holding two bytes that are not UTF-8.
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as channel:
+    async with admin_channel(region) as channel:
         call = channel.unary_unary(
             SERVICE + "CreateSecret",
             request_serializer=lambda b: b,

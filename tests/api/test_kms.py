@@ -28,7 +28,7 @@ from tests.api.helpers import (
     put,
     tok,
 )
-from tests.conftest import make_config, pb
+from tests.conftest import admin_channel, make_config, pb, running, start_region
 
 FP = grpc.StatusCode.FAILED_PRECONDITION
 DECRYPT = "Secrets Manager can't decrypt the protected secret text using the provided KMS key."
@@ -345,8 +345,7 @@ async def test_the_default_key_cannot_be_disabled_or_enabled(stub, region, capsy
 
 
 async def test_kms_takes_the_region_from_the_data_dir(tmp_path, clock, capsys) -> None:
-    eu = Region(make_config(tmp_path, "eu-west-1"), clock=clock)
-    await eu.start()
+    eu = await start_region(make_config(tmp_path, "eu-west-1"), clock=clock)
     try:
         data = str(eu.config.data_dir)
         rc, out, err = await cli(
@@ -420,8 +419,8 @@ async def test_kms_on_a_data_dir_with_a_database_but_no_key_creates_nothing(regi
 async def test_kms_commands_open_the_key_rows_only(tmp_path, clock) -> None:
     """`smgrpc kms` never loads the Region's secrets (seconds at 1M): keys and meta only."""
     cfg = make_config(tmp_path)
-    async with Region(cfg, clock=clock) as region:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+    async with running(cfg, clock=clock) as region:
+        async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
             await stub.CreateSecret(pb.CreateSecretRequest(name="kept", secret_string="v"))
     kms_cfg = Config(region=cfg.region, data_dir=cfg.data_dir)
@@ -431,5 +430,5 @@ async def test_kms_commands_open_the_key_rows_only(tmp_path, clock) -> None:
         assert any(r.alias == "alias/aws/secretsmanager" for r in keyring.records())
     finally:
         await store.close()
-    async with Region(cfg, clock=clock) as region:  # the secret is still there, of course
+    async with running(cfg, clock=clock) as region:  # the secret is still there, of course
         assert region.store.find("kept") is not None

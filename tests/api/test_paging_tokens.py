@@ -14,10 +14,9 @@ import grpc
 import pytest
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
-from smgrpc.app import Region
 from smgrpc.core import paging
 from tests.api.helpers import create, expect, flt
-from tests.conftest import FakeClock, make_config, pb
+from tests.conftest import FakeClock, admin_channel, make_config, pb, start_region
 
 BAD = grpc.StatusCode.INVALID_ARGUMENT
 BAD_TOKEN = "The NextToken value is invalid."
@@ -96,10 +95,9 @@ async def test_other_request_kinds(stub, five) -> None:
 
 @pytest.fixture
 async def other_region(tmp_path: Path, clock: FakeClock) -> AsyncIterator[pbg.SecretsManagerStub]:
-    r = Region(make_config(tmp_path / "other", "eu-west-1"), clock=clock)
-    await r.start()
+    r = await start_region(make_config(tmp_path / "other", "eu-west-1"), clock=clock)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{r.port}") as channel:
+        async with admin_channel(r) as channel:
             stub = pbg.SecretsManagerStub(channel)
             for i in range(5):
                 await create(stub, f"t{i}", "v")
@@ -116,10 +114,9 @@ async def test_another_regions_token(stub, five, other_region) -> None:
 
 async def test_token_survives_a_restart(tmp_path: Path, clock: FakeClock) -> None:
     config = make_config(tmp_path)
-    region = Region(config, clock=clock)
-    await region.start()
+    region = await start_region(config, clock=clock)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as channel:
+        async with admin_channel(region) as channel:
             stub = pbg.SecretsManagerStub(channel)
             for i in range(5):
                 await create(stub, f"r{i}", "v")
@@ -127,10 +124,9 @@ async def test_token_survives_a_restart(tmp_path: Path, clock: FakeClock) -> Non
             first = await stub.ListSecrets(pb.ListSecretsRequest(max_results=2))
     finally:
         await region.stop(0.5)
-    again = Region(config, clock=clock)
-    await again.start()
+    again = await start_region(config, clock=clock)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{again.port}") as channel:
+        async with admin_channel(again) as channel:
             stub = pbg.SecretsManagerStub(channel)
             rest = await stub.ListSecrets(pb.ListSecretsRequest(next_token=first.next_token))
             assert [e.name for e in rest.secret_list] == ["r2", "r3", "r4"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import grpc
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
-from smgrpc.app import Region
 from smgrpc.core.model import Version
 from tests.api.helpers import (
     NOT_FOUND,
@@ -17,7 +16,7 @@ from tests.api.helpers import (
     stage_map,
     tok,
 )
-from tests.conftest import make_config, pb
+from tests.conftest import admin_channel, make_config, pb, start_region
 
 NF = grpc.StatusCode.NOT_FOUND
 FP = grpc.StatusCode.FAILED_PRECONDITION
@@ -227,10 +226,9 @@ async def _add_empty_pending(region, name: str, token: str) -> None:
 
 async def test_value_less_version_is_filled_once_then_immutable(tmp_path, clock) -> None:
     """Issue 6, defect 8: a version created without a value may be filled once, never again."""
-    region = Region(make_config(tmp_path), clock=clock)
-    await region.start()
+    region = await start_region(make_config(tmp_path), clock=clock)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+        async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
             await create(stub, "s", "one", client_request_token=tok(1))
             await _add_empty_pending(region, "s", tok(2))
@@ -251,10 +249,9 @@ async def test_value_less_version_is_filled_once_then_immutable(tmp_path, clock)
     finally:
         await region.stop(0.5)
     # Still so after a restart: the database, not only memory, knows the version has a value.
-    region = Region(make_config(tmp_path), clock=clock)
-    await region.start()
+    region = await start_region(make_config(tmp_path), clock=clock)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+        async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
             await _refill_refused(stub)
             assert (await get(stub, "s", version_id=tok(2))).secret_string == "two"

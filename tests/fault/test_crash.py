@@ -189,7 +189,7 @@ async def test_sigkill_mid_load_loses_no_acknowledged_write(servers: Servers) ->
     rnd = random.Random(1234)
     load = Load()
     server = await servers.start()
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     for i in range(SECRETS):
         name, token = f"crash/s{i}", str(uuid.uuid4())
         await stub.CreateSecret(
@@ -221,7 +221,7 @@ async def test_sigkill_mid_load_loses_no_acknowledged_write(servers: Servers) ->
             await ch.close()
 
             server = await servers.start(server.data_dir)
-            ch, stub = await channel_stub(server.addr)
+            ch, stub = await channel_stub(server)
             await verify(stub, load)
         print(f"\nkill -9 rounds (delay s, acknowledged writes, in flight): {observed}")
     finally:

@@ -31,7 +31,7 @@ async def test_locked_database_fails_writes_cleanly_and_keeps_serving_reads(
     servers: Servers,
 ) -> None:
     server = await servers.start(None, "--busy-timeout", str(BUSY))
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         v1 = (
             await stub.CreateSecret(pb.CreateSecretRequest(name="lock/s", secret_string="one"))
@@ -109,7 +109,7 @@ async def test_locked_database_fails_writes_cleanly_and_keeps_serving_reads(
 async def test_reads_from_disk_do_not_queue_behind_a_locked_write(servers: Servers) -> None:
     """After a restart no value is cached: reads go to SQLite while a write waits for the lock."""
     server = await servers.start(None, "--busy-timeout", str(BUSY))
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         vids = []
         for i in range(5):
@@ -122,7 +122,7 @@ async def test_reads_from_disk_do_not_queue_behind_a_locked_write(servers: Serve
         await ch.close()
     assert await server.terminate() == 0
     server = await servers.start(server.data_dir, "--busy-timeout", str(BUSY))
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         lock = _lock(server.data_dir / "secrets.db")
         try:
@@ -152,7 +152,7 @@ async def test_reads_from_disk_do_not_queue_behind_a_locked_write(servers: Serve
 
 async def test_first_read_of_the_day_works_while_database_is_locked(servers: Servers) -> None:
     server = await servers.start(None, "--busy-timeout", str(BUSY))
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         await stub.CreateSecret(pb.CreateSecretRequest(name="lock/t", secret_string="one"))
         lock = _lock(server.data_dir / "secrets.db")

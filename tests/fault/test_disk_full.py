@@ -28,7 +28,7 @@ async def test_full_disk_fails_writes_whole_keeps_reads_and_recovers(servers: Se
     server = await servers.start()
     assert server.proc is not None
     pid = server.proc.pid
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         await stub.CreateSecret(pb.CreateSecretRequest(name="full/other", secret_string="other"))
         first = await stub.CreateSecret(pb.CreateSecretRequest(name="full/s", secret_string="s0"))
@@ -81,7 +81,7 @@ async def test_full_disk_fails_writes_whole_keeps_reads_and_recovers(servers: Se
 
     # And it all survives a restart.
     server = await servers.start(server.data_dir)
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         await _check(stub, acked, token)
     finally:

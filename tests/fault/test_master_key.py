@@ -37,7 +37,7 @@ async def test_wrong_master_key_refuses_to_start_and_modifies_nothing(
     servers: Servers, tmp_path: Path
 ) -> None:
     server = await servers.start()
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         await stub.CreateSecret(
             pb.CreateSecretRequest(name=SECRET_NAME, secret_string=SECRET_VALUE)
@@ -65,7 +65,7 @@ async def test_wrong_master_key_refuses_to_start_and_modifies_nothing(
     # After a crash (a -wal with committed pages is left behind): the database and the -wal are
     # untouched (the -shm is SQLite's transient wal-index, which any reader may rebuild).
     server = await servers.start(data)
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         await stub.CreateSecret(pb.CreateSecretRequest(name="mk/second", secret_string="second"))
     finally:
@@ -82,7 +82,7 @@ async def test_wrong_master_key_refuses_to_start_and_modifies_nothing(
 
     # The right key still opens everything: the refusals damaged nothing.
     server = await servers.start(data, "--master-key-file", str(right_key))
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         for name, value in ((SECRET_NAME, SECRET_VALUE), ("mk/second", "second")):
             got = await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id=name))

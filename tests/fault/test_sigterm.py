@@ -98,7 +98,7 @@ async def _poll_check(addr: str, seen: list[str]) -> None:
 
 async def test_sigterm_drains_in_flight_calls_and_exits_zero(servers: Servers) -> None:
     server = await servers.start()
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     for i in range(5):
         await stub.CreateSecret(pb.CreateSecretRequest(name=f"term/s{i}", secret_string="init"))
     health_seen: list[tuple[float, str]] = []
@@ -153,7 +153,7 @@ async def test_sigterm_drains_in_flight_calls_and_exits_zero(servers: Servers) -
 
     # Every acknowledged write survived the shutdown; every refused one did nothing.
     server = await servers.start(server.data_dir)
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         for c in calls:
             if c.op != "put":

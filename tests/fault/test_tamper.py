@@ -93,7 +93,7 @@ async def test_tampered_rows_fail_to_decrypt_and_metadata_still_serves(servers: 
     ]
     arns: dict[str, str] = {}
     vids: dict[str, str] = {}
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         for i, name in enumerate(names):
             resp = await stub.CreateSecret(
@@ -114,7 +114,7 @@ async def test_tampered_rows_fail_to_decrypt_and_metadata_still_serves(servers: 
     _tamper(server.data_dir / "secrets.db", arns, vids, swap_b)
 
     server = await servers.start(server.data_dir)
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     try:
         broken: list[tuple[str, str | None]] = [
             ("t/ct-nonce", None),

@@ -88,7 +88,7 @@ def _assert_absent(where: str, data: bytes) -> None:
 async def test_canary_never_leaks_through_error_paths(servers: Servers) -> None:
     server = await servers.start(None, "--log-level", "DEBUG")
     seen = Seen()
-    ch, stub = await channel_stub(server.addr)
+    ch, stub = await channel_stub(server)
     raw: Callable[[str], Any] = lambda method: ch.unary_unary(SERVICE + method)  # noqa: E731
     try:
         token = str(uuid.uuid4())

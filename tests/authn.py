@@ -1,0 +1,44 @@
+"""Credentials for tests: policy documents, Bearer metadata, and a channel interceptor that
+sends a Bearer credential with every call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import grpc
+
+
+ADMIN_POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
+
+
+def policy(*statements: Mapping[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def metadata(token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {token}"),)
+
+
+class _Bearer(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    """Adds `authorization: Bearer <token>` to every call that has none of its own."""
+
+    def __init__(self, token: Callable[[], str | None]) -> None:
+        self._token = token
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        token = self._token()
+        md = list(details.metadata or ())
+        if token and not any(k == "authorization" for k, _ in md):
+            md.append(("authorization", f"Bearer {token}"))
+            details = details._replace(metadata=grpc.aio.Metadata(*md))
+        return await continuation(details, request)
+
+
+def channel(addr: str, token: str | Callable[[], str | None] | None) -> grpc.aio.Channel:
+    """An insecure channel to addr that sends the token (a string, or read per call)."""
+    get = token if callable(token) else (lambda: token)
+    return grpc.aio.insecure_channel(addr, interceptors=[_Bearer(get)])
