@@ -1,5 +1,6 @@
-"""Credentials for cluster tests: the IAM Region's admin token on every call, and a wait until
-IAM has replicated (the same credential then works in every Region)."""
+"""Credentials for cluster tests: the IAM Region's admin token on every call (read at each
+call, tests/authn.py's interceptor), and a wait until IAM has replicated (the same credential
+then works in every Region)."""
 
 from __future__ import annotations
 
@@ -7,30 +8,13 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import grpc
 
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.replication.iam_operator import MoveRefused, iam_status
 from smgrpc.replication.iam_wire import IamAck
-
-
-class Bearer(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
-    """Adds `authorization: Bearer <token>` to every call; the token is read at each call
-    (a function), so tests may switch credentials or wait for a file to appear."""
-
-    def __init__(self, token: Callable[[], str | None]) -> None:
-        self.token = token
-
-    async def intercept_unary_unary(
-        self, continuation: Callable[..., Any], details: Any, request: Any
-    ) -> Any:
-        tok = self.token()
-        if tok:
-            md = [*(details.metadata or ()), ("authorization", f"Bearer {tok}")]
-            details = details._replace(metadata=grpc.aio.Metadata(*md))
-        return await continuation(details, request)
+from tests import authn
 
 
 def token_reader(path: Path) -> Callable[[], str | None]:
@@ -44,7 +28,8 @@ def token_reader(path: Path) -> Callable[[], str | None]:
 
 
 def channel(addr: str, token: Callable[[], str | None]) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(addr, interceptors=[Bearer(token)])
+    """A channel sending `authorization: Bearer <token()>` (tests/authn.py) on every call."""
+    return authn.channel(addr, token)
 
 
 async def iam_replicated(
