@@ -15,8 +15,11 @@ from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
 from smgrpc.api.authz import SecretsAuthz
 from smgrpc.api.guard import Guard, ServiceGuard
+from smgrpc.api.handlers import CallGuard, Gate
+from smgrpc.api.iam_authz import IamGuard
+from smgrpc.api.iam_servicer import SERVICE as IAM_SERVICE
+from smgrpc.api.iam_servicer import IamServicer, iam_service
 from smgrpc.api.principals import Principals
-from smgrpc.api.handlers import Gate
 from smgrpc.api.server import SERVICE, build_server, public_service, set_serving
 from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.auth.token_file import TokenFileError, write_admin_token
@@ -28,6 +31,7 @@ from smgrpc.core.iam.model import IamState
 from smgrpc.core.iam.usecases import IamUseCases
 from smgrpc.core.model import DEFAULT_KMS_ALIAS
 from smgrpc.core.paging import Tokens
+from smgrpc.core.policies import PolicyUseCases
 from smgrpc.core.ports import Clock, IssuedKey, RegionStore, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
@@ -257,8 +261,15 @@ class Region:
         self.server, self.health = build_server(
             [
                 public_service(
-                    SecretsManagerServicer(self.secrets, self.values, self.replicas, cfg.region)
+                    SecretsManagerServicer(
+                        self.secrets,
+                        self.values,
+                        self.replicas,
+                        cfg.region,
+                        policies=PolicyUseCases(self.store),
+                    )
                 ),
+                iam_service(IamServicer(self.iam)),
                 (REPL_SERVICE, WIRE, self.replication),
             ],
             self.gate,
@@ -267,7 +278,7 @@ class Region:
         )
         return self.server, access
 
-    def _guards(self, cfg: Config) -> dict[str, ServiceGuard]:
+    def _guards(self, cfg: Config) -> dict[str, CallGuard]:
         """Authentication + authorization per IAM-guarded service (replication: peer links)."""
         guard = Guard(
             Principals(self._iam_state),
@@ -276,7 +287,10 @@ class Region:
             identity=None,  # hook: auth/mtls.py identity(auth_context) once hD's TLS lands
         )
         sm = SecretsAuthz(self.store.find, self.keyring.resolve, cfg.region, cfg.account)
-        return {SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout)}
+        return {
+            SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout),
+            IAM_SERVICE.full_name: IamGuard(guard, self._iam_state),
+        }
 
     def _iam_state(self) -> IamState:
         """The current IAM snapshot (swapped by every IAM write or replicated snapshot)."""
@@ -292,7 +306,9 @@ class Region:
                 f"cannot listen on {cfg.listen}: the address is in use or not available"
             ) from None
         await server.start()
-        await set_serving(self.health, [SERVICE.full_name, REPL_SERVICE.full_name])
+        await set_serving(
+            self.health, [SERVICE.full_name, IAM_SERVICE.full_name, REPL_SERVICE.full_name]
+        )
         self.tasks.every("purge", cfg.purge_interval, self._purge_once)
         self.tasks.every("kms-refresh", cfg.key_refresh_interval, lambda: self._refresh_keys(raw))
         self.tasks.every("access-log", ACCESS_LOG_EVERY, self.access_log.flush_async)

@@ -12,6 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.core.filters import Filter
 from smgrpc.core.model import ReplicaStatus, Secret, Version
+from smgrpc.core.policy.checks import ValidationResult
 
 
 def ts(seconds: float) -> Timestamp:
@@ -138,3 +139,13 @@ def version_entry_out(v: Version, kms_display: str) -> pb.SecretVersionsListEntr
         m.last_accessed_date.CopyFrom(stamp)
     m.kms_key_ids.append(kms_display)
     return m
+
+
+def validation_out(result: ValidationResult) -> pb.ValidateResourcePolicyResponse:
+    """ValidateResourcePolicy's response: PolicyValidationPassed and ValidationErrors."""
+    out = pb.ValidateResourcePolicyResponse(
+        policy_validation_passed=result.policy_validation_passed
+    )
+    for entry in result.validation_errors:
+        out.validation_errors.add(check_name=entry.check_name, error_message=entry.error_message)
+    return out

@@ -176,7 +176,9 @@ class ServiceGuard:
     def authenticate(self, context: Any) -> Principal:
         return self.guard.authenticate(context)
 
-    def authorize(self, principal: Principal, method: str, request: Any, context: Any) -> Authorized:
+    def authorize(
+        self, principal: Principal, method: str, request: Any, context: Any
+    ) -> Authorized:
         """Every request of the call allowed, else AccessDenied; the caller for the handler."""
         caller = self.guard.caller(principal, context)
         needed, policy = self.planner(method, request)

@@ -11,6 +11,7 @@ from smgrpc.api.codec import opt
 from smgrpc.core.errors import NotImplementedOperation
 from smgrpc.core.model import Secret
 from smgrpc.core.passwords import generate_password
+from smgrpc.core.policies import PolicyUseCases
 from smgrpc.core.replicas import ReplicaUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueRead, ValueUseCases
@@ -44,12 +45,19 @@ class SecretsManagerServicer:
     """One async method per AWS operation."""
 
     def __init__(
-        self, secrets: SecretUseCases, values: ValueUseCases, replicas: ReplicaUseCases, region: str
+        self,
+        secrets: SecretUseCases,
+        values: ValueUseCases,
+        replicas: ReplicaUseCases,
+        region: str,
+        *,
+        policies: PolicyUseCases,
     ) -> None:
         self.secrets = secrets
         self.values = values
         self.replicas = replicas
         self.region = region
+        self.policies = policies
 
     async def CreateSecret(self, r: pb.CreateSecretRequest, ctx: Ctx) -> pb.CreateSecretResponse:
         secret, version = await self.secrets.create_secret(
@@ -241,19 +249,43 @@ class SecretsManagerServicer:
         )
         return pb.GetRandomPasswordResponse(random_password=password)
 
+    # ---- resource policies ----
+
+    async def PutResourcePolicy(
+        self, r: pb.PutResourcePolicyRequest, ctx: Ctx
+    ) -> pb.PutResourcePolicyResponse:
+        secret = await self.policies.put_resource_policy(
+            r.secret_id, r.resource_policy, opt(r, "block_public_policy")
+        )
+        return pb.PutResourcePolicyResponse(arn=secret.arn, name=secret.name)
+
+    async def GetResourcePolicy(
+        self, r: pb.GetResourcePolicyRequest, ctx: Ctx
+    ) -> pb.GetResourcePolicyResponse:
+        got = self.policies.get_resource_policy(r.secret_id)
+        out = pb.GetResourcePolicyResponse(arn=got.arn, name=got.name)
+        if got.policy is not None:
+            out.resource_policy = got.policy
+        return out
+
+    async def DeleteResourcePolicy(
+        self, r: pb.DeleteResourcePolicyRequest, ctx: Ctx
+    ) -> pb.DeleteResourcePolicyResponse:
+        secret = await self.policies.delete_resource_policy(r.secret_id)
+        return pb.DeleteResourcePolicyResponse(arn=secret.arn, name=secret.name)
+
+    async def ValidateResourcePolicy(
+        self, r: pb.ValidateResourcePolicyRequest, ctx: Ctx
+    ) -> pb.ValidateResourcePolicyResponse:
+        authorized = calls.CURRENT.get()
+        result = await self.policies.validate_resource_policy(
+            opt(r, "secret_id"),
+            r.resource_policy,
+            authorized.caller if authorized is not None else None,
+        )
+        return codec.validation_out(result)
+
     # ---- declared in the contract, built by later issues ----
-
-    async def PutResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Resource policies (PutResourcePolicy)")
-
-    async def GetResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Resource policies (GetResourcePolicy)")
-
-    async def DeleteResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Resource policies (DeleteResourcePolicy)")
-
-    async def ValidateResourcePolicy(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Resource policies (ValidateResourcePolicy)")
 
     async def RotateSecret(self, r: Any, ctx: Ctx) -> Any:
         raise _unimplemented("Rotation (RotateSecret)")

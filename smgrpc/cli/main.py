@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from smgrpc import logs
 from smgrpc.app import Region, open_keyring
-from smgrpc.cli import iam_region
+from smgrpc.cli import iam, iam_region
 from smgrpc.config import Config, ConfigError, add_arguments, from_args
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.ports import SystemClock
@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
             c.add_argument("--description", default="")
         if name in ("disable-key", "enable-key"):
             c.add_argument("key", help="key id, key ARN, alias or alias ARN")
+    # Parsed by smgrpc.cli.iam (main dispatches before this parser runs); listed for --help.
+    sub.add_parser("iam", help="IAM users, roles, policies and access keys of a running server")
     iam_region.add_parser(sub)
     return p
 
@@ -105,6 +107,9 @@ def _loop_factory(uvloop_on: bool) -> Callable[[], asyncio.AbstractEventLoop] | 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["iam"]:
+        return iam.main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "iam-region":
         try:

@@ -1,7 +1,8 @@
 """Operations declared in the contract but not built yet answer UNIMPLEMENTED with ErrorInfo.
 
 The replication operations (and CreateSecret's AddReplicaRegions) answered UNIMPLEMENTED too
-until replication landed; they are tested under tests/cluster now.
+until replication landed; they are tested under tests/cluster now. The four resource-policy
+operations are built (tests/api/test_resource_policy.py); rotation remains.
 """
 
 from __future__ import annotations
@@ -15,26 +16,6 @@ from tests.api.helpers import create, describe
 from tests.conftest import pb
 
 CASES = [
-    (
-        "PutResourcePolicy",
-        pb.PutResourcePolicyRequest(secret_id="s", resource_policy="{}"),
-        "Resource policies (PutResourcePolicy)",
-    ),
-    (
-        "GetResourcePolicy",
-        pb.GetResourcePolicyRequest(secret_id="s"),
-        "Resource policies (GetResourcePolicy)",
-    ),
-    (
-        "DeleteResourcePolicy",
-        pb.DeleteResourcePolicyRequest(secret_id="s"),
-        "Resource policies (DeleteResourcePolicy)",
-    ),
-    (
-        "ValidateResourcePolicy",
-        pb.ValidateResourcePolicyRequest(resource_policy="{}"),
-        "Resource policies (ValidateResourcePolicy)",
-    ),
     ("RotateSecret", pb.RotateSecretRequest(secret_id="s"), "Rotation (RotateSecret)"),
     (
         "CancelRotateSecret",

@@ -1,0 +1,3 @@
+from tests.harness import servers
+
+__all__ = ["servers"]
