@@ -56,3 +56,8 @@ async def iam_replicated(
             raise AssertionError(f"IAM did not replicate to every Region in {within}s")
         await asyncio.sleep(0.05)
     return top
+
+
+def files_holding(root: Path, needle: bytes) -> list[Path]:
+    """Every file under root (databases, WAL files, logs, tokens...) whose bytes hold needle."""
+    return [f for f in sorted(root.rglob("*")) if f.is_file() and needle in f.read_bytes()]
