@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from smgrpc.core.iam.model import AccessKey, IamState
 from smgrpc.core.ports import Store
@@ -25,6 +25,7 @@ from smgrpc.replication import iam_wire as iw
 from smgrpc.replication.messages import ReplayedPush
 
 log = logging.getLogger("smgrpc.replication")
+T = TypeVar("T")
 MARK_SUFFIX = "#iam"  # replay marks of IAM pushes live next to the batch ones, keyed apart
 
 
@@ -142,15 +143,20 @@ class IamReceiver:
                 )
                 sealed, digest = self.minter.reseal(wk.access_key_id, secret)
                 del secret
-            keys[wk.access_key_id] = AccessKey(
-                wk.access_key_id, wk.user_name, wk.status, wk.created_at, sealed, digest
-            )
+            k = AccessKey(wk.access_key_id, wk.user_name, wk.status, wk.created_at, sealed, digest)
+            keys[wk.access_key_id] = have if have == k else k
+        # Unchanged entities stay the very objects of the current state: the store's commit
+        # skips those, so a push writes only what changed.
         return IamState(
             account=cur.account,
             holder=push.holder,
             epoch=push.epoch,
             generation=push.generation,
-            users={u.name: u for u in push.users},
-            roles={r.name: r for r in push.roles},
+            users={u.name: _same(cur.users.get(u.name), u) for u in push.users},
+            roles={r.name: _same(cur.roles.get(r.name), r) for r in push.roles},
             keys=keys,
         )
+
+
+def _same(old: T | None, new: T) -> T:
+    return old if old is not None and old == new else new

@@ -24,7 +24,7 @@ from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.replication import iam_wire as iw
 from smgrpc.replication.ratelog import Throttled
 from smgrpc.replication.shipper import describe
-from smgrpc.replication.transport import PeerClient, PeerUnavailable
+from smgrpc.replication.transport import IamTooLarge, PeerClient, PeerUnavailable
 
 log = logging.getLogger("smgrpc.replication")
 REFRESH = 30.0
@@ -73,7 +73,16 @@ class IamShipper:
             except Exception as exc:  # noqa: BLE001 - recorded, logged (type only), retried
                 self.failures += 1
                 self.last_error = describe(exc)
-                if isinstance(exc, PeerUnavailable):
+                if isinstance(exc, IamTooLarge):
+                    self._errors.log(
+                        logging.ERROR,
+                        "too large",
+                        "the IAM snapshot is not replicated to %s: %s (the replication limit); "
+                        "remove unused users, roles, tags or inline policies",
+                        self.target,
+                        exc,
+                    )
+                elif isinstance(exc, PeerUnavailable):
                     if self.failures == 1:
                         log.warning(
                             "IAM replication %s -> %s failing: %s (retrying)",
