@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from smgrpc._pb.iam.v1 import iam_pb2 as ipb
 from smgrpc._pb.iam.v1 import iam_pb2_grpc as ipbg
 from smgrpc.app import Region
+from tests.authn import channel as authed_channel
 from tests.conftest import FakeClock, aws_error
 
 ACCOUNT = "123456789012"
@@ -32,27 +33,13 @@ TRUST = (
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
 
-class Bearer(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
-    """Adds `authorization: Bearer <token>` to every call of a channel."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        meta = list(details.metadata or ()) + [("authorization", f"Bearer {self.token}")]
-        return await continuation(details._replace(metadata=meta), request)
-
-
 def admin_token(region: Region) -> str:
     return region.admin_token_path.read_text().strip()
 
 
 @pytest.fixture
 async def iam(region: Region) -> AsyncIterator[ipbg.IAMStub]:
-    interceptors = [Bearer(admin_token(region))]
-    async with grpc.aio.insecure_channel(
-        f"127.0.0.1:{region.port}", interceptors=interceptors
-    ) as channel:
+    async with authed_channel(f"127.0.0.1:{region.port}", admin_token(region)) as channel:
         yield ipbg.IAMStub(channel)  # type: ignore[no-untyped-call]
 
 
@@ -420,8 +407,7 @@ async def _user_with_key(iam: Any, name: str, policy: str | None) -> str:
 
 
 def _as(region: Region, token: str | None) -> grpc.aio.Channel:
-    interceptors = [Bearer(token)] if token else []
-    return grpc.aio.insecure_channel(f"127.0.0.1:{region.port}", interceptors=interceptors)
+    return authed_channel(f"127.0.0.1:{region.port}", token)
 
 
 SELF_SERVICE = json.dumps(
