@@ -73,9 +73,9 @@ async def test_a_user_and_key_made_in_the_iam_region_work_everywhere_within_seco
     kid = issued.access_key_id
     t0 = time.monotonic()
     for r in (eu, ap):
-        await eventually(lambda r=r: _has(r, kid), within=10, what=f"key in {r.config.region}")
+        await eventually(lambda r=r: _has(r, kid), within=20, what=f"key in {r.config.region}")
     took = time.monotonic() - t0
-    assert took < 5.0, took
+    assert took < 8.0, took  # typically well under a second; the margin is for loaded CI
     for r in (eu, ap):
         mine, theirs = r.iam.state.keys[kid], us.iam.state.keys[kid]
         assert r.iam.state.generation == us.iam.state.generation
