@@ -78,9 +78,7 @@ async def test_tls_client_works_and_plaintext_fails(tls_region: Region, pki: Pki
     md = metadata(admin_token(tls_region))
     async with grpc.aio.secure_channel(target, pki.channel_creds()) as ch:
         stub = pbg.SecretsManagerStub(ch)
-        await stub.CreateSecret(
-            pb.CreateSecretRequest(name="db", secret_string="v1"), metadata=md
-        )
+        await stub.CreateSecret(pb.CreateSecretRequest(name="db", secret_string="v1"), metadata=md)
         got = await stub.GetSecretValue(pb.GetSecretValueRequest(secret_id="db"), metadata=md)
         assert got.secret_string == "v1"
     with pytest.raises(grpc.aio.AioRpcError) as err:
