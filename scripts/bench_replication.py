@@ -76,6 +76,8 @@ class Cluster:
                 str(self.tmp / region),
                 "--cluster-secret-file",
                 str(self.secret),
+                "--iam-region",
+                REGIONS[0],
                 "--log-level",
                 "WARNING",
                 *peers,

@@ -4,6 +4,9 @@ State dir (SMGRPC_CLUSTER_DIR, default ./cluster-data):
   cluster.json            base port of the last `up`
   cluster.secret          shared cluster secret (0600, base64 of 32 random bytes)
   <region>/               --data-dir of the Region; master.key (0600) inside it
+  us-east-1/admin.token   the cluster's admin credential (0600, `AccessKeyId:SecretAccessKey`):
+                          written by the IAM Region (us-east-1) on its first start, valid in
+                          every Region once IAM has replicated (`up` waits for that)
   run/<region>.pid        pid of the running `smgrpc serve`
   logs/<region>.log       its stdout and stderr (appended)
 
@@ -29,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+IAM_REGION = REGIONS[0]  # IAM is global: one Region holds IAM writes, the others get copies
 DEFAULT_BASE_PORT = 50051
 HOST = "127.0.0.1"
 START_TIMEOUT = float(os.environ.get("SMGRPC_CLUSTER_START_TIMEOUT", "60"))
@@ -61,6 +65,10 @@ class Node:
     @property
     def master_key(self) -> Path:
         return self.data_dir / "master.key"
+
+    @property
+    def admin_token(self) -> Path:
+        return self.data_dir / "admin.token"
 
     @property
     def pid_file(self) -> Path:
@@ -207,6 +215,8 @@ def serve_command(node: Node, peers: list[Node], secret: Path) -> list[str]:
         str(node.master_key),
         "--cluster-secret-file",
         str(secret),
+        "--iam-region",
+        IAM_REGION,
     ]
     for p in peers:
         cmd += ["--peer", f"{p.region}={p.address}"]
@@ -266,6 +276,40 @@ def wait_healthy(node: Node, pid: int, deadline: float) -> None:
                 f"{node.region} did not become SERVING on {node.address} in "
                 f"{START_TIMEOUT:.0f} s; end of {node.log_file}:\n{log_tail(node)}"
             )
+        time.sleep(0.1)
+
+
+def iam_versions(ns: list[Node], secret: Path) -> set[tuple[str, int, int]]:
+    """(IAM Region, epoch, generation) as each Region reports it (signed operator calls)."""
+    import asyncio
+
+    from smgrpc.crypto.cluster import ClusterKey
+    from smgrpc.replication.iam_operator import MoveRefused, iam_status
+
+    key = ClusterKey.from_file(secret)
+
+    async def one(n: Node) -> tuple[str, int, int]:
+        try:
+            got = await iam_status(n.address, n.region, key, wait=2.0)
+        except MoveRefused:
+            return ("?", -1, -1)
+        return (got.holder, got.epoch, got.generation)
+
+    async def every() -> list[tuple[str, int, int]]:
+        return [await one(n) for n in ns]
+
+    return set(asyncio.run(every()))
+
+
+def wait_iam(ns: list[Node], secret: Path, deadline: float) -> None:
+    """Until every Region has the same IAM state (then the admin credential works in all)."""
+    while True:
+        seen = iam_versions(ns, secret)
+        if len(seen) == 1 and next(iter(seen))[2] > 0:
+            return
+        if time.monotonic() > deadline:
+            log(f"IAM has not replicated to every Region yet ({sorted(seen)}); see the logs")
+            return
         time.sleep(0.1)
 
 
@@ -336,9 +380,13 @@ def cmd_up() -> int:
                 if n.region in started:
                     n.pid_file.unlink(missing_ok=True)
         raise
+    wait_iam(ns, secret, time.monotonic() + START_TIMEOUT)
     print(f"cluster up: 3 Regions (state in {state})")
     for n in ns:
         print(f"{n.region:<16} {n.address}")
+    holder = next(n for n in ns if n.region == IAM_REGION)
+    print(f"admin credential (made by IAM Region {IAM_REGION}, valid in every Region):")
+    print(f"  {holder.admin_token}")
     return 0
 
 

@@ -50,6 +50,8 @@ from smgrpc.crypto.master import load_master_key, make_canary, verify_canary
 from smgrpc.crypto.tls import TlsFileError, TlsMaterial, load_tls
 from smgrpc.replication.applier import Applier
 from smgrpc.replication.feed import Feed
+from smgrpc.replication.iam_receiver import IamReceiver
+from smgrpc.replication.iam_shipper import IamShipper
 from smgrpc.replication.messages import Batch, Reply
 from smgrpc.replication.shipper import Shipper
 from smgrpc.replication.transport import SERVICE as REPL_SERVICE
@@ -180,6 +182,7 @@ class Region:
             json_format=config.log_format == "json",
         )
         self.shippers: dict[str, Shipper] = {}
+        self.iam_shippers: dict[str, IamShipper] = {}
         self.server: grpc.aio.Server | None = None
         self.raw_store: RegionStore | None = None
         self.access: AccessRecorder | None = None
@@ -222,7 +225,16 @@ class Region:
         """Load the IAM snapshot; the IAM Region's first start creates the admin user."""
         self.iam_minter = VaultMinter(self.keyring.access_keys)
         state = await raw.iam_load(cfg.account, cfg.iam_holder)
-        iam = IamUseCases(raw, self.iam_minter, self.clock, cfg.region, state)
+        if state.epoch and state.holder != cfg.iam_holder:
+            log.info(
+                "IAM Region is %s (moved, epoch %d); --iam-region %s only names the first one",
+                state.holder,
+                state.epoch,
+                cfg.iam_holder,
+            )
+        iam = IamUseCases(
+            raw, self.iam_minter, self.clock, cfg.region, state, on_change=self._iam_changed
+        )
         path = cfg.admin_token_path
         # A token file but no users: the database was wiped or replaced; the old credential
         # names a key that no longer exists, so the new admin's credential replaces it.
@@ -261,7 +273,11 @@ class Region:
         )
         self.replicas = ReplicaUseCases(self.store, cfg.region, peers, self._link_view)
         key = ClusterKey.from_file(cfg.cluster_secret_file) if cfg.cluster_secret_file else None
+        iam_in = None
         if key is not None:
+            # One channel per peer, shared by the secrets stream and the IAM snapshots.
+            tls = _peer_tls(self.tls)
+            clients = {t: PeerClient(cfg.region, t, a, key, tls=tls) for t, a in cfg.peers}
             self.shippers = {
                 target: Shipper(
                     self.store,
@@ -269,17 +285,31 @@ class Region:
                     key,
                     cfg.region,
                     target,
-                    PeerClient(cfg.region, target, address, key, tls=_peer_tls(self.tls)),
+                    client,
                     max_backoff=cfg.replication_max_backoff,
                 )
-                for target, address in cfg.peers
+                for target, client in clients.items()
             }
+            self.iam_shippers = {
+                target: IamShipper(
+                    lambda: self.iam.state,
+                    self.iam_minter,
+                    key,
+                    cfg.region,
+                    target,
+                    client,
+                    max_backoff=cfg.replication_max_backoff,
+                )
+                for target, client in clients.items()
+            }
+            iam_in = IamReceiver(self.store, self.iam, self.iam_minter, key, cfg.region)
         apply = Applier(self.store, self.keyring, key, cfg.region).apply if key else _refuse
         self.replication = ReplicationServicer(
             cfg.region,
             peers,
             key,
             apply,
+            iam=iam_in,
             peer_identity=self.trust.peer_region if self.tls.peer_ca is not None else None,
         )
         self.server, self.health = build_server(
@@ -338,6 +368,8 @@ class Region:
         self.tasks.every("access-dates", access.interval, access.flush)
         for target, shipper in self.shippers.items():
             self.tasks.run(f"ship-{target}", shipper.run)
+        for target, iam_shipper in self.iam_shippers.items():
+            self.tasks.run(f"ship-iam-{target}", iam_shipper.run)
         log.info(
             "Region %s serving on %s (port %d, %s)",
             cfg.region,
@@ -351,6 +383,11 @@ class Region:
                 cfg.mtls_listen,
                 self.mtls_port,
             )
+
+    def _iam_changed(self, state: IamState) -> None:
+        """Every IAM commit here (a write, a replicated snapshot, a move): ship it."""
+        for shipper in self.iam_shippers.values():
+            shipper.wake()
 
     def _wake(self, regions: set[str]) -> None:
         for region in regions:

@@ -471,6 +471,7 @@ def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) ->
             "with the cluster secret (scripts/cluster creates one)"
         )
     _check_tls(values)
+    _check_iam_region(region, peers, values.get("iam_region"))
     return Config(**values, explicit=explicit)  # type: ignore[arg-type]
 
 
@@ -497,6 +498,21 @@ def _check_tls(values: Mapping[str, object]) -> None:
 
 def _flag(key: str) -> str:
     return _BY_KEY[key].flag
+
+
+def _check_iam_region(region: str, peers: tuple[tuple[str, str], ...], iam: object) -> None:
+    """IAM is global: in a cluster every Region must be told which one holds it."""
+    if peers and not iam:
+        raise ConfigError(
+            "--peer needs --iam-region: name the one Region of the cluster that holds IAM "
+            "(users, roles, access keys), the same in every Region's configuration"
+        )
+    known = {region, *(r for r, _ in peers)}
+    if iam and iam not in known:
+        raise ConfigError(
+            f"--iam-region {iam} is neither this Region ({region}) nor one of its --peer "
+            "Regions: it could never receive IAM from it"
+        )
 
 
 def _read_file(path: str | None) -> dict[str, object]:

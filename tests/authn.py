@@ -37,6 +37,11 @@ class _Bearer(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
         return await continuation(details, request)
 
 
+def interceptor(token: str | Callable[[], str | None] | None) -> grpc.aio.ClientInterceptor:
+    """The Bearer interceptor alone (for secure channels the test builds itself)."""
+    return _Bearer(token if callable(token) else (lambda: token))
+
+
 def channel(addr: str, token: str | Callable[[], str | None] | None) -> grpc.aio.Channel:
     """An insecure channel to addr that sends the token (a string, or read per call)."""
     get = token if callable(token) else (lambda: token)

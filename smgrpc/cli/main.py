@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from smgrpc import logs
 from smgrpc.app import Region, open_keyring
-from smgrpc.cli import iam, tls
+from smgrpc.cli import iam, iam_region, tls
 from smgrpc.config import Config, ConfigError, add_arguments, from_args
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.ports import SystemClock
@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     tls.add_parser(sub)
     # Parsed by smgrpc.cli.iam (main dispatches before this parser runs); listed for --help.
     sub.add_parser("iam", help="IAM users, roles, policies and access keys of a running server")
+    iam_region.add_parser(sub)
     return p
 
 
@@ -111,6 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["iam"]:
         return iam.main(argv[1:])
     args = _parser().parse_args(argv)
+    if args.command == "iam-region":
+        try:
+            return iam_region.run(args)
+        except ClusterKeyError as exc:
+            print(f"smgrpc: {exc}", file=sys.stderr)
+            return 2
     if args.command == "tls":
         try:
             return tls.run(args)

@@ -3,7 +3,8 @@
 Every replication call carries an HMAC-SHA256 over (method, source, target, timestamp, body)
 checked in constant time, and every secret value inside it is sealed with AES-256-GCM under a
 key derived from the same secret (AAD: source, target, ARN, version id), so plaintext never
-crosses the wire even without TLS. Keys are derived with HKDF, one per purpose.
+crosses the wire even without TLS. IAM access-key secrets are sealed the same way under their
+own derived key (AAD: source, target, AccessKeyId). Keys are derived with HKDF, one per purpose.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class ClusterKey:
             raise ClusterKeyError("the cluster secret must hold at least 32 bytes")
         self._mac = _derive(secret, b"auth")
         self._wire = AESGCM(_derive(secret, b"wire"))
+        self._iam_wire = AESGCM(_derive(secret, b"wire-iam-access-key"))
 
     @classmethod
     def from_file(cls, path: Path) -> ClusterKey:
@@ -111,3 +113,20 @@ class ClusterKey:
             return self._wire.decrypt(sealed[:12], sealed[12:], aad)
         except (InvalidTag, ValueError) as exc:
             raise PeerAuthError("replicated value failed authentication") from exc
+
+    def seal_access_key(
+        self, secret: str, *, source: str, target: str, access_key_id: str
+    ) -> bytes:
+        """A SecretAccessKey for one push from `source` to `target` (never sent in clear)."""
+        nonce = os.urandom(12)
+        aad = _canon(source.encode(), target.encode(), access_key_id.encode())
+        return nonce + self._iam_wire.encrypt(nonce, secret.encode(), aad)
+
+    def open_access_key(
+        self, sealed: bytes, *, source: str, target: str, access_key_id: str
+    ) -> str:
+        aad = _canon(source.encode(), target.encode(), access_key_id.encode())
+        try:
+            return self._iam_wire.decrypt(sealed[:12], sealed[12:], aad).decode("ascii")
+        except (InvalidTag, ValueError) as exc:
+            raise PeerAuthError("replicated access key failed authentication") from exc

@@ -1,4 +1,5 @@
-"""The only replication module that touches protobuf and grpc: encoding, client, servicer."""
+"""The replication modules that touch protobuf and grpc: encoding, client, servicer (this one)
+and the IAM snapshot encoding (iam_wire.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -19,6 +20,7 @@ from smgrpc._pb.replication.v1 import replication_pb2_grpc as rpbg
 from smgrpc.core.errors import error_kind
 from smgrpc.crypto.certs import region_dns
 from smgrpc.crypto.cluster import ClusterKey, PeerAuthError
+from smgrpc.replication import iam_wire as iw
 from smgrpc.replication.limits import MAX_BATCH_BYTES, MAX_MESSAGE
 from smgrpc.replication.messages import (
     Batch,
@@ -32,8 +34,12 @@ from smgrpc.replication.ratelog import Throttled
 
 SERVICE = rpb.DESCRIPTOR.services_by_name["Replication"]
 METHOD = "/smgrpc.replication.v1.Replication/Push"
+IAM_METHOD = "/smgrpc.replication.v1.Replication/PushIam"
+MOVE_METHOD = "/smgrpc.replication.v1.Replication/MoveIamRegion"
+STATUS_METHOD = "/smgrpc.replication.v1.Replication/IamStatus"
 REFUSED = "Replication calls must be signed by a peer Region."
 log = logging.getLogger("smgrpc.replication")
+T = TypeVar("T")
 
 
 class PeerUnavailable(Exception):
@@ -42,6 +48,52 @@ class PeerUnavailable(Exception):
 
 class BatchTooLarge(Exception):
     """An encoded batch over MAX_BATCH_BYTES (a shipper bug: it sizes batches before sending)."""
+
+
+class IamTooLarge(Exception):
+    """An IAM snapshot whose encoding exceeds MAX_BATCH_BYTES (it is never sent)."""
+
+
+def signed_metadata(key: ClusterKey, method: str, source: str, target: str, body: bytes) -> Any:
+    ts = time.time()
+    return (
+        ("smgrpc-peer-region", source),
+        ("smgrpc-timestamp", repr(ts)),
+        ("smgrpc-signature", key.sign(method, source, target, ts, body)),
+    )
+
+
+# The caller's certificate, from grpc's auth context: the Region it names, or None.
+PeerIdentity = Callable[[Mapping[str, Iterable[bytes]]], "str | None"]
+
+
+@dataclass(frozen=True)
+class PeerTls:
+    """What a shipper dials with: the peer CA as the only root, and its own peer certificate."""
+
+    peer_ca_pem: bytes
+    cert_pem: bytes
+    key_pem: bytes = field(repr=False)
+
+
+def peer_channel(
+    address: str, tls: PeerTls | None = None, target: str | None = None
+) -> grpc.aio.Channel:
+    """A channel to a peer Region (TLS: it must prove it is `target` by its peer certificate)."""
+    options: list[tuple[str, Any]] = [
+        ("grpc.max_send_message_length", MAX_MESSAGE),
+        ("grpc.max_receive_message_length", MAX_MESSAGE),
+        ("grpc.initial_reconnect_backoff_ms", 100),
+        ("grpc.max_reconnect_backoff_ms", 1000),
+    ]
+    if tls is None:
+        return grpc.aio.insecure_channel(address, options=options)
+    # The target's peer certificate (chosen by SNI on its mTLS port) has to name it, whatever
+    # host the address uses.
+    creds = grpc.ssl_channel_credentials(tls.peer_ca_pem, tls.key_pem, tls.cert_pem)
+    if target is not None:
+        options.append(("grpc.ssl_target_name_override", region_dns(target)))
+    return grpc.aio.secure_channel(address, creds, options=options)
 
 
 def _state_msg(s: WireState) -> rpb.SecretState:
@@ -164,21 +216,10 @@ def _reply_in(m: Any) -> Reply:
 
 
 MIN_PUSH_RATE = 128 * 1024  # bytes/s a push may need at least: 8 MiB get 64 s more
-# The caller's certificate, from grpc's auth context: the Region it names, or None.
-PeerIdentity = Callable[[Mapping[str, Iterable[bytes]]], "str | None"]
-
-
-@dataclass(frozen=True)
-class PeerTls:
-    """What a shipper dials with: the peer CA as the only root, and its own peer certificate."""
-
-    peer_ca_pem: bytes
-    cert_pem: bytes
-    key_pem: bytes = field(repr=False)
 
 
 class PeerClient:
-    """Pushes signed batches to one peer Region (over TLS when peer TLS is configured)."""
+    """Pushes signed batches and IAM snapshots to one peer Region (TLS when configured)."""
 
     def __init__(
         self,
@@ -190,33 +231,14 @@ class PeerClient:
         tls: PeerTls | None = None,
     ) -> None:
         self.source, self.target, self.key, self.timeout = source, target, key, timeout
-        options: list[tuple[str, Any]] = [
-            ("grpc.max_send_message_length", MAX_MESSAGE),
-            ("grpc.max_receive_message_length", MAX_MESSAGE),
-            ("grpc.initial_reconnect_backoff_ms", 100),
-            ("grpc.max_reconnect_backoff_ms", 1000),
-        ]
-        if tls is None:
-            self._channel = grpc.aio.insecure_channel(address, options=options)
-        else:
-            # The target must prove it is that Region: its peer certificate (chosen by SNI on
-            # its mTLS port) has to name it, whatever host the address uses.
-            creds = grpc.ssl_channel_credentials(tls.peer_ca_pem, tls.key_pem, tls.cert_pem)
-            options.append(("grpc.ssl_target_name_override", region_dns(target)))
-            self._channel = grpc.aio.secure_channel(address, creds, options=options)
+        self._channel = peer_channel(address, tls, target)
         self._stub = rpbg.ReplicationStub(self._channel)  # type: ignore[no-untyped-call]
 
     async def push(self, batch: Batch) -> Reply:
         body = encode_batch(batch)
         if len(body) > MAX_BATCH_BYTES:
             raise BatchTooLarge(f"{len(body)} encoded bytes > {MAX_BATCH_BYTES}")
-        ts = time.time()
-        sig = self.key.sign(METHOD, self.source, self.target, ts, body)
-        metadata = (
-            ("smgrpc-peer-region", self.source),
-            ("smgrpc-timestamp", repr(ts)),
-            ("smgrpc-signature", sig),
-        )
+        metadata = signed_metadata(self.key, METHOD, self.source, self.target, body)
         try:
             # The deadline grows with the body: a full batch on a slow link must arrive before
             # it, or the same batch would be cut off and resent forever.
@@ -227,6 +249,21 @@ class PeerClient:
         except grpc.aio.AioRpcError as exc:
             raise PeerUnavailable(f"{exc.code().name}") from None
         return _reply_in(reply)
+
+    async def push_iam(self, push: iw.IamPush) -> iw.IamAck:
+        body = iw.encode_push(push)
+        if len(body) > MAX_BATCH_BYTES:
+            raise IamTooLarge(f"{len(body)} encoded bytes > {MAX_BATCH_BYTES}")
+        metadata = signed_metadata(self.key, IAM_METHOD, self.source, self.target, body)
+        try:
+            reply = await self._stub.PushIam(
+                rpb.PushEnvelope(batch=body),
+                metadata=metadata,
+                timeout=self.timeout + len(body) / MIN_PUSH_RATE,
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise PeerUnavailable(f"{exc.code().name}") from None
+        return iw.ack_in(reply)
 
     async def close(self) -> None:
         await self._channel.close()
@@ -242,8 +279,16 @@ class _RawEnvelope:
 
 
 # Stands in for the generated module when the server's generic handler is built.
-WIRE = SimpleNamespace(PushEnvelope=_RawEnvelope, PushReply=rpb.PushReply)
+WIRE = SimpleNamespace(PushEnvelope=_RawEnvelope, PushReply=rpb.PushReply, IamReply=rpb.IamReply)
 Apply = Callable[[Batch, float], Awaitable[Reply]]
+
+
+class IamEndpoint(Protocol):
+    """This Region's side of IAM replication (replication.iam_receiver.IamReceiver)."""
+
+    async def push(self, push: iw.IamPush, accepted_at: float) -> iw.IamAck: ...
+    async def move(self, request: iw.MoveRequest, accepted_at: float) -> iw.IamAck: ...
+    def status(self) -> iw.IamAck: ...
 
 
 class _Refused(Exception):
@@ -255,11 +300,15 @@ class _Refused(Exception):
 class ReplicationServicer:
     """Receives pushes: authenticate (constant time) before anything else, then decode and hand
     to the applier. Every refusal is the same bare UNAUTHENTICATED, and is logged (rate-limited,
-    with the peer's address and the reason; never any byte of the body).
+    with the peer's address and the reason; never any byte of the body). IAM snapshots
+    (PushIam) and the operator's MoveIamRegion are authenticated the same way, each method
+    with its own signature domain and replay mark.
 
-    peer_identity (peer TLS configured): a push must also come with a peer-CA certificate that
-    names its source Region, so a Region holding the shared cluster key still cannot push as
-    another; the HMAC stays as defence in depth (and the cluster key seals the values inside).
+    peer_identity (peer TLS configured): a push (secrets or IAM) must also come with a peer-CA
+    certificate that names its source Region, so a Region holding the shared cluster key still
+    cannot push as another; the HMAC stays as defence in depth (and the cluster key seals the
+    values inside). The operator's calls (source "operator") are authenticated by the cluster
+    secret alone.
     """
 
     def __init__(
@@ -268,14 +317,16 @@ class ReplicationServicer:
         peers: Collection[str],
         key: ClusterKey | None,
         apply: Apply,
+        iam: IamEndpoint | None = None,
         peer_identity: PeerIdentity | None = None,
     ) -> None:
         self.region, self.peers, self.key, self.apply = region, peers, key, apply
+        self.iam = iam
         self.peer_identity = peer_identity
-        self._applying: set[asyncio.Future[Reply]] = set()
-        # A fast pre-check; the durable replay mark is checked and raised by the applier, in
-        # the push's own transaction (it survives restarts).
-        self._last_ts: dict[str, float] = {}
+        self._applying: set[asyncio.Future[Any]] = set()
+        # A fast pre-check per (method, source); the durable replay marks are checked and
+        # raised by the applier / IAM receiver (they survive restarts).
+        self._last_ts: dict[tuple[str, str], float] = {}
         self._refusals = Throttled(log, every=10.0)
 
     async def Push(self, request: bytes, context: Any) -> rpb.PushReply:  # noqa: N802
@@ -286,21 +337,80 @@ class ReplicationServicer:
             batch, ts = self._authenticate(request, md, source)
         except _Refused as exc:
             await self._refuse(context, source, exc.reason)
+        reply = await self._complete(context, METHOD, source, ts, self.apply(batch, ts))
+        return _reply_out(reply)
+
+    async def PushIam(self, request: bytes, context: Any) -> rpb.IamReply:  # noqa: N802
+        md = {k: v for k, v in context.invocation_metadata() or ()}
+        source = str(md.get("smgrpc-peer-region", ""))
+        try:
+            self._check_certificate(context, source)
+            body, ts = self._verify(IAM_METHOD, request, md, source, source in self.peers)
+            try:
+                push = iw.decode_push(body)
+            except (ValueError, DecodeError):
+                raise _Refused("signed IAM snapshot does not decode") from None
+            if push.source != source or push.target != self.region:
+                raise _Refused("IAM snapshot addressed elsewhere")
+            if self.iam is None:
+                raise _Refused("this Region takes no IAM snapshots")
+        except _Refused as exc:
+            await self._refuse(context, source, exc.reason)
+        ack = await self._complete(context, IAM_METHOD, source, ts, self.iam.push(push, ts))
+        return iw.ack_out(ack)
+
+    async def MoveIamRegion(self, request: bytes, context: Any) -> rpb.IamReply:  # noqa: N802
+        md = {k: v for k, v in context.invocation_metadata() or ()}
+        source = str(md.get("smgrpc-peer-region", ""))
+        try:
+            body, ts = self._verify(MOVE_METHOD, request, md, source, source == iw.OPERATOR)
+            try:
+                move = iw.decode_move(body)
+            except (ValueError, DecodeError):
+                raise _Refused("signed IAM move does not decode") from None
+            if move.target != self.region:
+                raise _Refused("IAM move addressed elsewhere")
+            if self.iam is None:
+                raise _Refused("this Region takes no IAM moves")
+        except _Refused as exc:
+            await self._refuse(context, source, exc.reason)
+        ack = await self._complete(context, MOVE_METHOD, source, ts, self.iam.move(move, ts))
+        return iw.ack_out(ack)
+
+    async def IamStatus(self, request: bytes, context: Any) -> rpb.IamReply:  # noqa: N802
+        md = {k: v for k, v in context.invocation_metadata() or ()}
+        source = str(md.get("smgrpc-peer-region", ""))
+        try:
+            body, _ = self._verify(STATUS_METHOD, request, md, source, source == iw.OPERATOR)
+            try:
+                target = iw.decode_status(body)
+            except (ValueError, DecodeError):
+                raise _Refused("signed IAM status call does not decode") from None
+            if target != self.region or self.iam is None:
+                raise _Refused("IAM status call addressed elsewhere")
+        except _Refused as exc:
+            await self._refuse(context, source, exc.reason)
+        return iw.ack_out(self.iam.status())  # a read: a replay is harmless, no mark kept
+
+    async def _complete(
+        self, context: Any, method: str, source: str, ts: float, work: Awaitable[T]
+    ) -> T:
         # Once started, an apply runs to completion even if the peer hangs up (or dies)
         # meanwhile. The store's transaction is itself cancellation-safe; this also keeps the
         # applier's post-commit bookkeeping (its cached positions) from being skipped, which
         # would make the next push look like lost history and cost a needless snapshot.
-        task = asyncio.ensure_future(self.apply(batch, ts))
+        task = asyncio.ensure_future(work)
         self._applying.add(task)
         task.add_done_callback(self._settled)
         try:
-            reply = await asyncio.shield(task)
+            result = await asyncio.shield(task)
         except ReplayedPush:  # the applier's durable mark (survives restarts)
             await self._refuse(context, source, "replayed push")
-        self._last_ts[source] = max(ts, self._last_ts.get(source, 0.0))
-        return _reply_out(reply)
+        key = (method, source)
+        self._last_ts[key] = max(ts, self._last_ts.get(key, 0.0))
+        return result
 
-    def _settled(self, task: asyncio.Future[Reply]) -> None:
+    def _settled(self, task: asyncio.Future[Any]) -> None:
         self._applying.discard(task)
         # Retrieved here: a caller that hung up never awaits it, and asyncio would log the
         # exception's message (which may hold secret text). The type is enough.
@@ -322,16 +432,19 @@ class ReplicationServicer:
         if named != source:
             raise _Refused(f"peer certificate names Region {named}")
 
-    def _authenticate(self, request: bytes, md: dict[str, Any], source: str) -> tuple[Batch, float]:
+    def _verify(
+        self, method: str, request: bytes, md: dict[str, Any], source: str, known: bool
+    ) -> tuple[bytes, float]:
+        """The signed body of a call from `source` (known: a source this method accepts)."""
         if self.key is None:
             raise _Refused("this Region has no cluster secret")
-        if source not in self.peers:
+        if not known:
             raise _Refused("unknown peer Region")
         try:
             ts = float(md.get("smgrpc-timestamp", "0"))
             body = rpb.PushEnvelope.FromString(request).batch
             self.key.verify(
-                METHOD,
+                method,
                 source,
                 self.region,
                 ts,
@@ -341,8 +454,12 @@ class ReplicationServicer:
             )
         except (PeerAuthError, ValueError, DecodeError):
             raise _Refused("bad signature, clock skew or malformed envelope") from None
-        if ts <= self._last_ts.get(source, 0.0):
+        if ts <= self._last_ts.get((method, source), 0.0):
             raise _Refused("replayed push")
+        return body, ts
+
+    def _authenticate(self, request: bytes, md: dict[str, Any], source: str) -> tuple[Batch, float]:
+        body, ts = self._verify(METHOD, request, md, source, source in self.peers)
         try:
             batch = decode_batch(body)
         except (ValueError, DecodeError):

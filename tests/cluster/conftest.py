@@ -20,6 +20,9 @@ from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
 from smgrpc.config import Config
+from smgrpc.crypto.cluster import ClusterKey
+from tests.cluster.creds import channel as bearer_channel
+from tests.cluster.creds import iam_replicated, token_reader
 from tests.cluster.proxy import FaultProxy, Links
 
 T = TypeVar("T")
@@ -52,7 +55,10 @@ class Cluster(Links):
         for (_a, b), p in self.proxies.items():
             if b == name:
                 p.target = ("127.0.0.1", r.port)
-        ch = grpc.aio.insecure_channel(f"127.0.0.1:{r.port}")
+        # Every call carries the IAM Region's bootstrap admin credential (IAM is global: it
+        # works in every Region once IAM has replicated, which start_cluster waits for).
+        holder = self.configs[self.configs[name].iam_holder]
+        ch = bearer_channel(f"127.0.0.1:{r.port}", token_reader(holder.admin_token_path))
         self.channels.append(ch)
         self.stubs[name] = pbg.SecretsManagerStub(ch)
 
@@ -73,6 +79,7 @@ async def start_cluster(
         peers = tuple((b, f"127.0.0.1:{c.proxies[(name, b)].port}") for b in names if b != name)
         # Listen on a fixed free port so a restarted Region comes back at the same address.
         settings: dict[str, object] = {
+            "iam_region": names[0],  # IAM is global: the first Region holds it
             "purge_interval": 0.05,
             "key_refresh_interval": 0.1,
             "shutdown_grace": 0.5,
@@ -87,7 +94,12 @@ async def start_cluster(
             cluster_secret_file=secret,
             **settings,  # type: ignore[arg-type]
         )
+    for name in names:
         await c.start_region(name)
+    if len(names) > 1:
+        key = ClusterKey.from_file(secret)
+        addrs = [(n, f"127.0.0.1:{c.regions[n].port}") for n in names]
+        await iam_replicated(key, addrs, c.configs[names[0]].iam_holder)
     return c
 
 

@@ -23,7 +23,12 @@ from pathlib import Path
 import grpc
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
+from smgrpc.crypto.cluster import ClusterKey
+from smgrpc.replication.iam_operator import iam_status
+from smgrpc.replication.iam_wire import IamAck
 from tests.cluster.conftest import converged, write_cluster_secret
+from tests.cluster.creds import channel as bearer_channel
+from tests.cluster.creds import iam_replicated, token_reader
 from tests.cluster.proxy import FaultProxy, Links
 from tests.harness import wait_serving
 
@@ -59,8 +64,10 @@ class RegionProcess:
         peers: Sequence[tuple[str, int]],
         secret_file: Path,
         log_dir: Path,
+        iam_region: str | None = None,
     ) -> None:
         self.region, self.data_dir, self.peers = region, data_dir, list(peers)
+        self.iam_region = iam_region
         self.secret_file = secret_file
         self.stdout_path = log_dir / f"{region}.stdout"
         self.stderr_path = log_dir / f"{region}.stderr"
@@ -94,6 +101,8 @@ class RegionProcess:
         ]
         for other, port in self.peers:
             argv += ["--peer", f"{other}=127.0.0.1:{port}"]
+        if self.iam_region:
+            argv += ["--iam-region", self.iam_region]
         env = {k: v for k, v in os.environ.items() if not k.startswith("SMGRPC_")}
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
             err.write(f"---- start #{self.starts} on port {self.port} ----\n".encode())
@@ -135,6 +144,11 @@ class RegionProcess:
             self.proc.wait(timeout=10)
         _LIVE.discard(self.proc)
 
+    @property
+    def admin_token(self) -> Path:
+        """The bootstrap admin credential (written by the IAM Region's first start)."""
+        return self.data_dir / "admin.token"
+
     def stderr(self) -> bytes:
         return self.stderr_path.read_bytes() if self.stderr_path.exists() else b""
 
@@ -144,6 +158,7 @@ class ProcCluster(Links):
 
     def __init__(self, tmp: Path, names: Sequence[str]) -> None:
         self.tmp, self.names = tmp, tuple(names)
+        self.iam_region = self.names[0]  # IAM is global: the first Region holds it
         self.procs: dict[str, RegionProcess] = {}
         self.stubs: dict[str, pbg.SecretsManagerStub] = {}
         self.channels: dict[str, grpc.aio.Channel] = {}
@@ -159,8 +174,23 @@ class ProcCluster(Links):
                     self.proxies[(a, b)] = p
         for name in self.names:
             peers = [(b, self.proxies[(name, b)].port) for b in self.names if b != name]
-            self.procs[name] = RegionProcess(name, self.tmp / name, peers, secret, self.tmp)
+            self.procs[name] = RegionProcess(
+                name, self.tmp / name, peers, secret, self.tmp, self.iam_region
+            )
         await asyncio.gather(*(self.start_region(n) for n in self.names))
+        await self.wait_iam()
+
+    @property
+    def admin_token(self) -> Path:
+        """The cluster's admin credential: the IAM Region's bootstrap admin.token."""
+        return self.procs[self.iam_region].admin_token
+
+    async def wait_iam(self, within: float = 30.0) -> IamAck:
+        """Until every running Region has the IAM Region's (epoch, generation)."""
+        key = ClusterKey.from_file(self.tmp / "cluster.secret")
+        live = [(n, p.addr) for n, p in self.procs.items() if p.alive]
+        holder = (await iam_status(self.procs[self.iam_region].addr, self.iam_region, key)).holder
+        return await iam_replicated(key, live, holder, within)
 
     async def start_region(self, name: str) -> None:
         proc = self.procs[name]
@@ -172,7 +202,8 @@ class ProcCluster(Links):
         if old is not None:
             await old.close()
         # A fresh channel: the old one may sit in reconnect backoff towards a dead port.
-        ch = grpc.aio.insecure_channel(proc.addr)
+        # Every call carries the cluster's admin credential (see wait_iam).
+        ch = bearer_channel(proc.addr, token_reader(self.procs[self.iam_region].admin_token))
         self.channels[name] = ch
         self.stubs[name] = pbg.SecretsManagerStub(ch)
 

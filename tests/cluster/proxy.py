@@ -10,7 +10,9 @@ class FaultProxy:
     """Forwards 127.0.0.1:<port> to a target; modes: pass, cut, blackhole; optional delay.
 
     Counters (never reset by the proxy; tests diff them): `accepted` counts every connection
-    attempt, whatever the mode; `forwarded` counts bytes passed on, both directions.
+    attempt, whatever the mode; `forwarded` counts bytes passed on, both directions. With
+    `capture` on, every byte passed on (both directions) is also kept in `captured` (leak
+    canaries grep the wire with it).
     """
 
     def __init__(self) -> None:
@@ -23,6 +25,8 @@ class FaultProxy:
         self._tasks: set[asyncio.Task[None]] = set()
         self.accepted = 0
         self.forwarded = 0
+        self.capture = False
+        self.captured = bytearray()
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -89,6 +93,8 @@ class FaultProxy:
                     await asyncio.sleep(self.delay)
                 dst.write(data)
                 self.forwarded += len(data)
+                if self.capture:
+                    self.captured += data
                 await dst.drain()
         except (ConnectionError, OSError):
             pass

@@ -83,10 +83,14 @@ class Cluster:
         return {p.stem: int(p.read_text()) for p in run.glob("*.pid")} if run.exists() else {}
 
     def grpcurl(self, region: str, op: str, body: str) -> tuple[int, str]:
+        # The cluster's admin credential, as the README walkthrough passes it.
+        token = (self.state / US / "admin.token").read_text().strip()
         done = subprocess.run(
             [
                 str(GRPCURL),
                 "-plaintext",
+                "-H",
+                f"authorization: Bearer {token}",
                 "-d",
                 body,
                 f"127.0.0.1:{self.ports[region]}",
@@ -160,6 +164,9 @@ def test_cluster_up_walkthrough_status_down(cluster: Cluster) -> None:
     assert set(pids) == {US, EU, AP} and all(_alive(p) for p in pids.values())
     secret = cluster.state / "cluster.secret"
     assert secret.stat().st_mode & 0o777 == 0o600
+    token = cluster.state / US / "admin.token"
+    assert f"  {token}\n" in up.stdout and token.stat().st_mode & 0o777 == 0o600
+    assert not (cluster.state / EU / "admin.token").exists()  # only the IAM Region makes one
 
     again = cluster.run("up")  # idempotent: no second set of servers
     assert again.returncode == 0, again.stdout + again.stderr

@@ -146,6 +146,16 @@ def test_peers_are_the_other_two_regions_by_service_name(compose: dict[str, Any]
             assert int(port) == _listen_port(configs[region])
 
 
+def test_every_region_names_the_same_iam_region_and_says_where_the_admin_token_is(
+    compose: dict[str, Any],
+) -> None:
+    configs = {name: _serve_config(svc) for name, svc in _regions(compose).items()}
+    assert {cfg.iam_holder for cfg in configs.values()} == {"us-east-1"}
+    holder = configs["us-east-1"]
+    assert str(holder.admin_token_path) == "/data/admin.token"
+    assert "exec -T us-east-1 cat /data/admin.token" in COMPOSE.read_text()
+
+
 def test_published_ports_are_distinct_and_reach_the_listen_port(compose: dict[str, Any]) -> None:
     seen: dict[int, str] = {}
     for name, svc in _regions(compose).items():

@@ -42,14 +42,14 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "peer_key": (["/t/p.key"], "/t/p.key", "/t/p.key"),
     "insecure": ([], "1", True),
     "reflection": ([], "off", False),
-    "iam_region": (["eu-central-1"], "eu-central-1", "eu-central-1"),
+    "iam_region": (["us-east-1"], "us-east-1", "us-east-1"),  # this Region (needs no peer)
     "admin_token_file": (["/k/admin.token"], "/k/admin.token", "/k/admin.token"),
 }
 _TLS = ("tls_cert", "tls_key")
 _PEER = ("peer_ca", "peer_cert", "peer_key")
 # settings that only make sense with others
 NEEDS: dict[str, tuple[str, ...]] = {
-    "peers": ("cluster_secret_file",),
+    "peers": ("cluster_secret_file", "iam_region"),
     "tls_cert": ("tls_key",),
     "tls_key": ("tls_cert",),
     "mtls_listen": (*_TLS, "client_ca"),
@@ -172,3 +172,28 @@ def test_config_is_the_only_reader_of_the_environment() -> None:
             if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
                 readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert readers == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--peer", "eu-west-1=h:1", "--cluster-secret-file", "/k/c"], "--peer needs --iam-region"),
+        (["--iam-region", "eu-west-1"], "--iam-region eu-west-1 is neither this Region"),
+        (
+            ["--peer", "eu-west-1=h:1", "--cluster-secret-file", "/k/c", "--iam-region", "x-1"],
+            "--iam-region x-1 is neither this Region",
+        ),
+    ],
+)
+def test_a_cluster_must_name_its_iam_region(argv: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        from_args(_parser().parse_args(["serve", *argv]), env={})
+
+
+def test_iam_region_defaults_to_this_region_and_may_be_a_peer() -> None:
+    alone = from_args(_parser().parse_args(["serve", "--region", "eu-west-1"]), env={})
+    assert alone.iam_holder == "eu-west-1"
+    argv = ["serve", "--region", "eu-west-1", "--peer", "us-east-1=h:1"]
+    argv += ["--cluster-secret-file", "/k/c"]
+    cfg = from_args(_parser().parse_args([*argv, "--iam-region", "us-east-1"]), env={})
+    assert cfg.iam_holder == "us-east-1"

@@ -31,8 +31,9 @@ from smgrpc.replication.transport import (
     PeerUnavailable,
     encode_batch,
 )
+from tests.authn import interceptor
 from tests.cluster.conftest import eventually, write_cluster_secret
-from tests.conftest import make_config
+from tests.conftest import admin_token, make_config
 from tests.harness import free_port
 from tests.security.pki import AP, EU, US, Pki, make_pki
 
@@ -45,8 +46,12 @@ class Pair:
     mtls: dict[str, int]
 
     def stub(self, name: str) -> tuple[grpc.aio.Channel, pbg.SecretsManagerStub]:
+        """A TLS channel to the Region sending the cluster's admin credential (made by the
+        IAM Region, us-east-1, and replicated to the other over the peer TLS link)."""
         ch = grpc.aio.secure_channel(
-            f"localhost:{self.regions[name].port}", self.pki.channel_creds()
+            f"localhost:{self.regions[name].port}",
+            self.pki.channel_creds(),
+            interceptors=[interceptor(admin_token(self.regions[US]))],
         )
         return ch, pbg.SecretsManagerStub(ch)
 
@@ -67,6 +72,7 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
                 peers=((other, f"127.0.0.1:{mtls[other]}"),),
                 cluster_secret_file=secret,
                 replication_max_backoff=0.2,
+                iam_region=US,
             )
             regions[name] = Region(cfg)
             await regions[name].start()

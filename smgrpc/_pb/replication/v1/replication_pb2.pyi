@@ -97,3 +97,123 @@ class StateResult(_message.Message):
     message: str
     last_accessed_day: str
     def __init__(self, lineage: _Optional[str] = ..., outcome: _Optional[str] = ..., message: _Optional[str] = ..., last_accessed_day: _Optional[str] = ...) -> None: ...
+
+class IamSnapshot(_message.Message):
+    __slots__ = ("source_region", "target_region", "account", "holder", "epoch", "generation", "users", "roles", "keys")
+    SOURCE_REGION_FIELD_NUMBER: _ClassVar[int]
+    TARGET_REGION_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    USERS_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    source_region: str
+    target_region: str
+    account: str
+    holder: str
+    epoch: int
+    generation: int
+    users: _containers.RepeatedCompositeFieldContainer[IamUser]
+    roles: _containers.RepeatedCompositeFieldContainer[IamRole]
+    keys: _containers.RepeatedCompositeFieldContainer[IamAccessKey]
+    def __init__(self, source_region: _Optional[str] = ..., target_region: _Optional[str] = ..., account: _Optional[str] = ..., holder: _Optional[str] = ..., epoch: _Optional[int] = ..., generation: _Optional[int] = ..., users: _Optional[_Iterable[_Union[IamUser, _Mapping]]] = ..., roles: _Optional[_Iterable[_Union[IamRole, _Mapping]]] = ..., keys: _Optional[_Iterable[_Union[IamAccessKey, _Mapping]]] = ...) -> None: ...
+
+class IamTag(_message.Message):
+    __slots__ = ("key", "value")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    value: str
+    def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class IamInlinePolicy(_message.Message):
+    __slots__ = ("name", "document")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    document: str
+    def __init__(self, name: _Optional[str] = ..., document: _Optional[str] = ...) -> None: ...
+
+class IamUser(_message.Message):
+    __slots__ = ("name", "user_id", "arn", "path", "created_at", "tags", "policies")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    ARN_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    POLICIES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    user_id: str
+    arn: str
+    path: str
+    created_at: float
+    tags: _containers.RepeatedCompositeFieldContainer[IamTag]
+    policies: _containers.RepeatedCompositeFieldContainer[IamInlinePolicy]
+    def __init__(self, name: _Optional[str] = ..., user_id: _Optional[str] = ..., arn: _Optional[str] = ..., path: _Optional[str] = ..., created_at: _Optional[float] = ..., tags: _Optional[_Iterable[_Union[IamTag, _Mapping]]] = ..., policies: _Optional[_Iterable[_Union[IamInlinePolicy, _Mapping]]] = ...) -> None: ...
+
+class IamRole(_message.Message):
+    __slots__ = ("name", "role_id", "arn", "path", "created_at", "assume_role_policy", "description", "max_session_duration", "tags", "policies")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_ID_FIELD_NUMBER: _ClassVar[int]
+    ARN_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ASSUME_ROLE_POLICY_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    MAX_SESSION_DURATION_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    POLICIES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    role_id: str
+    arn: str
+    path: str
+    created_at: float
+    assume_role_policy: str
+    description: str
+    max_session_duration: int
+    tags: _containers.RepeatedCompositeFieldContainer[IamTag]
+    policies: _containers.RepeatedCompositeFieldContainer[IamInlinePolicy]
+    def __init__(self, name: _Optional[str] = ..., role_id: _Optional[str] = ..., arn: _Optional[str] = ..., path: _Optional[str] = ..., created_at: _Optional[float] = ..., assume_role_policy: _Optional[str] = ..., description: _Optional[str] = ..., max_session_duration: _Optional[int] = ..., tags: _Optional[_Iterable[_Union[IamTag, _Mapping]]] = ..., policies: _Optional[_Iterable[_Union[IamInlinePolicy, _Mapping]]] = ...) -> None: ...
+
+class IamAccessKey(_message.Message):
+    __slots__ = ("access_key_id", "user_name", "status", "created_at", "sealed_secret")
+    ACCESS_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    SEALED_SECRET_FIELD_NUMBER: _ClassVar[int]
+    access_key_id: str
+    user_name: str
+    status: str
+    created_at: float
+    sealed_secret: bytes
+    def __init__(self, access_key_id: _Optional[str] = ..., user_name: _Optional[str] = ..., status: _Optional[str] = ..., created_at: _Optional[float] = ..., sealed_secret: _Optional[bytes] = ...) -> None: ...
+
+class MoveIamRequest(_message.Message):
+    __slots__ = ("target_region", "min_epoch")
+    TARGET_REGION_FIELD_NUMBER: _ClassVar[int]
+    MIN_EPOCH_FIELD_NUMBER: _ClassVar[int]
+    target_region: str
+    min_epoch: int
+    def __init__(self, target_region: _Optional[str] = ..., min_epoch: _Optional[int] = ...) -> None: ...
+
+class IamStatusRequest(_message.Message):
+    __slots__ = ("target_region",)
+    TARGET_REGION_FIELD_NUMBER: _ClassVar[int]
+    target_region: str
+    def __init__(self, target_region: _Optional[str] = ...) -> None: ...
+
+class IamReply(_message.Message):
+    __slots__ = ("holder", "epoch", "generation", "applied")
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    holder: str
+    epoch: int
+    generation: int
+    applied: bool
+    def __init__(self, holder: _Optional[str] = ..., epoch: _Optional[int] = ..., generation: _Optional[int] = ..., applied: _Optional[bool] = ...) -> None: ...

@@ -39,6 +39,21 @@ class ReplicationStub:
                 request_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
                 response_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushReply.FromString,
                 _registered_method=True)
+        self.PushIam = channel.unary_unary(
+                '/smgrpc.replication.v1.Replication/PushIam',
+                request_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+                response_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+                _registered_method=True)
+        self.MoveIamRegion = channel.unary_unary(
+                '/smgrpc.replication.v1.Replication/MoveIamRegion',
+                request_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+                response_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+                _registered_method=True)
+        self.IamStatus = channel.unary_unary(
+                '/smgrpc.replication.v1.Replication/IamStatus',
+                request_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+                response_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+                _registered_method=True)
 
 
 class ReplicationServicer:
@@ -51,6 +66,30 @@ class ReplicationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PushIam(self, request, context):
+        """The IAM Region's whole IAM snapshot (signed like Push, its own replay mark). Applied only
+        if (epoch, generation) is higher than the receiver's; otherwise acknowledged as a no-op.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MoveIamRegion(self, request, context):
+        """Operator command `smgrpc iam-region move` (signed with the cluster secret by source
+        "@operator"): the receiving Region becomes the IAM Region at a higher epoch.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IamStatus(self, request, context):
+        """Operator command `smgrpc iam-region status` (signed like MoveIamRegion; changes nothing):
+        the Region's IAM Region, epoch and generation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReplicationServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -58,6 +97,21 @@ def add_ReplicationServicer_to_server(servicer, server):
                     servicer.Push,
                     request_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
                     response_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushReply.SerializeToString,
+            ),
+            'PushIam': grpc.unary_unary_rpc_method_handler(
+                    servicer.PushIam,
+                    request_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
+                    response_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.SerializeToString,
+            ),
+            'MoveIamRegion': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveIamRegion,
+                    request_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
+                    response_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.SerializeToString,
+            ),
+            'IamStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.IamStatus,
+                    request_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
+                    response_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -87,6 +141,87 @@ class Replication:
             '/smgrpc.replication.v1.Replication/Push',
             smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
             smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PushIam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smgrpc.replication.v1.Replication/PushIam',
+            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MoveIamRegion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smgrpc.replication.v1.Replication/MoveIamRegion',
+            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IamStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smgrpc.replication.v1.Replication/IamStatus',
+            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
             options,
             channel_credentials,
             insecure,
