@@ -240,3 +240,21 @@ async def test_access_log_names_the_principal_never_the_credential(
     secret = token.split(":")[1]
     logged = err + caplog.text
     assert secret not in logged and "Bearer" not in logged
+
+
+async def test_a_wrong_secret_after_a_good_one_is_refused_every_time(
+    region: Region, stub: Any
+) -> None:
+    """The guard remembers a verified secret per key: any other secret for that id (one
+    character changed, or a longer/shorter pair that still parses) stays refused, and the
+    right one keeps working between them."""
+    await create(stub, "t")
+    token = await user(region, "gina", allow())
+    kid, secret = token.split(":")
+    flipped = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    for attempt in (token, f"{kid}:{flipped}", token, f"{kid}:{flipped}", token):
+        ch, gina = stub_for(region, attempt)
+        async with ch:
+            got = await outcome(gina, "DescribeSecret")
+        want = grpc.StatusCode.OK if attempt == token else grpc.StatusCode.UNAUTHENTICATED
+        assert got[0] == want, attempt == token
