@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 from smgrpc.core.errors import Unauthenticated
@@ -16,15 +15,35 @@ from smgrpc.core.iam.model import Principal
 from smgrpc.core.policy.context import Caller
 
 
-@dataclass(frozen=True, slots=True)
 class Authorized:
-    """The authenticated principal and the global request keys of one call."""
+    """The authenticated principal and the global request keys of one call.
 
-    principal: Principal
-    caller: Caller
-    # (operation, secret) -> the AccessDenied message for that secret, or None if allowed:
-    # ListSecrets / BatchGetSecretValue filter what they return with it (set by the guard).
-    denied: Callable[[str, Any], str | None] | None = None
+    `caller` is made when first asked for (most handlers never ask: building it costs a few
+    microseconds per call); `denied(operation, secret)` is the AccessDenied message for one
+    listed secret or None (ListSecrets / BatchGetSecretValue filter with it; set by the guard).
+    """
+
+    __slots__ = ("principal", "_caller", "_made", "denied")
+
+    def __init__(
+        self,
+        principal: Principal,
+        caller: Caller | Callable[[], Caller],
+        denied: Callable[[str, Any], str | None] | None = None,
+    ) -> None:
+        self.principal = principal
+        self._made = caller if isinstance(caller, Caller) else None
+        self._caller = caller
+        self.denied = denied
+
+    @property
+    def caller(self) -> Caller:
+        made = self._made
+        if made is None:
+            make = self._caller
+            assert callable(make)
+            made = self._made = make()
+        return made
 
 
 CURRENT: ContextVar[Authorized | None] = ContextVar("smgrpc_caller", default=None)

@@ -16,7 +16,6 @@ compiled once per text (an LRU): a changed policy is a new text, so it is seen a
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from smgrpc.api.handlers import Prepare
 from smgrpc.api.principals import Principals
 from smgrpc.auth import bearer
 from smgrpc.core.errors import AccessDenied, MalformedPolicyDocument, Unauthenticated
+from smgrpc.core.iam.directory import Directory
 from smgrpc.core.iam.model import AccessKey, Principal
 from smgrpc.core.policy import Decision, Policy, Request, evaluate, parse_policy
 from smgrpc.core.policy.context import Call, Caller, Needed, needs
@@ -55,7 +55,7 @@ def unrecognized(reason: str = "") -> Unauthenticated:
 # first sight of a policy compiles it in a worker thread (handlers.Prepare), not on the loop.
 _compiled: dict[str, Policy] = {}
 MAX_COMPILED = 4096
-MAX_VERIFIED = 10_000  # access keys whose last good secret is remembered
+MAX_VERIFIED = 10_000  # verified credentials remembered (per exact authorization value)
 INLINE_CHARS = 2048
 
 
@@ -144,12 +144,14 @@ class Guard:
         self.clock = clock
         self.identity = identity  # hook: mTLS client-certificate identity (auth/mtls.py)
         self._peers: dict[str, tuple[str | None, bool]] = {}
-        # AccessKeyId -> (the stored key object, the secret it was verified with). A call
-        # presenting the same secret for the very same key object (any IAM change to the key
-        # makes a new one) is compared in constant time against it, skipping the keyed digest
-        # (~4.5 us, OpenSSL's HMAC set-up). It holds only secrets already proven right, in the
-        # memory that receives them with every call anyway; bounded.
-        self._verified: dict[str, tuple[AccessKey, str]] = {}
+        # The exact `authorization` value -> (the snapshot's Directory, the stored key object,
+        # its principal) of a credential already verified. A hit needs the very same Directory
+        # (any IAM change makes a new snapshot, so a revoked or deactivated key is checked
+        # afresh on the next call) and skips parsing and the keyed digest (~4.5 us, OpenSSL's
+        # HMAC set-up). Keys are only values proven right, held in the memory that receives
+        # them with every call anyway (str hashing is keyed per process: a lookup reveals
+        # nothing of them); bounded.
+        self._verified: dict[str, tuple[Directory, AccessKey, Principal]] = {}
 
     def authenticate(self, context: Any) -> Principal:
         """The caller's principal, or Unauthenticated (UnrecognizedClientException)."""
@@ -161,33 +163,33 @@ class Guard:
                 if found is None:
                     raise unrecognized("certificate names no IAM user or role")
                 return found
+        md = context.invocation_metadata() or ()
+        # grpc hands metadata keys over lower-cased (HTTP/2 allows no other).
+        values = [v for k, v in md if k == bearer.HEADER]
+        if len(values) == 1 and isinstance(values[0], str):
+            hit = self._verified.get(values[0])
+            if hit is not None and hit[0] is snap:
+                return hit[2]
         try:
-            cred = bearer.from_metadata(context.invocation_metadata() or ())
+            cred = bearer.from_metadata(md)
         except bearer.CredentialError as exc:
             raise unrecognized(exc.reason) from None
         got = snap.access_key(cred.access_key_id)
         if got is None:
             raise unrecognized("unknown access key")
         key, principal = got
-        if not self._known_good(key, cred.secret_access_key):
+        if not self._verify(key, cred.secret_access_key):
             raise unrecognized("wrong secret")
         if key.status != "Active":
             raise unrecognized("inactive access key")
+        if isinstance(values[0], str):
+            if len(self._verified) >= MAX_VERIFIED:
+                self._verified.clear()
+            self._verified[values[0]] = (snap, key, principal)
         return principal
 
-    def _known_good(self, key: AccessKey, presented: str) -> bool:
-        seen = self._verified.get(key.access_key_id)
-        if seen is not None and seen[0] is key:
-            return hmac.compare_digest(seen[1].encode(), presented.encode())
-        if not self._verify(key, presented):
-            return False
-        if len(self._verified) >= MAX_VERIFIED:
-            self._verified.clear()
-        self._verified[key.access_key_id] = (key, presented)
-        return True
-
-    def caller(self, principal: Principal, context: Any) -> Caller:
-        """The global request keys: source IP, secure transport, current time."""
+    def peer_facts(self, context: Any) -> tuple[str | None, bool]:
+        """(aws:SourceIp, aws:SecureTransport) of the call's connection (cached per peer)."""
         peer = context.peer() or ""
         seen = self._peers.get(peer)
         if seen is None:
@@ -195,6 +197,13 @@ class Guard:
             if len(self._peers) > 10_000:
                 self._peers.clear()
             self._peers[peer] = seen
+        return seen
+
+    def caller(self, principal: Principal, context: Any) -> Caller:
+        """The global request keys: source IP, secure transport, current time."""
+        return self.make_caller(principal, self.peer_facts(context))
+
+    def make_caller(self, principal: Principal, seen: tuple[str | None, bool]) -> Caller:
         return Caller(
             principal.arn,
             principal.account,
@@ -256,7 +265,8 @@ class ServiceGuard:
         self.cache_key = cache_key
         self._allowed: dict[tuple[object, ...], tuple[Principal, object]] = {}
 
-    def _authorized(self, principal: Principal, caller: Caller) -> Authorized:
+    def _authorized(self, principal: Principal, caller: Callable[[], Caller]) -> Authorized:
+        """caller: made when first asked for (a cached decision needs none)."""
         if self.item is None:
             return Authorized(principal, caller)
         return Authorized(principal, caller, _Items(self.item, principal, caller))
@@ -268,14 +278,15 @@ class ServiceGuard:
         self, principal: Principal, method: str, request: Any, context: Any
     ) -> Authorized:
         """Every request of the call allowed, else AccessDenied; the caller for the handler."""
-        caller = self.guard.caller(principal, context)
+        facts = self.guard.peer_facts(context)
         got = self.cache_key(method, request) if self.cache_key is not None else None
         key: tuple[object, ...] | None = None
         if got is not None:
-            key = (id(principal), caller.source_ip, caller.secure_transport, *got[0])
+            key = (id(principal), *facts, *got[0])
             hit = self._allowed.get(key)
             if hit is not None and hit[0] is principal and hit[1] is got[1]:
-                return self._authorized(principal, caller)
+                return self._authorized(principal, _Lazy(self.guard, principal, facts))
+        caller = self.guard.make_caller(principal, facts)
         needed, policy = self.planner(method, request)
         denial = check(principal, caller, needed, policy, inline=False)
         if denial is not None:
@@ -293,7 +304,22 @@ class ServiceGuard:
             if len(self._allowed) >= self.MAX_CACHED:
                 self._allowed.clear()
             self._allowed[key] = (principal, got[1])
-        return self._authorized(principal, caller)
+        return self._authorized(principal, lambda: caller)
+
+
+class _Lazy:
+    """The Caller of a call whose decision came from the cache: made only if asked for."""
+
+    __slots__ = ("_guard", "_principal", "_facts", "_made")
+
+    def __init__(self, guard: Guard, principal: Principal, facts: tuple[str | None, bool]):
+        self._guard, self._principal, self._facts = guard, principal, facts
+        self._made: Caller | None = None
+
+    def __call__(self) -> Caller:
+        if self._made is None:
+            self._made = self._guard.make_caller(self._principal, self._facts)
+        return self._made
 
 
 class _Items:
@@ -301,12 +327,14 @@ class _Items:
 
     __slots__ = ("_item", "_principal", "_caller")
 
-    def __init__(self, item: Callable[[str, Any], Call], principal: Principal, caller: Caller):
+    def __init__(
+        self, item: Callable[[str, Any], Call], principal: Principal, caller: Callable[[], Caller]
+    ):
         self._item = item
         self._principal = principal
         self._caller = caller
 
     def __call__(self, operation: str, secret: Any) -> str | None:
         call = self._item(operation, secret)
-        denial = check(self._principal, self._caller, needs(call), secret.policy)
+        denial = check(self._principal, self._caller(), needs(call), secret.policy)
         return None if denial is None else denial.message
