@@ -23,7 +23,7 @@ from typing import Any
 
 from smgrpc.api.calls import Authorized
 from smgrpc.api.guard import Guard, check
-from smgrpc.core.errors import AccessDenied
+from smgrpc.core.errors import IamAccessDenied
 from smgrpc.core.iam.directory import directory
 from smgrpc.core.iam.entities import entity_arn
 from smgrpc.core.iam.model import IamState, Principal, Role, User
@@ -146,9 +146,9 @@ class IamGuard:
     def authorize(
         self, principal: Principal, method: str, request: Any, context: Any
     ) -> Authorized:
-        """iam:<Op> on the target allowed by the caller's policies, else AccessDenied."""
+        """iam:<Op> on the target allowed by the caller's policies, else AccessDenied (IAM's code)."""
         caller = self.guard.caller(principal, context)
         denial = check(principal, caller, iam_needs(method, request, caller, self._state()), None)
         if denial is not None:
-            raise AccessDenied(denial.message, resource=denial.request.resource)
+            raise IamAccessDenied(denial.message, resource=denial.request.resource)
         return Authorized(principal, caller)

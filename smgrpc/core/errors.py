@@ -89,6 +89,12 @@ class Unauthenticated(ServiceError):
 # ---- IAM (smgrpc.iam.v1): AWS IAM's own codes, which carry no "Exception" suffix ----
 
 
+class IamAccessDenied(ServiceError):
+    """IAM's own code for a denied IAM call (Secrets Manager says AccessDeniedException)."""
+
+    aws_code = "AccessDenied"
+
+
 class NoSuchEntity(ServiceError):
     aws_code = "NoSuchEntity"
 

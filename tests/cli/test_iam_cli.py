@@ -128,7 +128,7 @@ async def test_user_policy_and_key_walkthrough(servers: Servers, tmp_path: Path)
     denied = await smgrpc_iam("list-users", "--endpoint", srv.addr, "--token-file", str(token))
     assert denied.rc == 254
     assert denied.err.strip().startswith(
-        "An error occurred (AccessDeniedException) when calling the ListUsers operation: "
+        "An error occurred (AccessDenied) when calling the ListUsers operation: "
         f"User: arn:aws:iam::{ACCOUNT}:user/team/bob is not authorized to perform: iam:ListUsers"
     )
     assert ak["SecretAccessKey"] not in denied.err + srv.output().decode(errors="replace")
