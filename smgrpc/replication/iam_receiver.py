@@ -26,6 +26,9 @@ from smgrpc.replication.messages import ReplayedPush
 
 log = logging.getLogger("smgrpc.replication")
 T = TypeVar("T")
+# An epoch moves by one per operator move; a push or move asking for more than this jump is
+# refused (an epoch near the int64 limit would wedge every later move).
+MAX_EPOCH_JUMP = 1000
 MARK_SUFFIX = "#iam"  # replay marks of IAM pushes live next to the batch ones, keyed apart
 
 
@@ -74,6 +77,27 @@ class IamReceiver:
                     push.account[:64],
                 )
                 return ack(cur)
+            if push.epoch == cur.epoch and push.source != cur.holder:
+                # Only the IAM Region of an epoch writes IAM in it; another Region claiming it
+                # at the same epoch is misconfigured (two --iam-region) or hostile. A holder
+                # change needs a higher epoch, which only an operator move makes.
+                log.error(
+                    "refused an IAM snapshot from %s: the IAM Region of epoch %d is %s "
+                    "(check --iam-region; moving it is `smgrpc iam-region move`)",
+                    push.source,
+                    cur.epoch,
+                    cur.holder,
+                )
+                return ack(cur)
+            if push.epoch > cur.epoch + MAX_EPOCH_JUMP:
+                log.error(
+                    "refused an IAM snapshot from %s: epoch %d jumps more than %d past %d",
+                    push.source,
+                    push.epoch,
+                    MAX_EPOCH_JUMP,
+                    cur.epoch,
+                )
+                return ack(cur)
             incoming = await self._state(push, cur)
             if cur.holder == self.region and push.epoch > cur.epoch:
                 log.warning(
@@ -98,6 +122,14 @@ class IamReceiver:
             await self._mark(iw.OPERATOR + MARK_SUFFIX, accepted_at)
             cur = self.iam.state
             if cur.holder == self.region and cur.epoch > request.min_epoch:
+                return ack(cur)
+            if request.min_epoch > cur.epoch + MAX_EPOCH_JUMP:
+                log.error(
+                    "refused an IAM move: min epoch %d is more than %d past epoch %d",
+                    request.min_epoch,
+                    MAX_EPOCH_JUMP,
+                    cur.epoch,
+                )
                 return ack(cur)
             new = replace(cur, holder=self.region, epoch=max(cur.epoch, request.min_epoch) + 1)
             applied = await self.iam.apply_replicated(new)

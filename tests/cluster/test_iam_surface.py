@@ -43,6 +43,7 @@ async def refused(port: int, method: str, body: bytes, md: object) -> None:
 
 
 def push_body(c: Cluster, source: str, target: str, **change: object) -> bytes:
+    """An IAM push of `source`'s current state, with `change` applied (any field)."""
     st = c.regions[source].iam.state
     fields: dict[str, object] = {
         "source": source,
@@ -113,3 +114,24 @@ async def test_a_garbled_signed_snapshot_is_refused_without_parsing_further(
     body = base64.b64decode("////")  # signed, but not an IamSnapshot
     md = signed_metadata(key, IAM_METHOD, US, EU, body)
     await refused(cluster.regions[EU].port, IAM_METHOD, body, md)
+
+
+async def test_a_region_that_is_not_the_iam_region_cannot_take_it_over(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """A peer claiming the IAM Region at the current epoch (a second --iam-region, or a
+    forged push) is refused, as is an epoch far beyond any move; eu-west-1 keeps us-east-1's
+    users (review finding: ap-southeast-2 replaced them with its own `*:*` user)."""
+    key = ClusterKey.from_file(tmp_path / "cluster.secret")
+    eu = cluster.regions[EU]
+    before = eu.iam.state
+    for change in (
+        {"holder": AP, "generation": before.generation + 1, "users": ()},  # same epoch
+        {"holder": AP, "epoch": before.epoch + 10_000, "users": ()},  # beyond any move
+    ):
+        body = push_body(cluster, AP, EU, **change)
+        got = await raw(eu.port, IAM_METHOD, body, signed_metadata(key, IAM_METHOD, AP, EU, body))
+        assert not got.applied
+        assert (got.holder, got.epoch) == (US, before.epoch)
+        assert eu.iam.state is before
+        assert set(eu.iam.state.users) == set(before.users)
