@@ -57,7 +57,12 @@ def max_policy(tag: str) -> str:
     res += [f"{tag}*{i:x}?x*y" for i in range(120)]
     acts = [f"s:{tag}{i:x}*" for i in range(300)] + [f"s:Get{tag}{i:x}" for i in range(80)]
     statements: list[dict[str, Any]] = [
-        {"Effect": "Allow", "Principal": {"AWS": ACCT}, "Action": acts, "Resource": res},
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCT}:user/u"},
+            "Action": acts,
+            "Resource": res,
+        },
         {
             "Effect": "Deny",
             "Principal": "*",

@@ -127,17 +127,34 @@ CASES: list[dict[str, Any]] = [
         "expect": "allow",
     },
     # --- principals ---------------------------------------------------------------------------
+    # An account principal delegates to the account's IAM: it grants nobody by itself
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+    # "...the account... can then delegate permissions to IAM users and roles").
     {
-        "id": "principal-account-root",
+        "id": "principal-account-root-alone-grants-nobody",
         "doc": "principal",
+        "resource": [allow(**P({"AWS": f"arn:aws:iam::{ACCT}:root"}))],
+        "expect": "implicit_deny",
+    },
+    {
+        "id": "principal-account-id-alone-grants-nobody",
+        "doc": "principal",
+        "resource": [allow(**P({"AWS": ACCT}))],
+        "expect": "implicit_deny",
+    },
+    {
+        "id": "principal-account-root-with-identity-allow",
+        "doc": "principal",
+        "identity": [[allow()]],
         "resource": [allow(**P({"AWS": f"arn:aws:iam::{ACCT}:root"}))],
         "expect": "allow",
     },
     {
-        "id": "principal-account-id",
+        "id": "principal-account-root-deny-applies-to-its-users",
         "doc": "principal",
-        "resource": [allow(**P({"AWS": ACCT}))],
-        "expect": "allow",
+        "identity": [[allow()]],
+        "resource": [deny(**P({"AWS": f"arn:aws:iam::{ACCT}:root"}))],
+        "expect": "explicit_deny",
     },
     {"id": "principal-star", "doc": "principal", "resource": [allow(**P("*"))], "expect": "allow"},
     {

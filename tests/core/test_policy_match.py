@@ -276,7 +276,12 @@ def max_size_policy(tag: str) -> str:
     acts = [f"s:{tag}{i:x}*" for i in range(300)] + [f"s:Get{tag}{i:x}" for i in range(80)]
     like = [f"*{tag}{i:x}*" for i in range(60)]
     statements = [
-        {"Effect": "Allow", "Principal": {"AWS": ACCT}, "Action": acts, "Resource": res},
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCT}:user/u"},
+            "Action": acts,
+            "Resource": res,
+        },
         {
             "Effect": "Deny",
             "Principal": "*",

@@ -120,10 +120,20 @@ def statement_applies(st: Statement, req: Request) -> bool:
     return all(c.test(req.context, req.resolve) for c in st.conditions)
 
 
-def _first(policies: Iterable[Policy], req: Request, allow: bool) -> Decision | None:
+def _names_caller(st: Statement, req: Request) -> bool:
+    """A resource-policy Allow grants a same-account caller by itself only if it names the
+    caller (its ARN, or "*"), not merely the caller's account (AWS: an account principal
+    delegates to that account's identity policies)."""
+    p = st.principals
+    return p is None or st.not_principal or p.names(req.principal_arn)
+
+
+def _first(
+    policies: Iterable[Policy], req: Request, allow: bool, direct: bool = False
+) -> Decision | None:
     for p in policies:
         for st in p.allows if allow else p.denies:
-            if statement_applies(st, req):
+            if statement_applies(st, req) and (not direct or _names_caller(st, req)):
                 outcome: Outcome = "allow" if allow else "explicit_deny"
                 return Decision(outcome, p.kind, p.name or None, st.sid, st.index)
     return None
@@ -143,10 +153,11 @@ def evaluate(
     if denied is not None:
         return denied
     by_identity = _first(identity, request, True)
-    by_resource = _first(res, request, True)
     owner = _resource_account(request.resource)
     if owner is not None and owner != request.principal_account:
         if by_identity is None:
             return Decision("implicit_deny", "identity")
-        return by_resource or Decision("implicit_deny", "resource")
-    return by_identity or by_resource or Decision("implicit_deny", "identity")
+        return _first(res, request, True) or Decision("implicit_deny", "resource")
+    if by_identity is not None:
+        return by_identity
+    return _first(res, request, True, direct=True) or Decision("implicit_deny", "identity")

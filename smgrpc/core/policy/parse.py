@@ -44,6 +44,11 @@ class Principals:
     def matches(self, arn: str, account: str) -> bool:
         return self.everyone or account in self.accounts or arn in self.arns
 
+    def names(self, arn: str) -> bool:
+        """Whether the caller is named itself (or everyone is), not only through its account:
+        an account principal delegates to the account's IAM policies, it grants nobody."""
+        return self.everyone or arn in self.arns
+
 
 @dataclass(frozen=True, slots=True)
 class Statement:
