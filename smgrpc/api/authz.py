@@ -185,11 +185,15 @@ class SecretsAuthz:
             secret_id = request.secret_id
         else:
             got = params_of(request)
-            if any(isinstance(v, list) for v in got.values()):
+            # A KmsKeyId names a key that may not exist yet (its KMS permission would then be
+            # skipped, and a cached allow would skip it again once the key exists): not cached.
+            if "KmsKeyId" in got or any(isinstance(v, list) for v in got.values()):
                 return None
             params = tuple(sorted(got.items()))
             secret_id = got.get("SecretId")
         secret = self.find(str(secret_id)) if secret_id and operation != "CreateSecret" else None
+        if secret is not None and secret.kms_key_id and self.kms(secret.kms_key_id)[0] is None:
+            return None  # its key does not resolve (yet): decide afresh every time
         return (operation, secret_id, *params), secret
 
     def plan(self, operation: str, request: Any) -> Plan:

@@ -113,6 +113,28 @@ async def test_customer_kms_key_needs_decrypt_and_generate_data_key(
         assert err.code == DENIED and "kms:GenerateDataKey" in err.message
 
 
+async def test_a_key_created_after_a_call_still_needs_its_kms_permission(
+    region: Region,
+) -> None:
+    """Review finding: a CreateSecret naming a KmsKeyId that did not exist yet was allowed
+    without a KMS request and the allow cached; once the key existed, the same call skipped
+    kms:GenerateDataKey. Calls naming a KmsKeyId are never served from the cache."""
+    caller = await user(region, "t9", allow("secretsmanager:*"))
+    req = pb.CreateSecretRequest(name="late", kms_key_id="alias/late", secret_string="v")
+    ch, s = stub_for(region, caller)
+    async with ch:
+        err = await aws_error(s.CreateSecret(req))
+        assert err.code != grpc.StatusCode.OK and err.code != DENIED  # the key is unknown
+        await kms(region, "create-key", "--alias", "alias/late")
+
+        async def loaded() -> bool | None:
+            return any(r.alias == "alias/late" for r in region.keyring.records()) or None
+
+        await poll(loaded)
+        err = await aws_error(s.CreateSecret(req))
+        assert err.code == DENIED and "kms:GenerateDataKey" in err.message
+
+
 async def test_list_and_batch_return_only_what_the_caller_may_see(
     region: Region, stub: Any
 ) -> None:
