@@ -167,8 +167,12 @@ class SecretsAuthz:
     def needs(self, operation: str, request: Any) -> list[Needed]:
         return needs(self.call(operation, request))
 
-    def item(self, operation: str, secret: Secret) -> Call:
-        """The Call a listed secret needs (ListSecrets: DescribeSecret; BatchGet: a Get)."""
+    def item(self, operation: str, secret: Secret | str) -> Call:
+        """The Call a listed secret needs (ListSecrets: DescribeSecret; BatchGet: a Get); a
+        str is an id that resolved to nothing (evaluated on the ARN it names)."""
+        if isinstance(secret, str):
+            params = {"SecretId": secret}
+            return Call(operation, params, None, None, False, self._missing_arn(operation, params))
         if operation == "GetSecretValue":
             return batch_item(secret, *self.kms(secret.kms_key_id))
         return Call(operation, {"SecretId": secret.arn}, secret)

@@ -381,5 +381,6 @@ class _Items:
 
     def __call__(self, operation: str, secret: Any) -> str | None:
         call = self._item(operation, secret)
-        denial = check(self._principal, self._caller(), needs(call), secret.policy)
+        policy = secret.policy if call.secret is not None else None
+        denial = check(self._principal, self._caller(), needs(call), policy)
         return None if denial is None else denial.message

@@ -29,7 +29,7 @@ def _value_fields(m: Any, read: ValueRead) -> None:
         m.secret_binary = read.value.binary
 
 
-def _denied(auth: calls.Authorized, operation: str) -> Callable[[Secret], str | None] | None:
+def _denied(auth: calls.Authorized, operation: str) -> Callable[[Secret | str], str | None] | None:
     """The caller's per-secret check for `operation` (None: the guard gave none)."""
     check = auth.denied
     if check is None:

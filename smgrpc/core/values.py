@@ -210,7 +210,7 @@ class ValueUseCases:
             [Sequence[flt.Filter], Position | None, int],
             Awaitable[tuple[list[Secret], Position | None]],
         ],
-        denied: Callable[[Secret], str | None] | None = None,
+        denied: Callable[[Secret | str], str | None] | None = None,
     ) -> tuple[list[ValueRead], list[BatchError], str | None]:
         """listing: a filtered page of secrets (by Filters: only those the caller may read);
         denied: the AccessDenied message for a secret the caller may not read (by ids: it is
@@ -253,8 +253,10 @@ class ValueUseCases:
             token_out = self.tokens.encode(last, fp) if last is not None else None
             targets = [(s.arn, s) for s in chunk]
         for sid, secret in targets:
-            if secret is not None and denied is not None and secret_ids:
-                refused = denied(secret)
+            if denied is not None and secret_ids:
+                # A missing id is checked too (on the ARN it names), as GetSecretValue does:
+                # otherwise NotFound vs AccessDenied would tell a caller which names exist.
+                refused = denied(secret if secret is not None else sid)
                 if refused is not None:
                     errors.append(BatchError(sid, AccessDenied.aws_code, refused))
                     continue

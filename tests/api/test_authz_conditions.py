@@ -175,6 +175,16 @@ async def test_list_and_batch_return_only_what_the_caller_may_see(
         assert error.message.startswith(
             f"User: {user_arn('t9')} is not authorized to perform: secretsmanager:GetSecretValue"
         )
+        # A missing id is authorized on the ARN it names, as GetSecretValue is: outside the
+        # caller's grant it is AccessDenied (existence is not revealed), inside NotFound.
+        got = await s.BatchGetSecretValue(
+            pb.BatchGetSecretValueRequest(secret_id_list=["other/absent", "app/absent"])
+        )
+        codes = {e.secret_id: e.error_code for e in got.errors}
+        assert codes == {
+            "other/absent": "AccessDeniedException",
+            "app/absent": "ResourceNotFoundException",
+        }
 
 
 async def test_tag_lockout_refuses_a_change_that_removes_the_callers_access(
