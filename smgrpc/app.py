@@ -276,31 +276,17 @@ class Region:
         iam_in = None
         if key is not None:
             # One channel per peer, shared by the secrets stream and the IAM snapshots.
-            tls = _peer_tls(self.tls)
+            tls, most = _peer_tls(self.tls), cfg.replication_max_backoff
             clients = {t: PeerClient(cfg.region, t, a, key, tls=tls) for t, a in cfg.peers}
             self.shippers = {
-                target: Shipper(
-                    self.store,
-                    self.keyring,
-                    key,
-                    cfg.region,
-                    target,
-                    client,
-                    max_backoff=cfg.replication_max_backoff,
-                )
-                for target, client in clients.items()
+                t: Shipper(self.store, self.keyring, key, cfg.region, t, c, max_backoff=most)
+                for t, c in clients.items()
             }
             self.iam_shippers = {
-                target: IamShipper(
-                    lambda: self.iam.state,
-                    self.iam_minter,
-                    key,
-                    cfg.region,
-                    target,
-                    client,
-                    max_backoff=cfg.replication_max_backoff,
+                t: IamShipper(
+                    lambda: self.iam.state, self.iam_minter, key, cfg.region, t, c, max_backoff=most
                 )
-                for target, client in clients.items()
+                for t, c in clients.items()
             }
             iam_in = IamReceiver(self.store, self.iam, self.iam_minter, key, cfg.region)
         apply = Applier(self.store, self.keyring, key, cfg.region).apply if key else _refuse

@@ -21,28 +21,27 @@ async def move_iam_region(
     """The operator's `smgrpc iam-region move`: ask `target` (at address) to become the IAM
     Region, signed with the cluster secret (whoever holds it can already sign any push)."""
     body = iw.encode_move(iw.MoveRequest(target, min_epoch))
-    async with peer_channel(address) as ch:
-        stub = rpbg.ReplicationStub(ch)  # type: ignore[no-untyped-call]
-        try:
-            reply = await stub.MoveIamRegion(
-                rpb.PushEnvelope(batch=body),
-                metadata=signed_metadata(key, MOVE_METHOD, iw.OPERATOR, target, body),
-                timeout=wait,
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise MoveRefused(f"{exc.code().name}: {exc.details()}") from None
-    return iw.ack_in(reply)
+    return await _operator_call(address, target, key, MOVE_METHOD, body, wait)
 
 
 async def iam_status(address: str, target: str, key: ClusterKey, wait: float = 10.0) -> iw.IamAck:
     """The operator's `smgrpc iam-region status`: `target`'s IAM Region, epoch, generation."""
     body = iw.encode_status(target)
+    return await _operator_call(address, target, key, STATUS_METHOD, body, wait)
+
+
+async def _operator_call(
+    address: str, target: str, key: ClusterKey, method: str, body: bytes, wait: float
+) -> iw.IamAck:
+    """`method` (a full method path) on `target`, signed as the operator; MoveRefused if the
+    Region does not answer it."""
     async with peer_channel(address) as ch:
         stub = rpbg.ReplicationStub(ch)  # type: ignore[no-untyped-call]
+        call = getattr(stub, method.rsplit("/", 1)[1])  # the stub attribute is the RPC's name
         try:
-            reply = await stub.IamStatus(
+            reply = await call(
                 rpb.PushEnvelope(batch=body),
-                metadata=signed_metadata(key, STATUS_METHOD, iw.OPERATOR, target, body),
+                metadata=signed_metadata(key, method, iw.OPERATOR, target, body),
                 timeout=wait,
             )
         except grpc.aio.AioRpcError as exc:

@@ -23,7 +23,7 @@ from smgrpc.core.slices import Slicer, backoff
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.replication import iam_wire as iw
 from smgrpc.replication.ratelog import Throttled
-from smgrpc.replication.shipper import describe
+from smgrpc.replication.shipper import describe, retry_forever
 from smgrpc.replication.transport import IamTooLarge, PeerClient, PeerUnavailable
 
 log = logging.getLogger("smgrpc.replication")
@@ -65,40 +65,38 @@ class IamShipper:
         self.event.set()
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self._loop()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - recorded, logged (type only), retried
-                self.failures += 1
-                self.last_error = describe(exc)
-                if isinstance(exc, IamTooLarge):
-                    self._errors.log(
-                        logging.ERROR,
-                        "too large",
-                        "the IAM snapshot is not replicated to %s: %s (the replication limit); "
-                        "remove unused users, roles, tags or inline policies",
-                        self.target,
-                        exc,
-                    )
-                elif isinstance(exc, PeerUnavailable):
-                    if self.failures == 1:
-                        log.warning(
-                            "IAM replication %s -> %s failing: %s (retrying)",
-                            self.source,
-                            self.target,
-                            self.last_error,
-                        )
-                else:
-                    self._errors.log(
-                        logging.ERROR,
-                        self.last_error,
-                        "IAM replication to %s failed: %s; retrying with backoff",
-                        self.target,
-                        self.last_error,
-                    )
-                await asyncio.sleep(backoff(self.base_backoff, self.max_backoff, self.failures))
+        await retry_forever(self._loop, self._trouble)
+
+    async def _trouble(self, exc: Exception) -> None:
+        """Record a failure, log it (type only), back off; run() then retries."""
+        self.failures += 1
+        self.last_error = describe(exc)
+        if isinstance(exc, IamTooLarge):
+            self._errors.log(
+                logging.ERROR,
+                "too large",
+                "the IAM snapshot is not replicated to %s: %s (the replication limit); "
+                "remove unused users, roles, tags or inline policies",
+                self.target,
+                exc,
+            )
+        elif isinstance(exc, PeerUnavailable):
+            if self.failures == 1:
+                log.warning(
+                    "IAM replication %s -> %s failing: %s (retrying)",
+                    self.source,
+                    self.target,
+                    self.last_error,
+                )
+        else:
+            self._errors.log(
+                logging.ERROR,
+                self.last_error,
+                "IAM replication to %s failed: %s; retrying with backoff",
+                self.target,
+                self.last_error,
+            )
+        await asyncio.sleep(backoff(self.base_backoff, self.max_backoff, self.failures))
 
     async def _loop(self) -> None:
         while True:

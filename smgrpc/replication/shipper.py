@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from smgrpc.core import replication as repl
 from smgrpc.core.errors import error_kind
@@ -47,6 +48,20 @@ def describe(exc: Exception) -> str:
     if isinstance(exc, PeerUnavailable):
         return f"the Region is unreachable ({exc})"
     return f"an error in this Region ({error_kind(exc)})"
+
+
+async def retry_forever(
+    step: Callable[[], Awaitable[None]], trouble: Callable[[Exception], Awaitable[None]]
+) -> None:
+    """Run `step` until cancelled: an error goes to `trouble` (record, log, back off), never
+    ends the loop. Cancellation propagates, so stopping is clean at any await."""
+    while True:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the caller's trouble records and retries
+            await trouble(exc)
 
 
 class Shipper:
@@ -89,13 +104,7 @@ class Shipper:
 
     async def run(self) -> None:
         """Ship until cancelled; an error costs one backoff, never the loop."""
-        while True:
-            try:
-                await self._stream()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - recorded, logged (type only), retried
-                await self._trouble(exc)
+        await retry_forever(self._stream, self._trouble)
 
     async def _stream(self) -> None:
         if not self._loaded:

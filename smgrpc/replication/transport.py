@@ -40,6 +40,7 @@ STATUS_METHOD = "/smgrpc.replication.v1.Replication/IamStatus"
 REFUSED = "Replication calls must be signed by a peer Region."
 log = logging.getLogger("smgrpc.replication")
 T = TypeVar("T")
+M = TypeVar("M")
 
 
 class PeerUnavailable(Exception):
@@ -330,67 +331,82 @@ class ReplicationServicer:
         self._refusals = Throttled(log, every=10.0)
 
     async def Push(self, request: bytes, context: Any) -> rpb.PushReply:  # noqa: N802
-        md = {k: v for k, v in context.invocation_metadata() or ()}
-        source = str(md.get("smgrpc-peer-region", ""))
-        try:
-            self._check_certificate(context, source)
-            batch, ts = self._authenticate(request, md, source)
-        except _Refused as exc:
-            await self._refuse(context, source, exc.reason)
+        batch, source, ts = await self._admit(
+            context, request, METHOD, decode_batch, "batch", self._from_to_me, peer=True
+        )
         reply = await self._complete(context, METHOD, source, ts, self.apply(batch, ts))
         return _reply_out(reply)
 
     async def PushIam(self, request: bytes, context: Any) -> rpb.IamReply:  # noqa: N802
-        md = {k: v for k, v in context.invocation_metadata() or ()}
-        source = str(md.get("smgrpc-peer-region", ""))
-        try:
-            self._check_certificate(context, source)
-            body, ts = self._verify(IAM_METHOD, request, md, source, source in self.peers)
-            try:
-                push = iw.decode_push(body)
-            except (ValueError, DecodeError):
-                raise _Refused("signed IAM snapshot does not decode") from None
-            if push.source != source or push.target != self.region:
-                raise _Refused("IAM snapshot addressed elsewhere")
-            if self.iam is None:
-                raise _Refused("this Region takes no IAM snapshots")
-        except _Refused as exc:
-            await self._refuse(context, source, exc.reason)
-        ack = await self._complete(context, IAM_METHOD, source, ts, self.iam.push(push, ts))
+        what, to_me = "IAM snapshot", self._from_to_me
+        push, source, ts = await self._admit(
+            context, request, IAM_METHOD, iw.decode_push, what, to_me, peer=True
+        )
+        iam = await self._iam(context, source, "this Region takes no IAM snapshots")
+        ack = await self._complete(context, IAM_METHOD, source, ts, iam.push(push, ts))
         return iw.ack_out(ack)
 
     async def MoveIamRegion(self, request: bytes, context: Any) -> rpb.IamReply:  # noqa: N802
-        md = {k: v for k, v in context.invocation_metadata() or ()}
-        source = str(md.get("smgrpc-peer-region", ""))
-        try:
-            body, ts = self._verify(MOVE_METHOD, request, md, source, source == iw.OPERATOR)
-            try:
-                move = iw.decode_move(body)
-            except (ValueError, DecodeError):
-                raise _Refused("signed IAM move does not decode") from None
-            if move.target != self.region:
-                raise _Refused("IAM move addressed elsewhere")
-            if self.iam is None:
-                raise _Refused("this Region takes no IAM moves")
-        except _Refused as exc:
-            await self._refuse(context, source, exc.reason)
-        ack = await self._complete(context, MOVE_METHOD, source, ts, self.iam.move(move, ts))
+        move, source, ts = await self._admit(
+            context, request, MOVE_METHOD, iw.decode_move, "IAM move", self._to_me, peer=False
+        )
+        iam = await self._iam(context, source, "this Region takes no IAM moves")
+        ack = await self._complete(context, MOVE_METHOD, source, ts, iam.move(move, ts))
         return iw.ack_out(ack)
 
     async def IamStatus(self, request: bytes, context: Any) -> rpb.IamReply:  # noqa: N802
+        what, to_me = "IAM status call", self._names_me
+        _, source, _ = await self._admit(
+            context, request, STATUS_METHOD, iw.decode_status, what, to_me, peer=False
+        )
+        iam = await self._iam(context, source, f"{what} addressed elsewhere")
+        return iw.ack_out(iam.status())  # a read: a replay is harmless, no mark kept
+
+    def _from_to_me(self, m: Batch | iw.IamPush, source: str) -> bool:
+        return m.source == source and m.target == self.region
+
+    def _to_me(self, m: iw.MoveRequest, _source: str) -> bool:
+        return m.target == self.region
+
+    def _names_me(self, target: str, _source: str) -> bool:
+        return target == self.region
+
+    async def _admit(
+        self,
+        context: Any,
+        request: bytes,
+        method: str,
+        decode: Callable[[bytes], M],
+        what: str,
+        addressed: Callable[[M, str], bool],
+        *,
+        peer: bool,
+    ) -> tuple[M, str, float]:
+        """(message, source, timestamp) of a signed call from a peer Region (peer: certificate
+        checked) or the operator, else refused (UNAUTHENTICATED, logged): signature and replay,
+        then `decode` (after authentication only) and `addressed`; `what` names the message."""
         md = {k: v for k, v in context.invocation_metadata() or ()}
         source = str(md.get("smgrpc-peer-region", ""))
         try:
-            body, _ = self._verify(STATUS_METHOD, request, md, source, source == iw.OPERATOR)
+            if peer:
+                self._check_certificate(context, source)
+            known = source in self.peers if peer else source == iw.OPERATOR
+            body, ts = self._verify(method, request, md, source, known)
             try:
-                target = iw.decode_status(body)
+                message = decode(body)
             except (ValueError, DecodeError):
-                raise _Refused("signed IAM status call does not decode") from None
-            if target != self.region or self.iam is None:
-                raise _Refused("IAM status call addressed elsewhere")
+                raise _Refused(f"signed {what} does not decode") from None
+            if not addressed(message, source):
+                raise _Refused(f"{what} addressed elsewhere")
         except _Refused as exc:
             await self._refuse(context, source, exc.reason)
-        return iw.ack_out(self.iam.status())  # a read: a replay is harmless, no mark kept
+        return message, source, ts
+
+    async def _iam(self, context: Any, source: str, reason: str) -> IamEndpoint:
+        """This Region's IAM endpoint, or the call is refused with `reason`."""
+        if self.iam is None:
+            await self._refuse(context, source, reason)
+        return self.iam
 
     async def _complete(
         self, context: Any, method: str, source: str, ts: float, work: Awaitable[T]
@@ -457,16 +473,6 @@ class ReplicationServicer:
         if ts <= self._last_ts.get((method, source), 0.0):
             raise _Refused("replayed push")
         return body, ts
-
-    def _authenticate(self, request: bytes, md: dict[str, Any], source: str) -> tuple[Batch, float]:
-        body, ts = self._verify(METHOD, request, md, source, source in self.peers)
-        try:
-            batch = decode_batch(body)
-        except (ValueError, DecodeError):
-            raise _Refused("signed batch does not decode") from None
-        if batch.source != source or batch.target != self.region:
-            raise _Refused("batch addressed elsewhere")
-        return batch, ts
 
     async def _refuse(self, context: Any, source: str, reason: str) -> NoReturn:
         peer = str(context.peer() or "?")

@@ -32,6 +32,7 @@ from smgrpc.core.arn import name_from_partial_arn
 from smgrpc.core.listing import SORT_KEYS, SORT_VALUE, Position, sort_key
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, Secret, Version
 from smgrpc.storage import codec
+from smgrpc.storage.batch import Op, run_batch
 from smgrpc.storage.migrate import migrate
 from smgrpc.storage.sqlite_iam import SqliteIam
 
@@ -106,22 +107,6 @@ def _in_creation_order(versions: Sequence[Version]) -> tuple[Version, ...]:
     return vs
 
 
-def _run_batch(raw: sqlite3.Connection, ops: list[tuple[str, Any, bool]]) -> None:
-    """On the connection's thread: BEGIN IMMEDIATE, every statement, COMMIT (one hop)."""
-    raw.execute("BEGIN IMMEDIATE")
-    try:
-        for sql, params, many in ops:
-            if many:
-                raw.executemany(sql, params)
-            else:
-                raw.execute(sql, params)
-        raw.execute("COMMIT")
-    except BaseException:
-        if raw.in_transaction:
-            raw.execute("ROLLBACK")
-        raise
-
-
 def _changed_versions(
     old: Sequence[Version], new: Sequence[Version], blobs: Mapping[str, Sealed]
 ) -> tuple[list[Version], list[Version]]:
@@ -164,7 +149,7 @@ class Tx:
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
         self._conn = store._conn
-        self.ops: list[tuple[str, Any, bool]] = []
+        self.ops: list[Op] = []
         self.saved: dict[str, Secret] = {}
         self.deleted: dict[str, Secret] = {}
         self.blobs: dict[tuple[str, str], Sealed | None] = {}
@@ -617,7 +602,7 @@ class SqliteStore(SqliteIam):
         ops = tx.ops
         # aiosqlite has no public "run this function on the connection thread"; _execute is
         # what its own methods use (pinned version). One hop instead of one per statement.
-        await self._conn._execute(lambda: _run_batch(self._conn._conn, ops))  # type: ignore[no-untyped-call]
+        await self._conn._execute(lambda: run_batch(self._conn._conn, ops))  # type: ignore[no-untyped-call]
         self._publish(tx)
 
     def _publish(self, tx: Tx) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import aiosqlite
@@ -19,8 +20,7 @@ import aiosqlite
 from smgrpc.core.aio import settle
 from smgrpc.core.errors import CONCURRENT_MODIFICATION, IamConflict
 from smgrpc.core.iam.model import AccessKey, IamState, Role, User
-
-Op = tuple[str, Any, bool]  # (sql, params, executemany)
+from smgrpc.storage.batch import Op, run_batch
 
 _USER_UPSERT = (
     "INSERT INTO iam_users(name, name_key, user_id, arn, path, created_at) "
@@ -121,24 +121,12 @@ def diff(before: IamState, after: IamState) -> list[Op]:
     return [op for op in ops if not op[2] or op[1]]
 
 
-def _run_commit(raw: sqlite3.Connection, expected: int, ops: list[Op]) -> None:
-    """On the connection's thread: BEGIN IMMEDIATE, generation check, every op, COMMIT."""
-    raw.execute("BEGIN IMMEDIATE")
-    try:
-        row = raw.execute("SELECT generation FROM iam_meta WHERE one = 1").fetchone()
-        stored = 0 if row is None else int(row[0])
-        if stored != expected:
-            raise IamConflict(CONCURRENT_MODIFICATION)
-        for sql, params, many in ops:
-            if many:
-                raw.executemany(sql, params)
-            else:
-                raw.execute(sql, params)
-        raw.execute("COMMIT")
-    except BaseException:
-        if raw.in_transaction:
-            raw.execute("ROLLBACK")
-        raise
+def _check_generation(raw: sqlite3.Connection, expected: int) -> None:
+    """Inside the write transaction: IamConflict unless the stored generation is `expected`."""
+    row = raw.execute("SELECT generation FROM iam_meta WHERE one = 1").fetchone()
+    stored = 0 if row is None else int(row[0])
+    if stored != expected:
+        raise IamConflict(CONCURRENT_MODIFICATION)
 
 
 def _run_load(raw: sqlite3.Connection, account: str, holder: str) -> IamState:
@@ -221,7 +209,8 @@ class SqliteIam:
         is not before.generation. Cancellation-safe like SqliteStore.transaction."""
         ops = diff(before, after)
         async with self._lock:
-            await settle(self._hop(lambda raw: _run_commit(raw, before.generation, ops)))
+            check = partial(_check_generation, expected=before.generation)
+            await settle(self._hop(lambda raw: run_batch(raw, ops, check)))
 
     async def _hop(self, fn: Any) -> Any:
         # aiosqlite has no public "run this on the connection thread"; _execute is what its own

@@ -84,18 +84,18 @@ def pattern(value: str, member: str, regex: re.Pattern[str], shown: str) -> None
 
 def entity_name(value: str, member: str = "userName") -> None:
     """A user or role name: [\\w+=,.@-]{1,64} (unique case-insensitively: see key())."""
-    if 0 < len(value) <= 64 and value.isascii() and _NAME_RE.fullmatch(value):
-        return
-    length(value, member, 1, 64)
-    raise iam_validation(
-        _shown(value), member, f"Member must satisfy regular expression pattern: {NAME_PATTERN}"
-    )
+    _name(value, member, 64)
 
 
 def policy_name(value: str, member: str = "policyName") -> None:
-    if 0 < len(value) <= 128 and value.isascii() and _NAME_RE.fullmatch(value):
+    _name(value, member, 128)
+
+
+def _name(value: str, member: str, hi: int) -> None:
+    """An IAM name: 1 to `hi` ASCII characters of NAME_PATTERN."""
+    if 0 < len(value) <= hi and value.isascii() and _NAME_RE.fullmatch(value):
         return
-    length(value, member, 1, 128)
+    length(value, member, 1, hi)
     raise iam_validation(
         _shown(value), member, f"Member must satisfy regular expression pattern: {NAME_PATTERN}"
     )
