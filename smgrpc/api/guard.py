@@ -51,10 +51,14 @@ def unrecognized(reason: str = "") -> Unauthenticated:
 
 
 # Compiled resource policies by text (a changed policy is a new text). Compiling one of a
-# few KB takes ~1 ms, a 20 KB one of ~1,100 patterns ~150 ms: above INLINE_CHARS a call's
-# first sight of a policy compiles it in a worker thread (handlers.Prepare), not on the loop.
+# few KB takes ~0.1 ms, a 20 KB one of ~1,100 patterns ~6 ms (scripts/bench_policy.py): above
+# INLINE_CHARS a call's first sight of a policy still compiles it in a worker thread
+# (handlers.Prepare), off the loop.
 _compiled: dict[str, Policy] = {}
 MAX_COMPILED = 4096
+# A compiled policy takes ~20x its text in memory (a 20 KB one ~470 KB): bound the text too.
+MAX_COMPILED_CHARS = 4 * 1024 * 1024
+_compiled_chars = 0
 MAX_VERIFIED = 10_000  # verified credentials remembered (per exact authorization value)
 INLINE_CHARS = 2048
 
@@ -67,9 +71,12 @@ def resource_policy(text: str) -> Policy:
             got = parse_policy(text, kind="resource", max_chars=1 << 20)
         except MalformedPolicyDocument:
             got = _DENY_ALL  # fail closed
-        if len(_compiled) >= MAX_COMPILED:
+        global _compiled_chars
+        if len(_compiled) >= MAX_COMPILED or _compiled_chars + len(text) > MAX_COMPILED_CHARS:
             _compiled.clear()
+            _compiled_chars = 0
         _compiled[text] = got
+        _compiled_chars += len(text)
     return got
 
 
@@ -152,6 +159,7 @@ class Guard:
         # them with every call anyway (str hashing is keyed per process: a lookup reveals
         # nothing of them); bounded.
         self._verified: dict[str, tuple[Directory, AccessKey, Principal]] = {}
+        self._verified_in: Directory | None = None
 
     def authenticate(self, context: Any) -> Principal:
         """The caller's principal, or Unauthenticated (UnrecognizedClientException)."""
@@ -182,9 +190,12 @@ class Guard:
             raise unrecognized("wrong secret")
         if key.status != "Active":
             raise unrecognized("inactive access key")
-        if isinstance(values[0], str):
-            if len(self._verified) >= MAX_VERIFIED:
+        if len(values) == 1 and isinstance(values[0], str):
+            if len(self._verified) >= MAX_VERIFIED or self._verified_in is not snap:
+                # Entries of older snapshots can never hit again: drop them (and the
+                # Directories and credentials they hold) rather than keep them until bounded.
                 self._verified.clear()
+                self._verified_in = snap
             self._verified[values[0]] = (snap, key, principal)
         return principal
 
@@ -232,7 +243,7 @@ def time_free(policy: Policy) -> bool:
     free = not any(
         c.key in _TIME_KEYS or c.dynamic for st in policy.statements for c in st.conditions
     )
-    if len(_time_free_memo) > 8192:
+    if len(_time_free_memo) > 1024:  # it holds the policies: keep it small
         _time_free_memo.clear()
     _time_free_memo[id(policy)] = (policy, free)
     return free

@@ -226,7 +226,13 @@ def wrap(
                     auth = guard.authorize(principal, method, request, context)
                 except Prepare as prep:
                     await asyncio.to_thread(prep.work)
-                    auth = guard.authorize(principal, method, request, context)
+                    # Decided after the await: authenticate again (a key revoked meanwhile).
+                    principal = guard.authenticate(context)
+                    try:
+                        auth = guard.authorize(principal, method, request, context)
+                    except Prepare as again:  # the compiled cache was cleared meanwhile
+                        again.work()  # ~6 ms at the largest policy: once, here
+                        auth = guard.authorize(principal, method, request, context)
                 calls.CURRENT.set(auth)
             elif not decodable:
                 raise _undecodable()
