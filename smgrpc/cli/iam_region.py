@@ -45,6 +45,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             help="the name of the Region at --endpoint",
         )
         c.add_argument("--cluster-secret-file", required=True, type=Path, metavar="FILE")
+        c.add_argument(
+            "--ca-file",
+            type=Path,
+            metavar="FILE",
+            help="TLS: the CA of the Region's --tls-cert (e.g. certs/client-ca.pem)",
+        )
         if name == "move":
             c.add_argument(
                 "--min-epoch",
@@ -70,11 +76,12 @@ def _show(ack: IamAck) -> None:
 
 async def _run(args: argparse.Namespace) -> int:
     key = ClusterKey.from_file(args.cluster_secret_file)
+    ca = args.ca_file.read_bytes() if args.ca_file is not None else None
     try:
         if args.iam_region_command == "move":
-            ack = await move_iam_region(args.endpoint, args.target, key, args.min_epoch)
+            ack = await move_iam_region(args.endpoint, args.target, key, args.min_epoch, ca=ca)
         else:
-            ack = await iam_status(args.endpoint, args.target, key)
+            ack = await iam_status(args.endpoint, args.target, key, ca=ca)
     except MoveRefused as exc:
         print(
             f"smgrpc: {args.endpoint} refused or was unreachable ({exc}); check that it is "

@@ -16,26 +16,44 @@ class MoveRefused(Exception):
 
 
 async def move_iam_region(
-    address: str, target: str, key: ClusterKey, min_epoch: int = 0, wait: float = 10.0
+    address: str,
+    target: str,
+    key: ClusterKey,
+    min_epoch: int = 0,
+    wait: float = 10.0,
+    ca: bytes | None = None,
 ) -> iw.IamAck:
     """The operator's `smgrpc iam-region move`: ask `target` (at address) to become the IAM
     Region, signed with the cluster secret (whoever holds it can already sign any push)."""
     body = iw.encode_move(iw.MoveRequest(target, min_epoch))
-    return await _operator_call(address, target, key, MOVE_METHOD, body, wait)
+    return await _operator_call(address, target, key, MOVE_METHOD, body, wait, ca)
 
 
-async def iam_status(address: str, target: str, key: ClusterKey, wait: float = 10.0) -> iw.IamAck:
+async def iam_status(
+    address: str, target: str, key: ClusterKey, wait: float = 10.0, ca: bytes | None = None
+) -> iw.IamAck:
     """The operator's `smgrpc iam-region status`: `target`'s IAM Region, epoch, generation."""
     body = iw.encode_status(target)
-    return await _operator_call(address, target, key, STATUS_METHOD, body, wait)
+    return await _operator_call(address, target, key, STATUS_METHOD, body, wait, ca)
 
 
 async def _operator_call(
-    address: str, target: str, key: ClusterKey, method: str, body: bytes, wait: float
+    address: str,
+    target: str,
+    key: ClusterKey,
+    method: str,
+    body: bytes,
+    wait: float,
+    ca: bytes | None = None,
 ) -> iw.IamAck:
     """`method` (a full method path) on `target`, signed as the operator; MoveRefused if the
-    Region does not answer it."""
-    async with peer_channel(address) as ch:
+    Region does not answer it. ca: the CA of the Region's TLS port (`--tls-cert`)."""
+    channel = (
+        grpc.aio.secure_channel(address, grpc.ssl_channel_credentials(ca))
+        if ca is not None
+        else peer_channel(address)
+    )
+    async with channel as ch:
         stub = rpbg.ReplicationStub(ch)  # type: ignore[no-untyped-call]
         call = getattr(stub, method.rsplit("/", 1)[1])  # the stub attribute is the RPC's name
         try:

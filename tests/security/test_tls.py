@@ -21,6 +21,8 @@ from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
 from smgrpc.cli.main import _parser
 from smgrpc.config import ConfigError, from_args
+from smgrpc.crypto.cluster import ClusterKey
+from smgrpc.replication.iam_operator import MoveRefused, iam_status
 from smgrpc.startup import is_loopback
 from tests.authn import metadata, policy
 from tests.conftest import admin_token, make_config
@@ -261,3 +263,18 @@ async def test_tls_init_command_makes_a_cluster_pki(servers: Servers, tmp_path: 
     assert b"PRIVATE" not in again.stdout + again.stderr
     bad = await asyncio.to_thread(servers.run_cli, *argv, "--client", "arn:aws:s3:::bucket")
     assert bad.returncode == 2 and b"IAM user or role ARN" in bad.stderr
+
+
+async def test_iam_region_operator_calls_work_over_tls(tls_region: Region, pki: Pki) -> None:
+    """`smgrpc iam-region status|move --ca-file`: the operator's signed call reaches a TLS
+    port (this Region has no cluster secret, so it refuses the call after the handshake);
+    without the CA the handshake itself fails."""
+    key = ClusterKey(os.urandom(32))
+    target = f"localhost:{tls_region.port}"
+    ca = (pki.root / "client-ca.pem").read_bytes()
+    with pytest.raises(MoveRefused) as err:
+        await iam_status(target, US, key, wait=5.0, ca=ca)
+    assert str(err.value).startswith("UNAUTHENTICATED")
+    with pytest.raises(MoveRefused) as err:
+        await iam_status(target, US, key, wait=5.0)
+    assert str(err.value).startswith("UNAVAILABLE")
