@@ -129,9 +129,18 @@ def load_tls(
         if peer_cert is not None and peer_key is not None
         else None
     )
-    return TlsMaterial(
-        server=server,
-        client_ca=read_ca(client_ca, "--client-ca") if client_ca is not None else None,
-        peer_ca=read_ca(peer_ca, "--peer-ca") if peer_ca is not None else None,
-        peer=peer,
-    )
+    clients = read_ca(client_ca, "--client-ca") if client_ca is not None else None
+    peers = read_ca(peer_ca, "--peer-ca") if peer_ca is not None else None
+    if clients is not None and peers is not None and _same_key(clients, peers):
+        # One CA for both would let a client certificate naming <region>.region.smgrpc push
+        # replication, and a peer certificate carry an IAM identity.
+        raise TlsFileError(
+            f"--client-ca {client_ca} and --peer-ca {peer_ca} are the same CA (same key): "
+            "Region-to-Region links need a CA of their own (smgrpc tls init makes two)"
+        )
+    return TlsMaterial(server=server, client_ca=clients, peer_ca=peers, peer=peer)
+
+
+def _same_key(a: x509.Certificate, b: x509.Certificate) -> bool:
+    der = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    return a.public_key().public_bytes(*der) == b.public_key().public_bytes(*der)

@@ -158,6 +158,21 @@ async def test_bad_tls_files_refuse_to_start_naming_the_file(
     assert not cfg.data_dir.exists()  # checked before anything was created
 
 
+async def test_the_client_ca_cannot_be_the_peer_ca(tmp_path: Path, pki: Pki) -> None:
+    """One CA for both would let a client certificate push replication (review Low 9)."""
+    files = pki.region(US)
+    cfg = make_config(
+        tmp_path,
+        US,
+        **{**files, "peer_ca": files["client_ca"]},
+        mtls_listen="127.0.0.1:0",
+    )
+    with pytest.raises(ConfigError) as err:
+        await Region(cfg).start()
+    assert "are the same CA" in str(err.value)
+    assert not cfg.data_dir.exists()
+
+
 @pytest.mark.parametrize(
     ("address", "loopback"),
     [
