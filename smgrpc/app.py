@@ -251,6 +251,11 @@ class Region:
             if stale:
                 log.warning("IAM had no users: replaced the stale admin token file %s", path)
             log.info("IAM: created user admin with full access; its access key is in %s", path)
+        elif not iam.state.users and iam.state.holder == cfg.region:
+            log.warning(
+                "IAM has no users (all were deleted): no admin is made again; callers need a "
+                "client certificate naming a role, or a fresh data dir"
+            )
         return iam
 
     def _build(

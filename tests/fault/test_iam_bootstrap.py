@@ -90,3 +90,26 @@ async def test_an_unwritable_token_path_fails_the_start_and_commits_nothing(
     async with Region(good) as region:
         assert _verifies(region, region.admin_token_path)
     shutil.rmtree(good.data_dir)
+
+
+async def test_deleting_every_user_does_not_bring_a_new_admin_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bootstrap is for a data dir whose IAM was never written: an account that removed all
+    its users (say to run on client certificates and roles) gets no new full-access admin
+    on the next restart (review Low 10)."""
+    config = make_config(tmp_path)
+    async with Region(config, clock=FakeClock()) as region:
+        await region.iam.create_role(
+            "app",
+            '{"Version":"2012-10-17","Statement":[{"Effect":'
+            '"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}',
+        )
+        kid = read_admin_token(region.admin_token_path).access_key_id
+        await region.iam.delete_access_key("admin", kid)
+        await region.iam.delete_user_policy("admin", "AdministratorAccess")
+        await region.iam.delete_user("admin")
+    caplog.set_level(logging.WARNING)
+    async with Region(config, clock=FakeClock()) as region:
+        assert not region.iam.state.users and list(region.iam.state.roles) == ["app"]
+    assert "no admin is made again" in caplog.text

@@ -391,10 +391,12 @@ class IamUseCases:
         """First start of the IAM Region with no users: user `admin`, inline policy allowing
         `*` on `*`, one access key. `deliver` (e.g. write the token file) runs before the
         commit: if it fails nothing is committed, so a credential is never lost in between.
-        None: nothing to do (users exist, or this Region does not hold IAM)."""
+        None: nothing to do (users exist, this Region does not hold IAM, or IAM was written
+        before: an account whose users were all deleted, e.g. one run on client certificates
+        and roles, does not get a new full-access admin on its next restart)."""
         async with self._lock:
             before = self.state
-            if before.users or before.holder != self.region:
+            if before.users or before.holder != self.region or before.generation != 0:
                 return None
             issued, sealed, digest = self._minter.mint()
             if deliver is not None:
