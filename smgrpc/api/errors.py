@@ -33,6 +33,7 @@ STATUS: dict[type[e.ServiceError], int] = {
     e.NotImplementedOperation: code_pb2.UNIMPLEMENTED,
     e.InternalServiceError: code_pb2.INTERNAL,
     e.IamAccessDenied: code_pb2.PERMISSION_DENIED,
+    e.InvalidClientTokenId: code_pb2.UNAUTHENTICATED,
     e.NoSuchEntity: code_pb2.NOT_FOUND,
     e.EntityAlreadyExists: code_pb2.ALREADY_EXISTS,
     e.IamMalformedPolicyDocument: code_pb2.INVALID_ARGUMENT,

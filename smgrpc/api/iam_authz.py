@@ -23,7 +23,7 @@ from typing import Any
 
 from smgrpc.api.calls import Authorized
 from smgrpc.api.guard import Guard, check
-from smgrpc.core.errors import IamAccessDenied
+from smgrpc.core.errors import IamAccessDenied, InvalidClientTokenId, Unauthenticated
 from smgrpc.core.iam.directory import directory
 from smgrpc.core.iam.entities import entity_arn
 from smgrpc.core.iam.model import IamState, Principal, Role, User
@@ -144,7 +144,11 @@ class IamGuard:
         return None  # IAM calls are rare: always decided afresh
 
     def authenticate(self, context: Any) -> Principal:
-        return self.guard.authenticate(context)
+        """As every service, with IAM's code for a bad credential (InvalidClientTokenId)."""
+        try:
+            return self.guard.authenticate(context)
+        except Unauthenticated as exc:
+            raise InvalidClientTokenId(exc.message) from None
 
     def authorize(
         self, principal: Principal, method: str, request: Any, context: Any

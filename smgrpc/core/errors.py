@@ -95,6 +95,13 @@ class IamAccessDenied(ServiceError):
     aws_code = "AccessDenied"
 
 
+class InvalidClientTokenId(ServiceError):
+    """IAM's code for a missing or unknown credential (Secrets Manager:
+    UnrecognizedClientException)."""
+
+    aws_code = "InvalidClientTokenId"
+
+
 class NoSuchEntity(ServiceError):
     aws_code = "NoSuchEntity"
 

@@ -428,10 +428,9 @@ async def test_no_or_bad_credential_is_unauthenticated(region: Region) -> None:
     for token in (None, "AKIAAAAAAAAAAAAAAAAA:" + "x" * 40):
         async with _as(region, token) as ch:
             err = await aws_error(ipbg.IAMStub(ch).ListUsers(ipb.ListUsersRequest()))  # type: ignore[no-untyped-call]
-        assert (err.code, err.aws_code) == (
-            grpc.StatusCode.UNAUTHENTICATED,
-            "UnrecognizedClientException",
-        )
+        # IAM's own code (Secrets Manager: UnrecognizedClientException), AWS's message.
+        assert (err.code, err.aws_code) == (grpc.StatusCode.UNAUTHENTICATED, "InvalidClientTokenId")
+        assert err.message == "The security token included in the request is invalid."
 
 
 async def test_caller_own_user_defaults(iam: Any, region: Region) -> None:

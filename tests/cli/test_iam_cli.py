@@ -145,7 +145,7 @@ async def test_user_policy_and_key_walkthrough(servers: Servers, tmp_path: Path)
     )
     assert (upd.rc, upd.out) == (0, "")
     gone = await smgrpc_iam("get-user", "--endpoint", srv.addr, "--token-file", str(token))
-    assert gone.rc == 254 and "(UnrecognizedClientException)" in gone.err
+    assert gone.rc == 254 and "(InvalidClientTokenId)" in gone.err
     for argv in (
         ("delete-access-key", "--user-name", "bob", "--access-key-id", ak["AccessKeyId"]),
         ("delete-user-policy", "--user-name", "bob", "--policy-name", "read"),
@@ -282,7 +282,7 @@ async def test_errors_exit_codes_and_messages(servers: Servers, tmp_path: Path) 
     wrong = tmp_path / "wrong.token"
     wrong.write_text("AKIAAAAAAAAAAAAAAAAA:" + "x" * 40)
     unknown = await smgrpc_iam("list-users", "--endpoint", srv.addr, "--token-file", str(wrong))
-    assert unknown.rc == 254 and "(UnrecognizedClientException)" in unknown.err
+    assert unknown.rc == 254 and "(InvalidClientTokenId)" in unknown.err
     assert "x" * 40 not in unknown.err
     for run in (missing, bad, status, usage, tags, nofile, notoken, closed, unknown):
         no_traceback(run)

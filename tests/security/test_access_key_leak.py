@@ -226,7 +226,7 @@ async def test_secret_access_keys_and_canary_never_leak(servers: Servers, tmp_pa
             ipb.DeleteAccessKeyRequest(user_name="app", access_key_id=spare.access_key_id)
         )
         await seen.expect(
-            inactive.iam.GetUser(ipb.GetUserRequest()), UNAUTH, "UnrecognizedClientException"
+            inactive.iam.GetUser(ipb.GetUserRequest()), UNAUTH, "InvalidClientTokenId"
         )
         # ---- no credential, and the canary in every malformed shape, at both services ----
         await seen.expect(
@@ -245,7 +245,7 @@ async def test_secret_access_keys_and_canary_never_leak(servers: Servers, tmp_pa
                 await seen.expect(
                     bare.iam.GetUser(ipb.GetUserRequest(), metadata=md),
                     UNAUTH,
-                    "UnrecognizedClientException",
+                    "InvalidClientTokenId",
                 )
             # health is open whatever the metadata says
             up = await health.Check(health_pb2.HealthCheckRequest(), metadata=md)
@@ -307,7 +307,7 @@ async def test_secret_access_keys_and_canary_never_leak(servers: Servers, tmp_pa
         assert rc == 0, err
         outputs["update-access-key"] = out + err
         rc, out, err = await cli("get-user", token_file=cli_file, server=server)
-        assert rc != 0 and b"UnrecognizedClientException" in err, err
+        assert rc != 0 and b"InvalidClientTokenId" in err, err
         outputs["get-user with an inactive key"] = out + err
     finally:
         for client in clients:
