@@ -210,11 +210,6 @@ class Guard:
             self._peers[peer] = seen
         return seen
 
-    def facts(self, peer: str) -> tuple[str | None, bool]:
-        """peer_facts of a peer seen before (a fast-path hit implies it was)."""
-        seen = self._peers.get(peer)
-        return seen if seen is not None else (source_ip(peer), False)
-
     def caller(self, principal: Principal, context: Any) -> Caller:
         """The global request keys: source IP, secure transport, current time."""
         return self.make_caller(principal, self.peer_facts(context))
@@ -280,11 +275,6 @@ class ServiceGuard:
         self.lockout = lockout
         self.cache_key = cache_key
         self._allowed: dict[tuple[object, ...], tuple[Principal, object]] = {}
-        # (authorization value, peer, *request key) -> (IAM Directory, principal, pinned
-        # secret) of a Bearer call whose allow was cached: the next identical call from the
-        # same connection needs one lookup. Valid only while the IAM snapshot and the secret
-        # are the very same objects (any IAM, tag, policy or secret change makes new ones).
-        self._fast: dict[tuple[object, ...], tuple[Directory, Principal, object]] = {}
 
     def _authorized(self, principal: Principal, caller: Callable[[], Caller]) -> Authorized:
         """caller: made when first asked for (a cached decision needs none)."""
@@ -294,34 +284,6 @@ class ServiceGuard:
 
     def authenticate(self, context: Any) -> Principal:
         return self.guard.authenticate(context)
-
-    def fast(self, method: str, request: Any, context: Any) -> Authorized | None:
-        """The cached verdict of an identical earlier Bearer call (None: decide afresh)."""
-        if self.cache_key is None or self.guard.identity is not None or not self._fast:
-            return None
-        header = _one_authorization(context)
-        got = self.cache_key(method, request) if header is not None else None
-        if got is None:
-            return None
-        peer = context.peer() or ""
-        hit = self._fast.get((header, peer, *got[0]))
-        if hit is None or hit[0] is not self.guard.principals.current() or hit[2] is not got[1]:
-            return None
-        principal = hit[1]
-        return self._authorized(principal, _Lazy(self.guard, principal, self.guard.facts(peer)))
-
-    def _remember(
-        self, context: Any, key: tuple[object, ...], principal: Principal, pinned: object
-    ) -> None:
-        if self.guard.identity is not None:
-            return  # a certificate may name the caller: the header alone does not
-        header = _one_authorization(context)
-        if header is None:
-            return
-        if len(self._fast) >= self.MAX_CACHED:
-            self._fast.clear()
-        peer = context.peer() or ""
-        self._fast[(header, peer, *key)] = (self.guard.principals.current(), principal, pinned)
 
     def authorize(
         self, principal: Principal, method: str, request: Any, context: Any
@@ -353,14 +315,7 @@ class ServiceGuard:
             if len(self._allowed) >= self.MAX_CACHED:
                 self._allowed.clear()
             self._allowed[key] = (principal, got[1])
-            self._remember(context, got[0], principal, got[1])
         return self._authorized(principal, lambda: caller)
-
-
-def _one_authorization(context: Any) -> str | None:
-    """The call's one `authorization` value (None: none, several, or not text)."""
-    values = [v for k, v in context.invocation_metadata() or () if k == bearer.HEADER]
-    return values[0] if len(values) == 1 and isinstance(values[0], str) else None
 
 
 class _Lazy:

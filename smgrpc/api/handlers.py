@@ -86,9 +86,6 @@ class Prepare(Exception):
 class CallGuard(Protocol):
     """Authentication then authorization of one call (api/guard.py ServiceGuard)."""
 
-    def fast(self, method: str, request: Any, context: Any) -> calls.Authorized | None:
-        """The call's earlier verdict if nothing it rests on changed (None: decide afresh)."""
-
     def authenticate(self, context: Any) -> Any: ...
 
     def authorize(
@@ -163,13 +160,6 @@ def _access(
         )
 
 
-def _undecodable() -> InvalidParameter:
-    return InvalidParameter(
-        "The request could not be decoded: a string field holds invalid UTF-8 or "
-        "the message is malformed. Send binary data in SecretBinary."
-    )
-
-
 def wrap(
     method: str,
     behavior: Behavior,
@@ -212,16 +202,15 @@ def wrap(
         gate.inflight += 1
         who: str | None = None
         try:
-            decodable = not isinstance(request, Undecodable)
-            auth = guard.fast(method, request, context) if guard and decodable else None
-            if auth is not None:
-                who = auth.principal.arn
-                calls.CURRENT.set(auth)
-            elif guard is not None:
-                principal = guard.authenticate(context)
+            principal = guard.authenticate(context) if guard is not None else None
+            if principal is not None:
                 who = principal.arn
-                if not decodable:
-                    raise _undecodable()
+            if isinstance(request, Undecodable):
+                raise InvalidParameter(
+                    "The request could not be decoded: a string field holds invalid UTF-8 or "
+                    "the message is malformed. Send binary data in SecretBinary."
+                )
+            if guard is not None:
                 try:
                     auth = guard.authorize(principal, method, request, context)
                 except Prepare as prep:
@@ -234,8 +223,6 @@ def wrap(
                         again.work()  # ~6 ms at the largest policy: once, here
                         auth = guard.authorize(principal, method, request, context)
                 calls.CURRENT.set(auth)
-            elif not decodable:
-                raise _undecodable()
             response = await behavior(request, context)
             if alog.enabled:
                 arn = _arn_of(response, None)

@@ -140,9 +140,6 @@ class IamGuard:
         self.guard = guard
         self._state = state
 
-    def fast(self, method: str, request: Any, context: Any) -> Authorized | None:
-        return None  # IAM calls are rare: always decided afresh
-
     def authenticate(self, context: Any) -> Principal:
         """As every service, with IAM's code for a bad credential (InvalidClientTokenId)."""
         try:
@@ -153,7 +150,7 @@ class IamGuard:
     def authorize(
         self, principal: Principal, method: str, request: Any, context: Any
     ) -> Authorized:
-        """iam:<Op> on the target allowed by the caller's policies, else AccessDenied."""
+        """iam:<Op> on the target allowed by the caller's policies, else AccessDenied (IAM's code)."""
         caller = self.guard.caller(principal, context)
         denial = check(principal, caller, iam_needs(method, request, caller, self._state()), None)
         if denial is not None:
