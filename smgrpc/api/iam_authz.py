@@ -150,7 +150,7 @@ class IamGuard:
     def authorize(
         self, principal: Principal, method: str, request: Any, context: Any
     ) -> Authorized:
-        """iam:<Op> on the target allowed by the caller's policies, else AccessDenied (IAM's code)."""
+        """iam:<Op> on the target allowed by the caller's policies, else AccessDenied."""
         caller = self.guard.caller(principal, context)
         denial = check(principal, caller, iam_needs(method, request, caller, self._state()), None)
         if denial is not None:
