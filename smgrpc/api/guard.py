@@ -229,15 +229,26 @@ _TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
 _time_free_memo: dict[int, tuple[Policy, bool]] = {}
 
 
+def _patterns(st: Any) -> tuple[str, ...]:
+    return (*st.actions.dynamic, *st.resources.dynamic)
+
+
+def _time_variable(pattern: str) -> bool:
+    """A policy variable in an Action/Resource pattern that reads the clock."""
+    low = pattern.lower()
+    return "${aws:currenttime" in low or "${aws:epochtime" in low
+
+
 def time_free(policy: Policy) -> bool:
     """Whether a policy's decisions cannot change with the clock (no time condition, no
-    condition values with policy variables): such decisions may be cached."""
+    condition values with policy variables, no clock variable in an Action/Resource pattern):
+    such decisions may be cached."""
     hit = _time_free_memo.get(id(policy))
     if hit is not None and hit[0] is policy:
         return hit[1]
     free = not any(
         c.key in _TIME_KEYS or c.dynamic for st in policy.statements for c in st.conditions
-    )
+    ) and not any(_time_variable(p) for st in policy.statements for p in _patterns(st))
     if len(_time_free_memo) > 1024:  # it holds the policies: keep it small
         _time_free_memo.clear()
     _time_free_memo[id(policy)] = (policy, free)
