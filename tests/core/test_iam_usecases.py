@@ -341,3 +341,21 @@ async def test_account_quotas_for_users_and_roles(world: World) -> None:
     await iam.create_user("one-more")
     page, marker = await iam.list_users(max_items=1000)
     assert len(page) == 1000 and marker is not None
+
+
+def test_a_stored_policy_that_no_longer_parses_denies_everything() -> None:
+    """A damaged or replicated inline policy that fails to parse compiles to a deny-all of
+    the same name: its principal is refused (fail closed), authentication itself does not
+    fail with MalformedPolicyDocument (review Low 15)."""
+    from smgrpc.core.iam.directory import compile_policies
+    from smgrpc.core.iam.model import User
+    from smgrpc.core.policy import Request, evaluate
+
+    arn = "arn:aws:iam::123456789012:user/u"
+    broken = User("u", "AIDAEXAMPLE", arn, "/", 0.0, policies=(("p", '{"Version": "nope"'),))
+    [policy] = compile_policies(broken)
+    assert policy.name == "p"
+    req = Request.build(
+        principal_arn=arn, principal_account="123456789012", action="s3:Get", resource="*"
+    )
+    assert evaluate(req, (policy,)).outcome == "explicit_deny"

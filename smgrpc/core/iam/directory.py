@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from types import MappingProxyType
 
+from smgrpc.core.errors import MalformedPolicyDocument
 from smgrpc.core.iam.model import AccessKey, IamState, Principal, Role, User
 from smgrpc.core.policy import Policy, parse_policy
 
@@ -19,9 +20,21 @@ _KEEP = 4  # snapshots memoised (the current one, plus a few readers may still h
 _memo: OrderedDict[int, tuple[IamState, Directory]] = OrderedDict()
 
 
+_DENY_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
+
+
 def compile_policies(entity: User | Role) -> tuple[Policy, ...]:
-    """The entity's inline identity policies, parsed (stored documents were validated)."""
-    return tuple(parse_policy(doc, kind="identity", name=name) for name, doc in entity.policies)
+    """The entity's inline identity policies, parsed. Stored documents were validated when
+    written; one that no longer parses (a replicated or damaged row) becomes a deny-all policy
+    of the same name: the caller is refused (AccessDenied, fail closed) rather than every call
+    answering MalformedPolicyDocument."""
+    out = []
+    for name, doc in entity.policies:
+        try:
+            out.append(parse_policy(doc, kind="identity", name=name))
+        except MalformedPolicyDocument:
+            out.append(parse_policy(_DENY_ALL, kind="identity", name=name))
+    return tuple(out)
 
 
 class Directory:
