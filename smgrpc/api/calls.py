@@ -23,7 +23,7 @@ class Authorized:
     listed secret or None (ListSecrets / BatchGetSecretValue filter with it; set by the guard).
     """
 
-    __slots__ = ("principal", "_caller", "_made", "denied")
+    __slots__ = ("principal", "_make", "_made", "denied")
 
     def __init__(
         self,
@@ -32,17 +32,20 @@ class Authorized:
         denied: Callable[[str, Any], str | None] | None = None,
     ) -> None:
         self.principal = principal
-        self._made = caller if isinstance(caller, Caller) else None
-        self._caller = caller
+        self._made: Caller | None
+        self._make: Callable[[], Caller]
+        if isinstance(caller, Caller):
+            given = caller
+            self._made, self._make = given, lambda: given
+        else:
+            self._made, self._make = None, caller
         self.denied = denied
 
     @property
     def caller(self) -> Caller:
         made = self._made
         if made is None:
-            make = self._caller
-            assert callable(make)
-            made = self._made = make()
+            made = self._made = self._make()
         return made
 
 

@@ -225,36 +225,6 @@ class Guard:
         )
 
 
-_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
-_time_free_memo: dict[int, tuple[Policy, bool]] = {}
-
-
-def _patterns(st: Any) -> tuple[str, ...]:
-    return (*st.actions.dynamic, *st.resources.dynamic)
-
-
-def _time_variable(pattern: str) -> bool:
-    """A policy variable in an Action/Resource pattern that reads the clock."""
-    low = pattern.lower()
-    return "${aws:currenttime" in low or "${aws:epochtime" in low
-
-
-def time_free(policy: Policy) -> bool:
-    """Whether a policy's decisions cannot change with the clock (no time condition, no
-    condition values with policy variables, no clock variable in an Action/Resource pattern):
-    such decisions may be cached."""
-    hit = _time_free_memo.get(id(policy))
-    if hit is not None and hit[0] is policy:
-        return hit[1]
-    free = not any(
-        c.key in _TIME_KEYS or c.dynamic for st in policy.statements for c in st.conditions
-    ) and not any(_time_variable(p) for st in policy.statements for p in _patterns(st))
-    if len(_time_free_memo) > 1024:  # it holds the policies: keep it small
-        _time_free_memo.clear()
-    _time_free_memo[id(policy)] = (policy, free)
-    return free
-
-
 # What a planner's cache key pins: the objects whose identity the key names (the principal,
 # the secret): a hit counts only if they are the very same objects (any change replaces them).
 CacheKey = tuple[tuple[object, ...], object]
@@ -320,8 +290,8 @@ class ServiceGuard:
         if (
             key is not None
             and got is not None
-            and all(time_free(p) for p in principal.policies)
-            and (policy is None or time_free(resource_policy(policy)))
+            and all(p.clock_free for p in principal.policies)
+            and (policy is None or resource_policy(policy).clock_free)
         ):
             if len(self._allowed) >= self.MAX_CACHED:
                 self._allowed.clear()

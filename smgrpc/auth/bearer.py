@@ -77,14 +77,22 @@ class AccessKeyCredential:
         raise TypeError("credentials are not serialisable")
 
 
+_NOT_PAIR = "not an <AccessKeyId>:<SecretAccessKey> pair"
+_NOT_BEARER = "authorization is not Bearer <AccessKeyId>:<Secret>"
+
+
+def _credential(text: str, length: int, pattern: re.Pattern[str], why: str) -> AccessKeyCredential:
+    """The id and secret of `text` if it has exactly this length and shape (length and ASCII
+    checked before the pattern runs)."""
+    m = pattern.fullmatch(text) if len(text) == length and text.isascii() else None
+    if m is None:
+        raise MalformedCredential(why)
+    return AccessKeyCredential(m.group(1), m.group(2))
+
+
 def parse_key_pair(text: str) -> AccessKeyCredential:
     """`<AccessKeyId>:<SecretAccessKey>` exactly (the admin token file's line)."""
-    if len(text) != PAIR_LEN or not text.isascii():
-        raise MalformedCredential("not an <AccessKeyId>:<SecretAccessKey> pair")
-    m = _PAIR_RE.fullmatch(text)
-    if m is None:
-        raise MalformedCredential("not an <AccessKeyId>:<SecretAccessKey> pair")
-    return AccessKeyCredential(m.group(1), m.group(2))
+    return _credential(text, PAIR_LEN, _PAIR_RE, _NOT_PAIR)
 
 
 def parse_authorization(value: str | bytes | None) -> AccessKeyCredential:
@@ -92,15 +100,10 @@ def parse_authorization(value: str | bytes | None) -> AccessKeyCredential:
     if value is None or value in ("", b""):
         raise MissingCredential("no authorization metadata")
     if isinstance(value, bytes):
-        if len(value) != VALUE_LEN or not value.isascii():
-            raise MalformedCredential("authorization is not Bearer <AccessKeyId>:<Secret>")
+        if len(value) != VALUE_LEN or not value.isascii():  # bounded before decoding
+            raise MalformedCredential(_NOT_BEARER)
         value = value.decode("ascii")
-    if len(value) != VALUE_LEN or not value.isascii():
-        raise MalformedCredential("authorization is not Bearer <AccessKeyId>:<Secret>")
-    m = _VALUE_RE.fullmatch(value)
-    if m is None:
-        raise MalformedCredential("authorization is not Bearer <AccessKeyId>:<Secret>")
-    return AccessKeyCredential(m.group(1), m.group(2))
+    return _credential(value, VALUE_LEN, _VALUE_RE, _NOT_BEARER)
 
 
 def from_metadata(metadata: Iterable[tuple[str, str | bytes]]) -> AccessKeyCredential:

@@ -309,3 +309,25 @@ def test_variable_with_bad_value_never_raises() -> None:
         keys={"aws:SourceIp": "10.0.0.1"},
     )
     assert not evaluate(bad, [p]).allowed and evaluate(good, [p]).allowed
+
+
+def test_decisions_of_clock_dependent_policies_are_never_cached() -> None:
+    """`Policy.clock_free` (the guard caches allows only of such policies): a time condition,
+    a policy variable in a condition, or (review Low 14) a clock variable in a Resource or
+    Action pattern make a policy clock-dependent; ${aws:username} does not."""
+
+    def doc(resource: str, cond: str = "") -> str:
+        return (
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*",'
+            f'"Resource":"{resource}"{cond}}}]}}'
+        )
+
+    clock_var = doc("arn:aws:secretsmanager:*:*:secret:${aws:CurrentTime}*")
+    epoch_var = doc("arn:aws:secretsmanager:*:*:secret:${aws:EpochTime}*")
+    user_var = doc("arn:aws:secretsmanager:*:*:secret:${aws:username}/*")
+    dated = doc("*", ',"Condition":{"DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00Z"}}')
+    verdicts = [
+        parse_policy(d, kind="identity").clock_free
+        for d in (clock_var, epoch_var, user_var, dated, doc("*"))
+    ]
+    assert verdicts == [False, False, True, False, True]

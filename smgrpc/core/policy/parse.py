@@ -74,6 +74,10 @@ class Policy:
     statements: tuple[Statement, ...]
     denies: tuple[Statement, ...]
     allows: tuple[Statement, ...]
+    # Its decisions cannot change with the clock: no aws:CurrentTime/EpochTime condition, no
+    # condition value with a policy variable, no clock variable in an Action/Resource pattern
+    # (callers may cache its decisions per principal and request).
+    clock_free: bool = True
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -228,4 +232,15 @@ def parse_policy(
         statements=compiled,
         denies=tuple(s for s in compiled if not s.allow),
         allows=tuple(s for s in compiled if s.allow),
+        clock_free=not any(_reads_clock(st) for st in compiled),
     )
+
+
+_CLOCK_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+
+
+def _reads_clock(st: Statement) -> bool:
+    if any(c.key in _CLOCK_KEYS or c.dynamic for c in st.conditions):
+        return True
+    patterns = (*st.actions.dynamic, *st.resources.dynamic)
+    return any("${aws:currenttime" in p.lower() or "${aws:epochtime" in p.lower() for p in patterns)
