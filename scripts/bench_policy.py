@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from smgrpc.core.policy import Policy, Request, evaluate, parse_policy
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the tree this script lives in (its tests/ samples too)
+from smgrpc.core.policy import Policy, Request, evaluate, parse_policy  # noqa: E402
+from tests.policy_samples import ACCT, max_size_policy  # noqa: E402
 
-ACCT = "111122223333"
 ARN = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:"
 LIMIT = 20_480
 
@@ -49,34 +53,6 @@ def small_policy(tag: str) -> str:
         },
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
-
-
-def max_policy(tag: str) -> str:
-    res = [f"{ARN}{tag}{i:x}-??????" for i in range(120)]
-    res += [f"{tag}{i:x}*" for i in range(400)] + [f"*{tag}{i:x}" for i in range(150)]
-    res += [f"{tag}*{i:x}?x*y" for i in range(120)]
-    acts = [f"s:{tag}{i:x}*" for i in range(300)] + [f"s:Get{tag}{i:x}" for i in range(80)]
-    statements: list[dict[str, Any]] = [
-        {
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{ACCT}:user/u"},
-            "Action": acts,
-            "Resource": res,
-        },
-        {
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "*",
-            "Resource": "*",
-            "Condition": {
-                "StringLike": {"aws:ResourceTag/team": [f"*{tag}{i:x}*" for i in range(60)]},
-                "ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::{ACCT}:role/{tag}*"]},
-            },
-        },
-    ]
-    doc: dict[str, Any] = {"Version": "2012-10-17", "Id": "", "Statement": statements}
-    doc["Id"] = "x" * (LIMIT - len(json.dumps(doc, separators=(",", ":"))))
-    return json.dumps(doc, separators=(",", ":"))
 
 
 def requests(tag: str, small: bool) -> tuple[Request, Request]:
@@ -129,7 +105,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=1.0, help="per evaluation figure")
     args = ap.parse_args()
-    for name, make, small in (("small", small_policy, True), ("max-size", max_policy, False)):
+    for name, make, small in (("small", small_policy, True), ("max-size", max_size_policy, False)):
         ms, policy, tag = parse_ms(make, small)
         allowed, denied = requests(tag, small)
         assert evaluate(allowed, (), policy).allowed and not evaluate(denied, (), policy).allowed

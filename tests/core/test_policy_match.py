@@ -25,6 +25,7 @@ from smgrpc.core.policy.match import (
     arn_like,
     substitute,
 )
+from tests.policy_samples import ACCT, max_size_policy
 
 _ESC = {"[": "[[]", STAR: "[*]", QMARK: "[?]"}
 
@@ -262,42 +263,6 @@ def test_arn_like_matches_component_by_component(pattern: str, value: str, expec
             reference((p,), g) for p, g in zip(parts, got, strict=True)
         )
         assert ref is expected
-
-
-ACCT = "111122223333"
-
-
-def max_size_policy(tag: str) -> str:
-    """20,480 characters, ~1,200 distinct Action, Resource and condition patterns of every shape."""
-    arn = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:"
-    res = [f"{arn}{tag}{i:x}-??????" for i in range(120)]
-    res += [f"{tag}{i:x}*" for i in range(400)] + [f"*{tag}{i:x}" for i in range(150)]
-    res += [f"{tag}*{i:x}?x*y" for i in range(120)]
-    acts = [f"s:{tag}{i:x}*" for i in range(300)] + [f"s:Get{tag}{i:x}" for i in range(80)]
-    like = [f"*{tag}{i:x}*" for i in range(60)]
-    statements = [
-        {
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{ACCT}:user/u"},
-            "Action": acts,
-            "Resource": res,
-        },
-        {
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "*",
-            "Resource": "*",
-            "Condition": {
-                "StringLike": {"aws:ResourceTag/team": like},
-                "ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::{ACCT}:role/{tag}*"]},
-            },
-        },
-    ]
-    doc = {"Version": "2012-10-17", "Id": "", "Statement": statements}
-    size = len(json.dumps(doc, separators=(",", ":")))
-    assert size <= 20_480, size
-    doc["Id"] = "x" * (20_480 - size)  # exactly the resource-policy limit
-    return json.dumps(doc, separators=(",", ":"))
 
 
 def test_parsing_a_max_size_policy_takes_under_20ms_of_cpu() -> None:
