@@ -26,7 +26,6 @@ from smgrpc.core.policy import Policy, Request, evaluate, parse_policy  # noqa: 
 from tests.policy_samples import ACCT, max_size_policy  # noqa: E402
 
 ARN = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:"
-LIMIT = 20_480
 
 
 def small_policy(tag: str) -> str:
