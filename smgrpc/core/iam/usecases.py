@@ -26,7 +26,7 @@ from smgrpc.core.errors import (
 from smgrpc.core.iam import entities as ent
 from smgrpc.core.iam import validate as v
 from smgrpc.core.iam.directory import directory
-from smgrpc.core.iam.model import AccessKey, IamState, Role, Status, User
+from smgrpc.core.iam.model import AccessKey, IamState, Kind, Role, Status, User
 from smgrpc.core.ports import Clock, IamRecords, IssuedKey, KeyMinter
 
 T = TypeVar("T")
@@ -66,6 +66,11 @@ def _user_key(u: User) -> str:
 
 def _role_key(r: Role) -> str:
     return v.key(r.name)
+
+
+def _with(state: IamState, owner: User | Role) -> IamState:
+    """`state` with this user or role replaced."""
+    return ent.with_user(state, owner) if isinstance(owner, User) else ent.with_role(state, owner)
 
 
 class IamUseCases:
@@ -257,75 +262,72 @@ class IamUseCases:
 
         await self._write(change)
 
-    # ---- inline policies ----
+    # ---- inline policies (users and roles alike) ----
 
-    async def put_user_policy(self, user_name: str, policy_name: str, document: str) -> None:
-        v.entity_name(user_name)
+    def _owner(self, state: IamState, kind: Kind, name: str) -> User | Role:
+        return self._user(state, name) if kind == "user" else self._role(state, name)
+
+    async def _put_policy(self, kind: Kind, name: str, policy_name: str, document: str) -> None:
+        v.entity_name(name, f"{kind}Name")
         v.policy_name(policy_name)
         v.identity_policy(document, policy_name)
 
         def change(state: IamState) -> tuple[IamState, None]:
-            user = self._user(state, user_name)
-            policies = ent.put_policy(user.policies, policy_name, document)
-            v.inline_quota("user", user.name, [d for _, d in policies])
-            return ent.with_user(state, replace(user, policies=policies)), None
+            owner = self._owner(state, kind, name)
+            policies = ent.put_policy(owner.policies, policy_name, document)
+            v.inline_quota(kind, owner.name, [d for _, d in policies])
+            return _with(state, replace(owner, policies=policies)), None
 
         await self._write(change)
 
-    async def get_user_policy(self, user_name: str, policy_name: str) -> str:
+    def _get_policy(self, kind: Kind, name: str, policy_name: str) -> str:
         v.policy_name(policy_name)
-        return _policy(self._user(self.state, user_name).policies, "user", policy_name)
+        return _policy(self._owner(self.state, kind, name).policies, kind, policy_name)
+
+    def _list_policies(
+        self, kind: Kind, name: str, marker: str | None, max_items: int | None
+    ) -> tuple[list[str], str | None]:
+        names = [n for n, _ in self._owner(self.state, kind, name).policies]
+        return _page(names, str, marker, max_items)
+
+    async def _delete_policy(self, kind: Kind, name: str, policy_name: str) -> None:
+        v.policy_name(policy_name)
+
+        def change(state: IamState) -> tuple[IamState, None]:
+            owner = self._owner(state, kind, name)
+            _policy(owner.policies, kind, policy_name)
+            policies = ent.drop_policy(owner.policies, policy_name)
+            return _with(state, replace(owner, policies=policies)), None
+
+        await self._write(change)
+
+    async def put_user_policy(self, user_name: str, policy_name: str, document: str) -> None:
+        await self._put_policy("user", user_name, policy_name, document)
+
+    async def get_user_policy(self, user_name: str, policy_name: str) -> str:
+        return self._get_policy("user", user_name, policy_name)
 
     async def list_user_policies(
         self, user_name: str, marker: str | None = None, max_items: int | None = None
     ) -> tuple[list[str], str | None]:
-        names = [n for n, _ in self._user(self.state, user_name).policies]
-        return _page(names, str, marker, max_items)
+        return self._list_policies("user", user_name, marker, max_items)
 
     async def delete_user_policy(self, user_name: str, policy_name: str) -> None:
-        v.policy_name(policy_name)
-
-        def change(state: IamState) -> tuple[IamState, None]:
-            user = self._user(state, user_name)
-            _policy(user.policies, "user", policy_name)
-            policies = ent.drop_policy(user.policies, policy_name)
-            return ent.with_user(state, replace(user, policies=policies)), None
-
-        await self._write(change)
+        await self._delete_policy("user", user_name, policy_name)
 
     async def put_role_policy(self, role_name: str, policy_name: str, document: str) -> None:
-        v.entity_name(role_name, "roleName")
-        v.policy_name(policy_name)
-        v.identity_policy(document, policy_name)
-
-        def change(state: IamState) -> tuple[IamState, None]:
-            role = self._role(state, role_name)
-            policies = ent.put_policy(role.policies, policy_name, document)
-            v.inline_quota("role", role.name, [d for _, d in policies])
-            return ent.with_role(state, replace(role, policies=policies)), None
-
-        await self._write(change)
+        await self._put_policy("role", role_name, policy_name, document)
 
     async def get_role_policy(self, role_name: str, policy_name: str) -> str:
-        v.policy_name(policy_name)
-        return _policy(self._role(self.state, role_name).policies, "role", policy_name)
+        return self._get_policy("role", role_name, policy_name)
 
     async def list_role_policies(
         self, role_name: str, marker: str | None = None, max_items: int | None = None
     ) -> tuple[list[str], str | None]:
-        names = [n for n, _ in self._role(self.state, role_name).policies]
-        return _page(names, str, marker, max_items)
+        return self._list_policies("role", role_name, marker, max_items)
 
     async def delete_role_policy(self, role_name: str, policy_name: str) -> None:
-        v.policy_name(policy_name)
-
-        def change(state: IamState) -> tuple[IamState, None]:
-            role = self._role(state, role_name)
-            _policy(role.policies, "role", policy_name)
-            policies = ent.drop_policy(role.policies, policy_name)
-            return ent.with_role(state, replace(role, policies=policies)), None
-
-        await self._write(change)
+        await self._delete_policy("role", role_name, policy_name)
 
     # ---- access keys ----
 
