@@ -267,7 +267,7 @@ class ServiceGuard:
         return self.guard.authenticate(context)
 
     def authorize(
-        self, principal: Principal, method: str, request: Any, context: Any
+        self, principal: Principal, method: str, request: Any, context: Any, inline: bool = False
     ) -> Authorized:
         """Every request of the call allowed, else AccessDenied; the caller for the handler."""
         facts = self.guard.peer_facts(context)
@@ -280,7 +280,7 @@ class ServiceGuard:
                 return self._authorized(principal, _Lazy(self.guard, principal, facts))
         caller = self.guard.make_caller(principal, facts)
         needed, policy = self.planner(method, request)
-        denial = check(principal, caller, needed, policy, inline=False)
+        denial = check(principal, caller, needed, policy, inline=inline)
         if denial is not None:
             raise AccessDenied(denial.message, resource=denial.request.resource)
         if self.lockout is not None:

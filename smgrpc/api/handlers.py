@@ -89,8 +89,10 @@ class CallGuard(Protocol):
     def authenticate(self, context: Any) -> Any: ...
 
     def authorize(
-        self, principal: Any, method: str, request: Any, context: Any
-    ) -> calls.Authorized: ...
+        self, principal: Any, method: str, request: Any, context: Any, inline: bool = False
+    ) -> calls.Authorized:
+        """inline=False: a large policy not compiled yet raises Prepare (compile it off the
+        loop, then ask again with inline=True)."""
 
 
 class Gate:
@@ -215,13 +217,11 @@ def wrap(
                     auth = guard.authorize(principal, method, request, context)
                 except Prepare as prep:
                     await asyncio.to_thread(prep.work)
-                    # Decided after the await: authenticate again (a key revoked meanwhile).
+                    # Decided after the await: authenticate again (a key revoked meanwhile);
+                    # inline: should the compiled cache have been cleared meanwhile, compile
+                    # here (~6 ms at the largest policy) rather than ask again.
                     principal = guard.authenticate(context)
-                    try:
-                        auth = guard.authorize(principal, method, request, context)
-                    except Prepare as again:  # the compiled cache was cleared meanwhile
-                        again.work()  # ~6 ms at the largest policy: once, here
-                        auth = guard.authorize(principal, method, request, context)
+                    auth = guard.authorize(principal, method, request, context, inline=True)
                 calls.CURRENT.set(auth)
             response = await behavior(request, context)
             if alog.enabled:

@@ -148,7 +148,7 @@ class IamGuard:
             raise InvalidClientTokenId(exc.message) from None
 
     def authorize(
-        self, principal: Principal, method: str, request: Any, context: Any
+        self, principal: Principal, method: str, request: Any, context: Any, inline: bool = False
     ) -> Authorized:
         """iam:<Op> on the target allowed by the caller's policies, else AccessDenied."""
         caller = self.guard.caller(principal, context)
