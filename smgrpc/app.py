@@ -19,7 +19,6 @@ from smgrpc.api.handlers import CallGuard, Gate
 from smgrpc.api.iam_authz import IamGuard
 from smgrpc.api.iam_servicer import SERVICE as IAM_SERVICE
 from smgrpc.api.iam_servicer import IamServicer, iam_service
-from smgrpc.api.principals import Principals
 from smgrpc.api.server import (
     SERVICE,
     build_server,
@@ -327,7 +326,7 @@ class Region:
     def _guards(self, cfg: Config) -> dict[str, CallGuard]:
         """Authentication + authorization per IAM-guarded service (replication: peer links)."""
         guard = Guard(
-            Principals(self._iam_state),
+            self._iam_state,
             self.keyring.access_keys,
             self.clock,
             # A client certificate's URI SAN names the caller (mTLS port, --client-ca only).

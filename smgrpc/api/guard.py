@@ -23,11 +23,10 @@ from typing import Any
 
 from smgrpc.api.calls import Authorized
 from smgrpc.api.handlers import Prepare
-from smgrpc.api.principals import Principals
 from smgrpc.auth import bearer
 from smgrpc.core.errors import AccessDenied, MalformedPolicyDocument, Unauthenticated
-from smgrpc.core.iam.directory import Directory
-from smgrpc.core.iam.model import AccessKey, Principal
+from smgrpc.core.iam.directory import Directory, directory
+from smgrpc.core.iam.model import AccessKey, IamState, Principal
 from smgrpc.core.policy import Decision, Policy, Request, evaluate, parse_policy
 from smgrpc.core.policy.context import Call, Caller, Needed, needs
 from smgrpc.core.ports import Clock
@@ -141,12 +140,12 @@ class Guard:
 
     def __init__(
         self,
-        principals: Principals,
+        iam_state: Callable[[], IamState],
         vault: AccessKeyVault,
         clock: Clock,
         identity: Identity | None = None,
     ) -> None:
-        self.principals = principals
+        self.iam_state = iam_state
         self._verify = VaultMinter(vault).verify
         self.clock = clock
         self.identity = identity  # hook: mTLS client-certificate identity (auth/mtls.py)
@@ -163,7 +162,7 @@ class Guard:
 
     def authenticate(self, context: Any) -> Principal:
         """The caller's principal, or Unauthenticated (UnrecognizedClientException)."""
-        snap = self.principals.current()
+        snap = directory(self.iam_state())
         if self.identity is not None:
             arn = self.identity(context.auth_context())
             if arn is not None:

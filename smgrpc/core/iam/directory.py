@@ -94,7 +94,12 @@ class Directory:
 
 
 def directory(state: IamState) -> Directory:
-    """The Directory of this snapshot (memoised by identity of the state object)."""
+    """The Directory of this snapshot (memoised by identity of the state object; the newest
+    is checked first: authentication asks for the current snapshot on every call)."""
+    if _memo:
+        newest = next(reversed(_memo.values()))
+        if newest[0] is state:
+            return newest[1]
     hit = _memo.get(id(state))
     if hit is not None and hit[0] is state:
         _memo.move_to_end(id(state))
