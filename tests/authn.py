@@ -18,6 +18,17 @@ def policy(*statements: Mapping[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+def altered(text: str) -> str:
+    """`text` with its last character replaced by a different one: a credential that is
+    wrong by exactly one character (appending a fixed letter would be a no-op 1 time in 64)."""
+    return text[:-1] + ("A" if text[-1] != "A" else "B")
+
+
+def altered_bytes(blob: bytes) -> bytes:
+    """`blob` with its last byte changed (always different)."""
+    return blob[:-1] + bytes([blob[-1] ^ 0x01])
+
+
 def metadata(token: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),)
 

@@ -16,6 +16,7 @@ from smgrpc.auth import bearer
 from smgrpc.auth.token_file import TokenFileError, read_admin_token, write_admin_token
 from smgrpc.crypto import access_keys
 from smgrpc.crypto.access_keys import AccessKeyError, AccessKeyVault
+from tests.authn import altered_bytes
 
 
 def _forms(secret: str) -> list[str]:
@@ -63,7 +64,7 @@ def test_the_secret_is_nowhere_but_where_it_belongs(
         )
     errors.append(wrong.value)
     with pytest.raises(AccessKeyError) as tampered:
-        vault.open(dataclasses.replace(stored, sealed=stored.sealed[:-1] + b"\x00"))
+        vault.open(dataclasses.replace(stored, sealed=altered_bytes(stored.sealed)))
     errors.append(tampered.value)
 
     path = tmp_path / "admin.token"
