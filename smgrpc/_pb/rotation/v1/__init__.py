@@ -1,0 +1,1 @@
+"""Generated code (scripts/gen-protos)."""
