@@ -61,8 +61,11 @@ class DaySpec:
     k: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Cron:
+    """A parsed expression. Compared and hashed by identity: parse_cron memoises by text, and
+    month_days is memoised by (cron, year, month) without rehashing every field each call."""
+
     minutes: tuple[int, ...]
     hours: tuple[int, ...]
     months: tuple[int, ...]
