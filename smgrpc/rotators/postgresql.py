@@ -43,7 +43,11 @@ ENGINES = ("postgres", "aurora-postgresql")
 CLONE_SUFFIX = "_clone"
 MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1
 EXCLUDE_CHARACTERS = ":/@\"'\\"  # AWS's default for its database templates
-_AUTH_FAILED = frozenset({"28P01", "28000"})  # invalid_password, invalid_authorization_spec
+# libpq reports no SQLSTATE for a failed connection, only its text: the server answered
+# (refused the login) when the text carries its FATAL message or a TLS refusal; these FATALs
+# are passing states, worth a retry.
+_SERVER_ANSWERED = ("FATAL:", "SSL", "certificate")
+_BUSY = ("too many connections", "starting up", "shutting down", "in recovery mode")
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -172,7 +176,7 @@ class PostgresRotator:
     async def login(self, s: DbSecret) -> psycopg.AsyncConnection[Any] | None:
         """A connection as the secret's user; None if the server refused the password.
         StepFailed(UNAVAILABLE) if the server could not be reached at all."""
-        refused = False
+        answered = False
         for mode in s.sslmodes:
             try:
                 return await psycopg.AsyncConnection.connect(
@@ -187,8 +191,14 @@ class PostgresRotator:
                     autocommit=True,
                 )
             except psycopg.OperationalError as exc:
-                refused = refused or exc.sqlstate in _AUTH_FAILED
-        if refused:
+                text = str(exc)
+                if any(b in text for b in _BUSY):
+                    raise StepFailed(
+                        f"PostgreSQL at {s.where()} is busy or not ready",
+                        grpc.StatusCode.UNAVAILABLE,
+                    ) from None
+                answered = answered or any(a in text for a in _SERVER_ANSWERED)
+        if answered:
             return None
         raise StepFailed(
             f"cannot connect to PostgreSQL at {s.where()} (as {s.username})",
