@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 SUPERUSER = "postgres"
 START_TIMEOUT = 30
 
@@ -106,12 +108,18 @@ class Cluster:
             os.chown(path, pw.pw_uid, pw.pw_gid)
 
     def psql(self, sql: str) -> str:
-        """Run SQL as the superuser over the unix socket; the output (unaligned, no header)."""
-        out = self._run(
-            "psql", "-h", str(self.root), "-p", str(self.port), "-U", SUPERUSER,
-            "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql,
-        )  # fmt: skip
-        return out.stdout.strip()
+        """Run SQL as the superuser over the unix socket; the last result as `psql -At` shows
+        it (rows on lines, columns joined by |, booleans t/f)."""
+        with psycopg.connect(
+            host=str(self.root), port=self.port, user=SUPERUSER, dbname="postgres", autocommit=True
+        ) as conn:
+            cur = conn.execute(sql.encode())
+            rows = cur.fetchall() if cur.description else []
+        show = {True: "t", False: "f", None: ""}
+        return "\n".join(
+            "|".join(show[v] if isinstance(v, bool) or v is None else str(v) for v in row)
+            for row in rows
+        )
 
 
 def start_cluster(bindir: Path, password: str) -> Cluster:
