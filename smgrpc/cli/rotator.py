@@ -20,12 +20,17 @@ HELP = {
     "kept only in the secret",
 }
 
+_SERVES = (
+    "Serves until SIGTERM; register it with `smgrpc serve --rotation-function NAME=HOST:PORT`. "
+    "Plaintext only on loopback addresses unless --insecure."
+)
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("rotator", help="serve a rotation function", description=__doc__)
     rsub = p.add_subparsers(dest="rotator", required=True)
     for name, text in HELP.items():
-        c = rsub.add_parser(name, help=text, description=f"{text}. {options.__doc__}")
+        c = rsub.add_parser(name, help=text, description=f"{text}. {_SERVES}")
         options.add_arguments(c)
         if name == "postgresql":
             c.add_argument(
