@@ -265,13 +265,14 @@ async def check_stage(api: SecretsApi, event: Event) -> bool:
     """AWS's check before every step. False: the new version is AWSCURRENT already (a step
     invoked again after finishSecret: nothing to do). Fails when rotation is turned off or the
     version is not AWSPENDING. Unlike AWS, createSecret also runs when no version has the token
-    yet (it then makes it with PutSecretValue)."""
+    yet (it then makes it with PutSecretValue), unless another version is AWSPENDING."""
     d = await api.describe(event.secret_id)
     if d.rotation_enabled is False:
         raise StepFailed(f"secret {d.arn} is not enabled for rotation")
     labels = d.stages.get(event.token)
     if labels is None:
-        if event.step == "createSecret":
+        other = d.holder(PENDING)  # another rotation's version: never take its label
+        if event.step == "createSecret" and (other is None or CURRENT in d.stages[other]):
             return True
         raise StepFailed(f"secret version {event.token} has no stage for rotation of {d.arn}")
     if CURRENT in labels:

@@ -63,7 +63,7 @@ async def test_template_plain_string_and_every_step_twice(
 
 
 async def test_create_secret_without_a_pending_version_and_with_a_rotation_token(
-    region: Region, stub: Any, tmp_path: Path, serve_function: Any
+    region: Region, clock: FakeClock, stub: Any, tmp_path: Path, serve_function: Any
 ) -> None:
     f = await serve_function(TemplateRotator, region, await function_credential(region, tmp_path))
     arn = (await create(stub, "app/direct", CANARY)).arn
@@ -73,6 +73,14 @@ async def test_create_secret_without_a_pending_version_and_with_a_rotation_token
     await f.invoke(ev)  # a second PutSecretValue is not needed: the value is there
     pending = await get(stub, arn, version_id="t" * 40, version_stage="AWSPENDING")
     assert pending.secret_string != CANARY
+    await f.rotate(ev)
+    # While another rotation's version is AWSPENDING, an unknown token takes nothing from it.
+    theirs = await begin_rotation(region, clock, arn)
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await f.invoke(event("createSecret", arn, "u" * 40))
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert info.value.details() == f"secret version {'u' * 40} has no stage for rotation of {arn}"
+    assert (await stage_map(stub, arn))[theirs.client_request_token] == ["AWSPENDING"]
 
 
 async def test_a_version_that_is_not_pending_or_rotation_off_fails_the_step(
