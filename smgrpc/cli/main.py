@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from smgrpc import logs
 from smgrpc.app import Region, open_keyring
-from smgrpc.cli import iam, iam_region, tls
+from smgrpc.cli import iam, iam_region, rotator, tls
 from smgrpc.config import Config, ConfigError, add_arguments, from_args
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.ports import SystemClock
@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     # Parsed by smgrpc.cli.iam (main dispatches before this parser runs); listed for --help.
     sub.add_parser("iam", help="IAM users, roles, policies and access keys of a running server")
     iam_region.add_parser(sub)
+    rotator.add_parser(sub)
     return p
 
 
@@ -118,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ClusterKeyError as exc:
             print(f"smgrpc: {exc}", file=sys.stderr)
             return 2
+    if args.command == "rotator":
+        return rotator.run(args)
     if args.command == "tls":
         try:
             return tls.run(args)
