@@ -50,7 +50,9 @@ async def as_replica(region: Region, name: str) -> None:
 
 
 async def test_rotate_unknown_secret(stub: Any) -> None:
-    await expect(rotate(stub, "nope"), grpc.StatusCode.NOT_FOUND, "ResourceNotFoundException", NOT_FOUND)
+    await expect(
+        rotate(stub, "nope"), grpc.StatusCode.NOT_FOUND, "ResourceNotFoundException", NOT_FOUND
+    )
 
 
 async def test_rotate_and_cancel_on_a_replica_are_refused(region: Region, stub: Any) -> None:
@@ -242,7 +244,9 @@ async def test_a_later_rotate_keeps_the_stored_function_and_rules(
 
 
 async def test_cancel_unknown_and_never_configured(stub: Any) -> None:
-    await expect(cancel(stub, "nope"), grpc.StatusCode.NOT_FOUND, "ResourceNotFoundException", NOT_FOUND)
+    await expect(
+        cancel(stub, "nope"), grpc.StatusCode.NOT_FOUND, "ResourceNotFoundException", NOT_FOUND
+    )
     await create(stub, "s")
     await expect(cancel(stub, "s"), PRECONDITION, "InvalidRequestException", CANCEL_NO_FUNCTION)
 
@@ -295,7 +299,11 @@ async def test_describe_and_list_report_rotation_as_aws(
     for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
         if step == "finishSecret":
             await put(
-                stub, "s", "v2", client_request_token=started.version_id, version_stages=["AWSPENDING"]
+                stub,
+                "s",
+                "v2",
+                client_request_token=started.version_id,
+                version_stages=["AWSPENDING"],
             )
             await stub.UpdateSecretVersionStage(
                 pb.UpdateSecretVersionStageRequest(
