@@ -1,7 +1,7 @@
 """Authentication and authorization of every call, in one place before the handler.
 
-`handlers.wrap` calls `authenticate(context)` after admission, then `authorize(...)`, then sets
-`calls.CURRENT`. Authentication: a verified client certificate's identity (the mTLS hook,
+`handlers.wrap` calls `authenticate(context, metadata)` after admission, then `authorize(...)`,
+then sets `calls.CURRENT`. Authentication: a verified client certificate's identity (the mTLS hook,
 auth/mtls.py `identity(auth_context)`, when one is configured), else the Bearer access key of
 the `authorization` metadata (strict parsing; the id looked up in the current IAM snapshot;
 Active status; the secret checked in constant time against its keyed digest). Any failure is
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smgrpc.api.calls import Authorized
-from smgrpc.api.handlers import Prepare
+from smgrpc.api.handlers import Metadata, Prepare
 from smgrpc.auth import bearer
 from smgrpc.core.errors import AccessDenied, MalformedPolicyDocument, Unauthenticated
 from smgrpc.core.iam.directory import Directory, directory
@@ -160,8 +160,9 @@ class Guard:
         self._verified: dict[str, tuple[Directory, AccessKey, Principal]] = {}
         self._verified_in: Directory | None = None
 
-    def authenticate(self, context: Any) -> Principal:
-        """The caller's principal, or Unauthenticated (UnrecognizedClientException)."""
+    def authenticate(self, context: Any, md: Metadata) -> Principal:
+        """The caller's principal, or Unauthenticated (UnrecognizedClientException).
+        md: the call's invocation metadata (handlers.wrap reads it once per call)."""
         snap = directory(self.iam_state())
         if self.identity is not None:
             arn = self.identity(context.auth_context())
@@ -170,7 +171,6 @@ class Guard:
                 if found is None:
                     raise unrecognized("certificate names no IAM user or role")
                 return found
-        md = context.invocation_metadata() or ()
         # grpc hands metadata keys over lower-cased (HTTP/2 allows no other).
         values = [v for k, v in md if k == bearer.HEADER]
         if len(values) == 1 and isinstance(values[0], str):
@@ -198,9 +198,9 @@ class Guard:
             self._verified[values[0]] = (snap, key, principal)
         return principal
 
-    def peer_facts(self, context: Any) -> tuple[str | None, bool]:
-        """(aws:SourceIp, aws:SecureTransport) of the call's connection (cached per peer)."""
-        peer = context.peer() or ""
+    def peer_facts(self, context: Any, peer: str) -> tuple[str | None, bool]:
+        """(aws:SourceIp, aws:SecureTransport) of the call's connection (cached per peer; peer:
+        the call's context.peer(), read once per call by handlers.wrap)."""
         seen = self._peers.get(peer)
         if seen is None:
             seen = (source_ip(peer), _secure(context))
@@ -209,9 +209,9 @@ class Guard:
             self._peers[peer] = seen
         return seen
 
-    def caller(self, principal: Principal, context: Any) -> Caller:
+    def caller(self, principal: Principal, context: Any, peer: str) -> Caller:
         """The global request keys: source IP, secure transport, current time."""
-        return self.make_caller(principal, self.peer_facts(context))
+        return self.make_caller(principal, self.peer_facts(context, peer))
 
     def make_caller(self, principal: Principal, seen: tuple[str | None, bool]) -> Caller:
         return Caller(
@@ -262,14 +262,20 @@ class ServiceGuard:
             return Authorized(principal, caller)
         return Authorized(principal, caller, _Items(self.item, principal, caller))
 
-    def authenticate(self, context: Any) -> Principal:
-        return self.guard.authenticate(context)
+    def authenticate(self, context: Any, md: Metadata) -> Principal:
+        return self.guard.authenticate(context, md)
 
     def authorize(
-        self, principal: Principal, method: str, request: Any, context: Any, inline: bool = False
+        self,
+        principal: Principal,
+        method: str,
+        request: Any,
+        context: Any,
+        peer: str,
+        inline: bool = False,
     ) -> Authorized:
         """Every request of the call allowed, else AccessDenied; the caller for the handler."""
-        facts = self.guard.peer_facts(context)
+        facts = self.guard.peer_facts(context, peer)
         got = self.cache_key(method, request) if self.cache_key is not None else None
         key: tuple[object, ...] | None = None
         if got is not None:
