@@ -94,6 +94,11 @@ class CallGuard(Protocol):
     read once per call by `wrap` (grpc builds a new metadata tuple on every
     context.invocation_metadata() call)."""
 
+    def fast(
+        self, metadata: Metadata, peer: str, method: str, request: Any
+    ) -> calls.Authorized | None:
+        """The call's allow if an identical earlier call's is still valid (None: decide)."""
+
     def authenticate(self, context: Any, metadata: Metadata) -> Any: ...
 
     def authorize(
@@ -103,6 +108,7 @@ class CallGuard(Protocol):
         request: Any,
         context: Any,
         peer: str,
+        metadata: Metadata = (),
         inline: bool = False,
     ) -> calls.Authorized:
         """inline=False: a large policy not compiled yet raises Prepare (compile it off the
@@ -176,6 +182,13 @@ def _access(
         )
 
 
+def _undecodable() -> InvalidParameter:
+    return InvalidParameter(
+        "The request could not be decoded: a string field holds invalid UTF-8 or "
+        "the message is malformed. Send binary data in SecretBinary."
+    )
+
+
 def wrap(
     method: str,
     behavior: Behavior,
@@ -221,27 +234,30 @@ def wrap(
         gate.inflight += 1
         who: str | None = None
         try:
-            principal = None
+            undecodable = isinstance(request, Undecodable)
             if guard is not None:
                 md = metadata if metadata is not None else context.invocation_metadata() or ()
-                principal = guard.authenticate(context, md)
-                who = principal.arn
-            if isinstance(request, Undecodable):
-                raise InvalidParameter(
-                    "The request could not be decoded: a string field holds invalid UTF-8 or "
-                    "the message is malformed. Send binary data in SecretBinary."
-                )
-            if guard is not None:
-                try:
-                    auth = guard.authorize(principal, method, request, context, peer)
-                except Prepare as prep:
-                    await asyncio.to_thread(prep.work)
-                    # Decided after the await: authenticate again (a key revoked meanwhile);
-                    # inline: should the compiled cache have been cleared meanwhile, compile
-                    # here (~6 ms at the largest policy) rather than ask again.
+                auth = None if undecodable else guard.fast(md, peer, method, request)
+                if auth is None:
                     principal = guard.authenticate(context, md)
-                    auth = guard.authorize(principal, method, request, context, peer, inline=True)
+                    who = principal.arn
+                    if undecodable:
+                        raise _undecodable()
+                    try:
+                        auth = guard.authorize(principal, method, request, context, peer, md)
+                    except Prepare as prep:
+                        await asyncio.to_thread(prep.work)
+                        # Decided after the await: authenticate again (a key revoked
+                        # meanwhile); inline: should the compiled cache have been cleared
+                        # meanwhile, compile here (~6 ms at the largest policy).
+                        principal = guard.authenticate(context, md)
+                        auth = guard.authorize(
+                            principal, method, request, context, peer, md, inline=True
+                        )
+                who = auth.principal.arn
                 calls.CURRENT.set(auth)
+            elif undecodable:
+                raise _undecodable()
             response = await behavior(request, context)
             if alog.enabled:
                 arn = _arn_of(response, None)

@@ -141,6 +141,10 @@ class IamGuard:
         self.guard = guard
         self._state = state
 
+    def fast(self, md: Metadata, peer: str, method: str, request: Any) -> Authorized | None:
+        """IAM calls are rare: always authenticated and authorized afresh."""
+        return None
+
     def authenticate(self, context: Any, md: Metadata) -> Principal:
         """As every service, with IAM's code for a bad credential (InvalidClientTokenId)."""
         try:
@@ -155,6 +159,7 @@ class IamGuard:
         request: Any,
         context: Any,
         peer: str,
+        md: Metadata = (),
         inline: bool = False,
     ) -> Authorized:
         """iam:<Op> on the target allowed by the caller's policies, else AccessDenied."""
