@@ -144,6 +144,9 @@ _SECRET_ARN = re.compile(
 )
 
 
+_LOGGABLE: set[str] = set()  # ARNs that passed _SECRET_ARN (bounded)
+
+
 def _arn_of(response: Any, exc: ServiceError | None) -> str:
     """The secret a call resolved to, for the access log (responses carry it as `arn`).
 
@@ -151,7 +154,16 @@ def _arn_of(response: Any, exc: ServiceError | None) -> str:
     client's own text.
     """
     arn = exc.resource if exc is not None else getattr(response, "arn", None)
-    return arn if isinstance(arn, str) and _SECRET_ARN.fullmatch(arn, 0, 700) else "-"
+    if not isinstance(arn, str):
+        return "-"
+    if arn in _LOGGABLE:  # the common case: an ARN already checked (a dict lookup, no regex)
+        return arn
+    if not _SECRET_ARN.fullmatch(arn, 0, 700):
+        return "-"
+    if len(_LOGGABLE) >= 4096:
+        _LOGGABLE.clear()
+    _LOGGABLE.add(arn)
+    return arn
 
 
 def _access(
