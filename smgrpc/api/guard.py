@@ -12,6 +12,9 @@ of the call, the resource policy text of its resource). Every request must be al
 caller's identity policies or the resource policy (evaluate: explicit Deny wins). A denial is
 AccessDeniedException worded by `Decision.denied_message` (AWS's words). Resource policies are
 compiled once per text (an LRU): a changed policy is a new text, so it is seen at once.
+
+Before both, `wrap` asks `ServiceGuard.fast`: an identical Bearer call whose allow was cached,
+while the IAM snapshot and the secret are the very objects it was decided on (see _steady).
 """
 
 from __future__ import annotations
