@@ -51,11 +51,6 @@ def _utc_second(second: int) -> str:
 
 
 # A flush writes thousands of lines of the same few seconds: each second is formatted once.
-def _text_time(at: float) -> str:
-    """logging's default asctime layout: `2026-12-01 08:30:00,123`."""
-    return _local_second(int(at)) + f",{int(at * 1000) % 1000:03d}"
-
-
 def _iso(at: float) -> str:
     return _utc_second(int(at)) + f".{int(at * 1000) % 1000:03d}+00:00"
 
@@ -66,10 +61,12 @@ def _ms(duration: float) -> float:
 
 def text_line(e: Fields) -> str:
     at, request_id, method, status, aws_code, arn, duration, peer, principal = e
+    # logging's asctime layout (`2026-12-01 08:30:00,123`) and _ms, inlined: this runs once
+    # per call (~1 us less than two more calls).
     return (
-        f"{_text_time(at)} INFO {LOGGER}: {method} {status} {aws_code or '-'} "
-        f"{_ms(duration):.1f}ms arn={arn or '-'} principal={principal or '-'} peer={peer} "
-        f"request_id={request_id}\n"
+        f"{_local_second(int(at))},{int(at * 1000) % 1000:03d} INFO {LOGGER}: {method} "
+        f"{status} {aws_code or '-'} {round(duration * 1000, 3):.1f}ms arn={arn or '-'} "
+        f"principal={principal or '-'} peer={peer} request_id={request_id}\n"
     )
 
 

@@ -14,39 +14,45 @@ from smgrpc.core.errors import Unauthenticated
 from smgrpc.core.iam.model import Principal
 from smgrpc.core.policy.context import Caller
 
+# Authorized's check of one listed secret: (principal, caller, operation, secret) -> the
+# AccessDenied message, or None if the caller may see it.
+Items = Callable[[Principal, Caller, str, Any], str | None]
+
 
 class Authorized:
-    """The authenticated principal and the global request keys of one call.
+    """The authenticated principal of one call and the global request keys of its caller.
 
-    `caller` is made when first asked for (most handlers never ask: building it costs a few
-    microseconds per call); `denied(operation, secret)` is the AccessDenied message for one
-    listed secret or None (ListSecrets / BatchGetSecretValue filter with it; set by the guard).
+    Immutable: the guard hands one object to every identical call whose allow it cached.
+    `caller` is the Caller given, or made when asked for (most handlers never ask; each ask
+    makes one, with the time of asking as aws:CurrentTime). `denied` is None, or (asked once
+    per call) `(operation, secret) -> AccessDenied message or None` for one Caller: ListSecrets
+    and BatchGetSecretValue filter with it (set by the guard).
     """
 
-    __slots__ = ("principal", "_make", "_made", "denied")
+    __slots__ = ("principal", "_caller", "_items")
 
     def __init__(
         self,
         principal: Principal,
         caller: Caller | Callable[[], Caller],
-        denied: Callable[[str, Any], str | None] | None = None,
+        items: Items | None = None,
     ) -> None:
         self.principal = principal
-        self._made: Caller | None
-        self._make: Callable[[], Caller]
-        if isinstance(caller, Caller):
-            given = caller
-            self._made, self._make = given, lambda: given
-        else:
-            self._made, self._make = None, caller
-        self.denied = denied
+        self._caller = caller
+        self._items = items
 
     @property
     def caller(self) -> Caller:
-        made = self._made
-        if made is None:
-            made = self._made = self._make()
-        return made
+        got = self._caller
+        return got if isinstance(got, Caller) else got()
+
+    @property
+    def denied(self) -> Callable[[str, Any], str | None] | None:
+        items = self._items
+        if items is None:
+            return None
+        principal, caller = self.principal, self.caller
+        return lambda operation, secret: items(principal, caller, operation, secret)
 
 
 CURRENT: ContextVar[Authorized | None] = ContextVar("smgrpc_caller", default=None)

@@ -1,7 +1,7 @@
 """Authentication and authorization of every call, in one place before the handler.
 
-`handlers.wrap` calls `authenticate(context)` after admission, then `authorize(...)`, then sets
-`calls.CURRENT`. Authentication: a verified client certificate's identity (the mTLS hook,
+`handlers.wrap` calls `authenticate(context, metadata)` after admission, then `authorize(...)`,
+then sets `calls.CURRENT`. Authentication: a verified client certificate's identity (the mTLS hook,
 auth/mtls.py `identity(auth_context)`, when one is configured), else the Bearer access key of
 the `authorization` metadata (strict parsing; the id looked up in the current IAM snapshot;
 Active status; the secret checked in constant time against its keyed digest). Any failure is
@@ -12,6 +12,9 @@ of the call, the resource policy text of its resource). Every request must be al
 caller's identity policies or the resource policy (evaluate: explicit Deny wins). A denial is
 AccessDeniedException worded by `Decision.denied_message` (AWS's words). Resource policies are
 compiled once per text (an LRU): a changed policy is a new text, so it is seen at once.
+
+Before both, `wrap` asks `ServiceGuard.fast`: an identical Bearer call whose allow was cached,
+while the IAM snapshot and the secret are the very objects it was decided on (see _steady).
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from smgrpc.api.calls import Authorized
-from smgrpc.api.handlers import Prepare
+from smgrpc.api.handlers import Metadata, Prepare
 from smgrpc.auth import bearer
 from smgrpc.core.errors import AccessDenied, MalformedPolicyDocument, Unauthenticated
 from smgrpc.core.iam.directory import Directory, directory
@@ -99,6 +103,18 @@ def source_ip(peer: str) -> str | None:
     return None
 
 
+def bearer_value(md: Metadata) -> str | None:
+    """The call's one `authorization` value (None: none, several, or not text). grpc hands
+    metadata keys over lower-cased (HTTP/2 allows no other)."""
+    found: str | bytes | None = None
+    for k, v in md:
+        if k == bearer.HEADER:
+            if found is not None:
+                return None
+            found = v
+    return found if isinstance(found, str) else None
+
+
 def _secure(context: Any) -> bool:
     types = context.auth_context().get("transport_security_type") or ()
     return any(t not in (b"insecure", b"local") for t in types)
@@ -160,8 +176,9 @@ class Guard:
         self._verified: dict[str, tuple[Directory, AccessKey, Principal]] = {}
         self._verified_in: Directory | None = None
 
-    def authenticate(self, context: Any) -> Principal:
-        """The caller's principal, or Unauthenticated (UnrecognizedClientException)."""
+    def authenticate(self, context: Any, md: Metadata) -> Principal:
+        """The caller's principal, or Unauthenticated (UnrecognizedClientException).
+        md: the call's invocation metadata (handlers.wrap reads it once per call)."""
         snap = directory(self.iam_state())
         if self.identity is not None:
             arn = self.identity(context.auth_context())
@@ -170,11 +187,9 @@ class Guard:
                 if found is None:
                     raise unrecognized("certificate names no IAM user or role")
                 return found
-        md = context.invocation_metadata() or ()
-        # grpc hands metadata keys over lower-cased (HTTP/2 allows no other).
-        values = [v for k, v in md if k == bearer.HEADER]
-        if len(values) == 1 and isinstance(values[0], str):
-            hit = self._verified.get(values[0])
+        header = bearer_value(md)
+        if header is not None:
+            hit = self._verified.get(header)
             if hit is not None and hit[0] is snap:
                 return hit[2]
         try:
@@ -189,18 +204,23 @@ class Guard:
             raise unrecognized("wrong secret")
         if key.status != "Active":
             raise unrecognized("inactive access key")
-        if len(values) == 1 and isinstance(values[0], str):
+        if header is not None:
             if len(self._verified) >= MAX_VERIFIED or self._verified_in is not snap:
                 # Entries of older snapshots can never hit again: drop them (and the
                 # Directories and credentials they hold) rather than keep them until bounded.
                 self._verified.clear()
                 self._verified_in = snap
-            self._verified[values[0]] = (snap, key, principal)
+            self._verified[header] = (snap, key, principal)
         return principal
 
-    def peer_facts(self, context: Any) -> tuple[str | None, bool]:
-        """(aws:SourceIp, aws:SecureTransport) of the call's connection (cached per peer)."""
-        peer = context.peer() or ""
+    def verified_as(self, header: str, state: IamState, principal: Principal) -> bool:
+        """Whether `header` is a Bearer credential verified in snapshot `state` as `principal`."""
+        hit = self._verified.get(header)
+        return hit is not None and hit[0] is directory(state) and hit[2] is principal
+
+    def peer_facts(self, context: Any, peer: str) -> tuple[str | None, bool]:
+        """(aws:SourceIp, aws:SecureTransport) of the call's connection (cached per peer; peer:
+        the call's context.peer(), read once per call by handlers.wrap)."""
         seen = self._peers.get(peer)
         if seen is None:
             seen = (source_ip(peer), _secure(context))
@@ -209,9 +229,9 @@ class Guard:
             self._peers[peer] = seen
         return seen
 
-    def caller(self, principal: Principal, context: Any) -> Caller:
+    def caller(self, principal: Principal, context: Any, peer: str) -> Caller:
         """The global request keys: source IP, secure transport, current time."""
-        return self.make_caller(principal, self.peer_facts(context))
+        return self.make_caller(principal, self.peer_facts(context, peer))
 
     def make_caller(self, principal: Principal, seen: tuple[str | None, bool]) -> Caller:
         return Caller(
@@ -227,6 +247,7 @@ class Guard:
 # What a planner's cache key pins: the objects whose identity the key names (the principal,
 # the secret): a hit counts only if they are the very same objects (any change replaces them).
 CacheKey = tuple[tuple[object, ...], object]
+_Steady = tuple[IamState, object, Authorized]
 
 
 class ServiceGuard:
@@ -255,28 +276,94 @@ class ServiceGuard:
         self.lockout = lockout
         self.cache_key = cache_key
         self._allowed: dict[tuple[object, ...], tuple[Principal, object]] = {}
+        # The steady state: (the call's one authorization value, its peer, the request key)
+        # -> (the IAM snapshot, the pinned secret, the call's Authorized) of a Bearer call
+        # whose allow was cached above. A hit (`fast`) needs the very same IAM snapshot
+        # object (any IAM change makes a new one: a revoked or deactivated key, a changed
+        # policy or principal is decided afresh on the next call) and the very same secret
+        # object (any change to it, its tags or its policy makes a new one); it skips
+        # authentication, the peer facts and the decision key. Never filled when client
+        # certificates can name the caller (the header alone does not then).
+        self._steady: dict[tuple[object, ...], _Steady] = {}
+        self._steady_in: IamState | None = None
+        self._items = self._item_denied if item is not None else None
 
-    def _authorized(self, principal: Principal, caller: Callable[[], Caller]) -> Authorized:
-        """caller: made when first asked for (a cached decision needs none)."""
-        if self.item is None:
-            return Authorized(principal, caller)
-        return Authorized(principal, caller, _Items(self.item, principal, caller))
+    def _authorized(
+        self, principal: Principal, caller: Caller | Callable[[], Caller]
+    ) -> Authorized:
+        """caller: a Caller, or how to make one when asked (a cached decision needs none)."""
+        return Authorized(principal, caller, self._items)
 
-    def authenticate(self, context: Any) -> Principal:
-        return self.guard.authenticate(context)
+    def _item_denied(
+        self, principal: Principal, caller: Caller, operation: str, secret: Any
+    ) -> str | None:
+        """`Authorized.denied`: the denial message of one listed secret, or None."""
+        assert self.item is not None
+        call = self.item(operation, secret)
+        policy = secret.policy if call.secret is not None else None
+        denial = check(principal, caller, needs(call), policy)
+        return None if denial is None else denial.message
+
+    def authenticate(self, context: Any, md: Metadata) -> Principal:
+        return self.guard.authenticate(context, md)
+
+    def fast(self, md: Metadata, peer: str, method: str, request: Any) -> Authorized | None:
+        """The allow of an identical earlier Bearer call whose grounds are unchanged (None:
+        authenticate and authorize as usual)."""
+        if not self._steady or self.cache_key is None:
+            return None
+        header = bearer_value(md)
+        got = self.cache_key(method, request) if header is not None else None
+        if got is None:
+            return None
+        hit = self._steady.get((header, peer, got[0]))
+        if hit is None or hit[0] is not self.guard.iam_state() or hit[1] is not got[1]:
+            return None
+        return hit[2]
+
+    def _remember(
+        self,
+        md: Metadata,
+        peer: str,
+        got: CacheKey,
+        principal: Principal,
+        facts: tuple[str | None, bool],
+    ) -> None:
+        """Record a cached allow for `fast` (Bearer callers only, see _steady)."""
+        header = bearer_value(md) if self.guard.identity is None else None
+        if header is None:
+            return
+        state = self.guard.iam_state()
+        if not self.guard.verified_as(header, state, principal):
+            return
+        if self._steady_in is not state or len(self._steady) >= self.MAX_CACHED:
+            self._steady.clear()  # older snapshots' entries can never hit again
+            self._steady_in = state
+        allowed = self._authorized(principal, partial(self.guard.make_caller, principal, facts))
+        self._steady[(header, peer, got[0])] = (state, got[1], allowed)
 
     def authorize(
-        self, principal: Principal, method: str, request: Any, context: Any, inline: bool = False
+        self,
+        principal: Principal,
+        method: str,
+        request: Any,
+        context: Any,
+        peer: str,
+        md: Metadata = (),
+        inline: bool = False,
     ) -> Authorized:
-        """Every request of the call allowed, else AccessDenied; the caller for the handler."""
-        facts = self.guard.peer_facts(context)
+        """Every request of the call allowed, else AccessDenied; the caller for the handler.
+        md: the call's metadata (an allow that may be cached is remembered for `fast`)."""
+        facts = self.guard.peer_facts(context, peer)
         got = self.cache_key(method, request) if self.cache_key is not None else None
         key: tuple[object, ...] | None = None
         if got is not None:
             key = (id(principal), *facts, *got[0])
             hit = self._allowed.get(key)
             if hit is not None and hit[0] is principal and hit[1] is got[1]:
-                return self._authorized(principal, _Lazy(self.guard, principal, facts))
+                return self._authorized(
+                    principal, partial(self.guard.make_caller, principal, facts)
+                )
         caller = self.guard.make_caller(principal, facts)
         needed, policy = self.planner(method, request)
         denial = check(principal, caller, needed, policy, inline=inline)
@@ -295,38 +382,5 @@ class ServiceGuard:
             if len(self._allowed) >= self.MAX_CACHED:
                 self._allowed.clear()
             self._allowed[key] = (principal, got[1])
-        return self._authorized(principal, lambda: caller)
-
-
-class _Lazy:
-    """The Caller of a call whose decision came from the cache: made only if asked for."""
-
-    __slots__ = ("_guard", "_principal", "_facts", "_made")
-
-    def __init__(self, guard: Guard, principal: Principal, facts: tuple[str | None, bool]):
-        self._guard, self._principal, self._facts = guard, principal, facts
-        self._made: Caller | None = None
-
-    def __call__(self) -> Caller:
-        if self._made is None:
-            self._made = self._guard.make_caller(self._principal, self._facts)
-        return self._made
-
-
-class _Items:
-    """`Authorized.denied`: the denial message of one listed secret for this caller, or None."""
-
-    __slots__ = ("_item", "_principal", "_caller")
-
-    def __init__(
-        self, item: Callable[[str, Any], Call], principal: Principal, caller: Callable[[], Caller]
-    ):
-        self._item = item
-        self._principal = principal
-        self._caller = caller
-
-    def __call__(self, operation: str, secret: Any) -> str | None:
-        call = self._item(operation, secret)
-        policy = secret.policy if call.secret is not None else None
-        denial = check(self._principal, self._caller(), needs(call), policy)
-        return None if denial is None else denial.message
+            self._remember(md, peer, got, principal, facts)
+        return self._authorized(principal, caller)

@@ -23,6 +23,7 @@ from typing import Any
 
 from smgrpc.api.calls import Authorized
 from smgrpc.api.guard import Guard, check
+from smgrpc.api.handlers import Metadata
 from smgrpc.core.errors import IamAccessDenied, InvalidClientTokenId, Unauthenticated
 from smgrpc.core.iam.directory import directory
 from smgrpc.core.iam.entities import entity_arn
@@ -140,18 +141,29 @@ class IamGuard:
         self.guard = guard
         self._state = state
 
-    def authenticate(self, context: Any) -> Principal:
+    def fast(self, md: Metadata, peer: str, method: str, request: Any) -> Authorized | None:
+        """IAM calls are rare: always authenticated and authorized afresh."""
+        return None
+
+    def authenticate(self, context: Any, md: Metadata) -> Principal:
         """As every service, with IAM's code for a bad credential (InvalidClientTokenId)."""
         try:
-            return self.guard.authenticate(context)
+            return self.guard.authenticate(context, md)
         except Unauthenticated as exc:
             raise InvalidClientTokenId(exc.message) from None
 
     def authorize(
-        self, principal: Principal, method: str, request: Any, context: Any, inline: bool = False
+        self,
+        principal: Principal,
+        method: str,
+        request: Any,
+        context: Any,
+        peer: str,
+        md: Metadata = (),
+        inline: bool = False,
     ) -> Authorized:
         """iam:<Op> on the target allowed by the caller's policies, else AccessDenied."""
-        caller = self.guard.caller(principal, context)
+        caller = self.guard.caller(principal, context, peer)
         denial = check(principal, caller, iam_needs(method, request, caller, self._state()), None)
         if denial is not None:
             raise IamAccessDenied(denial.message, resource=denial.request.resource)
