@@ -220,7 +220,12 @@ class Guard:
 
     def peer_facts(self, context: Any, peer: str) -> tuple[str | None, bool]:
         """(aws:SourceIp, aws:SecureTransport) of the call's connection (cached per peer; peer:
-        the call's context.peer(), read once per call by handlers.wrap)."""
+        the call's context.peer(), read once per call by handlers.wrap).
+
+        Caching SecureTransport by peer address alone is sound because every listener of one
+        server has the same transport security (app._add_port: all TLS when a certificate is
+        configured, all plaintext otherwise), so a reused client port can't carry the answer of
+        a TLS connection to a plaintext one."""
         seen = self._peers.get(peer)
         if seen is None:
             seen = (source_ip(peer), _secure(context))
