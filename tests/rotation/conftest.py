@@ -19,6 +19,7 @@ from smgrpc._pb.iam.v1 import iam_pb2_grpc as ipbg
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from tests.authn import policy
+from tests.harness import servers
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION = "testfn"
@@ -160,3 +161,6 @@ def finished(desc: pb.DescribeSecretResponse) -> bool:
     """No rotation in progress: AWSPENDING absent or on the AWSCURRENT version."""
     pending = holder(desc, "AWSPENDING")
     return pending is None or pending == holder(desc, "AWSCURRENT")
+
+
+__all__ = ["servers"]
