@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from smgrpc.core.model import RotationRun, Secret
+from smgrpc.core.model import Secret
 from smgrpc.core.slices import backoff
 from smgrpc.rotation.invokers import Registry, RotationEvent, StepFailed, function_name
+
+if TYPE_CHECKING:
+    from smgrpc.core.model import RotationRun
 
 log = logging.getLogger("smgrpc.rotation")
 
