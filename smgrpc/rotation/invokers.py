@@ -108,7 +108,7 @@ class GrpcInvoker:
     def __init__(self, name: str, address: str, tls: FunctionTls | None = None) -> None:
         self.name, self.address = name, address
         self._channel = function_channel(address, tls)
-        self._stub = rpbg.RotationFunctionStub(self._channel)
+        self._stub = rpbg.RotationFunctionStub(self._channel)  # type: ignore[no-untyped-call]
 
     def __repr__(self) -> str:
         return f"GrpcInvoker({self.name!r}, {self.address!r})"
