@@ -68,7 +68,11 @@ class Scheduler:
         try:
             while not self._closed:
                 self._woken.clear()
-                delay = await self._pass()
+                try:
+                    delay = await self._pass()
+                except Exception as exc:  # noqa: BLE001 - a failed pass keeps the runs going
+                    log.error("rotation scheduler pass failed (%s)", error_kind(exc))
+                    delay = RETRY_FAILED_RUN
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._woken.wait(), delay)
             await asyncio.Event().wait()  # closed: idle until the supervisor cancels us
