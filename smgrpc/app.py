@@ -40,6 +40,7 @@ from smgrpc.core.paging import Tokens
 from smgrpc.core.policies import PolicyUseCases
 from smgrpc.core.ports import Clock, IssuedKey, RegionStore, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
+from smgrpc.core.rotation import BUILTIN_PASSWORD, RotationUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueUseCases
 from smgrpc.crypto.access_keys import NewAccessKey, VaultMinter
@@ -276,6 +277,17 @@ class Region:
             peers=peers,
         )
         self.replicas = ReplicaUseCases(self.store, cfg.region, peers, self._link_view)
+        self.rotation = RotationUseCases(
+            self.store,
+            self.clock,
+            self.values,
+            cfg.region,
+            cfg.account,
+            # PLACEHOLDERS until the rotation engine (smgrpc.rotation, h8d) is wired: only the
+            # built-in function is known, and nothing runs the started rotations yet.
+            functions=lambda name: name == BUILTIN_PASSWORD,
+            on_start=lambda arn: None,
+        )
         key = ClusterKey.from_file(cfg.cluster_secret_file) if cfg.cluster_secret_file else None
         iam_in = None
         if key is not None:
@@ -311,6 +323,7 @@ class Region:
                         self.replicas,
                         cfg.region,
                         policies=PolicyUseCases(self.store),
+                        rotation=self.rotation,
                     )
                 ),
                 iam_service(IamServicer(self.iam)),

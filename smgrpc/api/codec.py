@@ -13,6 +13,7 @@ from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.core.filters import Filter
 from smgrpc.core.model import ReplicaStatus, Secret, Version
 from smgrpc.core.policy.checks import ValidationResult
+from smgrpc.core.rotation import reported_days
 
 
 def ts(seconds: float) -> Timestamp:
@@ -88,8 +89,9 @@ def _fill_metadata(
     if r.lambda_arn:
         m.rotation_lambda_arn = r.lambda_arn
     if r.automatically_after_days is not None or r.schedule_expression or r.duration:
-        if r.automatically_after_days is not None:
-            m.rotation_rules.automatically_after_days = r.automatically_after_days
+        days = reported_days(r)
+        if days is not None:
+            m.rotation_rules.automatically_after_days = days
         if r.duration:
             m.rotation_rules.duration = r.duration
         if r.schedule_expression:
@@ -129,6 +131,21 @@ def list_entry_out(s: Secret, region: str) -> pb.SecretListEntry:
     for vid, stages in s.stage_map().items():
         m.secret_versions_to_stages[vid].stages.extend(stages)
     return m
+
+
+def rotation_rules_in(
+    r: pb.RotateSecretRequest,
+) -> tuple[int | None, str | None, str | None, bool]:
+    """(AutomaticallyAfterDays, ScheduleExpression, Duration, whether RotationRules was sent)."""
+    if not r.HasField("rotation_rules"):
+        return None, None, None, False
+    rules = r.rotation_rules
+    return (
+        opt(rules, "automatically_after_days"),
+        opt(rules, "schedule_expression"),
+        opt(rules, "duration"),
+        True,
+    )
 
 
 def version_entry_out(v: Version, kms_display: str) -> pb.SecretVersionsListEntry:

@@ -8,11 +8,11 @@ from typing import Any
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api import calls, codec
 from smgrpc.api.codec import opt
-from smgrpc.core.errors import NotImplementedOperation
 from smgrpc.core.model import Secret
 from smgrpc.core.passwords import generate_password
 from smgrpc.core.policies import PolicyUseCases
 from smgrpc.core.replicas import ReplicaUseCases
+from smgrpc.core.rotation import RotationUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueRead, ValueUseCases
 
@@ -37,10 +37,6 @@ def _denied(auth: calls.Authorized, operation: str) -> Callable[[Secret | str], 
     return lambda secret: check(operation, secret)
 
 
-def _unimplemented(capability: str) -> NotImplementedOperation:
-    return NotImplementedOperation(f"{capability} is not available in this smgrpc release yet.")
-
-
 class SecretsManagerServicer:
     """One async method per AWS operation."""
 
@@ -52,7 +48,9 @@ class SecretsManagerServicer:
         region: str,
         *,
         policies: PolicyUseCases,
+        rotation: RotationUseCases,
     ) -> None:
+        self.rotation = rotation
         self.secrets = secrets
         self.values = values
         self.replicas = replicas
@@ -285,13 +283,33 @@ class SecretsManagerServicer:
         )
         return codec.validation_out(result)
 
-    # ---- declared in the contract, built by later issues ----
+    # ---- rotation ----
 
-    async def RotateSecret(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Rotation (RotateSecret)")
+    async def RotateSecret(self, r: pb.RotateSecretRequest, ctx: Ctx) -> pb.RotateSecretResponse:
+        days, expression, duration, given = codec.rotation_rules_in(r)
+        secret, version_id = await self.rotation.rotate_secret(
+            r.secret_id,
+            opt(r, "client_request_token"),
+            opt(r, "rotation_lambda_arn"),
+            days,
+            expression,
+            duration,
+            opt(r, "rotate_immediately"),
+            rules_given=given,
+        )
+        out = pb.RotateSecretResponse(arn=secret.arn, name=secret.name)
+        if version_id is not None:
+            out.version_id = version_id
+        return out
 
-    async def CancelRotateSecret(self, r: Any, ctx: Ctx) -> Any:
-        raise _unimplemented("Rotation (CancelRotateSecret)")
+    async def CancelRotateSecret(
+        self, r: pb.CancelRotateSecretRequest, ctx: Ctx
+    ) -> pb.CancelRotateSecretResponse:
+        secret, version_id = await self.rotation.cancel_rotate_secret(r.secret_id)
+        out = pb.CancelRotateSecretResponse(arn=secret.arn, name=secret.name)
+        if version_id is not None:
+            out.version_id = version_id
+        return out
 
     async def ReplicateSecretToRegions(
         self, r: pb.ReplicateSecretToRegionsRequest, ctx: Ctx

@@ -142,3 +142,30 @@ def move_stage(
         out, range(len(out)), next(i for i, v in enumerate(out) if v.version_id == move_to), label
     )
     return tuple(out)
+
+
+def add_pending(versions: Sequence[Version], new: Version) -> tuple[Version, ...]:
+    """RotateSecret: append `new` (an id no version has) carrying AWSPENDING alone.
+
+    AWSPENDING leaves whichever version held it (a finished rotation's marker beside
+    AWSCURRENT); no other label moves: AWSCURRENT stays where it is even on a secret that has
+    none yet (the rotation function's finishSecret moves it).
+    """
+    out = [
+        replace(v, stages=_without(v.stages, AWSPENDING)) if AWSPENDING in v.stages else v
+        for v in versions
+    ]
+    out.append(replace(new, stages=(AWSPENDING,)))
+    return tuple(out)
+
+
+def drop_label(versions: Sequence[Version], version_id: str, label: str) -> tuple[Version, ...]:
+    """Take `label` off one version (no-op if it does not carry it). Never AWSCURRENT: a
+    secret keeps its current version (callers drop AWSPENDING)."""
+    assert label != AWSCURRENT
+    return tuple(
+        replace(v, stages=_without(v.stages, label))
+        if v.version_id == version_id and label in v.stages
+        else v
+        for v in versions
+    )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from smgrpc.core.model import RotationConfig, Secret
+from smgrpc.core.model import RotationConfig, RotationRun, Secret
 
 
 def to_dict(s: Secret) -> dict[str, Any]:
     """The metadata that both a stored row and a replicated state carry."""
     r = s.rotation
-    return {
+    out: dict[str, Any] = {
         "created_at": s.created_at,
         "last_changed_at": s.last_changed_at,
         "description": s.description,
@@ -28,6 +28,34 @@ def to_dict(s: Secret) -> dict[str, Any]:
             r.next_rotation,
         ],
     }
+    if s.rotating is not None:  # absent, not null, on the (many) secrets not rotating now
+        out["rotating"] = run_to_list(s.rotating)
+    return out
+
+
+def run_to_list(run: RotationRun | None) -> list[Any] | None:
+    """The rotation in progress as stored and replicated (a list in field order; None: none)."""
+    if run is None:
+        return None
+    return [
+        run.version_id,
+        run.token,
+        run.lambda_arn,
+        run.step,
+        run.immediate,
+        run.started_at,
+        run.attempts,
+    ]
+
+
+def run_from_list(raw: list[Any] | None) -> RotationRun | None:
+    """Inverse of run_to_list; rows and states written before rotation existed have none."""
+    if not raw:
+        return None
+    vid, token, arn, step, immediate, started, attempts = raw
+    return RotationRun(
+        str(vid), str(token), str(arn), str(step), bool(immediate), float(started), int(attempts)
+    )
 
 
 def fields_from(m: dict[str, Any]) -> dict[str, Any]:
@@ -42,4 +70,5 @@ def fields_from(m: dict[str, Any]) -> dict[str, Any]:
         "deleted_date": m.get("deleted_date"),
         "type": m.get("type"),
         "rotation": RotationConfig(*m.get("rotation", [None] * 7)),
+        "rotating": run_from_list(m.get("rotating")),
     }

@@ -104,6 +104,29 @@ class ReplicaStatus:
     force_overwrite: bool = False
 
 
+# The four steps of a rotation, in order (the Lambda event's Step values).
+ROTATION_STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+
+
+@dataclass(frozen=True, slots=True)
+class RotationRun:
+    """The rotation in progress on a secret (durable: stored and replicated with its metadata).
+
+    version_id: the new version (ClientRequestToken; AWSPENDING on it); token: the
+    RotationToken passed to the function; step: the next step to invoke (ROTATION_STEPS);
+    immediate False: RotateImmediately=false (testSecret only, then the test version's
+    AWSPENDING is removed); attempts: failed attempts of `step` so far.
+    """
+
+    version_id: str
+    token: str = field(repr=False)
+    lambda_arn: str
+    step: str
+    immediate: bool
+    started_at: float
+    attempts: int = 0
+
+
 # Shared by every secret without rotation settings (frozen, so sharing is safe).
 NO_ROTATION = RotationConfig()
 # Up to this many versions, a lookup by id is a scan of the tuple (no per-secret dict).
@@ -126,6 +149,7 @@ class Secret:
     last_accessed_day: str | None = None
     type: str | None = None
     rotation: RotationConfig = NO_ROTATION
+    rotating: RotationRun | None = None  # the rotation in progress (core.rotation)
     primary_region: str | None = None  # set on replicas: the Region that owns the secret
     replicas: tuple[ReplicaStatus, ...] = ()
     versions: tuple[Version, ...] = ()

@@ -99,6 +99,16 @@ class Store(ReplicationLog, Protocol):
         """Secrets whose deletion date is at or before now, earliest first."""
         ...
 
+    async def due_for_rotation(self, now: float) -> list[Secret]:
+        """Primaries (not replicas), not scheduled for deletion, with rotation enabled, no
+        rotation in progress (`rotating` None) and rotation.next_rotation at or before now;
+        earliest first (then by ARN). From an index: no scan of every secret."""
+        ...
+
+    async def rotations_in_progress(self) -> list[Secret]:
+        """Primaries with a rotation in progress (`rotating` set), earliest started first."""
+        ...
+
     async def sealed(self, arn: str, version_id: str) -> Sealed | None: ...
     def transaction(self) -> AbstractAsyncContextManager[WriteTx]: ...
 

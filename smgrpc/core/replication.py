@@ -35,6 +35,7 @@ def _meta_key(s: Secret) -> tuple[object, ...]:
         s.deleted_date,
         s.type,
         s.rotation,
+        s.rotating,
         s.primary_region,
         s.lineage,
         s.epoch,

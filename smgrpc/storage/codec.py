@@ -88,6 +88,7 @@ def secret_from_row(
         deleted_date=get("deleted_date"),
         type=get("type"),
         rotation=NO_ROTATION if rot == _NO_ROTATION_ROW else RotationConfig(*rot),
+        rotating=None if get("rotating") is None else metadata.run_from_list(get("rotating")),
         kms_key_id=get("kms_key_id"),
         last_accessed_day=get("last_accessed_day"),
         primary_region=get("primary_region"),

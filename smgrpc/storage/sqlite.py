@@ -135,6 +135,31 @@ def _deletion_key(s: Secret | None) -> tuple[float, str] | None:
     return (s.deleted_date, s.arn)
 
 
+def _rotation_due_key(s: Secret | None) -> tuple[float, str] | None:
+    """(NextRotationDate, arn) of a primary that the scheduler may start rotating."""
+    if s is None or s.is_replica or s.deleted_date is not None or s.rotating is not None:
+        return None
+    r = s.rotation
+    if not r.enabled or r.next_rotation is None:
+        return None
+    return (r.next_rotation, s.arn)
+
+
+def _rotating_key(s: Secret | None) -> tuple[float, str] | None:
+    """(started_at, arn) of a primary with a rotation in progress."""
+    if s is None or s.is_replica or s.rotating is None:
+        return None
+    return (s.rotating.started_at, s.arn)
+
+
+def _move(index: SortedList[tuple[float, str]], was: Any, now: Any) -> None:
+    if was != now:
+        if was is not None:
+            index.remove(was)
+        if now is not None:
+            index.add(now)
+
+
 def _blob_size(sealed: Sealed) -> int:
     return len(sealed.wrapped_key) + len(sealed.ciphertext) + _BLOB_OVERHEAD
 
@@ -337,6 +362,10 @@ class SqliteStore(SqliteIam):
         # (deletion date, arn) of the secrets scheduled for deletion.
         self._order: dict[str, SortedList[Position]] = {by: SortedList() for by in SORT_KEYS}
         self._deleting: SortedList[tuple[float, str]] = SortedList()
+        # Rotation: (NextRotationDate, arn) of the primaries the scheduler may start, and
+        # (started_at, arn) of the rotations in progress.
+        self._rotation_due: SortedList[tuple[float, str]] = SortedList()
+        self._rotating: SortedList[tuple[float, str]] = SortedList()
         self.home = home
 
     @classmethod
@@ -445,6 +474,10 @@ class SqliteStore(SqliteIam):
             value = SORT_VALUE[by]
             self._order[by] = SortedList([(value(s), s.arn) for s in loaded])
         self._deleting = SortedList(k for k in map(_deletion_key, loaded) if k is not None)
+        self._rotation_due = SortedList(
+            k for k in map(_rotation_due_key, loaded) if k is not None
+        )
+        self._rotating = SortedList(k for k in map(_rotating_key, loaded) if k is not None)
 
     # ---- indexes ----
 
@@ -458,13 +491,9 @@ class SqliteStore(SqliteIam):
                     index.remove(was)
                 if now is not None:
                     index.add(now)
-        was_d = _deletion_key(old)
-        now_d = _deletion_key(new)
-        if was_d != now_d:
-            if was_d is not None:
-                self._deleting.remove(was_d)
-            if now_d is not None:
-                self._deleting.add(now_d)
+        _move(self._deleting, _deletion_key(old), _deletion_key(new))
+        _move(self._rotation_due, _rotation_due_key(old), _rotation_due_key(new))
+        _move(self._rotating, _rotating_key(old), _rotating_key(new))
 
     # ---- reads (memory) ----
 
@@ -527,6 +556,20 @@ class SqliteStore(SqliteIam):
                 break
             due.append(self._by_arn[arn])
         return due
+
+    async def due_for_rotation(self, now: float) -> list[Secret]:
+        """Primaries whose scheduled rotation is due, earliest first (from the rotation index)."""
+        due = []
+        for when, arn in self._rotation_due:
+            if when > now:
+                break
+            due.append(self._by_arn[arn])
+        return due
+
+    async def rotations_in_progress(self) -> list[Secret]:
+        """Primaries with a rotation in progress, earliest started first (from an index)."""
+        by_arn = self._by_arn
+        return [by_arn[arn] for _, arn in self._rotating]
 
     async def sealed(self, arn: str, version_id: str) -> Sealed | None:
         """A version's sealed value: from the cache, else from the read connection."""

@@ -450,6 +450,7 @@ def _servicer(region: Region) -> SecretsManagerServicer:
         region.replicas,
         "us-east-1",
         policies=PolicyUseCases(region.store),
+        rotation=region.rotation,
     )
 
 
