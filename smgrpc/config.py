@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from smgrpc.core.arn import DEFAULT_ACCOUNT
+from smgrpc.core.rotation import BUILTIN_PASSWORD
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_LISTEN = "127.0.0.1:50051"
@@ -194,7 +195,6 @@ def _peers(where: str, raw: object) -> tuple[tuple[str, str], ...]:
     return tuple((_region(where, r), _address(where, a)) for r, a in items)
 
 
-BUILTIN_PASSWORD = "smgrpc-builtin-password"  # the in-process rotator, always registered
 _FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 

@@ -20,10 +20,10 @@ import json
 import logging
 from typing import Any
 
-from smgrpc.config import BUILTIN_PASSWORD
 from smgrpc.core.errors import InvalidParameter, ServiceError
 from smgrpc.core.model import AWSCURRENT, AWSPENDING, Secret
 from smgrpc.core.passwords import generate_password
+from smgrpc.core.rotation import BUILTIN_PASSWORD
 from smgrpc.core.values import ValueUseCases
 from smgrpc.rotation.invokers import RotationEvent, StepFailed
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from smgrpc.config import BUILTIN_PASSWORD, Config, ConfigError
+from smgrpc.config import Config, ConfigError
 from smgrpc.core.ports import Clock
+from smgrpc.core.rotation import BUILTIN_PASSWORD
 from smgrpc.core.values import ValueUseCases
 from smgrpc.crypto.tls import TlsFileError
 from smgrpc.rotation.builtin import BuiltinPassword
@@ -39,6 +40,8 @@ def scheduler(
         transitions,
         store,
         functions,
+        config.region,
+        config.account,
         step_timeout=config.rotation_step_timeout,
         max_attempts=config.rotation_max_attempts,
     )

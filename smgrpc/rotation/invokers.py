@@ -163,14 +163,6 @@ class Registry:
             await invoker.close()
 
 
-def function_name(lambda_arn: str) -> str:
-    """NAME of arn:aws:lambda:<region>:<account>:function:NAME ('' if it is not one)."""
-    parts = lambda_arn.split(":")
-    if len(parts) != 7 or parts[2] != "lambda" or parts[5] != "function":
-        return ""
-    return parts[6]
-
-
 __all__ = [
     "STEPS",
     "TRANSIENT",
@@ -181,7 +173,6 @@ __all__ = [
     "RotationEvent",
     "StepFailed",
     "TlsFileError",
-    "function_name",
     "printable",
     "read_function_tls",
 ]

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from smgrpc.core.model import Secret
+from smgrpc.core.model import RotationRun, Secret
+from smgrpc.core.rotation import function_name
 from smgrpc.core.slices import backoff
-from smgrpc.rotation.invokers import Registry, RotationEvent, StepFailed, function_name
-
-if TYPE_CHECKING:
-    from smgrpc.core.model import RotationRun
+from smgrpc.rotation.invokers import Registry, RotationEvent, StepFailed
 
 log = logging.getLogger("smgrpc.rotation")
 
@@ -50,6 +48,8 @@ class Runner:
         transitions: Transitions,
         store: Lookup,
         registry: Registry,
+        region: str,
+        account: str,
         *,
         step_timeout: float,
         max_attempts: int,
@@ -57,6 +57,7 @@ class Runner:
         max_backoff: float = 10.0,
     ) -> None:
         self.transitions, self.store, self.registry = transitions, store, registry
+        self.region, self.account = region, account
         self.step_timeout, self.max_attempts = step_timeout, max_attempts
         self.base_backoff, self.max_backoff = base_backoff, max_backoff
 
@@ -65,7 +66,9 @@ class Runner:
         secret = self.store.find(arn)
         run = secret.rotating if secret is not None else None
         while run is not None:
-            invoker = self.registry.get(function_name(run.lambda_arn))
+            # A function of this Region's (a promoted replica's run may name another's).
+            name = function_name(run.lambda_arn, self.region, self.account)
+            invoker = self.registry.get(name) if name is not None else None
             if invoker is None:
                 log.warning(
                     "rotation of %s abandoned: its function %s is not registered here",

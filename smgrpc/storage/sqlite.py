@@ -474,9 +474,7 @@ class SqliteStore(SqliteIam):
             value = SORT_VALUE[by]
             self._order[by] = SortedList([(value(s), s.arn) for s in loaded])
         self._deleting = SortedList(k for k in map(_deletion_key, loaded) if k is not None)
-        self._rotation_due = SortedList(
-            k for k in map(_rotation_due_key, loaded) if k is not None
-        )
+        self._rotation_due = SortedList(k for k in map(_rotation_due_key, loaded) if k is not None)
         self._rotating = SortedList(k for k in map(_rotating_key, loaded) if k is not None)
 
     # ---- indexes ----

@@ -74,7 +74,10 @@ class Function(rpbg.RotationFunctionServicer):  # type: ignore[misc]
         if request.step in ctl.get("fail", ()):
             code = grpc.StatusCode[ctl.get("code", "INTERNAL")]
             await context.abort(code, f"injected failure at {request.step}")
-        await getattr(self, request.step)(request)
+        try:
+            await getattr(self, request.step)(request)
+        except grpc.aio.AioRpcError as exc:  # a call back failed: its code (transient or not)
+            await context.abort(exc.code(), f"call back failed: {exc.code().name}")
         return rpb.RotationResult()
 
     async def createSecret(self, ev: rpb.RotationEvent) -> None:  # noqa: N802

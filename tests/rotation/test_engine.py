@@ -210,6 +210,7 @@ async def test_a_stopped_region_resumes_its_runs_on_restart(
         tmp_path,
         rotation_functions=((FUNCTION, function.addr),),
         rotation_step_timeout=30.0,
+        rotation_max_attempts=20,
         rotation_poll_interval=0.05,
     )
     region = await start_region(cfg, clock)
@@ -236,13 +237,12 @@ async def test_a_stopped_region_resumes_its_runs_on_restart(
             stub = pbg.SecretsManagerStub(ch)
             d = await settled(stub, arn, region)
             assert holder(d, "AWSCURRENT") == new
-            assert [s for s, v in function.journal() if v == new] == [
-                "createSecret",
-                "setSecret",
-                "setSecret",
-                "testSecret",
-                "finishSecret",
-            ]
+            # Resumed at setSecret (again once or more: the function may have tried the old
+            # port first, a transient failure), never from createSecret.
+            steps = [s for s, v in function.journal() if v == new]
+            again = steps.count("setSecret")
+            assert again >= 2
+            assert steps == ["createSecret", *["setSecret"] * again, "testSecret", "finishSecret"]
             o = await settled(stub, other, region)
             assert holder(o, "AWSCURRENT") == orphan
     finally:

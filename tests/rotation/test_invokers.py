@@ -20,7 +20,6 @@ from smgrpc.rotation.invokers import (
     GrpcInvoker,
     RotationEvent,
     StepFailed,
-    function_name,
     printable,
 )
 from tests.conftest import CANARY, make_config
@@ -166,12 +165,7 @@ def test_bad_rotation_tls_files_are_config_errors(tmp_path: Path) -> None:
         function_tls(make_config(tmp_path, rotation_ca=tmp_path / "junk.pem"))
 
 
-def test_function_names_and_printable() -> None:
-    assert function_name("arn:aws:lambda:us-east-1:123456789012:function:pg") == "pg"
-    assert function_name("arn:aws:lambda:us-east-1:123456789012:function:pg:alias") == ""
-    assert function_name("arn:aws:secretsmanager:us-east-1:1:secret:x") == ""
-    assert function_name("pg") == ""
+def test_printable_and_event_repr() -> None:
     assert printable("a\nb\x00c") == "a?b?c"
     assert printable("y" * 200) == "y" * 120 + "..."
     assert "t" * 36 not in repr(EVENT)
-

@@ -59,11 +59,9 @@ async def test_kill_9_mid_rotation_then_restart_resumes_and_completes(
         assert holder(d, "AWSPREVIOUS") == old
         assert (await value(stub, "k")).startswith("rotated-")
         assert await value(stub, "k", "AWSPREVIOUS") == CANARY
-    assert [s for s, v in function.journal() if v == out.version_id] == [
-        "createSecret",
-        "setSecret",
-        "setSecret",
-        "testSecret",
-        "finishSecret",
-    ]
+    # Resumed from the recorded step: createSecret ran once, setSecret again (once or more).
+    steps = [s for s, v in function.journal() if v == out.version_id]
+    again = steps.count("setSecret")
+    assert again >= 2
+    assert steps == ["createSecret", *["setSecret"] * again, "testSecret", "finishSecret"]
     assert CANARY.encode() not in server.output()
