@@ -70,7 +70,7 @@ class Config:
     rotation_key: Path | None = None
     rotation_step_timeout: float = 30.0
     rotation_max_attempts: int = 3
-    rotation_concurrency: int = 4
+    rotation_concurrency: int = 4  # 0 (not as a flag): runs are recorded, none is run
     rotation_poll_interval: float = 60.0  # longest scheduler sleep (not a flag; tests lower it)
     # Names of the settings given by a flag, variable or file (not defaulted): `smgrpc kms`
     # takes the Region from the data dir unless one was given explicitly.

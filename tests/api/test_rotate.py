@@ -26,7 +26,17 @@ from tests.api.helpers import (
     validation_msg,
 )
 from tests.api.rotation_helpers import ACCOUNT, FUNCTION_ARN, cancel, days, rotate
-from tests.conftest import FakeClock, aws_error, pb
+from tests.conftest import FakeClock, aws_error, make_config, pb, start_region
+
+
+@pytest.fixture
+async def region(tmp_path: Any, clock: FakeClock) -> Any:
+    """These tests look at runs as RotateSecret leaves them: the engine runs none
+    (rotation_concurrency 0; tests/rotation runs them)."""
+    r = await start_region(make_config(tmp_path, rotation_concurrency=0), clock)
+    yield r
+    await r.stop(0.5)
+
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
@@ -50,7 +60,9 @@ async def as_replica(region: Region, name: str) -> None:
 
 
 async def test_rotate_unknown_secret(stub: Any) -> None:
-    await expect(rotate(stub, "nope"), grpc.StatusCode.NOT_FOUND, "ResourceNotFoundException", NOT_FOUND)
+    await expect(
+        rotate(stub, "nope"), grpc.StatusCode.NOT_FOUND, "ResourceNotFoundException", NOT_FOUND
+    )
 
 
 async def test_rotate_and_cancel_on_a_replica_are_refused(region: Region, stub: Any) -> None:
@@ -242,7 +254,9 @@ async def test_a_later_rotate_keeps_the_stored_function_and_rules(
 
 
 async def test_cancel_unknown_and_never_configured(stub: Any) -> None:
-    await expect(cancel(stub, "nope"), grpc.StatusCode.NOT_FOUND, "ResourceNotFoundException", NOT_FOUND)
+    await expect(
+        cancel(stub, "nope"), grpc.StatusCode.NOT_FOUND, "ResourceNotFoundException", NOT_FOUND
+    )
     await create(stub, "s")
     await expect(cancel(stub, "s"), PRECONDITION, "InvalidRequestException", CANCEL_NO_FUNCTION)
 
@@ -295,7 +309,11 @@ async def test_describe_and_list_report_rotation_as_aws(
     for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
         if step == "finishSecret":
             await put(
-                stub, "s", "v2", client_request_token=started.version_id, version_stages=["AWSPENDING"]
+                stub,
+                "s",
+                "v2",
+                client_request_token=started.version_id,
+                version_stages=["AWSPENDING"],
             )
             await stub.UpdateSecretVersionStage(
                 pb.UpdateSecretVersionStageRequest(
