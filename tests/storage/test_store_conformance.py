@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from smgrpc.core.model import KmsKeyRecord, Sealed, Secret, Version
+from smgrpc.core.model import KmsKeyRecord, RotationConfig, RotationRun, Sealed, Secret, Version
 from smgrpc.storage.sqlite import SqliteStore
 
 PREFIX = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
@@ -298,6 +298,58 @@ async def test_due_for_deletion_uses_the_deletion_date(store: Any) -> None:
     async with store.transaction() as tx:
         await tx.save(tx.find("soon").evolve(deleted_date=None))  # restored
     assert [s.name for s in await store.due_for_deletion(1e12)] == ["late"]
+
+
+def _rotation(next_rotation: float | None, enabled: bool = True) -> RotationConfig:
+    return RotationConfig(enabled=enabled, lambda_arn="arn:f", next_rotation=next_rotation)
+
+
+def _run(vid: str, started: float) -> RotationRun:
+    return RotationRun(vid, "token-" + vid, "arn:f", "setSecret", True, started, 2)
+
+
+async def test_due_for_rotation_lists_due_primaries_earliest_first(
+    opened: Opened, store: Any
+) -> None:
+    async with store.transaction() as tx:
+        await tx.save(secret("late", rotation=_rotation(300.0)))
+        await tx.save(secret("soon", rotation=_rotation(100.0)))
+        await tx.save(secret("never", rotation=_rotation(None)))
+        await tx.save(secret("off", rotation=_rotation(50.0, enabled=False)))
+        await tx.save(secret("replica", rotation=_rotation(50.0), primary_region="eu-west-1"))
+        await tx.save(secret("deleted", rotation=_rotation(50.0), deleted_date=900.0))
+        await tx.save(secret("running", rotation=_rotation(50.0), rotating=_run("v1", 40.0)))
+        await tx.save(secret("plain"))
+    assert await store.due_for_rotation(99.0) == []
+    assert [s.name for s in await store.due_for_rotation(100.0)] == ["soon"]
+    assert [s.name for s in await store.due_for_rotation(1e12)] == ["soon", "late"]
+    async with store.transaction() as tx:  # every change moves the index
+        await tx.save(tx.find("soon").evolve(rotating=_run("v2", 120.0)))
+        await tx.save(tx.find("running").evolve(rotating=None))
+        await tx.save(tx.find("late").evolve(rotation=_rotation(10.0)))
+    assert [s.name for s in await store.due_for_rotation(1e12)] == ["late", "running"]
+    store = await opened.reopen()
+    assert [s.name for s in await store.due_for_rotation(1e12)] == ["late", "running"]
+    async with store.transaction() as tx:
+        await tx.delete(tx.find("late"))
+    assert [s.name for s in await store.due_for_rotation(1e12)] == ["running"]
+
+
+async def test_rotations_in_progress_survive_a_reopen(opened: Opened, store: Any) -> None:
+    async with store.transaction() as tx:
+        await tx.save(secret("b", rotation=_rotation(5.0), rotating=_run("vb", 20.0)))
+        await tx.save(secret("a", rotation=_rotation(5.0), rotating=_run("va", 10.0)))
+        await tx.save(secret("r", rotating=_run("vr", 1.0), primary_region="eu-west-1"))
+        await tx.save(secret("idle", rotation=_rotation(5.0)))
+    assert [s.name for s in await store.rotations_in_progress()] == ["a", "b"]
+    store = await opened.reopen()
+    got = await store.rotations_in_progress()
+    assert [s.name for s in got] == ["a", "b"]
+    assert got[0].rotating == _run("va", 10.0)
+    async with store.transaction() as tx:
+        await tx.save(tx.find("a").evolve(rotating=None))
+        await tx.save(tx.find("r").evolve(primary_region=None))  # promoted: its run is ours
+    assert [s.name for s in await store.rotations_in_progress()] == ["r", "b"]
 
 
 async def test_a_rolled_back_create_leaves_no_trace(opened: Opened, store: Any) -> None:
