@@ -18,9 +18,10 @@ from typing import Protocol
 from smgrpc.core.model import RotationRun, Secret
 from smgrpc.core.rotation import function_name
 from smgrpc.core.slices import backoff
-from smgrpc.rotation.invokers import Registry, RotationEvent, StepFailed
+from smgrpc.rotation.invokers import Invoker, Registry, RotationEvent, StepFailed
 
 log = logging.getLogger("smgrpc.rotation")
+WATCH_EVERY = 0.5  # seconds between two looks, during a step, at whether the run is current
 
 
 class Transitions(Protocol):
@@ -83,7 +84,8 @@ class Runner:
                 return
             event = RotationEvent(run.step, arn, run.version_id, run.token)
             try:
-                await invoker.invoke(event, self.step_timeout)
+                if not await self._invoke(invoker, event, arn, run):
+                    return  # cancelled (or deleted, demoted) meanwhile
             except StepFailed as failed:
                 run = await self._failed(arn, run, failed)
                 continue
@@ -91,6 +93,25 @@ class Runner:
             if done is not None and done.rotating is None:
                 log.info("rotation of %s finished (version %s)", arn, run.version_id)
             run = _same(done, run)
+
+    async def _invoke(
+        self, invoker: Invoker, event: RotationEvent, arn: str, run: RotationRun
+    ) -> bool:
+        """Invoke one step; False (the call cut) as soon as the run is no longer current, so
+        CancelRotateSecret frees the slot within WATCH_EVERY rather than at the deadline."""
+        call = asyncio.ensure_future(invoker.invoke(event, self.step_timeout))
+        try:
+            while not call.done():
+                await asyncio.wait([call], timeout=WATCH_EVERY)
+                if not call.done() and _same(self.store.find(arn), run) is None:
+                    log.info("rotation of %s stopped at %s: no longer in progress", arn, run.step)
+                    return False
+            call.result()  # StepFailed
+            return True
+        finally:
+            if not call.done():
+                call.cancel()
+                await asyncio.wait([call])
 
     async def _failed(self, arn: str, run: RotationRun, failed: StepFailed) -> RotationRun | None:
         """Record the failure; the run to go on with after a backoff, or None (abandoned)."""

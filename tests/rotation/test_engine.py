@@ -3,6 +3,7 @@ function that runs in another process and calls the public API back with its own
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -284,3 +285,34 @@ async def test_rotate_secret_names_only_registered_functions(rig: Rig) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await rotate(rig.stub, arn, lambda_arn("not-registered"))
     assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_rotations_run_at_most_concurrency_at_once_and_one_per_secret(
+    tmp_path: Path, function: FunctionProcess, clock: FakeClock
+) -> None:
+    cfg = make_config(
+        tmp_path,
+        rotation_functions=((FUNCTION, function.addr),),
+        rotation_step_timeout=30.0,
+        rotation_concurrency=1,
+        rotation_poll_interval=0.05,
+    )
+    region = await start_region(cfg, clock)
+    try:
+        async with admin_channel(region) as ch:
+            function.connect(f"127.0.0.1:{region.port}", await rotator_token(ch))
+            stub = pbg.SecretsManagerStub(ch)
+            a, b = await create(stub, "a"), await create(stub, "b")
+            function.control({"hang": ["setSecret"]})
+            first = await rotate(stub, a)
+            await eventually(lambda: describe(stub, a), lambda _d: "setSecret" in function.steps())
+            second = await rotate(stub, b)  # recorded, but waits for a free slot
+            await asyncio.sleep(0.5)
+            assert region.scheduler is not None and region.scheduler.running == {a}
+            assert {v for _, v in function.journal()} == {first}
+            await stub.CancelRotateSecret(pb.CancelRotateSecretRequest(secret_id=a))
+            function.control({})
+            d = await settled(stub, b, region)  # b runs once a's slot is free
+            assert holder(d, "AWSCURRENT") == second
+    finally:
+        await region.stop(0.5)
