@@ -40,7 +40,7 @@ from smgrpc.core.paging import Tokens
 from smgrpc.core.policies import PolicyUseCases
 from smgrpc.core.ports import Clock, IssuedKey, RegionStore, SystemClock
 from smgrpc.core.replicas import ReplicaUseCases
-from smgrpc.core.rotation import BUILTIN_PASSWORD, RotationUseCases
+from smgrpc.core.rotation import RotationUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueUseCases
 from smgrpc.crypto.access_keys import NewAccessKey, VaultMinter
@@ -56,6 +56,9 @@ from smgrpc.replication.messages import Batch, Reply
 from smgrpc.replication.shipper import Shipper
 from smgrpc.replication.transport import SERVICE as REPL_SERVICE
 from smgrpc.replication.transport import WIRE, PeerClient, PeerTls, ReplicationServicer
+from smgrpc.rotation import engine as rotation_engine
+from smgrpc.rotation.invokers import FunctionTls, Registry
+from smgrpc.rotation.scheduler import Scheduler
 from smgrpc.startup import KEYCHECK, REGION_KEY, check_plaintext, inspect_data_dir, preflight
 from smgrpc.storage.sqlite import SqliteStore
 from smgrpc.supervisor import Supervisor
@@ -187,6 +190,9 @@ class Region:
         self.raw_store: RegionStore | None = None
         self.access: AccessRecorder | None = None
         self.replication: ReplicationServicer | None = None
+        self.function_tls: FunctionTls | None = None
+        self.functions: Registry | None = None  # rotation functions (built-ins included)
+        self.scheduler: Scheduler | None = None  # runs rotations (a supervised task)
         self._stopping = asyncio.Event()
         self._closed = False
         self._kms_version: int | None = None
@@ -202,6 +208,7 @@ class Region:
         """Open the data dir, build the Region, serve, start the background tasks."""
         check_plaintext(self.config)
         self.tls = await asyncio.to_thread(read_tls, self.config)
+        self.function_tls = await asyncio.to_thread(rotation_engine.function_tls, self.config)
         self.trust = Trust(self.tls.client_ca, self.tls.peer_ca)
         raw, self.keyring = await open_keyring(self.config, self.clock)
         self.raw_store = raw
@@ -277,16 +284,18 @@ class Region:
             peers=peers,
         )
         self.replicas = ReplicaUseCases(self.store, cfg.region, peers, self._link_view)
+        self.functions = rotation_engine.registry(cfg, self.values, self.function_tls)
         self.rotation = RotationUseCases(
             self.store,
             self.clock,
             self.values,
             cfg.region,
             cfg.account,
-            # PLACEHOLDERS until the rotation engine (smgrpc.rotation, h8d) is wired: only the
-            # built-in function is known, and nothing runs the started rotations yet.
-            functions=lambda name: name == BUILTIN_PASSWORD,
-            on_start=lambda arn: None,
+            functions=self.functions.registered,
+            on_start=self._rotation_started,
+        )
+        self.scheduler = rotation_engine.scheduler(
+            cfg, self.store, self.rotation, self.functions, self.clock
         )
         key = ClusterKey.from_file(cfg.cluster_secret_file) if cfg.cluster_secret_file else None
         iam_in = None
@@ -371,6 +380,8 @@ class Region:
         self.tasks.every("access-dates", access.interval, access.flush)
         for target, shipper in self.shippers.items():
             self.tasks.run(f"ship-{target}", shipper.run)
+        if self.scheduler is not None:
+            self.tasks.run("rotation", self.scheduler.run)
         for target, iam_shipper in self.iam_shippers.items():
             self.tasks.run(f"ship-iam-{target}", iam_shipper.run)
         log.info(
@@ -397,6 +408,11 @@ class Region:
             shipper = self.shippers.get(region)
             if shipper is not None:
                 shipper.wake()
+
+    def _rotation_started(self, arn: str) -> None:
+        """RotateSecret committed a run: the scheduler starts it now."""
+        if self.scheduler is not None:
+            self.scheduler.wake(arn)
 
     def _link_view(self, region: str, arn: str) -> str | None:
         shipper = self.shippers.get(region)
@@ -427,6 +443,10 @@ class Region:
     async def _shutdown(self, grace: float | None) -> None:
         self.gate.close()
         try:
+            if self.scheduler is not None:
+                # First: a step cut now is invoked again on restart; one left running would
+                # see its calls back refused while the server drains, and count a failure.
+                await self._step("rotations", self.scheduler.close())
             if self.server is not None:
                 wait = self.config.shutdown_grace if grace is None else grace
                 await self._step("server", self._stop_server(self.server, wait))
@@ -436,6 +456,8 @@ class Region:
             self.access_log.flush()
             for target, shipper in self.shippers.items():
                 await self._step(f"peer client {target}", shipper.client.close())
+            if self.functions is not None:
+                await self._step("rotation functions", self.functions.close())
             if self.access is not None:
                 await self._step("access dates", self.access.flush())  # the last reads' dates
         finally:
@@ -458,6 +480,8 @@ class Region:
             loop.add_signal_handler(sig, self._stopping.set)
         await self._stopping.wait()
         log.info("signal received: draining")
+        if self.scheduler is not None:
+            await self.scheduler.close()  # before calls back from functions are refused
         # New calls get UNAVAILABLE from now on; give the ones already queued in grpc a moment
         # to reach the gate (rather than be CANCELLED by server.stop), and health checkers a
         # moment to see NOT_SERVING. In-flight calls then get shutdown_grace to finish.

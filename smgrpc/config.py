@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from smgrpc.core.arn import DEFAULT_ACCOUNT
+from smgrpc.core.rotation import BUILTIN_PASSWORD
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_LISTEN = "127.0.0.1:50051"
@@ -62,6 +63,15 @@ class Config:
     insecure: bool = False
     iam_region: str | None = None  # the Region holding IAM writes; None: this Region
     admin_token_file: Path | None = None  # None: <data_dir>/admin.token
+    # Rotation (README "Rotation"): registered functions NAME -> HOST:PORT, their TLS, limits.
+    rotation_functions: tuple[tuple[str, str], ...] = ()
+    rotation_ca: Path | None = None
+    rotation_cert: Path | None = None
+    rotation_key: Path | None = None
+    rotation_step_timeout: float = 30.0
+    rotation_max_attempts: int = 3
+    rotation_concurrency: int = 4  # 0 (not as a flag): runs are recorded, none is run
+    rotation_poll_interval: float = 60.0  # longest scheduler sleep (not a flag; tests lower it)
     # Names of the settings given by a flag, variable or file (not defaulted): `smgrpc kms`
     # takes the Region from the data dir unless one was given explicitly.
     explicit: frozenset[str] = frozenset()
@@ -185,6 +195,36 @@ def _peers(where: str, raw: object) -> tuple[tuple[str, str], ...]:
     return tuple((_region(where, r), _address(where, a)) for r, a in items)
 
 
+_FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def _functions(where: str, raw: object) -> tuple[tuple[str, str], ...]:
+    """NAME=HOST:PORT rotation functions (flags, comma-separated variable) or a TOML table."""
+    if isinstance(raw, dict):
+        items = [(str(k), v) for k, v in raw.items()]
+    elif isinstance(raw, list | tuple):
+        items = []
+        for text in raw:
+            name, sep, addr = str(text).strip().partition("=")
+            if not sep:
+                raise ConfigError(f"{where} must look like NAME=HOST:PORT, got {text!r}")
+            items.append((name, addr))
+    else:
+        raise ConfigError(f'{where} must be a table: NAME = "HOST:PORT"')
+    seen: set[str] = set()
+    for name, _addr in items:
+        if not _FUNCTION_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{where}: {name!r} is not a Lambda function name (1-64 letters, digits, - or _)"
+            )
+        if name == BUILTIN_PASSWORD:
+            raise ConfigError(f"{where}: {BUILTIN_PASSWORD} is built in and cannot be registered")
+        if name in seen:
+            raise ConfigError(f"{where}: function {name} is registered twice")
+        seen.add(name)
+    return tuple((n, _address(where, a)) for n, a in items)
+
+
 # ---- the settings table ------------------------------------------------------------------
 
 
@@ -200,6 +240,7 @@ class Setting:
     kms_help: str | None = None  # help text for `smgrpc kms ...`, where it differs
     switch: bool = False  # a bare flag (--insecure) meaning switch_value
     switch_value: str = "on"  # what a bare flag sets: "off" for --no-reflection
+    repeat: bool = False  # a repeatable flag (env: comma-separated; file: a table)
 
     @property
     def flag(self) -> str:
@@ -238,6 +279,7 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="REGION=HOST:PORT",
         flag_name="--peer",
         env_name="SMGRPC_PEER",
+        repeat=True,
     ),
     Setting(
         "master_key_file",
@@ -358,6 +400,63 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="FILE",
     ),
     Setting(
+        "rotation_functions",
+        _functions,
+        "a rotation function (gRPC smgrpc.rotation.v1.RotationFunction) that RotateSecret may "
+        "name as arn:aws:lambda:<region>:<account>:function:NAME, repeatable (env: "
+        'comma-separated; file: a [rotation_functions] table, NAME = "HOST:PORT"); '
+        f"{BUILTIN_PASSWORD} is always available",
+        serve_only=True,
+        metavar="NAME=HOST:PORT",
+        flag_name="--rotation-function",
+        env_name="SMGRPC_ROTATION_FUNCTION",
+        repeat=True,
+    ),
+    Setting(
+        "rotation_ca",
+        _path,
+        "PEM CA that rotation functions' server certificates must chain to: call them over TLS "
+        "(plaintext is only allowed to loopback addresses, or with --insecure)",
+        serve_only=True,
+        metavar="FILE",
+    ),
+    Setting(
+        "rotation_cert",
+        _path,
+        "client certificate presented to rotation functions (with --rotation-key, --rotation-ca)",
+        serve_only=True,
+        metavar="FILE",
+    ),
+    Setting(
+        "rotation_key",
+        _path,
+        "0600 PEM private key of --rotation-cert",
+        serve_only=True,
+        metavar="FILE",
+    ),
+    Setting(
+        "rotation_step_timeout",
+        _number(float, "a number of seconds", 0.1, 3600, " seconds"),
+        "deadline of one invocation of a rotation step",
+        serve_only=True,
+        metavar="SECONDS",
+    ),
+    Setting(
+        "rotation_max_attempts",
+        _number(int, "a whole number", 1, 100),
+        "invocations of a step failing with a transient code (UNAVAILABLE, DEADLINE_EXCEEDED, "
+        "RESOURCE_EXHAUSTED, ABORTED) before the rotation is abandoned until its next window",
+        serve_only=True,
+        metavar="N",
+    ),
+    Setting(
+        "rotation_concurrency",
+        _number(int, "a whole number", 1, 1000),
+        "rotations run at once by this Region (at most one per secret)",
+        serve_only=True,
+        metavar="N",
+    ),
+    Setting(
         "reflection",
         _bool,
         "do not serve the gRPC reflection service (grpcurl list/describe); health stays "
@@ -386,6 +485,10 @@ _NO_SHOWN_DEFAULT = {"data_dir", "peers", "master_key_file", "cluster_secret_fil
     "peer_key",
     "iam_region",
     "admin_token_file",
+    "rotation_functions",
+    "rotation_ca",
+    "rotation_cert",
+    "rotation_key",
 }
 
 
@@ -412,7 +515,7 @@ def add_arguments(p: argparse.ArgumentParser, *, serve: bool = True) -> None:
             s.flag,
             dest=s.key,
             metavar=s.metavar,
-            action="append" if s.key == "peers" else "store",
+            action="append" if s.repeat else "store",
             default=None,
             help=f"{text} (env {s.env}{shown})",
         )
@@ -453,7 +556,7 @@ def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) ->
             values[s.key] = s.parse(s.flag, flag_value)
         elif env.get(s.env, "").strip():
             raw: object = env[s.env]
-            if s.key == "peers":
+            if s.repeat:
                 raw = [p for p in str(raw).split(",") if p.strip()]
             values[s.key] = s.parse(s.env, raw)
         elif s.key in file_cfg:
@@ -477,7 +580,8 @@ def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) ->
 
 def _check_tls(values: Mapping[str, object]) -> None:
     """The TLS flags that only make sense together (the files are read at start)."""
-    for a, b in (("tls_cert", "tls_key"), ("peer_cert", "peer_key")):
+    pairs = ("tls_cert", "tls_key"), ("peer_cert", "peer_key"), ("rotation_cert", "rotation_key")
+    for a, b in pairs:
         if bool(values.get(a)) != bool(values.get(b)):
             raise ConfigError(f"{_flag(a)} and {_flag(b)} must be given together")
     peer = [k for k in ("peer_ca", "peer_cert", "peer_key") if values.get(k)]
@@ -492,6 +596,8 @@ def _check_tls(values: Mapping[str, object]) -> None:
             raise ConfigError(
                 f"{_flag(k)} needs --mtls-listen: client certificates are accepted on that port"
             )
+    if values.get("rotation_cert") and not values.get("rotation_ca"):
+        raise ConfigError("--rotation-cert needs --rotation-ca (client certificates need TLS)")
     if values.get("mtls_listen") and values.get("mtls_listen") == values.get("listen"):
         raise ConfigError("--mtls-listen must differ from --listen")
 

@@ -73,6 +73,13 @@ def check_plaintext(config: Config) -> None:
             "--tls-cert and --tls-key (`smgrpc tls init` makes them), listen on 127.0.0.1, "
             "or pass --insecure to allow it"
         )
+    for name, address in config.rotation_functions:
+        if config.rotation_ca is None and not config.insecure and not is_loopback(address):
+            raise ConfigError(
+                f"refusing to call rotation function {name} in plaintext at {address}, a "
+                "non-loopback address: give --rotation-ca (its server's CA), or pass --insecure "
+                "to allow it"
+            )
 
 
 async def inspect_data_dir(config: Config, *, serve: bool) -> DataDir:

@@ -26,7 +26,17 @@ from tests.api.helpers import (
     validation_msg,
 )
 from tests.api.rotation_helpers import ACCOUNT, FUNCTION_ARN, cancel, days, rotate
-from tests.conftest import FakeClock, aws_error, pb
+from tests.conftest import FakeClock, aws_error, make_config, pb, start_region
+
+
+@pytest.fixture
+async def region(tmp_path: Any, clock: FakeClock) -> Any:
+    """These tests look at runs as RotateSecret leaves them: the engine runs none
+    (rotation_concurrency 0; tests/rotation runs them)."""
+    r = await start_region(make_config(tmp_path, rotation_concurrency=0), clock)
+    yield r
+    await r.stop(0.5)
+
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION

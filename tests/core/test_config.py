@@ -44,6 +44,17 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "reflection": ([], "off", False),
     "iam_region": (["us-east-1"], "us-east-1", "us-east-1"),  # this Region (needs no peer)
     "admin_token_file": (["/k/admin.token"], "/k/admin.token", "/k/admin.token"),
+    "rotation_functions": (
+        ["pg=127.0.0.1:7", "billing-db_2=127.0.0.1:8"],
+        "pg=127.0.0.1:7,billing-db_2=127.0.0.1:8",
+        {"pg": "127.0.0.1:7", "billing-db_2": "127.0.0.1:8"},
+    ),
+    "rotation_ca": (["/t/rca.pem"], "/t/rca.pem", "/t/rca.pem"),
+    "rotation_cert": (["/t/r.pem"], "/t/r.pem", "/t/r.pem"),
+    "rotation_key": (["/t/r.key"], "/t/r.key", "/t/r.key"),
+    "rotation_step_timeout": (["2.5"], "2.5", 2.5),
+    "rotation_max_attempts": (["5"], "5", 5),
+    "rotation_concurrency": (["2"], "2", 2),
 }
 _TLS = ("tls_cert", "tls_key")
 _PEER = ("peer_ca", "peer_cert", "peer_key")
@@ -57,6 +68,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "peer_ca": (*_TLS, "mtls_listen", "peer_cert", "peer_key"),
     "peer_cert": (*_TLS, "mtls_listen", "peer_ca", "peer_key"),
     "peer_key": (*_TLS, "mtls_listen", "peer_ca", "peer_cert"),
+    "rotation_cert": ("rotation_key", "rotation_ca"),
+    "rotation_key": ("rotation_cert", "rotation_ca"),
 }
 
 

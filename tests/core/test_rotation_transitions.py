@@ -7,13 +7,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
 from smgrpc.core.model import ROTATION_STEPS
 from smgrpc.core.rotation import RotationUseCases
 from tests.api.helpers import DAY, create, describe, get, put, stage_map, tok
 from tests.api.rotation_helpers import FUNCTION_ARN, days, rotate
-from tests.conftest import FakeClock, admin_channel, make_config, pb, running
+from tests.conftest import FakeClock, admin_channel, make_config, pb, running, start_region
+
+
+@pytest.fixture
+async def region(tmp_path: Path, clock: FakeClock) -> Any:
+    """The tests drive the transitions themselves: the engine runs none (concurrency 0)."""
+    r = await start_region(make_config(tmp_path, rotation_concurrency=0), clock)
+    yield r
+    await r.stop(0.5)
 
 
 async def finish(stub: Any, secret_id: str, new: str, old: str) -> None:
@@ -240,7 +250,7 @@ async def test_on_start_is_called_after_the_commit(
 
 
 async def test_a_run_and_the_indexes_survive_a_restart(tmp_path: Path, clock: FakeClock) -> None:
-    cfg = make_config(tmp_path)
+    cfg = make_config(tmp_path, rotation_concurrency=0)
     async with running(cfg, clock) as region, admin_channel(region) as ch:
         stub = pbg.SecretsManagerStub(ch)
         made = await create(stub, "s")
