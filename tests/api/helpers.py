@@ -9,8 +9,10 @@ from typing import Any, TypeVar
 
 import grpc
 
+from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.app import Region
 from smgrpc.cli.main import main as cli_main
+from smgrpc.core.policies import PolicyUseCases
 from tests.conftest import AwsError, aws_error, pb
 
 T = TypeVar("T")
@@ -153,3 +155,16 @@ async def kms(region: Region, *args: str) -> None:
         region.config.region,
     ]
     assert await asyncio.to_thread(cli_main, argv) == 0
+
+
+def servicer_of(region: Region) -> SecretsManagerServicer:
+    """A SecretsManager servicer over a running Region's use cases (for tests that serve it
+    behind their own guard, or call its methods directly)."""
+    return SecretsManagerServicer(
+        region.secrets,
+        region.values,
+        region.replicas,
+        region.config.region,
+        policies=PolicyUseCases(region.store),
+        rotation=region.rotation,
+    )

@@ -20,9 +20,7 @@ from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.api.authz import SecretsAuthz
 from smgrpc.api.guard import Guard, ServiceGuard
 from smgrpc.api.server import SERVICE, build_server, public_service
-from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.app import Region
-from smgrpc.core.policies import PolicyUseCases
 from tests.api.authz_helpers import (
     ACCOUNT,
     allow,
@@ -31,7 +29,7 @@ from tests.api.authz_helpers import (
     user,
     user_arn,
 )
-from tests.api.helpers import create
+from tests.api.helpers import create, servicer_of
 from tests.authn import channel, metadata, policy
 from tests.conftest import FakeClock, aws_error, pb
 
@@ -54,13 +52,7 @@ async def guarded(region: Region) -> AsyncIterator[Guarded]:
     guard = Guard(lambda: region.iam.state, region.keyring.access_keys, region.clock)
     authz = SecretsAuthz(region.store.find, region.keyring.resolve, "us-east-1", ACCOUNT)
     sg = ServiceGuard(guard, authz.plan, authz.item, authz.lockout, authz.cache_key)
-    servicer = SecretsManagerServicer(
-        region.secrets,
-        region.values,
-        region.replicas,
-        "us-east-1",
-        policies=PolicyUseCases(region.store),
-    )
+    servicer = servicer_of(region)
     server, _ = build_server([public_service(servicer)], guards={SERVICE.full_name: sg})
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

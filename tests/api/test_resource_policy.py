@@ -15,10 +15,8 @@ import pytest
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.api.calls import CURRENT, Authorized
-from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.app import Region
 from smgrpc.core.iam.model import Principal
-from smgrpc.core.policies import PolicyUseCases
 from smgrpc.core.policy.context import Caller
 from tests.api.helpers import (
     ACCOUNT,
@@ -29,6 +27,7 @@ from tests.api.helpers import (
     create,
     describe,
     expect,
+    servicer_of,
     validation_msg,
 )
 from tests.api.test_list_scale import max_stall_during
@@ -443,17 +442,6 @@ def _caller(arn: str = ALICE) -> Authorized:
     )
 
 
-def _servicer(region: Region) -> SecretsManagerServicer:
-    return SecretsManagerServicer(
-        region.secrets,
-        region.values,
-        region.replicas,
-        "us-east-1",
-        policies=PolicyUseCases(region.store),
-        rotation=region.rotation,
-    )
-
-
 def deny(principal: Any, action: str = "secretsmanager:PutResourcePolicy", **kw: Any) -> dict:
     return {"Effect": "Deny", "Principal": principal, "Action": action, "Resource": "*", **kw}
 
@@ -466,7 +454,7 @@ async def _validate_as(
         req.secret_id = secret_id
     token = CURRENT.set(who)
     try:
-        return await _servicer(region).ValidateResourcePolicy(req, None)
+        return await servicer_of(region).ValidateResourcePolicy(req, None)
     finally:
         CURRENT.reset(token)
 
