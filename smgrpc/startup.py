@@ -9,11 +9,11 @@ dir and never creates one.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from dataclasses import dataclass
 
 from smgrpc.config import Config, ConfigError
+from smgrpc.core.net import is_loopback
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.crypto.master import MasterKeyError, load_master_key, verify_canary
 from smgrpc.storage.sqlite import read_meta_readonly, read_region_readonly
@@ -52,17 +52,6 @@ def check_listen(address: str) -> None:
         f"cannot listen on {address}: cannot bind ({reason}); "
         "the address is in use or not available"
     )
-
-
-def is_loopback(address: str) -> bool:
-    """127.0.0.0/8, ::1 or localhost (a name that might resolve elsewhere is not loopback)."""
-    host = address.rpartition(":")[0].strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_plaintext(config: Config) -> None:

@@ -17,7 +17,6 @@ given. The contract itself is documented in protos/smgrpc/_pb/rotation/v1/rotati
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import signal
 import traceback
@@ -36,6 +35,7 @@ from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.auth.bearer import AccessKeyCredential
 from smgrpc.auth.token_file import read_admin_token
+from smgrpc.core.net import is_loopback
 
 log = logging.getLogger("smgrpc.rotators")
 
@@ -223,16 +223,6 @@ class SecretsApi:
             req.remove_from_version_id = current
         await self._call("UpdateSecretVersionStage", req)
         log.info("finishSecret: AWSCURRENT moved", extra={"secret": d.arn, "version": event.token})
-
-
-def is_loopback(host_port: str) -> bool:
-    host = host_port.rsplit(":", 1)[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def connect(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from smgrpc import logs
 from smgrpc.auth.token_file import TokenFileError
+from smgrpc.core.net import is_loopback
 from smgrpc.rotators.function import (
     FunctionConfigError,
     FunctionServer,
@@ -25,7 +26,6 @@ from smgrpc.rotators.function import (
     SecretsApi,
     ServerTls,
     connect,
-    is_loopback,
 )
 
 MakeHandler = Callable[[SecretsApi, argparse.Namespace], Handler]

@@ -21,9 +21,9 @@ from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
 from smgrpc.cli.main import _parser
 from smgrpc.config import ConfigError, from_args
+from smgrpc.core.net import is_loopback
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.replication.iam_operator import MoveRefused, iam_status
-from smgrpc.startup import is_loopback
 from tests.authn import metadata, policy
 from tests.conftest import admin_token, make_config
 from tests.harness import Servers, free_port
