@@ -99,10 +99,11 @@ class Store(ReplicationLog, Protocol):
         """Secrets whose deletion date is at or before now, earliest first."""
         ...
 
-    async def due_for_rotation(self, now: float) -> list[Secret]:
+    async def due_for_rotation(self, now: float, limit: int | None = None) -> list[Secret]:
         """Primaries (not replicas), not scheduled for deletion, with rotation enabled, no
-        rotation in progress (`rotating` None) and rotation.next_rotation at or before now;
-        earliest first (then by ARN). From an index: no scan of every secret."""
+        rotation in progress (`rotating` None) and a due time (core.rotation.due_at: the
+        opening of the window NextRotationDate closes) at or before now; earliest first (then
+        by ARN), at most `limit`. From an index: no scan of every secret."""
         ...
 
     async def rotations_in_progress(self) -> list[Secret]:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from smgrpc.core import arn as arns
 from smgrpc.core import guards, labels
 from smgrpc.core import validate as check
-from smgrpc.core.errors import AccessDenied, InvalidRequest
+from smgrpc.core.errors import AccessDenied, InvalidRequest, ServiceError
 from smgrpc.core.model import (
     AWSCURRENT,
     AWSPENDING,
@@ -31,7 +31,7 @@ from smgrpc.core.model import (
     Version,
 )
 from smgrpc.core.ports import Clock, Store, WriteTx
-from smgrpc.core.schedule import Schedule, next_rotation_date, next_window, parse_rules
+from smgrpc.core.schedule import Schedule, next_rotation_date, next_window, opens_at, parse_rules
 from smgrpc.core.schedule.rules import plan
 from smgrpc.core.values import ValueUseCases, prune, token_conflict
 
@@ -65,6 +65,17 @@ def function_name(lambda_arn: str, region: str, account: str) -> str | None:
 def schedule_of(r: RotationConfig) -> Schedule:
     """The stored rules as a Schedule (validated by parse_rules when they were stored)."""
     return Schedule(r.automatically_after_days, r.schedule_expression, r.duration)
+
+
+def due_at(r: RotationConfig) -> float | None:
+    """When the scheduled rotation starts: the opening of the window whose last second is
+    NextRotationDate (AWS rotates during the window; NextRotationDate is its latest time)."""
+    if r.next_rotation is None:
+        return None
+    try:
+        return opens_at(schedule_of(r), r.next_rotation)
+    except (ValueError, ServiceError):  # stored rules no longer plan (never expected)
+        return r.next_rotation
 
 
 def reported_days(r: RotationConfig) -> int | None:
@@ -325,8 +336,8 @@ def _due(secret: Secret, now: float) -> bool:
         and secret.deleted_date is None
         and secret.rotating is None
         and bool(r.enabled)
-        and r.next_rotation is not None
-        and r.next_rotation <= now
+        and (due := due_at(r)) is not None
+        and due <= now
     )
 
 

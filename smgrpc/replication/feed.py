@@ -122,8 +122,8 @@ class Feed:
     async def due_for_deletion(self, now: float) -> list[Secret]:
         return await self._store.due_for_deletion(now)
 
-    async def due_for_rotation(self, now: float) -> list[Secret]:
-        return await self._store.due_for_rotation(now)
+    async def due_for_rotation(self, now: float, limit: int | None = None) -> list[Secret]:
+        return await self._store.due_for_rotation(now, limit)
 
     async def rotations_in_progress(self) -> list[Secret]:
         return await self._store.rotations_in_progress()

@@ -24,6 +24,7 @@ from smgrpc.core.aio import settle
 from smgrpc.core.errors import error_kind
 from smgrpc.core.model import Secret
 from smgrpc.core.ports import Clock
+from smgrpc.core.rotation import due_at
 from smgrpc.rotation.runner import Runner, Transitions
 
 log = logging.getLogger("smgrpc.rotation")
@@ -32,7 +33,7 @@ RETRY_FAILED_RUN = 5.0  # seconds before a run that raised (a storage error) is 
 
 class RotationStore(Protocol):
     def find(self, secret_id: str) -> Secret | None: ...
-    async def due_for_rotation(self, now: float) -> list[Secret]: ...
+    async def due_for_rotation(self, now: float, limit: int | None = None) -> list[Secret]: ...
     async def rotations_in_progress(self) -> list[Secret]: ...
 
 
@@ -88,28 +89,60 @@ class Scheduler:
     async def _pass(self) -> float:
         """Start what should run; the seconds until the next due time (at most poll_interval)."""
         for secret in await self.store.rotations_in_progress():
-            if self._closed or not self._free(secret.arn):
-                continue
-            self._spawn(secret.arn)
+            if self._closed or self._full():
+                break
+            if self._free(secret.arn):
+                self._spawn(secret.arn)
         now = self.clock.now()
         delay = self.poll_interval
-        for secret in await self.store.due_for_rotation(now + self.poll_interval):
-            due = secret.rotation.next_rotation
+        loop_now = asyncio.get_running_loop().time()
+        self._held = {arn: t for arn, t in self._held.items() if t > loop_now}
+        # Only as many candidates as could start, plus the held ones they may have to skip:
+        # a herd of 100k due secrets costs one slice of the index per pass, not a copy of it.
+        limit = self.concurrency - len(self._runs) + len(self._held) + 1
+        for secret in await self.store.due_for_rotation(now + self.poll_interval, limit):
+            due = due_at(secret.rotation)
             if due is not None and due > now:
                 delay = min(delay, due - now)
                 break  # earliest first: the rest are later still
-            if self._closed or not self._free(secret.arn):
-                continue
-            started = await self.transitions.start_due(secret.arn)
-            if started is not None and started.rotating is not None:
-                log.info("scheduled rotation of %s started", secret.arn)
-                self._spawn(secret.arn)
-            else:
-                self._hold(secret.arn, self.poll_interval)
+            if self._closed or self._full():
+                break
+            if self._free(secret.arn):
+                await self._start(secret.arn)
         return max(delay, 0.0)
 
+    async def _start(self, arn: str) -> None:
+        """Begin one due rotation; a failure (a disabled KMS key, a storage error) holds this
+        secret back for a poll interval instead of failing the pass, so it can't keep every
+        rotation due after it from starting."""
+        try:
+            started = await self.transitions.start_due(arn)
+        except Exception as exc:  # noqa: BLE001 - logged by type (never text); retried later
+            log.error(
+                "scheduled rotation of %s could not start (%s): retrying in %.0f s",
+                arn,
+                error_kind(exc),
+                self.poll_interval,
+            )
+            self._hold(arn, self.poll_interval)
+            return
+        if started is not None and started.rotating is not None:
+            log.info("scheduled rotation of %s started", arn)
+            self._spawn(arn)
+            return
+        if started is not None:  # start_due moved it on to its next window instead
+            log.warning(
+                "scheduled rotation of %s not started (its function is not registered here, "
+                "or AWSPENDING is on a version other than AWSCURRENT): moved to its next window",
+                arn,
+            )
+        self._hold(arn, self.poll_interval)
+
+    def _full(self) -> bool:
+        return len(self._runs) >= self.concurrency
+
     def _free(self, arn: str) -> bool:
-        if arn in self._runs or len(self._runs) >= self.concurrency:
+        if arn in self._runs or self._full():
             return False
         held = self._held.get(arn)
         if held is not None and held > asyncio.get_running_loop().time():

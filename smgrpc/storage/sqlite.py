@@ -31,6 +31,7 @@ from smgrpc.core.aio import settle
 from smgrpc.core.arn import name_from_partial_arn
 from smgrpc.core.listing import SORT_KEYS, SORT_VALUE, Position, sort_key
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, Secret, Version
+from smgrpc.core.rotation import due_at
 from smgrpc.storage import codec
 from smgrpc.storage.batch import Op, run_batch
 from smgrpc.storage.migrate import migrate
@@ -136,13 +137,13 @@ def _deletion_key(s: Secret | None) -> tuple[float, str] | None:
 
 
 def _rotation_due_key(s: Secret | None) -> tuple[float, str] | None:
-    """(NextRotationDate, arn) of a primary that the scheduler may start rotating."""
+    """(due time, arn) of a primary that the scheduler may start rotating (core.rotation.due_at:
+    the opening of the window that NextRotationDate closes)."""
     if s is None or s.is_replica or s.deleted_date is not None or s.rotating is not None:
         return None
     r = s.rotation
-    if not r.enabled or r.next_rotation is None:
-        return None
-    return (r.next_rotation, s.arn)
+    due = due_at(r) if r.enabled else None
+    return None if due is None else (due, s.arn)
 
 
 def _rotating_key(s: Secret | None) -> tuple[float, str] | None:
@@ -555,10 +556,11 @@ class SqliteStore(SqliteIam):
             due.append(self._by_arn[arn])
         return due
 
-    async def due_for_rotation(self, now: float) -> list[Secret]:
-        """Primaries whose scheduled rotation is due, earliest first (from the rotation index)."""
+    async def due_for_rotation(self, now: float, limit: int | None = None) -> list[Secret]:
+        """Primaries whose scheduled rotation is due, earliest first (from the rotation index),
+        at most `limit`."""
         due = []
-        for when, arn in self._rotation_due:
+        for when, arn in islice(self._rotation_due, limit):
             if when > now:
                 break
             due.append(self._by_arn[arn])

@@ -12,7 +12,7 @@ import pytest
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
 from smgrpc.core.model import ROTATION_STEPS
-from smgrpc.core.rotation import RotationUseCases
+from smgrpc.core.rotation import RotationUseCases, due_at
 from tests.api.helpers import DAY, create, describe, get, put, stage_map, tok
 from tests.api.rotation_helpers import FUNCTION_ARN, days, rotate
 from tests.conftest import FakeClock, admin_channel, make_config, pb, running, start_region
@@ -181,8 +181,12 @@ async def test_start_due_begins_a_scheduled_rotation_when_its_date_comes(
         if step == "finishSecret":
             await finish(stub, "s", started.version_id, made.version_id)
         await uc.step_done(arn, started.version_id, step)
-    due = region.store.find("s").rotation.next_rotation  # type: ignore[union-attr]
-    assert due is not None
+    rotation = region.store.find("s").rotation  # type: ignore[union-attr]
+    # It starts when the window opens (AWS rotates during the window), not at its last second
+    # (NextRotationDate): a 1-day schedule's default window is the whole UTC day.
+    due = due_at(rotation)
+    assert due is not None and rotation.next_rotation == due + 86400 - 1
+    assert due % 86400 == 0
     assert await region.store.due_for_rotation(due - 1) == []
     assert await uc.start_due(arn) is None  # not yet
     clock.advance(due - clock.now())
@@ -260,7 +264,7 @@ async def test_a_run_and_the_indexes_survive_a_restart(tmp_path: Path, clock: Fa
         await create(stub, "t")
         t = await rotate(stub, "t", rotation_rules=days(3))
         await region.rotation.abandon(region.store.find("t").arn, t.version_id)  # type: ignore[union-attr]
-        t_due = region.store.find("t").rotation.next_rotation  # type: ignore[union-attr]
+        t_due = due_at(region.store.find("t").rotation)  # type: ignore[union-attr]
     async with running(cfg, clock) as again:
         s = again.store.find("s")
         assert s is not None and s.rotating == run and run is not None

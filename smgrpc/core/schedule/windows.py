@@ -26,6 +26,7 @@ Choices where AWS leaves one (also in README "Rotation schedules"):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from smgrpc.core.schedule.cron import next_fire
 from smgrpc.core.schedule.rules import Plan, Schedule, plan
@@ -92,3 +93,16 @@ def next_rotation_date(s: Schedule, last_rotated: float | None, now: float) -> f
     if not s.automatic:
         return None
     return due_window(s, last_rotated, now).end - 1.0
+
+
+@lru_cache(maxsize=1024)
+def _window_hours(s: Schedule) -> int:
+    """A schedule's window length in hours (memoised: every secret of a herd shares rules)."""
+    return plan(s).hours
+
+
+def opens_at(s: Schedule, next_rotation: float) -> float:
+    """When the window whose NextRotationDate (its last second) is `next_rotation` opens: the
+    time a scheduled rotation starts. Invariant: opens_at(s, next_rotation_date(s, l, n)) ==
+    due_window(s, l, n).start."""
+    return next_rotation + 1.0 - _window_hours(s) * HOUR
