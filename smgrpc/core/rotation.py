@@ -52,10 +52,12 @@ FINISH_STEP = "finishSecret"
 
 
 def function_name(lambda_arn: str, region: str, account: str) -> str | None:
-    """NAME of `arn:aws:lambda:<region>:<account>:function:<NAME>`, else None (another Region
-    or account, a qualified or malformed ARN)."""
+    """NAME of `arn:<partition>:lambda:<region>:<account>:function:<NAME>` (the Region's own
+    partition: aws, aws-cn, ...), else None (another partition, Region or account, a qualified
+    or malformed ARN)."""
     parts = lambda_arn.split(":")
-    if len(parts) != 7 or parts[:3] != ["arn", "aws", "lambda"] or parts[5] != "function":
+    head = ["arn", arns.partition_for(region), "lambda"]
+    if len(parts) != 7 or parts[:3] != head or parts[5] != "function":
         return None
     if parts[3] != region or parts[4] != account or not parts[6]:
         return None

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from smgrpc.core import metadata
 from smgrpc.core import replication as repl
 from smgrpc.core.model import RotationConfig, RotationRun, Secret
+from smgrpc.core.rotation import function_name
 from smgrpc.replication.messages import Batch, WireState
 from smgrpc.replication.transport import decode_batch, encode_batch
 from smgrpc.storage import codec
@@ -69,3 +72,23 @@ def test_a_step_change_is_a_replicated_change() -> None:
 
 def test_the_rotation_token_is_not_in_the_repr() -> None:
     assert RUN.token not in repr(RUN) and RUN.token not in repr(secret(rotating=RUN))
+
+
+@pytest.mark.parametrize(
+    ("arn", "region", "name"),
+    [
+        ("arn:aws:lambda:us-east-1:123456789012:function:fn", "us-east-1", "fn"),
+        ("arn:aws-cn:lambda:cn-north-1:123456789012:function:fn", "cn-north-1", "fn"),
+        ("arn:aws:lambda:cn-north-1:123456789012:function:fn", "cn-north-1", None),
+        ("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:fn", "us-gov-west-1", "fn"),
+        ("arn:aws:lambda:eu-west-1:123456789012:function:fn", "us-east-1", None),
+        ("arn:aws:lambda:us-east-1:999999999999:function:fn", "us-east-1", None),
+        ("arn:aws:lambda:us-east-1:123456789012:function:fn:1", "us-east-1", None),
+        ("arn:aws:lambda:us-east-1:123456789012:function:", "us-east-1", None),
+        ("not-an-arn", "us-east-1", None),
+    ],
+)
+def test_function_name_is_the_regions_own_lambda_arn_only(
+    arn: str, region: str, name: str | None
+) -> None:
+    assert function_name(arn, region, "123456789012") == name
