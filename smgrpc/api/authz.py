@@ -11,7 +11,12 @@ requests of one call. Built here from the protobuf message, once per call:
   ARN too, so `secret:<name>-*` / `secret:<name>-??????` policies match);
 - the KMS key: the request's KmsKeyId, else the secret's; the AWS managed aws/secretsmanager
   key needs no KMS permission (`customer_key=False`); a key that does not resolve adds nothing
-  (the use case then answers the AWS error for it).
+  (the use case then answers the AWS error for it);
+- RotateSecret whose effective function (the request's RotationLambdaARN, else the secret's
+  stored one) is the in-process built-in rotator: it writes with the server's own authority,
+  so the caller must also be allowed the writes it does, secretsmanager:PutSecretValue and
+  secretsmanager:UpdateSecretVersionStage (VersionStage AWSCURRENT) on the secret, as an
+  external function's own credential must be.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from smgrpc.core.errors import ServiceError
 from smgrpc.core.iam.model import Principal
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Secret
 from smgrpc.core.policy.context import OPERATIONS, Call, Caller, Needed, batch_item, needs
+from smgrpc.core.rotation import BUILTIN_PASSWORD, function_name
 
 # Request members a condition key or a needs() rule reads (AWS member names = json_name).
 _WANTED = frozenset(
@@ -52,6 +58,7 @@ _WANTED = frozenset(
     }
 )
 _MARKERS = frozenset({"SecretString", "SecretBinary", "Filters", "RotationRules"})
+_CURRENT = {"VersionStage": "AWSCURRENT"}  # the stage the built-in rotator moves
 _PLACEHOLDER_SUFFIX = "??????"  # never a real suffix (those are letters and digits)
 # Tag lockout: the secret-level permissions a tag change must not take from its caller.
 _LOCKOUT_OPS = tuple(
@@ -164,8 +171,32 @@ class SecretsAuthz:
         resource = None if secret is not None else self._missing_arn(operation, params)
         return Call(operation, params, secret, key_arn, customer, resource)
 
+    def builtin_rotation(self, operation: str, params: Mapping[str, object]) -> bool:
+        """Whether the call is a RotateSecret whose effective function is the built-in rotator
+        (the RotationLambdaARN it gives, else the one stored on its secret; as the use case
+        picks it)."""
+        if operation != "RotateSecret":
+            return False
+        arn = params.get("RotationLambdaARN")
+        if not arn:
+            sid = params.get("SecretId")
+            secret = self.find(str(sid)) if sid else None
+            arn = secret.rotation.lambda_arn if secret is not None else None
+        if not arn:
+            return False
+        return function_name(str(arn), self.region, self.account) == BUILTIN_PASSWORD
+
+    def _needs(self, call: Call) -> list[Needed]:
+        out = needs(call)
+        if self.builtin_rotation(call.operation, call.params):
+            sid = {"SecretId": call.params.get("SecretId")}
+            for op, extra in (("PutSecretValue", {}), ("UpdateSecretVersionStage", _CURRENT)):
+                write = Call(op, {**sid, **extra}, call.secret, None, False, call.resource_arn)
+                out += needs(write)
+        return out
+
     def needs(self, operation: str, request: Any) -> list[Needed]:
-        return needs(self.call(operation, request))
+        return self._needs(self.call(operation, request))
 
     def item(self, operation: str, secret: Secret | str) -> Call:
         """The Call a listed secret needs (ListSecrets: DescribeSecret; BatchGet: a Get); a
@@ -198,12 +229,14 @@ class SecretsAuthz:
         secret = self.find(str(secret_id)) if secret_id and operation != "CreateSecret" else None
         if secret is not None and secret.kms_key_id and self.kms(secret.kms_key_id)[0] is None:
             return None  # its key does not resolve (yet): decide afresh every time
+        if operation == "RotateSecret":  # the built-in needs more (explicit, not via pinning)
+            params = (*params, ("builtin", self.builtin_rotation(operation, got)))
         return (operation, secret_id, *params), secret
 
     def plan(self, operation: str, request: Any) -> Plan:
         """The guard's planner: the call's requests and its secret's resource policy."""
         call = self.call(operation, request)
-        return needs(call), call.secret.policy if call.secret is not None else None
+        return self._needs(call), call.secret.policy if call.secret is not None else None
 
     def lockout(
         self, operation: str, request: Any, principal: Principal, caller: Caller
