@@ -165,16 +165,26 @@ async def test_every_step_invoked_twice_is_idempotent(
     assert await can_login(postgres, name, password)
 
 
-async def test_create_secret_makes_the_version_when_rotate_secret_did_not(
+async def test_an_outside_caller_cannot_force_a_password_change(
     region: Region, stub: Any, postgres: pg.Cluster, pgfunc: Any
 ) -> None:
+    # Confused deputy: every step with a token RotateSecret did not make AWSPENDING fails
+    # before it runs; no version is made and the database password stays as it is.
     old = f"{CANARY}-noplaceholder"
     name = role(postgres, old)
     arn = (await create(stub, f"db/{name}", db_json(postgres, name, old))).arn
+    before = await stage_map(stub, arn)
     ev = event("createSecret", arn, secrets.token_hex(16))
-    await pgfunc.rotate(ev)
-    assert await can_login(postgres, name, (await current(stub, arn))["password"])
-    assert "AWSCURRENT" in (await stage_map(stub, arn))[ev.client_request_token]
+    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await pgfunc.invoke(ev, step)
+        assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert info.value.details() == (
+            f"secret version {ev.client_request_token} has no stage for rotation of {arn}"
+        )
+    assert await stage_map(stub, arn) == before
+    assert (await current(stub, arn))["password"] == old
+    assert await can_login(postgres, name, old)
 
 
 async def test_failures_answer_clear_statuses_and_leave_awscurrent(
