@@ -253,17 +253,16 @@ def connect(
 
 async def check_stage(api: SecretsApi, event: Event) -> bool:
     """AWS's check before every step. False: the new version is AWSCURRENT already (a step
-    invoked again after finishSecret: nothing to do). Fails when rotation is turned off or the
-    version is not AWSPENDING. Unlike AWS, createSecret also runs when no version has the token
-    yet (it then makes it with PutSecretValue), unless another version is AWSPENDING."""
+    invoked again after finishSecret: nothing to do). Fails (FAILED_PRECONDITION) when rotation
+    is turned off, or when no version has the token or it is not AWSPENDING: createSecret too,
+    as in AWS's templates. RotateSecret makes that version (value-less) before the first step,
+    so a caller that reaches the function can only replay the idempotent steps of a rotation
+    the Region started, never start one (make a version, change a database password)."""
     d = await api.describe(event.secret_id)
     if d.rotation_enabled is False:
         raise StepFailed(f"secret {d.arn} is not enabled for rotation")
     labels = d.stages.get(event.token)
     if labels is None:
-        other = d.holder(PENDING)  # another rotation's version: never take its label
-        if event.step == "createSecret" and (other is None or CURRENT in d.stages[other]):
-            return True
         raise StepFailed(f"secret version {event.token} has no stage for rotation of {d.arn}")
     if CURRENT in labels:
         log.info("version already AWSCURRENT", extra={"secret": d.arn, "version": event.token})
@@ -357,6 +356,12 @@ class FunctionServer:
                 require_client_auth=self._tls.client_ca is not None,
             )
             self.port = self._server.add_secure_port(self._listen, creds)
+            if self._tls.client_ca is None:
+                log.warning(
+                    "rotation function serves TLS without --tls-client-ca: any client that "
+                    "reaches the port can invoke it; require the Region's client certificate",
+                    extra={"listen": self._listen},
+                )
         await self._server.start()
         log.info("rotation function listening", extra={"listen": self._listen, "port": self.port})
         return self.port

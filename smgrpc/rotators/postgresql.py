@@ -4,7 +4,11 @@ The secret's value is the JSON AWS's RDS PostgreSQL rotation templates use:
 `{"engine": "postgres", "host": ..., "port": 5432, "username": ..., "password": ...,
 "dbname": "postgres"}` (engine may also be "aurora-postgresql"; port and dbname are optional;
 an optional `ssl` member: true = verify-full against the system CAs, false = no TLS, absent =
-try verify-full, then without TLS, as AWS does). The strategy follows from the value:
+try verify-full, then without TLS, as AWS does, but: the fallback is for the user's own login
+only, and asks libpq (16 and later) for require_auth=scram-sha-256 so that a downgraded
+connection cannot elicit the password in clear text; the master secret's login follows its own
+`ssl` member, and without one is verify-full only, so the admin's credentials never go out
+without TLS unless that secret says so). The strategy follows from the value:
 
 * single user (no `masterarn`): setSecret logs in as the user (with the AWSPENDING, else the
   AWSCURRENT, else the AWSPREVIOUS password) and runs ALTER ROLE <user> WITH PASSWORD; the old
@@ -44,10 +48,12 @@ CLONE_SUFFIX = "_clone"
 MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1
 EXCLUDE_CHARACTERS = ":/@\"'\\"  # AWS's default for its database templates
 # libpq reports no SQLSTATE for a failed connection, only its text: the server answered
-# (refused the login) when the text carries its FATAL message or a TLS refusal; these FATALs
-# are passing states, worth a retry.
-_SERVER_ANSWERED = ("FATAL:", "SSL", "certificate")
+# (refused the login) when the text carries its FATAL message, a TLS refusal or an
+# authentication method that require_auth refused; these FATALs are passing states, worth a
+# retry.
+_SERVER_ANSWERED = ("FATAL:", "SSL", "certificate", "authentication method requirement")
 _BUSY = ("too many connections", "starting up", "shutting down", "in recovery mode")
+REQUIRE_AUTH_LIBPQ = 160000  # libpq 16 added require_auth
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -82,7 +88,7 @@ class DbSecret:
         )
 
 
-def _sslmodes(doc: dict[str, Any]) -> tuple[str, ...]:
+def _sslmodes(doc: dict[str, Any], fallback: bool) -> tuple[str, ...]:
     ssl = doc.get("ssl")
     if isinstance(ssl, str):
         ssl = {"true": True, "false": False}.get(ssl.lower())
@@ -90,12 +96,13 @@ def _sslmodes(doc: dict[str, Any]) -> tuple[str, ...]:
         return ("verify-full",)
     if ssl is False:
         return ("disable",)
-    return ("verify-full", "disable")
+    return ("verify-full", "disable") if fallback else ("verify-full",)
 
 
-def parse_secret(text: str, what: str) -> DbSecret:
+def parse_secret(text: str, what: str, *, plaintext_fallback: bool = True) -> DbSecret:
     """The value of `what` (e.g. "the AWSCURRENT value of <arn>"); StepFailed if unusable
-    (the message names the member, never a value)."""
+    (the message names the member, never a value). Without an `ssl` member, the login tries
+    verify-full, then (`plaintext_fallback`) no TLS."""
     try:
         doc = json.loads(text)
     except ValueError:
@@ -123,8 +130,35 @@ def parse_secret(text: str, what: str) -> DbSecret:
         doc["password"],
         dbname or "postgres",
         masterarn,
-        _sslmodes(doc),
+        _sslmodes(doc, plaintext_fallback),
     )
+
+
+def connection_params(
+    s: DbSecret, connect_timeout: int, libpq: int | None = None
+) -> list[dict[str, Any]]:
+    """The libpq parameters of each login attempt, in order (`libpq`: its version, default
+    the one psycopg loaded). A fallback to no TLS (the secret said nothing of `ssl`) accepts
+    only SCRAM when libpq can say so: a server downgraded by an attacker cannot then ask for
+    the password in clear text (`password`) or as md5."""
+    libpq = psycopg.pq.version() if libpq is None else libpq
+    attempts = []
+    for mode in s.sslmodes:
+        params: dict[str, Any] = {
+            "host": s.host,
+            "port": s.port,
+            "user": s.username,
+            "password": s.password,
+            "dbname": s.dbname,
+            "sslmode": mode,
+            "connect_timeout": connect_timeout,
+        }
+        if mode == "verify-full":
+            params["sslrootcert"] = "system"
+        elif len(s.sslmodes) > 1 and libpq >= REQUIRE_AUTH_LIBPQ:
+            params["require_auth"] = "scram-sha-256"
+        attempts.append(params)
+    return attempts
 
 
 def alt_username(username: str) -> str:
@@ -158,9 +192,12 @@ class PostgresRotator:
 
     # ---- reading the secrets ----
 
-    async def _read(self, secret_id: str, stage: str, version_id: str | None = None) -> DbSecret:
+    async def _read(
+        self, secret_id: str, stage: str, version_id: str | None = None, *, master: bool = False
+    ) -> DbSecret:
         text = await self.api.get_string(secret_id, stage, version_id)
-        return parse_secret(text, f"the {stage} value of {secret_id}")
+        what = f"the {stage} value of {secret_id}"
+        return parse_secret(text, what, plaintext_fallback=not master)
 
     async def _pending(self, event: Event) -> DbSecret:
         return await self._read(event.secret_id, PENDING, event.token)
@@ -177,19 +214,9 @@ class PostgresRotator:
         """A connection as the secret's user; None if the server refused the password.
         StepFailed(UNAVAILABLE) if the server could not be reached at all."""
         answered = False
-        for mode in s.sslmodes:
+        for params in connection_params(s, self.connect_timeout):
             try:
-                return await psycopg.AsyncConnection.connect(
-                    host=s.host,
-                    port=s.port,
-                    user=s.username,
-                    password=s.password,
-                    dbname=s.dbname,
-                    sslmode=mode,
-                    sslrootcert="system" if mode == "verify-full" else None,
-                    connect_timeout=self.connect_timeout,
-                    autocommit=True,
-                )
+                return await psycopg.AsyncConnection.connect(**params, autocommit=True)
             except psycopg.OperationalError as exc:
                 text = str(exc)
                 if any(b in text for b in _BUSY):
@@ -311,7 +338,8 @@ class PostgresRotator:
             )
         await conn.close()
         assert current.masterarn is not None
-        master = (await self._read(current.masterarn, CURRENT)).with_dbname(current.dbname)
+        master = await self._read(current.masterarn, CURRENT, master=True)
+        master = master.with_dbname(current.dbname)
         if master.host != current.host:
             raise StepFailed(
                 f"the master secret's host {master.host} is not the current host {current.host}"

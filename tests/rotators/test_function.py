@@ -62,18 +62,23 @@ async def test_template_plain_string_and_every_step_twice(
     assert previous.secret_string == CANARY
 
 
-async def test_create_secret_without_a_pending_version_and_with_a_rotation_token(
+async def test_no_step_runs_for_a_token_the_region_did_not_make_pending(
     region: Region, clock: FakeClock, stub: Any, tmp_path: Path, serve_function: Any
 ) -> None:
+    # A caller that reaches the function cannot start a rotation: createSecret with a token no
+    # version has (RotateSecret did not make it) fails and writes nothing, nor do later steps.
     f = await serve_function(TemplateRotator, region, await function_credential(region, tmp_path))
     arn = (await create(stub, "app/direct", CANARY)).arn
-    ev = event("createSecret", arn, "t" * 40)
-    await f.invoke(ev)
-    assert (await stage_map(stub, arn))["t" * 40] == ["AWSPENDING"]
-    await f.invoke(ev)  # a second PutSecretValue is not needed: the value is there
-    pending = await get(stub, arn, version_id="t" * 40, version_stage="AWSPENDING")
-    assert pending.secret_string != CANARY
-    await f.rotate(ev)
+    before = await stage_map(stub, arn)
+    for step in STEPS:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await f.invoke(event(step, arn, "t" * 40))
+        assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert info.value.details() == (
+            f"secret version {'t' * 40} has no stage for rotation of {arn}"
+        )
+    assert await stage_map(stub, arn) == before
+    assert (await get(stub, arn)).secret_string == CANARY
     # While another rotation's version is AWSPENDING, an unknown token takes nothing from it.
     theirs = await begin_rotation(region, clock, arn)
     with pytest.raises(grpc.aio.AioRpcError) as info:
@@ -81,6 +86,10 @@ async def test_create_secret_without_a_pending_version_and_with_a_rotation_token
     assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert info.value.details() == f"secret version {'u' * 40} has no stage for rotation of {arn}"
     assert (await stage_map(stub, arn))[theirs.client_request_token] == ["AWSPENDING"]
+    assert "u" * 40 not in await stage_map(stub, arn)
+    # The rotation the Region started runs, its RotationToken passed to PutSecretValue.
+    await f.rotate(theirs)
+    assert (await get(stub, arn)).version_id == theirs.client_request_token
 
 
 async def test_a_version_that_is_not_pending_or_rotation_off_fails_the_step(

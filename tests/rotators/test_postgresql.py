@@ -103,7 +103,9 @@ async def test_single_user_rotation_changes_the_password(
 async def test_alternating_users_switch_between_user_and_clone(
     region: Region, clock: FakeClock, stub: Any, postgres: pg.Cluster, pgfunc: Any, all_logs: Any
 ) -> None:
-    master = (await create(stub, "db/master", db_json(postgres, "postgres", postgres.password))).arn
+    # The test cluster serves no TLS: the master secret must say so (no fallback for it).
+    admin = db_json(postgres, "postgres", postgres.password, ssl=False)
+    master = (await create(stub, "db/master", admin)).arn
     old = f"{CANARY}-alt"
     name = role(postgres, old)
     arn = (await create(stub, f"db/{name}", db_json(postgres, name, old, masterarn=master))).arn
@@ -139,6 +141,30 @@ async def test_alternating_users_switch_between_user_and_clone(
     assert leaked(all_logs, old, postgres.password, one["password"], two["password"]) == []
 
 
+async def test_the_master_login_never_falls_back_to_plaintext(
+    region: Region, clock: FakeClock, stub: Any, postgres: pg.Cluster, pgfunc: Any, all_logs: Any
+) -> None:
+    # A master secret without `ssl` is verify-full only: against a server without TLS (as a
+    # network attacker's would be) the admin's password is never sent, and nothing changes.
+    admin = db_json(postgres, "postgres", postgres.password)
+    master = (await create(stub, "db/master-nossl", admin)).arn
+    old = f"{CANARY}-alt-nossl"
+    name = role(postgres, old)
+    arn = (await create(stub, f"db/{name}", db_json(postgres, name, old, masterarn=master))).arn
+    ev = await begin_rotation(region, clock, arn)
+    await pgfunc.invoke(ev, "createSecret")
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await pgfunc.invoke(ev, "setSecret")
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert info.value.details() == (
+        f"unable to log into PostgreSQL at 127.0.0.1:{postgres.port} with the credentials of "
+        f"the master secret {master}"
+    )
+    assert postgres.psql(f"SELECT count(*) FROM pg_roles WHERE rolname = '{name}_clone'") == "0"
+    assert (await current(stub, arn))["password"] == old
+    assert leaked(all_logs, old, postgres.password) == []
+
+
 async def test_every_step_invoked_twice_is_idempotent(
     region: Region, clock: FakeClock, stub: Any, postgres: pg.Cluster, pgfunc: Any
 ) -> None:
@@ -165,16 +191,26 @@ async def test_every_step_invoked_twice_is_idempotent(
     assert await can_login(postgres, name, password)
 
 
-async def test_create_secret_makes_the_version_when_rotate_secret_did_not(
+async def test_an_outside_caller_cannot_force_a_password_change(
     region: Region, stub: Any, postgres: pg.Cluster, pgfunc: Any
 ) -> None:
+    # Confused deputy: every step with a token RotateSecret did not make AWSPENDING fails
+    # before it runs; no version is made and the database password stays as it is.
     old = f"{CANARY}-noplaceholder"
     name = role(postgres, old)
     arn = (await create(stub, f"db/{name}", db_json(postgres, name, old))).arn
+    before = await stage_map(stub, arn)
     ev = event("createSecret", arn, secrets.token_hex(16))
-    await pgfunc.rotate(ev)
-    assert await can_login(postgres, name, (await current(stub, arn))["password"])
-    assert "AWSCURRENT" in (await stage_map(stub, arn))[ev.client_request_token]
+    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await pgfunc.invoke(ev, step)
+        assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert info.value.details() == (
+            f"secret version {ev.client_request_token} has no stage for rotation of {arn}"
+        )
+    assert await stage_map(stub, arn) == before
+    assert (await current(stub, arn))["password"] == old
+    assert await can_login(postgres, name, old)
 
 
 async def test_failures_answer_clear_statuses_and_leave_awscurrent(

@@ -3,6 +3,7 @@ serves Invoke with its own certificate, requiring the caller's client certificat
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -69,3 +70,22 @@ async def test_tls_to_the_region_and_mtls_to_the_function(
     finally:
         await server.stop(0)
         await admin.close()
+
+
+async def test_tls_without_a_client_ca_warns_that_anyone_can_invoke(
+    tls_region: Region, pki: Pki, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    creds = await function_credential(tls_region, tmp_path)
+    files = pki.region(US)
+    cert, key = files["tls_cert"].read_bytes(), files["tls_key"].read_bytes()
+    warned = "serves TLS without --tls-client-ca: any client that reaches the port can invoke it"
+    for client_ca, expected in ((None, True), (pki.client_ca, False)):
+        caplog.clear()
+        api = connect(f"127.0.0.1:{tls_region.port}", creds, pki.root / "client-ca.pem")
+        tls = ServerTls(cert, key, client_ca)
+        server = FunctionServer(TemplateRotator(api), api, "127.0.0.1:0", tls=tls, grace=0)
+        with caplog.at_level(logging.WARNING, logger="smgrpc.rotators"):
+            await server.start()
+        await server.stop(0)
+        got = [r for r in caplog.records if r.levelno == logging.WARNING and warned in r.message]
+        assert bool(got) is expected, caplog.records
