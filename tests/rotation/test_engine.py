@@ -16,6 +16,7 @@ import pytest
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
+from smgrpc.config import Config
 from tests.conftest import CANARY, FakeClock, admin_channel, make_config, start_region
 from tests.rotation.conftest import (
     FUNCTION,
@@ -33,6 +34,13 @@ STEPS = ["createSecret", "setSecret", "testSecret", "finishSecret"]
 DAY = 86400.0
 
 
+def engine_config(tmp_path: Path, function: FunctionProcess, **kw: object) -> Config:
+    """A Region that invokes the test function (FUNCTION) and polls for work every 50 ms."""
+    return make_config(
+        tmp_path, rotation_functions=((FUNCTION, function.addr),), rotation_poll_interval=0.05, **kw
+    )
+
+
 @dataclass
 class Rig:
     region: Region
@@ -43,12 +51,7 @@ class Rig:
 
 @pytest.fixture
 async def rig(tmp_path: Path, function: FunctionProcess, clock: FakeClock) -> AsyncIterator[Rig]:
-    cfg = make_config(
-        tmp_path,
-        rotation_functions=((FUNCTION, function.addr),),
-        rotation_step_timeout=1.0,
-        rotation_poll_interval=0.05,
-    )
+    cfg = engine_config(tmp_path, function, rotation_step_timeout=1.0)
     region = await start_region(cfg, clock)
     try:
         async with admin_channel(region) as ch:
@@ -208,13 +211,7 @@ async def test_cancel_stops_a_running_rotation(rig: Rig) -> None:
 async def test_a_stopped_region_resumes_its_runs_on_restart(
     tmp_path: Path, function: FunctionProcess, clock: FakeClock
 ) -> None:
-    cfg = make_config(
-        tmp_path,
-        rotation_functions=((FUNCTION, function.addr),),
-        rotation_step_timeout=30.0,
-        rotation_max_attempts=20,
-        rotation_poll_interval=0.05,
-    )
+    cfg = engine_config(tmp_path, function, rotation_step_timeout=30.0, rotation_max_attempts=20)
     region = await start_region(cfg, clock)
     async with admin_channel(region) as ch:
         token = await rotator_token(ch)
@@ -254,12 +251,7 @@ async def test_a_stopped_region_resumes_its_runs_on_restart(
 async def test_a_run_whose_function_is_no_longer_registered_is_abandoned(
     tmp_path: Path, function: FunctionProcess, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    cfg = make_config(
-        tmp_path,
-        rotation_functions=((FUNCTION, function.addr),),
-        rotation_step_timeout=30.0,
-        rotation_poll_interval=0.05,
-    )
+    cfg = engine_config(tmp_path, function, rotation_step_timeout=30.0)
     region = await start_region(cfg, clock)
     async with admin_channel(region) as ch:
         function.connect(f"127.0.0.1:{region.port}", await rotator_token(ch))
@@ -291,13 +283,7 @@ async def test_rotate_secret_names_only_registered_functions(rig: Rig) -> None:
 async def test_rotations_run_at_most_concurrency_at_once_and_one_per_secret(
     tmp_path: Path, function: FunctionProcess, clock: FakeClock
 ) -> None:
-    cfg = make_config(
-        tmp_path,
-        rotation_functions=((FUNCTION, function.addr),),
-        rotation_step_timeout=30.0,
-        rotation_concurrency=1,
-        rotation_poll_interval=0.05,
-    )
+    cfg = engine_config(tmp_path, function, rotation_step_timeout=30.0, rotation_concurrency=1)
     region = await start_region(cfg, clock)
     try:
         async with admin_channel(region) as ch:
