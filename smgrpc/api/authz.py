@@ -31,7 +31,7 @@ from smgrpc.core.errors import ServiceError
 from smgrpc.core.iam.model import Principal
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Secret
 from smgrpc.core.policy.context import OPERATIONS, Call, Caller, Needed, batch_item, needs
-from smgrpc.core.rotation import BUILTIN_PASSWORD, function_name
+from smgrpc.core.rotation import BUILTIN_PASSWORD, effective_function, function_name
 
 # Request members a condition key or a needs() rule reads (AWS member names = json_name).
 _WANTED = frozenset(
@@ -171,24 +171,20 @@ class SecretsAuthz:
         resource = None if secret is not None else self._missing_arn(operation, params)
         return Call(operation, params, secret, key_arn, customer, resource)
 
-    def builtin_rotation(self, operation: str, params: Mapping[str, object]) -> bool:
-        """Whether the call is a RotateSecret whose effective function is the built-in rotator
-        (the RotationLambdaARN it gives, else the one stored on its secret; as the use case
-        picks it)."""
-        if operation != "RotateSecret":
+    def builtin_rotation(
+        self, operation: str, params: Mapping[str, object], secret: Secret | None
+    ) -> bool:
+        """Whether the call is a RotateSecret whose effective function (core.rotation's
+        effective_function, as the use case picks it) is the built-in rotator."""
+        if operation != "RotateSecret" or secret is None:
             return False
-        arn = params.get("RotationLambdaARN")
-        if not arn:
-            sid = params.get("SecretId")
-            secret = self.find(str(sid)) if sid else None
-            arn = secret.rotation.lambda_arn if secret is not None else None
-        if not arn:
-            return False
-        return function_name(str(arn), self.region, self.account) == BUILTIN_PASSWORD
+        requested = params.get("RotationLambdaARN")
+        arn = effective_function(str(requested) if requested else None, secret)
+        return arn is not None and function_name(arn, self.region, self.account) == BUILTIN_PASSWORD
 
     def _needs(self, call: Call) -> list[Needed]:
         out = needs(call)
-        if self.builtin_rotation(call.operation, call.params):
+        if self.builtin_rotation(call.operation, call.params, call.secret):
             sid = {"SecretId": call.params.get("SecretId")}
             for op, extra in (("PutSecretValue", {}), ("UpdateSecretVersionStage", _CURRENT)):
                 write = Call(op, {**sid, **extra}, call.secret, None, False, call.resource_arn)
@@ -230,7 +226,7 @@ class SecretsAuthz:
         if secret is not None and secret.kms_key_id and self.kms(secret.kms_key_id)[0] is None:
             return None  # its key does not resolve (yet): decide afresh every time
         if operation == "RotateSecret":  # the built-in needs more (explicit, not via pinning)
-            params = (*params, ("builtin", self.builtin_rotation(operation, got)))
+            params = (*params, ("builtin", self.builtin_rotation(operation, got, secret)))
         return (operation, secret_id, *params), secret
 
     def plan(self, operation: str, request: Any) -> Plan:

@@ -64,6 +64,11 @@ def function_name(lambda_arn: str, region: str, account: str) -> str | None:
     return parts[6]
 
 
+def effective_function(requested: str | None, secret: Secret) -> str | None:
+    """The function ARN a RotateSecret uses: the one it names, else the secret's stored one."""
+    return requested or secret.rotation.lambda_arn or None
+
+
 def schedule_of(r: RotationConfig) -> Schedule:
     """The stored rules as a Schedule (validated by parse_rules when they were stored)."""
     return Schedule(r.automatically_after_days, r.schedule_expression, r.duration)
@@ -156,7 +161,7 @@ class RotationUseCases:
             secret = guards.found(tx.find(secret_id), secret_id)
             guards.not_replica(secret)
             guards.not_deleted(secret)
-            arn = lambda_arn or secret.rotation.lambda_arn
+            arn = effective_function(lambda_arn, secret)
             if not arn:
                 raise InvalidRequest(NO_FUNCTION, resource=secret.arn)
             name = function_name(arn, self.region, self.account)
