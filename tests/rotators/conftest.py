@@ -8,7 +8,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -18,6 +18,7 @@ from smgrpc._pb.rotation.v1 import rotation_pb2 as rpb
 from smgrpc._pb.rotation.v1 import rotation_pb2_grpc as rpbg
 from smgrpc.app import Region
 from smgrpc.auth.token_file import write_admin_token
+from smgrpc.core import labels
 from smgrpc.core.model import Version
 from smgrpc.crypto.access_keys import NewAccessKey
 from smgrpc.rotators.function import FunctionServer, Handler, SecretsApi, connect
@@ -62,19 +63,17 @@ async def function_credential(region: Region, tmp_path: Path, name: str = "rotat
 
 
 async def begin_rotation(region: Region, clock: FakeClock, secret_id: str) -> rpb.RotationEvent:
-    """What RotateSecret does before the first Invoke: a new value-less AWSPENDING version
-    (AWSPENDING removed from any other). Made through the store until RotateSecret lands."""
+    """What RotateSecret does before the first Invoke (labels.add_pending: a new value-less
+    AWSPENDING version), without recording a run: these tests invoke the function themselves
+    instead of a Region's rotation engine."""
     token = str(uuid.uuid4())
     async with region.store.transaction() as tx:
         s = tx.find(secret_id)
         assert s is not None
         current = s.version_with_stage("AWSCURRENT")
         assert current is not None
-        kept = tuple(
-            replace(v, stages=tuple(x for x in v.stages if x != "AWSPENDING")) for v in s.versions
-        )
-        new = Version(token, clock.now(), ("AWSPENDING",), current.kms_key_id, has_value=False)
-        await tx.save(s.evolve(versions=(*kept, new)))
+        new = Version(token, clock.now(), (), current.kms_key_id, has_value=False)
+        await tx.save(s.evolve(versions=labels.add_pending(s.versions, new)))
     return event("createSecret", s.arn, token)
 
 
