@@ -161,12 +161,7 @@ class RotationUseCases:
             secret = guards.found(tx.find(secret_id), secret_id)
             guards.not_replica(secret)
             guards.not_deleted(secret)
-            arn = effective_function(lambda_arn, secret)
-            if not arn:
-                raise InvalidRequest(NO_FUNCTION, resource=secret.arn)
-            name = function_name(arn, self.region, self.account)
-            if name is None or not self.functions(name):
-                raise AccessDenied(CANNOT_INVOKE, resource=secret.arn)
+            arn = self._invokable(lambda_arn, secret)
             run = secret.rotating
             if token is not None and run is not None and run.version_id == token:
                 return secret, token  # the same request again: the run it started
@@ -178,23 +173,23 @@ class RotationUseCases:
                 raise token_conflict(version_id, secret.arn)
             now = self.clock.now()
             secret = await self._new_version(tx, secret, version_id, immediate)
-            r = secret.rotation
-            schedule = rules or schedule_of(r)
-            config = RotationConfig(
-                enabled=True,
-                lambda_arn=arn,
-                automatically_after_days=schedule.automatically_after_days,
-                duration=schedule.duration,
-                schedule_expression=schedule.schedule_expression,
-                last_rotated=r.last_rotated,
-                next_rotation=next_rotation_date(schedule, r.last_rotated, now),
-            )
+            config = _enabled(secret.rotation, arn, rules, now)
             step = ROTATION_STEPS[0] if immediate else TEST_STEP
             started = RotationRun(version_id, str(uuid.uuid4()), arn, step, immediate, now)
             secret = secret.evolve(rotation=config, rotating=started, last_changed_at=now)
             await tx.save(secret)
         self.on_start(secret.arn)
         return secret, version_id
+
+    def _invokable(self, lambda_arn: str | None, secret: Secret) -> str:
+        """The function ARN the call rotates with, if this Region can invoke it."""
+        arn = effective_function(lambda_arn, secret)
+        if not arn:
+            raise InvalidRequest(NO_FUNCTION, resource=secret.arn)
+        name = function_name(arn, self.region, self.account)
+        if name is None or not self.functions(name):
+            raise AccessDenied(CANNOT_INVOKE, resource=secret.arn)
+        return arn
 
     async def _new_version(
         self, tx: WriteTx, secret: Secret, version_id: str, immediate: bool
@@ -334,6 +329,21 @@ class RotationUseCases:
         if not schedule.automatic:
             return _replace_config(r, next_rotation=None)
         return _replace_config(r, next_rotation=next_window(schedule, now).end - 1.0)
+
+
+def _enabled(r: RotationConfig, arn: str, rules: Schedule | None, now: float) -> RotationConfig:
+    """The settings RotateSecret stores: enabled, the function, the given rules (else the
+    stored ones) and the NextRotationDate they give."""
+    schedule = rules or schedule_of(r)
+    return RotationConfig(
+        enabled=True,
+        lambda_arn=arn,
+        automatically_after_days=schedule.automatically_after_days,
+        duration=schedule.duration,
+        schedule_expression=schedule.schedule_expression,
+        last_rotated=r.last_rotated,
+        next_rotation=next_rotation_date(schedule, r.last_rotated, now),
+    )
 
 
 def _due(secret: Secret, now: float) -> bool:
