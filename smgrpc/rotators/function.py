@@ -11,7 +11,7 @@ credential never appear in a status message or a log line.
 `SecretsApi` is the callback client to the smgrpc public API (smgrpc.secretsmanager.v1), sending
 `authorization: Bearer <AccessKeyId>:<SecretAccessKey>` read from a credentials file in the
 admin token file's format (auth/token_file.py: one line, mode 0600), over TLS when a CA file is
-given. The contract itself is documented in protos/smgrpc/_pb/rotation/v1/rotation.proto.
+given. The contract itself is documented in protos/smgrpc/rotation/v1/rotation.proto.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from smgrpc._pb.replication.v1 import replication_pb2 as smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2
+from smgrpc._pb.replication.v1 import replication_pb2 as smgrpc_dot_replication_dot_v1_dot_replication__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in smgrpc/_pb/replication/v1/replication_pb2_grpc.py depends on'
+        + ' but the generated code in smgrpc/replication/v1/replication_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -36,23 +36,23 @@ class ReplicationStub:
         """
         self.Push = channel.unary_unary(
                 '/smgrpc.replication.v1.Replication/Push',
-                request_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushReply.FromString,
+                request_serializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+                response_deserializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushReply.FromString,
                 _registered_method=True)
         self.PushIam = channel.unary_unary(
                 '/smgrpc.replication.v1.Replication/PushIam',
-                request_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+                request_serializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+                response_deserializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
                 _registered_method=True)
         self.MoveIamRegion = channel.unary_unary(
                 '/smgrpc.replication.v1.Replication/MoveIamRegion',
-                request_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+                request_serializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+                response_deserializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
                 _registered_method=True)
         self.IamStatus = channel.unary_unary(
                 '/smgrpc.replication.v1.Replication/IamStatus',
-                request_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+                request_serializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+                response_deserializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
                 _registered_method=True)
 
 
@@ -95,23 +95,23 @@ def add_ReplicationServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Push': grpc.unary_unary_rpc_method_handler(
                     servicer.Push,
-                    request_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushReply.SerializeToString,
+                    request_deserializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
+                    response_serializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushReply.SerializeToString,
             ),
             'PushIam': grpc.unary_unary_rpc_method_handler(
                     servicer.PushIam,
-                    request_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.SerializeToString,
+                    request_deserializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
+                    response_serializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.IamReply.SerializeToString,
             ),
             'MoveIamRegion': grpc.unary_unary_rpc_method_handler(
                     servicer.MoveIamRegion,
-                    request_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.SerializeToString,
+                    request_deserializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
+                    response_serializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.IamReply.SerializeToString,
             ),
             'IamStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.IamStatus,
-                    request_deserializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.SerializeToString,
+                    request_deserializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.FromString,
+                    response_serializer=smgrpc_dot_replication_dot_v1_dot_replication__pb2.IamReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -139,8 +139,8 @@ class Replication:
             request,
             target,
             '/smgrpc.replication.v1.Replication/Push',
-            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
-            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushReply.FromString,
+            smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+            smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushReply.FromString,
             options,
             channel_credentials,
             insecure,
@@ -166,8 +166,8 @@ class Replication:
             request,
             target,
             '/smgrpc.replication.v1.Replication/PushIam',
-            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
-            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+            smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+            smgrpc_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
             options,
             channel_credentials,
             insecure,
@@ -193,8 +193,8 @@ class Replication:
             request,
             target,
             '/smgrpc.replication.v1.Replication/MoveIamRegion',
-            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
-            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+            smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+            smgrpc_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
             options,
             channel_credentials,
             insecure,
@@ -220,8 +220,8 @@ class Replication:
             request,
             target,
             '/smgrpc.replication.v1.Replication/IamStatus',
-            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
-            smgrpc_dot___pb_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
+            smgrpc_dot_replication_dot_v1_dot_replication__pb2.PushEnvelope.SerializeToString,
+            smgrpc_dot_replication_dot_v1_dot_replication__pb2.IamReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from smgrpc._pb.rotation.v1 import rotation_pb2 as smgrpc_dot___pb_dot_rotation_dot_v1_dot_rotation__pb2
+from smgrpc._pb.rotation.v1 import rotation_pb2 as smgrpc_dot_rotation_dot_v1_dot_rotation__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in smgrpc/_pb/rotation/v1/rotation_pb2_grpc.py depends on'
+        + ' but the generated code in smgrpc/rotation/v1/rotation_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -36,8 +36,8 @@ class RotationFunctionStub:
         """
         self.Invoke = channel.unary_unary(
                 '/smgrpc.rotation.v1.RotationFunction/Invoke',
-                request_serializer=smgrpc_dot___pb_dot_rotation_dot_v1_dot_rotation__pb2.RotationEvent.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_rotation_dot_v1_dot_rotation__pb2.RotationResult.FromString,
+                request_serializer=smgrpc_dot_rotation_dot_v1_dot_rotation__pb2.RotationEvent.SerializeToString,
+                response_deserializer=smgrpc_dot_rotation_dot_v1_dot_rotation__pb2.RotationResult.FromString,
                 _registered_method=True)
 
 
@@ -56,8 +56,8 @@ def add_RotationFunctionServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Invoke': grpc.unary_unary_rpc_method_handler(
                     servicer.Invoke,
-                    request_deserializer=smgrpc_dot___pb_dot_rotation_dot_v1_dot_rotation__pb2.RotationEvent.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_rotation_dot_v1_dot_rotation__pb2.RotationResult.SerializeToString,
+                    request_deserializer=smgrpc_dot_rotation_dot_v1_dot_rotation__pb2.RotationEvent.FromString,
+                    response_serializer=smgrpc_dot_rotation_dot_v1_dot_rotation__pb2.RotationResult.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -85,8 +85,8 @@ class RotationFunction:
             request,
             target,
             '/smgrpc.rotation.v1.RotationFunction/Invoke',
-            smgrpc_dot___pb_dot_rotation_dot_v1_dot_rotation__pb2.RotationEvent.SerializeToString,
-            smgrpc_dot___pb_dot_rotation_dot_v1_dot_rotation__pb2.RotationResult.FromString,
+            smgrpc_dot_rotation_dot_v1_dot_rotation__pb2.RotationEvent.SerializeToString,
+            smgrpc_dot_rotation_dot_v1_dot_rotation__pb2.RotationResult.FromString,
             options,
             channel_credentials,
             insecure,

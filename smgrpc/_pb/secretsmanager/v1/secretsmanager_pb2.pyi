@@ -679,3 +679,31 @@ class ValidateResourcePolicyResponse(_message.Message):
     policy_validation_passed: bool
     validation_errors: _containers.RepeatedCompositeFieldContainer[ValidationErrorsEntry]
     def __init__(self, policy_validation_passed: _Optional[bool] = ..., validation_errors: _Optional[_Iterable[_Union[ValidationErrorsEntry, _Mapping]]] = ...) -> None: ...
+
+class WatchSecretsRequest(_message.Message):
+    __slots__ = ("secret_ids", "name_prefix", "after_sequence")
+    SECRET_IDS_FIELD_NUMBER: _ClassVar[int]
+    NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    secret_ids: _containers.RepeatedScalarFieldContainer[str]
+    name_prefix: str
+    after_sequence: int
+    def __init__(self, secret_ids: _Optional[_Iterable[str]] = ..., name_prefix: _Optional[str] = ..., after_sequence: _Optional[int] = ...) -> None: ...
+
+class SecretEvent(_message.Message):
+    __slots__ = ("sequence", "type", "arn", "name", "version_id", "time", "region")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    ARN_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_ID_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    type: str
+    arn: str
+    name: str
+    version_id: str
+    time: _timestamp_pb2.Timestamp
+    region: str
+    def __init__(self, sequence: _Optional[int] = ..., type: _Optional[str] = ..., arn: _Optional[str] = ..., name: _Optional[str] = ..., version_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., region: _Optional[str] = ...) -> None: ...

@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in smgrpc/_pb/secretsmanager/v1/secretsmanager_pb2_grpc.py depends on'
+        + ' but the generated code in smgrpc/secretsmanager/v1/secretsmanager_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -36,118 +36,123 @@ class SecretsManagerStub:
         """
         self.BatchGetSecretValue = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/BatchGetSecretValue',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueResponse.FromString,
                 _registered_method=True)
         self.CancelRotateSecret = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/CancelRotateSecret',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretResponse.FromString,
                 _registered_method=True)
         self.CreateSecret = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/CreateSecret',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretResponse.FromString,
                 _registered_method=True)
         self.DeleteResourcePolicy = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/DeleteResourcePolicy',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyResponse.FromString,
                 _registered_method=True)
         self.DeleteSecret = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/DeleteSecret',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretResponse.FromString,
                 _registered_method=True)
         self.DescribeSecret = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/DescribeSecret',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretResponse.FromString,
                 _registered_method=True)
         self.GetRandomPassword = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/GetRandomPassword',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordResponse.FromString,
                 _registered_method=True)
         self.GetResourcePolicy = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/GetResourcePolicy',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyResponse.FromString,
                 _registered_method=True)
         self.GetSecretValue = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/GetSecretValue',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueResponse.FromString,
                 _registered_method=True)
         self.ListSecretVersionIds = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/ListSecretVersionIds',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsResponse.FromString,
                 _registered_method=True)
         self.ListSecrets = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/ListSecrets',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsResponse.FromString,
                 _registered_method=True)
         self.PutResourcePolicy = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/PutResourcePolicy',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyResponse.FromString,
                 _registered_method=True)
         self.PutSecretValue = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/PutSecretValue',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueResponse.FromString,
                 _registered_method=True)
         self.RemoveRegionsFromReplication = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/RemoveRegionsFromReplication',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationResponse.FromString,
                 _registered_method=True)
         self.ReplicateSecretToRegions = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/ReplicateSecretToRegions',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsResponse.FromString,
                 _registered_method=True)
         self.RestoreSecret = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/RestoreSecret',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretResponse.FromString,
                 _registered_method=True)
         self.RotateSecret = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/RotateSecret',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretResponse.FromString,
                 _registered_method=True)
         self.StopReplicationToReplica = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/StopReplicationToReplica',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaResponse.FromString,
                 _registered_method=True)
         self.TagResource = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/TagResource',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceResponse.FromString,
                 _registered_method=True)
         self.UntagResource = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/UntagResource',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceResponse.FromString,
                 _registered_method=True)
         self.UpdateSecret = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/UpdateSecret',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretResponse.FromString,
                 _registered_method=True)
         self.UpdateSecretVersionStage = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/UpdateSecretVersionStage',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageResponse.FromString,
                 _registered_method=True)
         self.ValidateResourcePolicy = channel.unary_unary(
                 '/smgrpc.secretsmanager.v1.SecretsManager/ValidateResourcePolicy',
-                request_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyRequest.SerializeToString,
-                response_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyResponse.FromString,
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyResponse.FromString,
+                _registered_method=True)
+        self.WatchSecrets = channel.unary_stream(
+                '/smgrpc.secretsmanager.v1.SecretsManager/WatchSecrets',
+                request_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.WatchSecretsRequest.SerializeToString,
+                response_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.SecretEvent.FromString,
                 _registered_method=True)
 
 
@@ -292,123 +297,136 @@ class SecretsManagerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchSecrets(self, request, context):
+        """Beyond AWS: a stream of change events (never values) for the secrets the caller may
+        DescribeSecret. See WatchSecretsRequest and SecretEvent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SecretsManagerServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'BatchGetSecretValue': grpc.unary_unary_rpc_method_handler(
                     servicer.BatchGetSecretValue,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueResponse.SerializeToString,
             ),
             'CancelRotateSecret': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelRotateSecret,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretResponse.SerializeToString,
             ),
             'CreateSecret': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateSecret,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretResponse.SerializeToString,
             ),
             'DeleteResourcePolicy': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteResourcePolicy,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyResponse.SerializeToString,
             ),
             'DeleteSecret': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteSecret,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretResponse.SerializeToString,
             ),
             'DescribeSecret': grpc.unary_unary_rpc_method_handler(
                     servicer.DescribeSecret,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretResponse.SerializeToString,
             ),
             'GetRandomPassword': grpc.unary_unary_rpc_method_handler(
                     servicer.GetRandomPassword,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordResponse.SerializeToString,
             ),
             'GetResourcePolicy': grpc.unary_unary_rpc_method_handler(
                     servicer.GetResourcePolicy,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyResponse.SerializeToString,
             ),
             'GetSecretValue': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSecretValue,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueResponse.SerializeToString,
             ),
             'ListSecretVersionIds': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSecretVersionIds,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsResponse.SerializeToString,
             ),
             'ListSecrets': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSecrets,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsResponse.SerializeToString,
             ),
             'PutResourcePolicy': grpc.unary_unary_rpc_method_handler(
                     servicer.PutResourcePolicy,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyResponse.SerializeToString,
             ),
             'PutSecretValue': grpc.unary_unary_rpc_method_handler(
                     servicer.PutSecretValue,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueResponse.SerializeToString,
             ),
             'RemoveRegionsFromReplication': grpc.unary_unary_rpc_method_handler(
                     servicer.RemoveRegionsFromReplication,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationResponse.SerializeToString,
             ),
             'ReplicateSecretToRegions': grpc.unary_unary_rpc_method_handler(
                     servicer.ReplicateSecretToRegions,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsResponse.SerializeToString,
             ),
             'RestoreSecret': grpc.unary_unary_rpc_method_handler(
                     servicer.RestoreSecret,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretResponse.SerializeToString,
             ),
             'RotateSecret': grpc.unary_unary_rpc_method_handler(
                     servicer.RotateSecret,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretResponse.SerializeToString,
             ),
             'StopReplicationToReplica': grpc.unary_unary_rpc_method_handler(
                     servicer.StopReplicationToReplica,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaResponse.SerializeToString,
             ),
             'TagResource': grpc.unary_unary_rpc_method_handler(
                     servicer.TagResource,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceResponse.SerializeToString,
             ),
             'UntagResource': grpc.unary_unary_rpc_method_handler(
                     servicer.UntagResource,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceResponse.SerializeToString,
             ),
             'UpdateSecret': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateSecret,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretResponse.SerializeToString,
             ),
             'UpdateSecretVersionStage': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateSecretVersionStage,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageResponse.SerializeToString,
             ),
             'ValidateResourcePolicy': grpc.unary_unary_rpc_method_handler(
                     servicer.ValidateResourcePolicy,
-                    request_deserializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyRequest.FromString,
-                    response_serializer=smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyResponse.SerializeToString,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyResponse.SerializeToString,
+            ),
+            'WatchSecrets': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchSecrets,
+                    request_deserializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.WatchSecretsRequest.FromString,
+                    response_serializer=smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.SecretEvent.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -436,8 +454,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/BatchGetSecretValue',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.BatchGetSecretValueResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -463,8 +481,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/CancelRotateSecret',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CancelRotateSecretResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -490,8 +508,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/CreateSecret',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.CreateSecretResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -517,8 +535,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/DeleteResourcePolicy',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteResourcePolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -544,8 +562,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/DeleteSecret',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DeleteSecretResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -571,8 +589,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/DescribeSecret',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.DescribeSecretResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -598,8 +616,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/GetRandomPassword',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetRandomPasswordResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -625,8 +643,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/GetResourcePolicy',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetResourcePolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -652,8 +670,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/GetSecretValue',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.GetSecretValueResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -679,8 +697,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/ListSecretVersionIds',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretVersionIdsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -706,8 +724,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/ListSecrets',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ListSecretsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -733,8 +751,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/PutResourcePolicy',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutResourcePolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -760,8 +778,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/PutSecretValue',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.PutSecretValueResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -787,8 +805,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/RemoveRegionsFromReplication',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RemoveRegionsFromReplicationResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -814,8 +832,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/ReplicateSecretToRegions',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ReplicateSecretToRegionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -841,8 +859,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/RestoreSecret',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RestoreSecretResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -868,8 +886,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/RotateSecret',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.RotateSecretResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -895,8 +913,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/StopReplicationToReplica',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.StopReplicationToReplicaResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -922,8 +940,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/TagResource',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.TagResourceResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -949,8 +967,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/UntagResource',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UntagResourceResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -976,8 +994,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/UpdateSecret',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1003,8 +1021,8 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/UpdateSecretVersionStage',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.UpdateSecretVersionStageResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1030,8 +1048,35 @@ class SecretsManager:
             request,
             target,
             '/smgrpc.secretsmanager.v1.SecretsManager/ValidateResourcePolicy',
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyRequest.SerializeToString,
-            smgrpc_dot___pb_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyResponse.FromString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.ValidateResourcePolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/smgrpc.secretsmanager.v1.SecretsManager/WatchSecrets',
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.WatchSecretsRequest.SerializeToString,
+            smgrpc_dot_secretsmanager_dot_v1_dot_secretsmanager__pb2.SecretEvent.FromString,
             options,
             channel_credentials,
             insecure,
