@@ -59,14 +59,24 @@ def _ms(duration: float) -> float:
     return round(duration * 1000, 3)
 
 
+# logging's asctime layout (`2026-12-01 08:30:00,123`), then the fields. One %-format of one
+# tuple: this runs once per call, and it costs about half of the same line as an f-string.
+_TEXT = f"%s,%03d INFO {LOGGER}: %s %s %s %.1fms arn=%s principal=%s peer=%s request_id=%s\n"
+
+
 def text_line(e: Fields) -> str:
     at, request_id, method, status, aws_code, arn, duration, peer, principal = e
-    # logging's asctime layout (`2026-12-01 08:30:00,123`) and _ms, inlined: this runs once
-    # per call (~1 us less than two more calls).
-    return (
-        f"{_local_second(int(at))},{int(at * 1000) % 1000:03d} INFO {LOGGER}: {method} "
-        f"{status} {aws_code or '-'} {round(duration * 1000, 3):.1f}ms arn={arn or '-'} "
-        f"principal={principal or '-'} peer={peer} request_id={request_id}\n"
+    return _TEXT % (
+        _local_second(int(at)),
+        int(at * 1000) % 1000,
+        method,
+        status,
+        aws_code or "-",
+        duration * 1000,
+        arn or "-",
+        principal or "-",
+        peer,
+        request_id,
     )
 
 
