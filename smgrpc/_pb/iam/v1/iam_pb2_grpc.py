@@ -33,7 +33,6 @@ class IAMStub:
     member outside its limits), NotIamRegionException (FAILED_PRECONDITION: a write sent to a
     Region that does not hold IAM; its message names the one that does), ThrottlingException
     (RESOURCE_EXHAUSTED) and InternalServiceError (INTERNAL).
-
     """
 
     def __init__(self, channel):
@@ -162,7 +161,6 @@ class IAMServicer:
     member outside its limits), NotIamRegionException (FAILED_PRECONDITION: a write sent to a
     Region that does not hold IAM; its message names the one that does), ThrottlingException
     (RESOURCE_EXHAUSTED) and InternalServiceError (INTERNAL).
-
     """
 
     def CreateAccessKey(self, request, context):
@@ -459,7 +457,6 @@ class IAM:
     member outside its limits), NotIamRegionException (FAILED_PRECONDITION: a write sent to a
     Region that does not hold IAM; its message names the one that does), ThrottlingException
     (RESOURCE_EXHAUSTED) and InternalServiceError (INTERNAL).
-
     """
 
     @staticmethod
