@@ -12,6 +12,7 @@ from grpc_reflection.v1alpha import reflection
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api.access import AccessLog
+from smgrpc.api.descriptors import CommentedPool
 from smgrpc.api.handlers import CallGuard, Gate, generic_handler
 from smgrpc.crypto.tls import TlsMaterial
 from smgrpc.replication.limits import MAX_MESSAGE as MAX_REPLICATION_MESSAGE
@@ -41,7 +42,8 @@ def build_server(
     guards: service full name → its guard (a service without one is not IAM-guarded: the
     replication service authenticates its peers itself). Health is always served and open;
     reflection is served (open, no credential) unless reflection_on is False (--no-reflection):
-    then its method answers UNIMPLEMENTED like any unknown method."""
+    then its method answers UNIMPLEMENTED like any unknown method. Reflection serves the
+    descriptors with the protos' comments (api/descriptors.py)."""
     server = grpc.aio.server(
         options=[
             ("grpc.so_reuseport", 0),  # a port clash between Regions must fail loudly
@@ -76,7 +78,7 @@ def build_server(
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     if reflection_on:
         reflection.enable_server_reflection(
-            (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+            (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server, pool=CommentedPool()
         )
     return server, health_servicer
 

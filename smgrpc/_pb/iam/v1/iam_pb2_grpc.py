@@ -26,7 +26,14 @@ if _version_not_supported:
 
 
 class IAMStub:
-    """Missing associated documentation comment in .proto file."""
+    """The account's users, roles, inline policies and access keys. Every call needs a credential,
+    as for SecretsManager, and is authorized with iam:<Operation> on the target user or role ARN
+    (arn:aws:iam::<account>:user/<path><name>). Errors any RPC can give: InvalidClientTokenId
+    (UNAUTHENTICATED), AccessDenied (PERMISSION_DENIED), ValidationError (INVALID_ARGUMENT: a
+    member outside its limits), NotIamRegionException (FAILED_PRECONDITION: a write sent to a
+    Region that does not hold IAM; its message names the one that does), ThrottlingException
+    (RESOURCE_EXHAUSTED) and InternalServiceError (INTERNAL).
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -147,136 +154,176 @@ class IAMStub:
 
 
 class IAMServicer:
-    """Missing associated documentation comment in .proto file."""
+    """The account's users, roles, inline policies and access keys. Every call needs a credential,
+    as for SecretsManager, and is authorized with iam:<Operation> on the target user or role ARN
+    (arn:aws:iam::<account>:user/<path><name>). Errors any RPC can give: InvalidClientTokenId
+    (UNAUTHENTICATED), AccessDenied (PERMISSION_DENIED), ValidationError (INVALID_ARGUMENT: a
+    member outside its limits), NotIamRegionException (FAILED_PRECONDITION: a write sent to a
+    Region that does not hold IAM; its message names the one that does), ThrottlingException
+    (RESOURCE_EXHAUSTED) and InternalServiceError (INTERNAL).
+    """
 
     def CreateAccessKey(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates an access key (AccessKeyId + SecretAccessKey) for a user, Active. The secret is shown
+        only in this answer. At most 2 keys per user. Errors: NoSuchEntity, LimitExceeded.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateRole(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates a role with a trust policy (who may assume it). Errors: EntityAlreadyExists (names are
+        unique ignoring case), MalformedPolicyDocument, LimitExceeded (1000 roles), InvalidInput.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateUser(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates a user. Errors: EntityAlreadyExists (names are unique ignoring case), LimitExceeded
+        (5000 users), InvalidInput (duplicate tag keys).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteAccessKey(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Deletes an access key; calls signed with it fail from then on. Errors: NoSuchEntity.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteRole(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Deletes a role. Errors: NoSuchEntity, DeleteConflict (delete its inline policies first).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteRolePolicy(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Deletes an inline policy of a role. Errors: NoSuchEntity.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteUser(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Deletes a user. Errors: NoSuchEntity, DeleteConflict (delete its inline policies and access
+        keys first).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteUserPolicy(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Deletes an inline policy of a user. Errors: NoSuchEntity.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetRole(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns a role, its trust policy and tags. Errors: NoSuchEntity.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetRolePolicy(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns an inline policy of a role. Errors: NoSuchEntity.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetUser(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns a user and its tags (the caller's own user when UserName is absent). Errors:
+        NoSuchEntity, ValidationError (no UserName from a role caller).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetUserPolicy(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns an inline policy of a user. Errors: NoSuchEntity.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListAccessKeys(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists a user's access keys (never their secrets). Paginated with Marker. Errors:
+        NoSuchEntity.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListRolePolicies(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the names of a role's inline policies. Paginated with Marker. Errors: NoSuchEntity.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListRoles(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the roles, by path prefix, without tags. Paginated with Marker.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListUserPolicies(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the names of a user's inline policies. Paginated with Marker. Errors: NoSuchEntity.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListUsers(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the users, by path prefix, without tags. Paginated with Marker.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def PutRolePolicy(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Adds or replaces an inline identity policy of a role. Errors: NoSuchEntity,
+        MalformedPolicyDocument, LimitExceeded (10240 characters of inline policies per role).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def PutUserPolicy(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Adds or replaces an inline identity policy of a user. Errors: NoSuchEntity,
+        MalformedPolicyDocument, LimitExceeded (2048 characters of inline policies per user).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def TagRole(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Adds tags to a role or replaces the values of existing keys. Errors: NoSuchEntity,
+        LimitExceeded (more than 50 tags), InvalidInput.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def TagUser(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Adds tags to a user or replaces the values of existing keys. Errors: NoSuchEntity,
+        LimitExceeded (more than 50 tags), InvalidInput.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateAccessKey(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Activates or deactivates an access key (an Inactive key authenticates nothing). Errors:
+        NoSuchEntity.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -403,7 +450,14 @@ def add_IAMServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class IAM:
-    """Missing associated documentation comment in .proto file."""
+    """The account's users, roles, inline policies and access keys. Every call needs a credential,
+    as for SecretsManager, and is authorized with iam:<Operation> on the target user or role ARN
+    (arn:aws:iam::<account>:user/<path><name>). Errors any RPC can give: InvalidClientTokenId
+    (UNAUTHENTICATED), AccessDenied (PERMISSION_DENIED), ValidationError (INVALID_ARGUMENT: a
+    member outside its limits), NotIamRegionException (FAILED_PRECONDITION: a write sent to a
+    Region that does not hold IAM; its message names the one that does), ThrottlingException
+    (RESOURCE_EXHAUSTED) and InternalServiceError (INTERNAL).
+    """
 
     @staticmethod
     def CreateAccessKey(request,

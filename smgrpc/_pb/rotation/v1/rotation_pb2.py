@@ -24,13 +24,14 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!smgrpc/rotation/v1/rotation.proto\x12\x12smgrpc.rotation.v1\"\x99\x01\n\rRotationEvent\x12\x12\n\x04step\x18\x01 \x01(\tR\x04Step\x12\x1b\n\tsecret_id\x18\x02 \x01(\tR\x08SecretId\x12\x30\n\x14\x63lient_request_token\x18\x03 \x01(\tR\x12\x43lientRequestToken\x12%\n\x0erotation_token\x18\x04 \x01(\tR\rRotationToken\"\x10\n\x0eRotationResult2c\n\x10RotationFunction\x12O\n\x06Invoke\x12!.smgrpc.rotation.v1.RotationEvent\x1a\".smgrpc.rotation.v1.RotationResultb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!smgrpc/rotation/v1/rotation.proto\x12\x12smgrpc.rotation.v1\"\x99\x01\n\rRotationEvent\x12\x12\n\x04step\x18\x01 \x01(\tR\x04Step\x12\x1b\n\tsecret_id\x18\x02 \x01(\tR\x08SecretId\x12\x30\n\x14\x63lient_request_token\x18\x03 \x01(\tR\x12\x43lientRequestToken\x12%\n\x0erotation_token\x18\x04 \x01(\tR\rRotationToken\"\x10\n\x0eRotationResult2c\n\x10RotationFunction\x12O\n\x06Invoke\x12!.smgrpc.rotation.v1.RotationEvent\x1a\".smgrpc.rotation.v1.RotationResultB\xb7\x01\n\x15io.smgrpc.rotation.v1B\rRotationProtoP\x01Z=github.com/smgrpc/smgrpc/gen/go/smgrpc/rotation/v1;rotationv1\xa2\x02\x04SGRF\xaa\x02\x12Smgrpc.Rotation.V1\xba\x02\x05SGRF_\xca\x02\x12Smgrpc\\Rotation\\V1\xea\x02\x14Smgrpc::Rotation::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'smgrpc.rotation.v1.rotation_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\025io.smgrpc.rotation.v1B\rRotationProtoP\001Z=github.com/smgrpc/smgrpc/gen/go/smgrpc/rotation/v1;rotationv1\242\002\004SGRF\252\002\022Smgrpc.Rotation.V1\272\002\005SGRF_\312\002\022Smgrpc\\Rotation\\V1\352\002\024Smgrpc::Rotation::V1'
   _globals['_ROTATIONEVENT']._serialized_start=58
   _globals['_ROTATIONEVENT']._serialized_end=211
   _globals['_ROTATIONRESULT']._serialized_start=213

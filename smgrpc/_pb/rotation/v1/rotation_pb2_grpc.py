@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class RotationFunctionStub:
-    """Missing associated documentation comment in .proto file."""
+    """What a rotation function serves (you implement it; a Region is the client). One call per
+    rotation step; see the file comment for what each step must do and how failures are retried.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -42,10 +44,14 @@ class RotationFunctionStub:
 
 
 class RotationFunctionServicer:
-    """Missing associated documentation comment in .proto file."""
+    """What a rotation function serves (you implement it; a Region is the client). One call per
+    rotation step; see the file comment for what each step must do and how failures are retried.
+    """
 
     def Invoke(self, request, context):
-        """Run one step of one rotation. Deadline: the Region's --rotation-step-timeout.
+        """Run one step of one rotation. Deadline: the Region's --rotation-step-timeout. Answer OK when
+        the step is done (or was already done); any other status fails the attempt, and
+        UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED and ABORTED are retried.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -68,7 +74,9 @@ def add_RotationFunctionServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RotationFunction:
-    """Missing associated documentation comment in .proto file."""
+    """What a rotation function serves (you implement it; a Region is the client). One call per
+    rotation step; see the file comment for what each step must do and how failures are retried.
+    """
 
     @staticmethod
     def Invoke(request,

@@ -26,7 +26,20 @@ if _version_not_supported:
 
 
 class SecretsManagerStub:
-    """Missing associated documentation comment in .proto file."""
+    """The secrets of one Region of one account, with the operations and semantics of AWS Secrets
+    Manager. Every call needs a credential (metadata `authorization: Bearer
+    <AccessKeyId>:<SecretAccessKey>`, or a client certificate on the mTLS port) and is authorized
+    with the IAM action secretsmanager:<Operation> against the caller's identity policies and the
+    secret's resource policy.
+
+    Errors any RPC can give, besides those listed on each one: UnrecognizedClientException
+    (UNAUTHENTICATED: no or unknown credential), AccessDeniedException (PERMISSION_DENIED),
+    ValidationException (INVALID_ARGUMENT: a member outside the AWS model's limits, e.g. a
+    SecretId longer than 2048 characters), ThrottlingException (RESOURCE_EXHAUSTED, with a
+    google.rpc.RetryInfo: the server is overloaded, retry later) and InternalServiceError
+    (INTERNAL). A SecretId is always a secret name, a full ARN or a partial ARN (the ARN without
+    its 6-character suffix), 1..2048 characters.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -157,149 +170,264 @@ class SecretsManagerStub:
 
 
 class SecretsManagerServicer:
-    """Missing associated documentation comment in .proto file."""
+    """The secrets of one Region of one account, with the operations and semantics of AWS Secrets
+    Manager. Every call needs a credential (metadata `authorization: Bearer
+    <AccessKeyId>:<SecretAccessKey>`, or a client certificate on the mTLS port) and is authorized
+    with the IAM action secretsmanager:<Operation> against the caller's identity policies and the
+    secret's resource policy.
+
+    Errors any RPC can give, besides those listed on each one: UnrecognizedClientException
+    (UNAUTHENTICATED: no or unknown credential), AccessDeniedException (PERMISSION_DENIED),
+    ValidationException (INVALID_ARGUMENT: a member outside the AWS model's limits, e.g. a
+    SecretId longer than 2048 characters), ThrottlingException (RESOURCE_EXHAUSTED, with a
+    google.rpc.RetryInfo: the server is overloaded, retry later) and InternalServiceError
+    (INTERNAL). A SecretId is always a secret name, a full ARN or a partial ARN (the ARN without
+    its 6-character suffix), 1..2048 characters.
+    """
 
     def BatchGetSecretValue(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Reads the current value of up to 20 secrets at once, named in SecretIdList or selected with
+        Filters (not both). Secrets that cannot be read are listed in Errors instead of failing the
+        call. Errors: InvalidParameterException (both or neither selector, MaxResults without
+        Filters), InvalidNextTokenException, ResourceNotFoundException, InvalidRequestException,
+        DecryptionFailure.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CancelRotateSecret(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Turns automatic rotation off and stops a rotation in progress; the staging labels stay as
+        they are (remove AWSPENDING with UpdateSecretVersionStage before rotating again). Errors:
+        ResourceNotFoundException, InvalidParameterException (a replica), InvalidRequestException
+        (scheduled for deletion, or no rotation function was ever configured).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateSecret(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates a secret, with a first version labelled AWSCURRENT when a value is given, and
+        optionally replicas in other Regions. Replaying the same ClientRequestToken with the same
+        value returns the same result. Errors: ResourceExistsException (the name is taken),
+        InvalidParameterException (both SecretString and SecretBinary, bad token length, reserved
+        aws: tag key, invalid replica Region), InvalidRequestException (the name belongs to a secret
+        scheduled for deletion), ValidationException (invalid name), LimitExceededException,
+        EncryptionFailure.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteResourcePolicy(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Removes the secret's resource policy; succeeds when there is none. Errors:
+        ResourceNotFoundException, InvalidParameterException (a replica), InvalidRequestException.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteSecret(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Schedules the secret for deletion after a recovery window (7..30 days, default 30) during
+        which RestoreSecret undoes it, or deletes it at once with ForceDeleteWithoutRecovery.
+        Errors: ResourceNotFoundException (unless forced), InvalidParameterException (window out of
+        range, both window and force, a replica, a primary that still has replicas),
+        InvalidRequestException (already scheduled).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DescribeSecret(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the secret's metadata, never its value; only members that have a value are set.
+        Works on secrets scheduled for deletion and on replicas. Errors: ResourceNotFoundException.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetRandomPassword(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Generates a random password from a cryptographically secure source; stores nothing.
+        Errors: InvalidParameterException (no characters left to choose from, a length too short
+        for every required character type), ValidationException (PasswordLength outside 1..4096).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetResourcePolicy(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the secret's resource policy (JSON text, exactly as stored), if any. Errors:
+        ResourceNotFoundException, InvalidRequestException.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetSecretValue(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the value of one version of a secret: the AWSCURRENT one by default, or the one
+        named by VersionId and/or VersionStage. Records LastAccessedDate (day resolution). Errors:
+        ResourceNotFoundException (no such secret, version or label, or the version has no value),
+        InvalidRequestException (scheduled for deletion; VersionStage not on VersionId),
+        DecryptionFailure.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListSecretVersionIds(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the versions of a secret, newest first, without values; label-less (deprecated)
+        versions only with IncludeDeprecated. Paginated. Errors: ResourceNotFoundException,
+        InvalidNextTokenException, InvalidParameterException.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListSecrets(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the secrets of the Region (primaries and replicas), without values, filtered, sorted
+        and paginated. Secrets scheduled for deletion only with IncludePlannedDeletion. Errors:
+        InvalidParameterException (a filter without values), ValidationException (an unknown
+        filter key, SortBy or SortOrder), InvalidNextTokenException.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def PutResourcePolicy(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Attaches a resource policy (IAM policy JSON) to the secret, replacing any previous one.
+        Errors: ResourceNotFoundException, MalformedPolicyDocumentException (not a valid policy),
+        PublicPolicyException (BlockPublicPolicy and the policy grants broad access),
+        InvalidParameterException (a replica), InvalidRequestException.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def PutSecretValue(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Adds a new version with the given value (exactly one of SecretString / SecretBinary) and
+        moves the requested staging labels to it (default AWSCURRENT; AWSPREVIOUS follows the
+        version AWSCURRENT left). Replaying the same ClientRequestToken with the same value changes
+        nothing. Errors: ResourceNotFoundException, InvalidParameterException (no or both values, bad
+        token length, a replica), ResourceExistsException (the token names a version with another
+        value), InvalidRequestException (scheduled for deletion), LimitExceededException,
+        EncryptionFailure.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RemoveRegionsFromReplication(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Deletes the replicas of a primary secret in the listed Regions; Regions without a replica
+        are ignored. Call it in the primary's Region. Errors: ResourceNotFoundException,
+        InvalidParameterException (called on a replica), InvalidRequestException.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ReplicateSecretToRegions(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Replicates a primary secret to more Regions of the cluster. A Region already holding a
+        secret of that name reports Status "Failed" unless ForceOverwriteReplicaSecret. Errors:
+        ResourceNotFoundException, InvalidParameterException (the primary's own Region, an unknown
+        Region, called on a replica), InvalidRequestException.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RestoreSecret(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Cancels a scheduled deletion; succeeds on a secret that is not scheduled. Errors:
+        ResourceNotFoundException (also once purged), InvalidParameterException (a replica).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RotateSecret(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Configures rotation (function, schedule) and starts a rotation: a new AWSPENDING version
+        the rotation function fills, tests and promotes to AWSCURRENT. Errors:
+        ResourceNotFoundException, InvalidParameterException (a replica, bad token length, invalid
+        schedule), InvalidRequestException (scheduled for deletion, no function, a previous rotation
+        not complete), AccessDeniedException (the function is not registered in this Region),
+        ResourceExistsException (the token names an existing version).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StopReplicationToReplica(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Called in a replica's Region: detaches the replica from its primary and promotes it to a
+        standalone primary secret of that Region. Errors: ResourceNotFoundException,
+        InvalidParameterException (not a replica).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def TagResource(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Adds tags to the secret or replaces the values of existing keys. Errors:
+        ResourceNotFoundException, InvalidParameterException (reserved aws: key, a replica),
+        InvalidRequestException (scheduled for deletion), LimitExceededException (the secret would
+        have more than 50 tags), ValidationException (key or value too long or with characters
+        outside the tag pattern).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UntagResource(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Removes the tags with the given keys; keys the secret does not have are ignored. Errors:
+        ResourceNotFoundException, InvalidParameterException (a replica), InvalidRequestException
+        (scheduled for deletion).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateSecret(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Changes the description and/or the KMS key, and with a value adds a version that becomes
+        AWSCURRENT (the old one AWSPREVIOUS). Use RotateSecret for rotation settings. Errors:
+        ResourceNotFoundException, InvalidParameterException (both values, bad token length, a
+        replica), InvalidRequestException (scheduled for deletion), ResourceExistsException (the
+        token names a version with another value), LimitExceededException, EncryptionFailure,
+        DecryptionFailure.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateSecretVersionStage(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Moves a staging label between versions, adds it to one, or removes it from one. A label
+        attached to another version must be named there with RemoveFromVersionId; moving AWSCURRENT
+        moves AWSPREVIOUS to the version it left. Errors: ResourceNotFoundException,
+        InvalidParameterException (unknown version, label not on RemoveFromVersionId, missing
+        RemoveFromVersionId), InvalidRequestException, LimitExceededException (more than 20 labels
+        on a version).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ValidateResourcePolicy(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Checks a resource policy without storing it: syntax, broad (public) access, and that it does
+        not lock the caller out. A failed check is a result (PolicyValidationPassed false), not an
+        error. Errors: ResourceNotFoundException (SecretId given and unknown), InvalidParameterException,
+        InvalidRequestException.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def WatchSecrets(self, request, context):
         """Beyond AWS: a stream of change events (never values) for the secrets the caller may
-        DescribeSecret. See WatchSecretsRequest and SecretEvent.
+        DescribeSecret. See WatchSecretsRequest and SecretEvent. The first message is a Heartbeat,
+        sent as soon as the subscription is live. Errors: AccessDeniedException (PERMISSION_DENIED:
+        a SecretIds entry the caller may not DescribeSecret), ExpiredSequenceException (OUT_OF_RANGE:
+        AfterSequence outside the retained history; ErrorInfo metadata oldestSequence and
+        newestSequence; re-read what you cache, then watch again without AfterSequence),
+        SlowConsumerException (RESOURCE_EXHAUSTED: the consumer fell too far behind; ErrorInfo
+        metadata afterSequence is where to resume), UNAVAILABLE at server shutdown (metadata
+        afterSequence).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -437,7 +565,20 @@ def add_SecretsManagerServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SecretsManager:
-    """Missing associated documentation comment in .proto file."""
+    """The secrets of one Region of one account, with the operations and semantics of AWS Secrets
+    Manager. Every call needs a credential (metadata `authorization: Bearer
+    <AccessKeyId>:<SecretAccessKey>`, or a client certificate on the mTLS port) and is authorized
+    with the IAM action secretsmanager:<Operation> against the caller's identity policies and the
+    secret's resource policy.
+
+    Errors any RPC can give, besides those listed on each one: UnrecognizedClientException
+    (UNAUTHENTICATED: no or unknown credential), AccessDeniedException (PERMISSION_DENIED),
+    ValidationException (INVALID_ARGUMENT: a member outside the AWS model's limits, e.g. a
+    SecretId longer than 2048 characters), ThrottlingException (RESOURCE_EXHAUSTED, with a
+    google.rpc.RetryInfo: the server is overloaded, retry later) and InternalServiceError
+    (INTERNAL). A SecretId is always a secret name, a full ARN or a partial ARN (the ARN without
+    its 6-character suffix), 1..2048 characters.
+    """
 
     @staticmethod
     def BatchGetSecretValue(request,
