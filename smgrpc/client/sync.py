@@ -79,14 +79,14 @@ class SecretsManagerClient(Operations):
             return fn
 
     def _op(self, response: type[R], operation: str, members: dict[str, Any]) -> R:
-        op = _operation(operation)
+        op = unary(operation)
         result = self.call(operation, build(op.request, members))
         assert isinstance(result, response)
         return result
 
     def call(self, operation: str, request: Message, *, timeout: float | None = None) -> Message:
         """Run one unary operation by its AWS name with a request message; retried per policy."""
-        op = _operation(operation)
+        op = unary(operation)
         if not isinstance(request, op.request):
             raise ParamValidationError(
                 f"{operation} takes a {op.request.DESCRIPTOR.name}, got {type(request).__name__}"
@@ -106,7 +106,7 @@ class SecretsManagerClient(Operations):
                 return result
             except grpc.RpcError as exc:
                 err = from_rpc_error(exc, operation)
-                delay = _retry_delay(self.retries, op, request, exc, err, attempt, self._rng)
+                delay = retry_delay(self.retries, op, request, exc, err, attempt, self._rng)
                 if delay is None or time.monotonic() + delay >= deadline:
                     raise err from None
                 log.info("%s: retrying after %s in %.3f s", operation, _code(exc), delay)
@@ -188,7 +188,7 @@ class EventStream:
         raise StopIteration
 
 
-def _operation(name: str) -> Operation:
+def unary(name: str) -> Operation:
     op = operation(name)
     if op.streaming:
         raise ParamValidationError(f"{name} is a stream: use watch_secrets()")
@@ -199,7 +199,7 @@ def _code(exc: grpc.RpcError) -> str:
     return str(exc.code().name)
 
 
-def _retry_delay(
+def retry_delay(
     policy: RetryPolicy,
     op: Operation,
     request: Message,
