@@ -40,15 +40,8 @@ class InjectKeywordedSecretString:
     def __call__(self, func: F) -> F:
         @functools.wraps(func)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            text = self.cache.get_secret_string(self.secret_id)
-            try:
-                secret = json.loads(text or "")
-            except ValueError:
-                # never chained: the decode error carries the secret's text
-                raise RuntimeError(
-                    f"Cached secret {self.secret_id} is not a valid JSON object"
-                ) from None
-            if not isinstance(secret, dict):
+            secret = _json(self.cache.get_secret_string(self.secret_id))
+            if secret is None:
                 raise RuntimeError(f"Cached secret {self.secret_id} is not a valid JSON object")
             for name, json_key in self.kwarg_map.items():
                 if json_key not in secret:
@@ -57,3 +50,13 @@ class InjectKeywordedSecretString:
             return func(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
+
+
+def _json(text: str | None) -> dict[str, Any] | None:
+    """The JSON object, or None: the error is raised outside the except block, so no
+    exception context (a JSONDecodeError carries the secret's text) is attached to it."""
+    try:
+        value = json.loads(text or "")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
