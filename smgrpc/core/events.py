@@ -131,7 +131,9 @@ def _rotation_end(before: Secret, after: Secret, noted: Collection[str]) -> str:
     return ROTATION_FAILED
 
 
-def derive(before: Secret | None, after: Secret | None, noted: Collection[str] = ()) -> list[Change]:
+def derive(
+    before: Secret | None, after: Secret | None, noted: Collection[str] = ()
+) -> list[Change]:
     """The events of one write that took a secret from `before` to `after` (None: absent).
 
     noted: outcomes the writer states that the states cannot tell (ROTATION_SUCCEEDED of a

@@ -41,9 +41,7 @@ class PendingEvents:
         self.newest = newest
         self.oldest = oldest
 
-    def record(
-        self, changes: Sequence[Change], at: float, retention: int, ops: list[Op]
-    ) -> None:
+    def record(self, changes: Sequence[Change], at: float, retention: int, ops: list[Op]) -> None:
         if not changes:
             return
         first = self.newest + 1
@@ -54,7 +52,11 @@ class PendingEvents:
         self.events.extend(new)
         self.newest = new[-1].sequence
         ops.append(
-            (_INSERT, [(e.sequence, e.type, e.arn, e.name, e.version_id, e.time) for e in new], True)
+            (
+                _INSERT,
+                [(e.sequence, e.type, e.arn, e.name, e.version_id, e.time) for e in new],
+                True,
+            )
         )
         if self.oldest == 0:
             self.oldest = first  # the first event this Region ever records
