@@ -170,7 +170,7 @@ class Watch:
             await self._send(context, self._heartbeat(self.log.event_bounds()[1]), cursor.pos)
             while True:
                 if not await self._page(context, wanted, recheck, cursor):
-                    await self._idle(context, cursor)
+                    await self._idle(context, recheck, cursor)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if self.closing() and task is not None and task.uncancel() == 0:
@@ -201,12 +201,14 @@ class Watch:
                 raise SlowConsumer(_slow(cursor.pos), after_sequence=cursor.pos)
         return True
 
-    async def _idle(self, context: Any, cursor: _Cursor) -> None:
-        """Caught up: wait for the next commit; heartbeat if none comes in the interval."""
+    async def _idle(self, context: Any, recheck: Recheck, cursor: _Cursor) -> None:
+        """Caught up: wait for the next commit; heartbeat if none comes in the interval (a
+        revoked credential ends an idle stream too)."""
         try:
             async with asyncio.timeout(self.limits.heartbeat):
                 await self.log.wait_event(cursor.pos)
         except TimeoutError:
+            recheck()
             await self._send(context, self._heartbeat(cursor.pos), cursor.pos)
 
 

@@ -216,7 +216,7 @@ async def test_first_message_is_a_heartbeat_with_the_newest_position(
         beat = await s.next()
         assert (beat.type, beat.sequence) == ("Heartbeat", 2)
         assert time.monotonic() - started < 1.0
-        s.call.cancel()
+        s.close()
 
 
 async def test_expired_and_future_positions(tmp_path: Path, clock: FakeClock) -> None:
@@ -328,7 +328,7 @@ async def test_a_reader_that_stops_reading_is_cut_off(tmp_path: Path, clock: Fak
         small_window = [("grpc.http2.lookahead_bytes", 1024), ("grpc.http2.bdp_probe", 0)]
         async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
-            async with watching(region, options=small_window) as w:
+            async with watching(region, options=small_window, reader=False) as w:
                 for i in range(400):  # ~100 bytes each: far beyond a 1 KiB window
                     await create(stub, f"slow/{i:04d}-" + "n" * 60, "v")
                 await asyncio.sleep(1.0)  # the server's write waits, then gives up
@@ -361,7 +361,7 @@ async def test_a_stream_falling_too_far_behind_is_cut_off(tmp_path: Path, clock:
         small_window = [("grpc.http2.lookahead_bytes", 1024), ("grpc.http2.bdp_probe", 0)]
         async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
-            async with watching(region, options=small_window) as w:
+            async with watching(region, options=small_window, reader=False) as w:
                 for i in range(100):
                     await create(stub, f"lag/{i:04d}-" + "n" * 60, "v")
 

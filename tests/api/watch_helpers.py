@@ -46,15 +46,41 @@ def stream_error(exc: grpc.aio.AioRpcError) -> StreamError:
 
 class Stream:
     """One WatchSecrets call: `next()` the next message (heartbeats too), `event()` the next
-    non-heartbeat, `error()` the status it ends with."""
+    non-heartbeat, `error()` the status it ends with. A reader task takes the messages (a
+    timed-out read of a grpc.aio call would cancel the call itself)."""
 
-    def __init__(self, call: Any) -> None:
+    def __init__(self, call: Any, reader: bool = True) -> None:
+        """reader=False: nothing reads until `next()` is awaited (a client that stops
+        reading); `next()` then waits without a timeout."""
         self.call = call
+        self._queue: asyncio.Queue[pb.SecretEvent | BaseException | None] = asyncio.Queue()
+        self._reader = asyncio.get_running_loop().create_task(self._read()) if reader else None
+
+    async def _read(self) -> None:
+        try:
+            async for msg in self.call:
+                await self._queue.put(msg)
+            await self._queue.put(None)
+        except grpc.aio.AioRpcError as exc:
+            await self._queue.put(exc)
+        except asyncio.CancelledError:
+            await self._queue.put(None)
+
+    def close(self) -> None:
+        self.call.cancel()
+        if self._reader is not None:
+            self._reader.cancel()
 
     async def next(self, timeout: float = 5.0) -> pb.SecretEvent:
-        msg = await asyncio.wait_for(self.call.read(), timeout)
-        assert msg is not grpc.aio.EOF, "the stream ended"
-        return msg  # type: ignore[no-any-return]
+        if self._reader is None:
+            msg = await self.call.read()
+            assert msg is not grpc.aio.EOF, "the stream ended"
+            return msg  # type: ignore[no-any-return]
+        got = await asyncio.wait_for(self._queue.get(), timeout)
+        if isinstance(got, BaseException):
+            raise got
+        assert got is not None, "the stream ended"
+        return got
 
     async def event(self, timeout: float = 5.0) -> pb.SecretEvent:
         while True:
@@ -68,26 +94,29 @@ class Stream:
     async def quiet(self, seconds: float = 0.3) -> list[pb.SecretEvent]:
         """Events (not heartbeats) that arrive within `seconds` (expected: none)."""
         got: list[pb.SecretEvent] = []
+        deadline = asyncio.get_running_loop().time() + seconds
         try:
-            while True:
-                msg = await self.next(seconds)
+            while (left := deadline - asyncio.get_running_loop().time()) > 0:
+                msg = await self.next(left)
                 if msg.type != "Heartbeat":
                     got.append(msg)
         except TimeoutError:
-            return got
+            pass
+        return got
 
     async def error(self, timeout: float = 5.0) -> StreamError:
         try:
             while True:
-                msg = await asyncio.wait_for(self.call.read(), timeout)
-                assert msg is not grpc.aio.EOF, "the stream ended OK"
+                await self.next(timeout)
         except grpc.aio.AioRpcError as exc:
             return stream_error(exc)
 
 
-def open_stream(stub: pbg.SecretsManagerStub, token: str | None, **request: Any) -> Stream:
+def open_stream(
+    stub: pbg.SecretsManagerStub, token: str | None, *, reader: bool = True, **request: Any
+) -> Stream:
     md = metadata(token) if token is not None else None
-    return Stream(stub.WatchSecrets(pb.WatchSecretsRequest(**request), metadata=md))
+    return Stream(stub.WatchSecrets(pb.WatchSecretsRequest(**request), metadata=md), reader)
 
 
 @asynccontextmanager
@@ -95,15 +124,20 @@ async def watching(
     region: Region,
     token: str | None = None,
     options: list[tuple[str, Any]] | None = None,
+    *,
+    reader: bool = True,
     **request: Any,
 ) -> AsyncIterator[Stream]:
     """A stream on its own channel (admin credential by default), its first heartbeat read."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{region.port}", options=options) as ch:
-        s = open_stream(pbg.SecretsManagerStub(ch), token or admin_token(region), **request)
+        stub = pbg.SecretsManagerStub(ch)
+        s = open_stream(stub, token or admin_token(region), reader=reader, **request)
         first = await s.next()
         assert first.type == "Heartbeat"
-        yield s
-        s.call.cancel()
+        try:
+            yield s
+        finally:
+            s.close()
 
 
 def kinds(events: list[pb.SecretEvent]) -> list[tuple[str, str]]:
