@@ -36,11 +36,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def wait_token(path: Path, proc: subprocess.Popen[bytes]) -> str:
+def _read(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+async def wait_token(path: Path, proc: asyncio.subprocess.Process) -> str:
     for _ in range(300):
-        if path.exists() and path.read_text().strip():
-            return path.read_text().strip()
-        if proc.poll() is not None:
+        if token := await asyncio.to_thread(_read, path):
+            return token
+        if proc.returncode is not None:
             raise SystemExit("the server exited")
         await asyncio.sleep(0.1)
     raise SystemExit("no admin token")
@@ -52,7 +59,9 @@ async def run(puts: int, watchers: int, gap: float) -> None:
     exe = ROOT / ".venv" / "bin" / "smgrpc"
     argv = [str(exe), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(tmp / "r")]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMGRPC_")}
-    proc = subprocess.Popen(argv, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env
+    )
     try:
         token = await wait_token(tmp / "r" / "admin.token", proc)
         md = (("authorization", f"Bearer {token}"),)
@@ -105,7 +114,7 @@ async def run(puts: int, watchers: int, gap: float) -> None:
                 )
     finally:
         proc.terminate()
-        proc.wait(15)
+        await asyncio.wait_for(proc.wait(), 15)
 
 
 def main() -> None:
