@@ -41,6 +41,9 @@ class Config:
     account: str = DEFAULT_ACCOUNT
     purge_interval: float = 5.0
     key_refresh_interval: float = 2.0
+    # Data keys one KMS key material wraps before it is rotated (crypto.materials; not a flag:
+    # tests lower it).
+    kms_rotate_after: int = 2**30
     shutdown_grace: float = 10.0
     # After SIGTERM: refuse new calls (UNAVAILABLE) and report NOT_SERVING this long before the
     # grpc server stops, so calls already queued are refused rather than CANCELLED by grpc.

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from smgrpc import logs
 from smgrpc.app import Region, open_keyring
-from smgrpc.cli import iam, iam_region, rotator, tls
+from smgrpc.cli import backup, iam, iam_region, rotator, tls
 from smgrpc.config import Config, ConfigError, add_arguments, from_args
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.ports import SystemClock
@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("iam", help="IAM users, roles, policies and access keys of a running server")
     iam_region.add_parser(sub)
     rotator.add_parser(sub)
+    backup.add_parser(sub)
     return p
 
 
@@ -121,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.command == "rotator":
         return rotator.run(args)
+    if args.command in ("backup", "restore"):
+        return backup.run(args)
     if args.command == "tls":
         try:
             return tls.run(args)

@@ -77,8 +77,12 @@ class Shipper:
         client: PeerClient,
         base_backoff: float = 0.05,
         max_backoff: float = 1.0,
+        incarnation: str = "",
     ) -> None:
+        """incarnation: this data dir's (README "Backup and restore"), sent in every batch."""
         self.store = store
+        self.incarnation = incarnation
+        self.peer_incarnation = ""  # the target's, as last synchronised with (loaded in run)
         self.reader = StateReader(store, cipher, key, source, target)
         self.source, self.target, self.client = source, target, client
         self.base_backoff, self.max_backoff = base_backoff, max_backoff
@@ -108,6 +112,7 @@ class Shipper:
 
     async def _stream(self) -> None:
         if not self._loaded:
+            self.peer_incarnation = await self.store.peer_incarnation(self.target)
             self.acked, self._loaded = await self.store.cursor(self.target), True
         while True:
             await self.event.wait()
@@ -159,10 +164,42 @@ class Shipper:
         if problems:
             await self._mark_broken(problems)
         reply = await self._push(batch)
+        if reply.resync:
+            log.warning(
+                "%s applied from another incarnation of %s (this data dir was restored from a "
+                "backup): sending a snapshot",
+                self.target,
+                self.source,
+            )
+            await self._snapshot(0)
+            return True
+        if reply.incarnation and reply.incarnation != self.peer_incarnation:
+            return await self._new_peer_incarnation(reply, used)
         if reply.gap:
             return await self._on_gap(reply.applied_seq)
         await self._record(reply, used)
         self.failures, self.last_error = 0, None  # a whole round went through
+        return True
+
+    async def _new_peer_incarnation(self, reply: m.Reply, used: dict[str, Secret]) -> bool:
+        """The target answered with another incarnation than the one synchronised with: it was
+        restored from a backup (or this is the first contact). A restored Region gets a
+        snapshot: whatever it applied after its backup was taken is gone there."""
+        if self.peer_incarnation:
+            log.warning(
+                "%s has a new incarnation (restored from a backup?): sending a snapshot",
+                self.target,
+            )
+            if not reply.gap:
+                await self._record(reply, used)
+            await self._snapshot(reply.applied_seq)
+        elif reply.gap:
+            await self._on_gap(reply.applied_seq)
+        else:
+            await self._record(reply, used)
+        async with self.store.transaction() as tx:
+            await tx.set_peer_incarnation(self.target, reply.incarnation)
+        self.peer_incarnation = reply.incarnation
         return True
 
     async def _build(
@@ -171,7 +208,7 @@ class Shipper:
         """Coalesce rows into whole-secret states (later rows are covered by current state),
         up to MAX_BATCH_BYTES of encoded batch; a state that can never fit is a problem."""
         budget = MAX_BATCH_BYTES - header_size(
-            m.Batch(self.source, self.target, self.acked, rows[-1][0])
+            m.Batch(self.source, self.target, self.acked, rows[-1][0], incarnation=self.incarnation)
         )
         states: dict[str, m.WireState] = {}
         sizes: dict[str, int] = {}
@@ -207,7 +244,14 @@ class Shipper:
             if secret is not None:
                 used[arn] = secret
             last = seq
-        batch = m.Batch(self.source, self.target, self.acked, last, tuple(states.values()))
+        batch = m.Batch(
+            self.source,
+            self.target,
+            self.acked,
+            last,
+            tuple(states.values()),
+            incarnation=self.incarnation,
+        )
         return batch, used, problems
 
     async def _mark_broken(self, problems: list[Problem]) -> None:
@@ -317,7 +361,19 @@ class Shipper:
         )
         widest = "x" * max((len((s.lineage or "").encode()) for s in secrets), default=0)
         budget = MAX_BATCH_BYTES - header_size(
-            m.Batch(self.source, self.target, applied, upto, (), True, True, (), widest, widest)
+            m.Batch(
+                self.source,
+                self.target,
+                applied,
+                upto,
+                (),
+                True,
+                True,
+                (),
+                widest,
+                widest,
+                self.incarnation,
+            )
         )
         page: list[m.WireState] = []
         keep: list[str] = []  # lineages in range whose replica stays although not shipped
@@ -374,6 +430,7 @@ class Shipper:
             live_lineages=tuple(keep),
             lineage_after=after,
             lineage_upto=upper,
+            incarnation=self.incarnation,
         )
         self.pending = {s.primary_arn for s in page}
         while True:  # a page is retried on its own: a flaky link never restarts the snapshot
