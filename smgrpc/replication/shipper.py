@@ -36,6 +36,9 @@ from smgrpc.replication.transport import (
 log = logging.getLogger("smgrpc.replication")
 BATCH_ROWS = 5000
 PERSIST_EVERY = 1.0  # seconds between durable cursor writes when nothing else changed
+# An idle link is probed (an empty batch) at start and this often, so a peer restored from a
+# backup (a new incarnation, positions gone back) is resynchronised even with nothing to ship.
+PROBE_EVERY = 5.0
 TOO_LARGE = (
     f"This secret is too large to replicate: its labeled versions and metadata exceed "
     f"{MAX_BATCH_BYTES} bytes. Remove staging labels from old versions, then retry."
@@ -93,6 +96,7 @@ class Shipper:
         self.pending: set[str] = set()  # ARNs waiting to be shipped or acknowledged
         self.acked = 0
         self._loaded = False
+        self._probe_due = True
         self._persisted_at = 0.0
         self._link_up: bool | None = None  # None until the first push
         self._errors = Throttled(log, every=30.0)
@@ -115,7 +119,10 @@ class Shipper:
             self.peer_incarnation = await self.store.peer_incarnation(self.target)
             self.acked, self._loaded = await self.store.cursor(self.target), True
         while True:
-            await self.event.wait()
+            try:
+                await asyncio.wait_for(self.event.wait(), PROBE_EVERY)
+            except TimeoutError:
+                self._probe_due = True
             self.event.clear()
             while await self._ship_once():
                 pass
@@ -155,15 +162,19 @@ class Shipper:
     async def _ship_once(self) -> bool:
         """Ship one batch; True if there may be more to ship right away."""
         rows = await self.store.outbox(self.target, self.acked, BATCH_ROWS)
-        if not rows:
+        if not rows and not self._probe_due:
             self.pending.clear()
             self.failures, self.last_error = 0, None  # caught up
             return False
         self.pending = {arn for _, arn, _, _ in rows}
-        batch, used, problems = await self._build(rows)
+        if rows:
+            batch, used, problems = await self._build(rows)
+        else:  # a probe: nothing to apply, the reply tells the peer's incarnation and position
+            batch, used, problems = self._probe(), {}, []
         if problems:
             await self._mark_broken(problems)
         reply = await self._push(batch)
+        self._probe_due = False
         if reply.resync:
             log.warning(
                 "%s applied from another incarnation of %s (this data dir was restored from a "
@@ -180,6 +191,11 @@ class Shipper:
         await self._record(reply, used)
         self.failures, self.last_error = 0, None  # a whole round went through
         return True
+
+    def _probe(self) -> m.Batch:
+        return m.Batch(
+            self.source, self.target, self.acked, self.acked, incarnation=self.incarnation
+        )
 
     async def _new_peer_incarnation(self, reply: m.Reply, used: dict[str, Secret]) -> bool:
         """The target answered with another incarnation than the one synchronised with: it was
