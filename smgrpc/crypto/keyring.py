@@ -133,9 +133,7 @@ class Keyring:
         terms: dict[str, dict[int, AESGCM]] = {}
         recorded: Usage = {}
         for rec in records:
-            material = AESGCM(
-                unwrap_material(self._master, rec.key_id, 0, rec.wrapped_material)
-            )
+            material = AESGCM(unwrap_material(self._master, rec.key_id, 0, rec.wrapped_material))
             keys[rec.key_id] = (rec, material)
             terms[rec.key_id] = {0: material}
         for m in materials:

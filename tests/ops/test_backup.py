@@ -10,11 +10,10 @@ import time
 import uuid
 from pathlib import Path
 
-
 import pytest
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
-from tests.harness import SMGRPC, ROOT, Servers, channel_stub, servers, write_key_file
+from tests.harness import ROOT, SMGRPC, Servers, channel_stub, servers, write_key_file
 
 __all__ = ["servers"]
 
