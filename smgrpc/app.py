@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import os
 import sys
 import uuid
 from collections.abc import Awaitable
@@ -69,6 +70,7 @@ from smgrpc.startup import (
     inspect_data_dir,
     preflight,
 )
+from smgrpc.storage.rekey import DataDirBusy, lock
 from smgrpc.storage.sqlite import SqliteStore
 from smgrpc.supervisor import Supervisor
 
@@ -215,6 +217,7 @@ class Region:
         self._closed = False
         self._kms_version: int | None = None
         self.incarnation = ""  # this data dir's (README "Backup and restore"), set by start
+        self._dir_lock: int | None = None  # fd holding the data dir's shared lock
 
     async def __aenter__(self) -> Region:
         await self.start()
@@ -233,9 +236,14 @@ class Region:
         self.raw_store = raw
         self.incarnation = ((await raw.get_meta(INCARNATION)) or b"").decode()
         try:
+            # Shared: `smgrpc kms rotate-master-key` (exclusive) never runs under a server.
+            self._dir_lock = await asyncio.to_thread(lock, self.config.data_dir, exclusive=False)
             self.iam = await self._open_iam(self.config, raw)
             server, access = self._build(self.config, raw, paging_tokens(self.keyring))
             await self._serve(self.config, server, raw, access)
+        except DataDirBusy as exc:
+            await self.stop(0)
+            raise ConfigError(str(exc)) from None
         except BaseException:
             # Leave nothing running: an open database connection would keep a failed
             # `smgrpc serve` process alive forever instead of letting it exit.
@@ -496,6 +504,8 @@ class Region:
         finally:
             if self.raw_store is not None:
                 await self._step("storage", self.raw_store.close())
+            if self._dir_lock is not None:
+                os.close(self._dir_lock)
 
     async def _stop_server(self, server: grpc.aio.Server, grace: float) -> None:
         await self.health.enter_graceful_shutdown()
