@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import os
+import signal
 import sys
 import uuid
 from collections.abc import Awaitable
@@ -351,8 +351,11 @@ class Region:
                 for t, c in clients.items()
             }
             iam_in = IamReceiver(self.store, self.iam, self.iam_minter, key, cfg.region)
-        applier = Applier(self.store, self.keyring, key, cfg.region, self.incarnation)
-        apply = applier.apply if key else _refuse
+        apply = (
+            Applier(self.store, self.keyring, key, cfg.region, self.incarnation).apply
+            if key
+            else _refuse
+        )
         self.replication = ReplicationServicer(
             cfg.region,
             peers,
@@ -467,6 +470,9 @@ class Region:
             self._kms_version = version
             self.keyring.reload(await raw.kms_keys(), await raw.kms_materials())
 
+    async def _kms_upkeep(self, raw: RegionStore) -> None:
+        await kms_upkeep(raw, self.keyring, self.clock)
+
     async def stop(self, grace: float | None = None) -> None:
         """Refuse new calls, NOT_SERVING, drain in-flight calls, stop tasks, close storage.
 
@@ -500,7 +506,7 @@ class Region:
             if self.access is not None:
                 await self._step("access dates", self.access.flush())  # the last reads' dates
             if self.raw_store is not None:  # the data keys wrapped since the last record
-                await self._step("kms usage", kms_upkeep(self.raw_store, self.keyring, self.clock))
+                await self._step("kms usage", self._kms_upkeep(self.raw_store))
         finally:
             if self.raw_store is not None:
                 await self._step("storage", self.raw_store.close())

@@ -29,8 +29,7 @@ def rewrap(old: bytes, new: bytes, stored: WrappedKeySet) -> WrappedKeySet:
     verify_canary(old, stored.canary)
     was, now = AESGCM(old), AESGCM(new)
     keys = tuple(
-        (kid, wrap_material(now, kid, 0, unwrap_material(was, kid, 0, w)))
-        for kid, w in stored.keys
+        (kid, wrap_material(now, kid, 0, unwrap_material(was, kid, 0, w))) for kid, w in stored.keys
     )
     materials = tuple(
         (kid, term, wrap_material(now, kid, term, unwrap_material(was, kid, term, w)))

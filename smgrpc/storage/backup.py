@@ -65,7 +65,8 @@ def describe(db: Path) -> BackupInfo:
             ]
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{db} is not a backup of a Region ({exc})") from None
-    return BackupInfo(bytes(region[0]).decode(), *counts, db.stat().st_size)
+    secrets, versions, keys = (int(n) for n in counts)
+    return BackupInfo(bytes(region[0]).decode(), secrets, versions, keys, db.stat().st_size)
 
 
 def backup(data_dir: Path, out: Path) -> BackupInfo:
