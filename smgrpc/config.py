@@ -660,3 +660,9 @@ def client_config(
         endpoint or env.get("SMGRPC_ENDPOINT", "").strip() or default.endpoint,
         token_file or (Path(from_env) if from_env else default.token_file),
     )
+
+
+def rekey_pause_at(env: Mapping[str, str] | None = None) -> str | None:
+    """SMGRPC_REKEY_PAUSE_AT: the step at which `smgrpc kms rotate-master-key` stops until it
+    is killed (tests kill -9 it there; see cli/kms_rotate.py)."""
+    return (os.environ if env is None else env).get("SMGRPC_REKEY_PAUSE_AT") or None

@@ -18,9 +18,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from smgrpc.config import Config
+from smgrpc.config import Config, rekey_pause_at
 from smgrpc.core.ports import Clock
 from smgrpc.crypto.keyring import Keyring
 from smgrpc.crypto.master import load_master_key
@@ -28,8 +29,6 @@ from smgrpc.crypto.rekey import fingerprint, rewrap
 from smgrpc.startup import inspect_data_dir
 from smgrpc.storage.rekey import lock, rekey
 from smgrpc.storage.sqlite import SqliteStore
-
-PAUSE_ENV = "SMGRPC_REKEY_PAUSE_AT"
 
 
 def add_arguments(name: str, c: argparse.ArgumentParser) -> None:
@@ -45,11 +44,14 @@ def add_arguments(name: str, c: argparse.ArgumentParser) -> None:
         c.add_argument("--key-id", required=True, help="key id, key ARN, alias or alias ARN")
 
 
-def _checkpoint(step: str) -> None:
-    if os.environ.get(PAUSE_ENV) == step:
-        print(f"smgrpc: paused at {step}", file=sys.stderr, flush=True)
-        while True:  # until killed (a test's kill -9)
-            time.sleep(3600)
+def _pauser(pause_at: str | None) -> Callable[[str], None]:
+    def checkpoint(step: str) -> None:
+        if step == pause_at:
+            print(f"smgrpc: paused at {step}", file=sys.stderr, flush=True)
+            while True:  # until killed (a test's kill -9)
+                time.sleep(3600)
+
+    return checkpoint
 
 
 def _fsync_dir(path: Path) -> None:
@@ -69,12 +71,13 @@ def _new_key(path: Path) -> bytes:
 
 
 def _rotate_master_sync(cfg: Config, old: bytes, new_file: Path) -> dict[str, object]:
+    checkpoint = _pauser(rekey_pause_at())
     fd = lock(cfg.data_dir, exclusive=True)
     try:
-        _checkpoint("checked")
+        checkpoint("checked")
         new = _new_key(new_file)
-        _checkpoint("key-written")
-        done = rekey(cfg.db_path, cfg.account, lambda s: rewrap(old, new, s), _checkpoint)
+        checkpoint("key-written")
+        done = rekey(cfg.db_path, cfg.account, lambda s: rewrap(old, new, s), checkpoint)
     finally:
         os.close(fd)
     return {
