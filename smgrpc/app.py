@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
+import uuid
 from collections.abc import Awaitable
 from pathlib import Path
 
@@ -49,6 +51,7 @@ from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.crypto.keyring import Keyring, new_key_record
 from smgrpc.crypto.master import load_master_key, make_canary, verify_canary
 from smgrpc.crypto.tls import TlsFileError, TlsMaterial, load_tls
+from smgrpc.crypto.usage import kms_upkeep
 from smgrpc.replication.applier import Applier
 from smgrpc.replication.feed import Feed
 from smgrpc.replication.iam_receiver import IamReceiver
@@ -60,7 +63,15 @@ from smgrpc.replication.transport import WIRE, PeerClient, PeerTls, ReplicationS
 from smgrpc.rotation import engine as rotation_engine
 from smgrpc.rotation.invokers import FunctionTls, Registry
 from smgrpc.rotation.scheduler import Scheduler
-from smgrpc.startup import KEYCHECK, REGION_KEY, check_plaintext, inspect_data_dir, preflight
+from smgrpc.startup import (
+    INCARNATION,
+    KEYCHECK,
+    REGION_KEY,
+    check_plaintext,
+    inspect_data_dir,
+    preflight,
+)
+from smgrpc.storage.rekey import DataDirBusy, lock
 from smgrpc.storage.sqlite import SqliteStore
 from smgrpc.supervisor import Supervisor
 
@@ -111,6 +122,7 @@ async def open_keyring(
             recorded = (await store.add_meta(REGION_KEY, found.region.encode())).decode()
             if recorded != found.region:
                 raise ConfigError(f"{config.data_dir} belongs to Region {recorded}")
+            await store.add_meta(INCARNATION, uuid.uuid4().hex.encode())
         records = await store.kms_keys()
         if serve and not any(r.alias == DEFAULT_KMS_ALIAS for r in records):
             rec = new_key_record(
@@ -123,7 +135,15 @@ async def open_keyring(
             )
             await store.add_kms_key(rec)  # False: another process made it; read it back
             records = await store.kms_keys()
-        return store, Keyring(master, found.region, config.account, records)
+        keyring = Keyring(
+            master,
+            found.region,
+            config.account,
+            records,
+            materials=await store.kms_materials(),
+            rotate_after=config.kms_rotate_after,
+        )
+        return store, keyring
     except BaseException:
         await store.close()
         raise
@@ -198,6 +218,8 @@ class Region:
         self._stopping = asyncio.Event()
         self._closed = False
         self._kms_version: int | None = None
+        self.incarnation = ""  # this data dir's (README "Backup and restore"), set by start
+        self._dir_lock: int | None = None  # fd holding the data dir's shared lock
 
     async def __aenter__(self) -> Region:
         await self.start()
@@ -214,10 +236,16 @@ class Region:
         self.trust = Trust(self.tls.client_ca, self.tls.peer_ca)
         raw, self.keyring = await open_keyring(self.config, self.clock)
         self.raw_store = raw
+        self.incarnation = ((await raw.get_meta(INCARNATION)) or b"").decode()
         try:
+            # Shared: `smgrpc kms rotate-master-key` (exclusive) never runs under a server.
+            self._dir_lock = await asyncio.to_thread(lock, self.config.data_dir, exclusive=False)
             self.iam = await self._open_iam(self.config, raw)
             server, access = self._build(self.config, raw, paging_tokens(self.keyring))
             await self._serve(self.config, server, raw, access)
+        except DataDirBusy as exc:
+            await self.stop(0)
+            raise ConfigError(str(exc)) from None
         except BaseException:
             # Leave nothing running: an open database connection would keep a failed
             # `smgrpc serve` process alive forever instead of letting it exit.
@@ -306,7 +334,16 @@ class Region:
             tls, most = _peer_tls(self.tls), cfg.replication_max_backoff
             clients = {t: PeerClient(cfg.region, t, a, key, tls=tls) for t, a in cfg.peers}
             self.shippers = {
-                t: Shipper(self.store, self.keyring, key, cfg.region, t, c, max_backoff=most)
+                t: Shipper(
+                    self.store,
+                    self.keyring,
+                    key,
+                    cfg.region,
+                    t,
+                    c,
+                    max_backoff=most,
+                    incarnation=self.incarnation,
+                )
                 for t, c in clients.items()
             }
             self.iam_shippers = {
@@ -316,7 +353,11 @@ class Region:
                 for t, c in clients.items()
             }
             iam_in = IamReceiver(self.store, self.iam, self.iam_minter, key, cfg.region)
-        apply = Applier(self.store, self.keyring, key, cfg.region).apply if key else _refuse
+        apply = (
+            Applier(self.store, self.keyring, key, cfg.region, self.incarnation).apply
+            if key
+            else _refuse
+        )
         self.replication = ReplicationServicer(
             cfg.region,
             peers,
@@ -437,10 +478,14 @@ class Region:
             log.info("purged %s at the end of its recovery window", arn)
 
     async def _refresh_keys(self, raw: RegionStore) -> None:
+        rotated = await kms_upkeep(raw, self.keyring, self.clock)
         version = await raw.data_version()
-        if version != self._kms_version:
+        if version != self._kms_version or rotated:
             self._kms_version = version
-            self.keyring.reload(await raw.kms_keys())
+            self.keyring.reload(await raw.kms_keys(), await raw.kms_materials())
+
+    async def _kms_upkeep(self, raw: RegionStore) -> None:
+        await kms_upkeep(raw, self.keyring, self.clock)
 
     async def stop(self, grace: float | None = None) -> None:
         """Refuse new calls, NOT_SERVING, drain in-flight calls, stop tasks, close storage.
@@ -474,9 +519,13 @@ class Region:
                 await self._step("rotation functions", self.functions.close())
             if self.access is not None:
                 await self._step("access dates", self.access.flush())  # the last reads' dates
+            if self.raw_store is not None:  # the data keys wrapped since the last record
+                await self._step("kms usage", self._kms_upkeep(self.raw_store))
         finally:
             if self.raw_store is not None:
                 await self._step("storage", self.raw_store.close())
+            if self._dir_lock is not None:
+                os.close(self._dir_lock)
 
     async def _stop_server(self, server: grpc.aio.Server, grace: float) -> None:
         await self.health.enter_graceful_shutdown()

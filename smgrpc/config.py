@@ -41,6 +41,9 @@ class Config:
     account: str = DEFAULT_ACCOUNT
     purge_interval: float = 5.0
     key_refresh_interval: float = 2.0
+    # Data keys one KMS key material wraps before it is rotated (crypto.materials; not a flag:
+    # tests lower it).
+    kms_rotate_after: int = 2**30
     shutdown_grace: float = 10.0
     # After SIGTERM: refuse new calls (UNAVAILABLE) and report NOT_SERVING this long before the
     # grpc server stops, so calls already queued are refused rather than CANCELLED by grpc.
@@ -702,3 +705,9 @@ def client_config(
         endpoint or env.get("SMGRPC_ENDPOINT", "").strip() or default.endpoint,
         token_file or (Path(from_env) if from_env else default.token_file),
     )
+
+
+def rekey_pause_at(env: Mapping[str, str] | None = None) -> str | None:
+    """SMGRPC_REKEY_PAUSE_AT: the step at which `smgrpc kms rotate-master-key` stops until it
+    is killed (tests kill -9 it there; see cli/kms_rotate.py)."""
+    return (os.environ if env is None else env).get("SMGRPC_REKEY_PAUSE_AT") or None

@@ -20,6 +20,8 @@ from smgrpc.storage.sqlite import read_meta_readonly, read_region_readonly
 
 KEYCHECK = "keycheck"
 REGION_KEY = "region"  # meta record: the Region this data dir belongs to (written once)
+# meta record: this data dir's incarnation, new when `smgrpc restore` makes it from a backup
+INCARNATION = "incarnation"
 
 
 @dataclass(frozen=True)

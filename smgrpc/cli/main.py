@@ -11,13 +11,14 @@ from collections.abc import Callable, Sequence
 
 from smgrpc import logs
 from smgrpc.app import Region, open_keyring
-from smgrpc.cli import iam, iam_region, rotator, tls
+from smgrpc.cli import backup, iam, iam_region, kms_rotate, rotator, tls
 from smgrpc.config import Config, ConfigError, add_arguments, from_args
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.ports import SystemClock
 from smgrpc.crypto.cluster import ClusterKeyError
 from smgrpc.crypto.keyring import KmsError
 from smgrpc.crypto.master import MasterKeyError
+from smgrpc.storage.rekey import DataDirBusy
 
 SERVE_HELP = (
     "Serve one Region over gRPC. It runs in the foreground until SIGTERM or Ctrl-C. The first "
@@ -42,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
         ("list-keys", "list keys"),
         ("disable-key", "disable a customer key"),
         ("enable-key", "enable a customer key"),
+        ("rotate-key", "give a key new key material (older material still decrypts)"),
+        ("rotate-master-key", "re-wrap every key under a new master key (server stopped)"),
     ):
         c = ksub.add_parser(name, help=helptext, description=f"{helptext}. {KMS_HELP}")
         add_arguments(c, serve=False)
@@ -50,11 +53,13 @@ def _parser() -> argparse.ArgumentParser:
             c.add_argument("--description", default="")
         if name in ("disable-key", "enable-key"):
             c.add_argument("key", help="key id, key ARN, alias or alias ARN")
+        kms_rotate.add_arguments(name, c)
     tls.add_parser(sub)
     # Parsed by smgrpc.cli.iam (main dispatches before this parser runs); listed for --help.
     sub.add_parser("iam", help="IAM users, roles, policies and access keys of a running server")
     iam_region.add_parser(sub)
     rotator.add_parser(sub)
+    backup.add_parser(sub)
     return p
 
 
@@ -67,8 +72,12 @@ async def _serve(cfg: Config) -> int:
 
 async def _kms(args: argparse.Namespace, cfg: Config) -> int:
     clock = SystemClock()
+    if args.kms_command == "rotate-master-key":
+        return await kms_rotate.rotate_master_key(cfg, args.new_master_key_file)
     store, keyring = await open_keyring(cfg, clock, serve=False)
     try:
+        if args.kms_command == "rotate-key":
+            return await kms_rotate.rotate_key(store, keyring, clock, args.key_id)
         if args.kms_command == "create-key":
             rec = keyring.new_customer_key(args.alias, args.description, clock.now())
             if not await store.add_kms_key(rec):  # another process took the alias meanwhile
@@ -84,6 +93,7 @@ async def _kms(args: argparse.Namespace, cfg: Config) -> int:
                             "Alias": rec.alias,
                             "Enabled": rec.enabled,
                             "Description": rec.description,
+                            "KeyMaterialTerm": keyring.current_term(rec.key_id),
                         }
                     )
                 )
@@ -121,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.command == "rotator":
         return rotator.run(args)
+    if args.command in ("backup", "restore"):
+        return backup.run(args)
     if args.command == "tls":
         try:
             return tls.run(args)
@@ -141,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KmsError as exc:
         print(f"smgrpc: {exc.code}: {exc.message}", file=sys.stderr)
         return 1
-    except (MasterKeyError, ConfigError, ClusterKeyError) as exc:
+    except (MasterKeyError, ConfigError, ClusterKeyError, DataDirBusy) as exc:
         print(f"smgrpc: {exc}", file=sys.stderr)
         return 2
     except ServiceError as exc:

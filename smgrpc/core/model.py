@@ -228,3 +228,17 @@ class KmsKeyRecord:
     enabled: bool
     created_at: float
     wrapped_material: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class KmsMaterialRecord:
+    """A rotated key material (term >= 1) of a KMS-like key, wrapped by the master key.
+
+    `sealed`: how many data keys it has wrapped so far (as last recorded).
+    """
+
+    key_id: str
+    term: int
+    created_at: float
+    wrapped_material: bytes = field(repr=False)
+    sealed: int = 0

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from smgrpc.core.events import Change, SecretEvent
 from smgrpc.core.iam.model import AccessKey, IamState
-from smgrpc.core.model import KmsKeyRecord, Sealed, Secret, SecretValue
+from smgrpc.core.model import KmsKeyRecord, KmsMaterialRecord, Sealed, Secret, SecretValue
 
 
 class Clock(Protocol):
@@ -59,7 +59,16 @@ class ReplicationTx(Protocol):
     async def applied(self, source_region: str) -> int:
         """Replica side: the position applied from source_region (0 if none)."""
 
-    async def set_applied(self, source_region: str, seq: int) -> None: ...
+    async def set_applied(
+        self, source_region: str, seq: int, incarnation: str | None = None
+    ) -> None:
+        """Replica side: the applied position (and the source incarnation it is from)."""
+
+    async def applied_incarnation(self, source_region: str) -> str:
+        """Replica side: the source's incarnation the applied position is from ('' unknown)."""
+
+    async def set_peer_incarnation(self, region: str, incarnation: str) -> None:
+        """Primary side: the replica Region's incarnation its cursor refers to."""
 
     async def replay_mark(self, peer_region: str) -> float:
         """Replica side: the highest push timestamp accepted from the peer (0.0 if none)."""
@@ -96,6 +105,10 @@ class ReplicationLog(Protocol):
     """Primary side reads of the outbox (committed rows only) and of the durable cursors."""
 
     async def cursor(self, region: str) -> int: ...
+    async def peer_incarnation(self, region: str) -> str:
+        """The replica Region's incarnation the cursor refers to ('' unknown)."""
+        ...
+
     async def outbox(self, region: str, after: int, limit: int) -> list[OutboxRow]: ...
 
 
@@ -162,6 +175,16 @@ class KeyRecords(Protocol):
         ...
 
     async def set_kms_key_enabled(self, key_id: str, enabled: bool) -> None: ...
+
+    async def kms_materials(self) -> list[KmsMaterialRecord]:
+        """Rotated materials (insert-only, like the key rows) and data keys wrapped per term."""
+        ...
+
+    async def add_kms_material(self, rec: KmsMaterialRecord) -> bool:
+        """Insert a key's next material; False (nothing written) if that term exists."""
+        ...
+
+    async def add_kms_usage(self, usage: Mapping[tuple[str, int], int]) -> None: ...
 
     async def data_version(self) -> int:
         """Changes when another process commits (a running server then reloads its keys)."""

@@ -35,19 +35,37 @@ def aad(region: str, secret_arn: str, version_id: str, key_id: str) -> bytes:
     return bytes(out)
 
 
-def seal(kek: AESGCM, key_id: str, plaintext: bytes, context: bytes) -> Sealed:
-    """Encrypt plaintext under a fresh data key, wrapped by kek; both bound to context."""
+# A wrapped data key is wnonce (12) + AES-GCM(dek) (32 + 16) = 60 bytes under material term 0
+# (the key's first material, the original format); under a rotated material (term >= 1) it is
+# TERM_TAG + the term (4 bytes, big-endian) + those 60 bytes.
+WRAPPED_LEN = 60
+TERM_TAG = b"\x01"
+
+
+def seal(kek: AESGCM, key_id: str, plaintext: bytes, context: bytes, term: int = 0) -> Sealed:
+    """Encrypt plaintext under a fresh data key, wrapped by kek (the key's material `term`);
+    both bound to context."""
     dek = AESGCM.generate_key(bit_length=256)
     nonce, wnonce = os.urandom(12), os.urandom(12)
     ciphertext = nonce + AESGCM(dek).encrypt(nonce, plaintext, context)
     wrapped = wnonce + kek.encrypt(wnonce, dek, context)
+    if term:
+        wrapped = TERM_TAG + struct.pack(">I", term) + wrapped
     return Sealed(kms_key_id=key_id, wrapped_key=wrapped, ciphertext=ciphertext)
 
 
+def term_of(wrapped: bytes) -> tuple[int, bytes]:
+    """(material term, the wrapped data key itself) of a stored wrapped key."""
+    if len(wrapped) == WRAPPED_LEN + 5 and wrapped[:1] == TERM_TAG:
+        return int(struct.unpack(">I", wrapped[1:5])[0]), wrapped[5:]
+    return 0, wrapped
+
+
 def unwrap(kek: AESGCM, sealed: Sealed, context: bytes) -> AESGCM:
-    """The version's data key (unwrapped by kek) or DecryptionFailure."""
+    """The version's data key (unwrapped by kek, its term's material) or DecryptionFailure."""
+    wrapped = term_of(sealed.wrapped_key)[1]
     try:
-        return AESGCM(kek.decrypt(sealed.wrapped_key[:12], sealed.wrapped_key[12:], context))
+        return AESGCM(kek.decrypt(wrapped[:12], wrapped[12:], context))
     except (InvalidTag, ValueError) as exc:
         raise DecryptionFailure(DECRYPT_FAILED) from exc
 

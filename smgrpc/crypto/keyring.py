@@ -1,7 +1,9 @@
 """KMS-like keys of one Region: the default aws/secretsmanager key plus customer keys.
 
 Each key's 256-bit material is wrapped by the master key (AAD = key id) and kept in storage;
-the unwrapped material lives only here, as AESGCM objects.
+the unwrapped material lives only here, as AESGCM objects. A rotated key (`smgrpc kms
+rotate-key`) has several materials (terms, see crypto.materials): the newest wraps new data
+keys, the older ones still open what they wrapped.
 """
 
 from __future__ import annotations
@@ -11,17 +13,28 @@ import re
 import uuid
 from collections.abc import Iterable
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from smgrpc.core.arn import partition_for
 from smgrpc.core.errors import DecryptionFailure, EncryptionFailure, InvalidParameter
-from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, SecretValue
+from smgrpc.core.model import (
+    DEFAULT_KMS_ALIAS,
+    KmsKeyRecord,
+    KmsMaterialRecord,
+    Sealed,
+    SecretValue,
+)
 from smgrpc.crypto import envelope
 from smgrpc.crypto.access_keys import AccessKeyVault
-from smgrpc.crypto.master import MasterKeyError
+from smgrpc.crypto.materials import (
+    REFUSE_FACTOR,
+    ROTATE_AFTER,
+    material_aad,
+    new_material,
+    unwrap_material,
+)
 
 ENCRYPT_FAILED = (
     "Secrets Manager can't encrypt the protected secret text using the provided KMS key. "
@@ -33,8 +46,11 @@ TOKEN_INFO = b"smgrpc-next-token-v1"
 DATA_KEY_CACHE = 4096
 
 
-def _material_aad(key_id: str) -> bytes:
-    return b"smgrpc-kms-material-v1|" + key_id.encode()
+BOUND_REACHED = (
+    "Secrets Manager can't encrypt the protected secret text using the provided KMS key: its "
+    "key material reached its data-key limit. Rotate it (smgrpc kms rotate-key)."
+)
+Usage = dict[tuple[str, int], int]  # (key id, material term) -> data keys wrapped
 
 
 class KmsError(Exception):
@@ -60,7 +76,7 @@ def new_key_record(
     key_id = str(uuid.uuid4())
     nonce = os.urandom(12)
     material = AESGCM.generate_key(bit_length=256)
-    wrapped = nonce + aead.encrypt(nonce, material, _material_aad(key_id))
+    wrapped = nonce + aead.encrypt(nonce, material, material_aad(key_id, 0))
     arn = f"arn:{partition_for(region)}:kms:{region}:{account}:key/{key_id}"
     return KmsKeyRecord(key_id, arn, alias, description, True, now, wrapped)
 
@@ -81,10 +97,19 @@ class Keyring:
         records: Iterable[KmsKeyRecord],
         *,
         data_key_cache: int = DATA_KEY_CACHE,
+        materials: Iterable[KmsMaterialRecord] = (),
+        rotate_after: int = ROTATE_AFTER,
     ) -> None:
-        """data_key_cache: how many versions' unwrapped data keys `open` keeps (0: none)."""
+        """data_key_cache: how many versions' unwrapped data keys `open` keeps (0: none);
+        materials: the rotated materials (terms >= 1); rotate_after: data keys one material
+        wraps before it is due for rotation (twice as many: it refuses to wrap more)."""
         self._master = AESGCM(master)
         self._data_key_cache = data_key_cache
+        self.rotate_after = rotate_after
+        # Data keys wrapped per (key, term): as recorded in storage, and since then (not yet
+        # recorded: take_usage hands it to whoever records it).
+        self._recorded: Usage = {}
+        self._unrecorded: Usage = {}
         # The NextToken MAC key: derived, never stored (storage only ever sees ciphertext);
         # tokens survive restarts, and another Region (another master key) can't forge one.
         self.token_key = HKDF(
@@ -95,22 +120,62 @@ class Keyring:
         # IAM access key secrets: sealed and digested under their own HKDF-derived keys.
         self.access_keys = AccessKeyVault(master, account)
         self._keys: dict[str, tuple[KmsKeyRecord, AESGCM]] = {}
+        self._terms: dict[str, dict[int, AESGCM]] = {}  # key id -> term -> material
         # (key id, secret ARN, version id, wrapped key) -> (AAD, unwrapped data key)
         self._data_keys: dict[tuple[str, str, str, bytes], tuple[bytes, AESGCM]] = {}
-        self.reload(records)
+        self.reload(records, materials)
 
-    def reload(self, records: Iterable[KmsKeyRecord]) -> None:
+    def reload(
+        self, records: Iterable[KmsKeyRecord], materials: Iterable[KmsMaterialRecord] = ()
+    ) -> None:
         """Replace the key set (key state changed by `smgrpc kms ...`)."""
         keys: dict[str, tuple[KmsKeyRecord, AESGCM]] = {}
+        terms: dict[str, dict[int, AESGCM]] = {}
+        recorded: Usage = {}
         for rec in records:
-            w = rec.wrapped_material
-            try:
-                material = self._master.decrypt(w[:12], w[12:], _material_aad(rec.key_id))
-            except InvalidTag as exc:
-                raise MasterKeyError(f"master key does not match keyring key {rec.key_id}") from exc
-            keys[rec.key_id] = (rec, AESGCM(material))
-        self._keys = keys
+            material = AESGCM(unwrap_material(self._master, rec.key_id, 0, rec.wrapped_material))
+            keys[rec.key_id] = (rec, material)
+            terms[rec.key_id] = {0: material}
+        for m in materials:
+            if m.term and m.key_id in terms:
+                raw = unwrap_material(self._master, m.key_id, m.term, m.wrapped_material)
+                terms[m.key_id][m.term] = AESGCM(raw)
+            recorded[(m.key_id, m.term)] = m.sealed
+        self._keys, self._terms, self._recorded = keys, terms, recorded
         self._data_keys = {}
+
+    def current_term(self, key_id: str) -> int:
+        """The material term new data keys of this key are wrapped by (the newest)."""
+        return max(self._terms[key_id])
+
+    def new_material(self, key_id: str, now: float) -> KmsMaterialRecord:
+        """The key's next material (term = newest + 1), wrapped, ready to persist."""
+        return new_material(self._master, key_id, self.current_term(key_id) + 1, now)
+
+    def take_usage(self) -> Usage:
+        """Data keys wrapped since the last call, per (key, term): the caller records them
+        (and gives them back with `return_usage` if it could not)."""
+        taken, self._unrecorded = self._unrecorded, {}
+        for k, n in taken.items():
+            self._recorded[k] = self._recorded.get(k, 0) + n
+        return taken
+
+    def return_usage(self, usage: Usage) -> None:
+        for k, n in usage.items():
+            self._recorded[k] = self._recorded.get(k, 0) - n
+            self._unrecorded[k] = self._unrecorded.get(k, 0) + n
+
+    def _wrapped(self, key_id: str, term: int) -> int:
+        k = (key_id, term)
+        return self._recorded.get(k, 0) + self._unrecorded.get(k, 0)
+
+    def due_for_rotation(self) -> list[str]:
+        """Keys whose newest material wrapped `rotate_after` data keys or more."""
+        return [
+            key_id
+            for key_id in self._keys
+            if self._wrapped(key_id, self.current_term(key_id)) >= self.rotate_after
+        ]
 
     def records(self) -> list[KmsKeyRecord]:
         return [rec for rec, _ in self._keys.values()]
@@ -178,9 +243,14 @@ class Keyring:
         self, value: SecretValue, *, ref: str | None, secret_arn: str, version_id: str
     ) -> Sealed:
         rec = self.check_usable(ref)
-        kek = self._keys[rec.key_id][1]
+        term = self.current_term(rec.key_id)
+        if self._wrapped(rec.key_id, term) >= self.rotate_after * REFUSE_FACTOR:
+            raise EncryptionFailure(BOUND_REACHED, resource=rec.key_id)
+        kek = self._terms[rec.key_id][term]
         ctx = envelope.aad(self.region, secret_arn, version_id, rec.key_id)
-        return envelope.seal(kek, rec.key_id, value.to_bytes(), ctx)
+        sealed = envelope.seal(kek, rec.key_id, value.to_bytes(), ctx, term)
+        self._unrecorded[(rec.key_id, term)] = self._unrecorded.get((rec.key_id, term), 0) + 1
+        return sealed
 
     def open(self, sealed: Sealed, *, secret_arn: str, version_id: str) -> SecretValue:
         """Decrypt a version's value (DecryptionFailure: disabled key, tampered or moved row).
@@ -199,8 +269,11 @@ class Keyring:
         cache_key = (kms_key_id, secret_arn, version_id, sealed.wrapped_key)
         hit = self._data_keys.get(cache_key)
         if hit is None:
+            kek = self._terms[kms_key_id].get(envelope.term_of(sealed.wrapped_key)[0])
+            if kek is None:
+                raise DecryptionFailure(envelope.DECRYPT_FAILED, resource=kms_key_id)
             ctx = envelope.aad(self.region, secret_arn, version_id, kms_key_id)
-            hit = (ctx, envelope.unwrap(entry[1], sealed, ctx))
+            hit = (ctx, envelope.unwrap(kek, sealed, ctx))
             if self._data_key_cache:
                 if len(self._data_keys) >= self._data_key_cache:
                     del self._data_keys[next(iter(self._data_keys))]  # the oldest entry

@@ -22,10 +22,15 @@ log = logging.getLogger("smgrpc.replication")
 class Applier:
     """Installs, updates and removes replicas of other Regions' secrets in this Region."""
 
-    def __init__(self, store: Store, cipher: Cipher, key: ClusterKey, region: str) -> None:
+    def __init__(
+        self, store: Store, cipher: Cipher, key: ClusterKey, region: str, incarnation: str = ""
+    ) -> None:
+        """incarnation: this data dir's (sent in every reply; see README "Backup and restore")."""
         self.store, self.cipher, self.key, self.region = store, cipher, key, region
+        self.incarnation = incarnation
         # Caches of repl_applied and repl_replay; this class is their only writer.
         self._applied: dict[str, int] = {}
+        self._from: dict[str, str] = {}  # source Region -> its incarnation applied from
         self._marks: dict[str, float] = {}
         # Per source Region, during a snapshot: its replicas here as sorted (lineage, arn).
         self._orphans: dict[str, list[tuple[str, str]]] = {}
@@ -44,22 +49,52 @@ class Applier:
             applied = self._applied.get(batch.source)
             if applied is None:
                 applied = self._applied[batch.source] = await tx.applied(batch.source)
-            stale_snapshot = batch.snapshot_end and batch.last_seq < applied
-            if (not batch.snapshot and batch.prev_seq != applied) or stale_snapshot:
-                # Duplicate, reordered or lost history: never apply out of order.
-                reply = m.Reply(applied, gap=True)
-            else:
-                results = [await self._apply_state(tx, batch, st) for st in batch.states]
-                if batch.snapshot:
-                    await self._drop_orphans(tx, batch)
-                if not batch.snapshot or batch.snapshot_end:
-                    await tx.set_applied(batch.source, batch.last_seq)
-                    applied = batch.last_seq
-                reply = m.Reply(applied, results=tuple(results))
+            came_from = self._from.get(batch.source)
+            if came_from is None:
+                came_from = await tx.applied_incarnation(batch.source)
+            reply, applied, came_from = await self._apply_batch(tx, batch, applied, came_from)
         # Only after COMMIT (a failed commit leaves the caches on the durable values).
         self._marks[batch.source] = accepted_at
         self._applied[batch.source] = applied
+        self._from[batch.source] = came_from
         return reply
+
+    async def _apply_batch(
+        self, tx: WriteTx, batch: m.Batch, applied: int, came_from: str
+    ) -> tuple[m.Reply, int, str]:
+        """(the reply, the position and source incarnation applied from afterwards)."""
+        if batch.incarnation and batch.incarnation != came_from and not came_from and not applied:
+            # First contact: nothing applied yet, so nothing can have gone backwards.
+            await tx.set_applied(batch.source, applied, batch.incarnation)
+            came_from = batch.incarnation
+        # A source restored from a backup (another incarnation) may reuse positions this
+        # Region already applied, for other changes: resync with a snapshot of its state.
+        resync = bool(batch.incarnation) and batch.incarnation != came_from
+        if resync and not batch.snapshot:
+            if applied or came_from:
+                log.warning(
+                    "%s has a new incarnation (restored from a backup?): asking for a snapshot",
+                    batch.source,
+                )
+            reply = m.Reply(0, gap=True, incarnation=self.incarnation, resync=True)
+            return reply, applied, came_from
+        stale_snapshot = batch.snapshot_end and batch.last_seq < applied and not resync
+        if (not batch.snapshot and batch.prev_seq != applied) or stale_snapshot:
+            # Duplicate, reordered or lost history: never apply out of order.
+            return m.Reply(applied, gap=True, incarnation=self.incarnation), applied, came_from
+        results = [await self._apply_state(tx, batch, st, resync) for st in batch.states]
+        if batch.snapshot:
+            await self._drop_orphans(tx, batch)
+        if not batch.snapshot or batch.snapshot_end:
+            await tx.set_applied(batch.source, batch.last_seq, batch.incarnation or None)
+            applied = batch.last_seq
+            came_from = batch.incarnation or came_from
+        elif resync:
+            # A page of a resync: the old incarnation's position means nothing to the source.
+            reply = m.Reply(0, results=tuple(results), incarnation=self.incarnation)
+            return reply, applied, came_from
+        reply = m.Reply(applied, results=tuple(results), incarnation=self.incarnation)
+        return reply, applied, came_from
 
     async def _drop_orphans(self, tx: WriteTx, batch: m.Batch) -> None:
         """Replicas of the source in this page's lineage range that the primary no longer has.
@@ -97,7 +132,11 @@ class Applier:
         if batch.snapshot_end:
             self._orphans.pop(batch.source, None)
 
-    async def _apply_state(self, tx: WriteTx, batch: m.Batch, st: m.WireState) -> m.Result:
+    async def _apply_state(
+        self, tx: WriteTx, batch: m.Batch, st: m.WireState, resync: bool = False
+    ) -> m.Result:
+        """resync: a snapshot of a restored source, whose generations may have gone back: its
+        state replaces the replica's whatever the generations."""
         my_arn = arns.with_region(st.primary_arn, self.region)
         local = tx.find_arn(my_arn) or tx.find(st.name)
         ours = local is not None and local.lineage == st.lineage
@@ -127,7 +166,7 @@ class Applier:
                     m.REFUSED,
                     "The secret in this Region replicates from another Region.",
                 )
-            if st.generation <= local.generation and st.force_overwrite is False:
+            if st.generation <= local.generation and not st.force_overwrite and not resync:
                 return m.Result(st.lineage, m.SKIPPED, last_accessed_day=local.last_accessed_day)
         elif local is not None:
             if not st.force_overwrite:

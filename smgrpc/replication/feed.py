@@ -88,8 +88,16 @@ class FeedTx:
     async def applied(self, source_region: str) -> int:
         return await self._tx.applied(source_region)
 
-    async def set_applied(self, source_region: str, seq: int) -> None:
-        await self._tx.set_applied(source_region, seq)
+    async def set_applied(
+        self, source_region: str, seq: int, incarnation: str | None = None
+    ) -> None:
+        await self._tx.set_applied(source_region, seq, incarnation)
+
+    async def applied_incarnation(self, source_region: str) -> str:
+        return await self._tx.applied_incarnation(source_region)
+
+    async def set_peer_incarnation(self, region: str, incarnation: str) -> None:
+        await self._tx.set_peer_incarnation(region, incarnation)
 
     async def replay_mark(self, peer_region: str) -> float:
         return await self._tx.replay_mark(peer_region)
@@ -136,6 +144,9 @@ class Feed:
 
     async def cursor(self, region: str) -> int:
         return await self._store.cursor(region)
+
+    async def peer_incarnation(self, region: str) -> str:
+        return await self._store.peer_incarnation(region)
 
     async def outbox(self, region: str, after: int, limit: int) -> list[OutboxRow]:
         return await self._store.outbox(region, after, limit)

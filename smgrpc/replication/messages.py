@@ -57,6 +57,7 @@ class Batch:
     live_lineages: tuple[str, ...] = ()
     lineage_after: str = ""  # snapshot pages: the lineage range (after, upto] they cover
     lineage_upto: str = ""  # "" on the last page: no upper bound
+    incarnation: str = ""  # the source data dir's incarnation ("": a peer without one)
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,5 @@ class Reply:
     applied_seq: int
     gap: bool = False
     results: tuple[Result, ...] = ()
+    incarnation: str = ""  # the replica data dir's incarnation
+    resync: bool = False  # the source's incarnation is not the one applied from: snapshot

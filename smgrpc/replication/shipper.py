@@ -36,6 +36,9 @@ from smgrpc.replication.transport import (
 log = logging.getLogger("smgrpc.replication")
 BATCH_ROWS = 5000
 PERSIST_EVERY = 1.0  # seconds between durable cursor writes when nothing else changed
+# An idle link is probed (an empty batch) at start and this often, so a peer restored from a
+# backup (a new incarnation, positions gone back) is resynchronised even with nothing to ship.
+PROBE_EVERY = 5.0
 TOO_LARGE = (
     f"This secret is too large to replicate: its labeled versions and metadata exceed "
     f"{MAX_BATCH_BYTES} bytes. Remove staging labels from old versions, then retry."
@@ -77,8 +80,12 @@ class Shipper:
         client: PeerClient,
         base_backoff: float = 0.05,
         max_backoff: float = 1.0,
+        incarnation: str = "",
     ) -> None:
+        """incarnation: this data dir's (README "Backup and restore"), sent in every batch."""
         self.store = store
+        self.incarnation = incarnation
+        self.peer_incarnation = ""  # the target's, as last synchronised with (loaded in run)
         self.reader = StateReader(store, cipher, key, source, target)
         self.source, self.target, self.client = source, target, client
         self.base_backoff, self.max_backoff = base_backoff, max_backoff
@@ -89,6 +96,7 @@ class Shipper:
         self.pending: set[str] = set()  # ARNs waiting to be shipped or acknowledged
         self.acked = 0
         self._loaded = False
+        self._probe_due = True
         self._persisted_at = 0.0
         self._link_up: bool | None = None  # None until the first push
         self._errors = Throttled(log, every=30.0)
@@ -108,9 +116,13 @@ class Shipper:
 
     async def _stream(self) -> None:
         if not self._loaded:
+            self.peer_incarnation = await self.store.peer_incarnation(self.target)
             self.acked, self._loaded = await self.store.cursor(self.target), True
         while True:
-            await self.event.wait()
+            try:
+                await asyncio.wait_for(self.event.wait(), PROBE_EVERY)
+            except TimeoutError:
+                self._probe_due = True
             self.event.clear()
             while await self._ship_once():
                 pass
@@ -150,19 +162,60 @@ class Shipper:
     async def _ship_once(self) -> bool:
         """Ship one batch; True if there may be more to ship right away."""
         rows = await self.store.outbox(self.target, self.acked, BATCH_ROWS)
-        if not rows:
+        if not rows and not self._probe_due:
             self.pending.clear()
             self.failures, self.last_error = 0, None  # caught up
             return False
         self.pending = {arn for _, arn, _, _ in rows}
-        batch, used, problems = await self._build(rows)
+        if rows:
+            batch, used, problems = await self._build(rows)
+        else:  # a probe: nothing to apply, the reply tells the peer's incarnation and position
+            batch, used, problems = self._probe(), {}, []
         if problems:
             await self._mark_broken(problems)
         reply = await self._push(batch)
+        self._probe_due = False
+        if reply.resync:
+            log.warning(
+                "%s applied from another incarnation of %s (this data dir was restored from a "
+                "backup): sending a snapshot",
+                self.target,
+                self.source,
+            )
+            await self._snapshot(0)
+            return True
+        if reply.incarnation and reply.incarnation != self.peer_incarnation:
+            return await self._new_peer_incarnation(reply, used)
         if reply.gap:
             return await self._on_gap(reply.applied_seq)
         await self._record(reply, used)
         self.failures, self.last_error = 0, None  # a whole round went through
+        return True
+
+    def _probe(self) -> m.Batch:
+        return m.Batch(
+            self.source, self.target, self.acked, self.acked, incarnation=self.incarnation
+        )
+
+    async def _new_peer_incarnation(self, reply: m.Reply, used: dict[str, Secret]) -> bool:
+        """The target answered with another incarnation than the one synchronised with: it was
+        restored from a backup (or this is the first contact). A restored Region gets a
+        snapshot: whatever it applied after its backup was taken is gone there."""
+        if self.peer_incarnation:
+            log.warning(
+                "%s has a new incarnation (restored from a backup?): sending a snapshot",
+                self.target,
+            )
+            if not reply.gap:
+                await self._record(reply, used)
+            await self._snapshot(reply.applied_seq)
+        elif reply.gap:
+            await self._on_gap(reply.applied_seq)
+        else:
+            await self._record(reply, used)
+        async with self.store.transaction() as tx:
+            await tx.set_peer_incarnation(self.target, reply.incarnation)
+        self.peer_incarnation = reply.incarnation
         return True
 
     async def _build(
@@ -171,7 +224,7 @@ class Shipper:
         """Coalesce rows into whole-secret states (later rows are covered by current state),
         up to MAX_BATCH_BYTES of encoded batch; a state that can never fit is a problem."""
         budget = MAX_BATCH_BYTES - header_size(
-            m.Batch(self.source, self.target, self.acked, rows[-1][0])
+            m.Batch(self.source, self.target, self.acked, rows[-1][0], incarnation=self.incarnation)
         )
         states: dict[str, m.WireState] = {}
         sizes: dict[str, int] = {}
@@ -207,7 +260,14 @@ class Shipper:
             if secret is not None:
                 used[arn] = secret
             last = seq
-        batch = m.Batch(self.source, self.target, self.acked, last, tuple(states.values()))
+        batch = m.Batch(
+            self.source,
+            self.target,
+            self.acked,
+            last,
+            tuple(states.values()),
+            incarnation=self.incarnation,
+        )
         return batch, used, problems
 
     async def _mark_broken(self, problems: list[Problem]) -> None:
@@ -317,7 +377,19 @@ class Shipper:
         )
         widest = "x" * max((len((s.lineage or "").encode()) for s in secrets), default=0)
         budget = MAX_BATCH_BYTES - header_size(
-            m.Batch(self.source, self.target, applied, upto, (), True, True, (), widest, widest)
+            m.Batch(
+                self.source,
+                self.target,
+                applied,
+                upto,
+                (),
+                True,
+                True,
+                (),
+                widest,
+                widest,
+                self.incarnation,
+            )
         )
         page: list[m.WireState] = []
         keep: list[str] = []  # lineages in range whose replica stays although not shipped
@@ -374,6 +446,7 @@ class Shipper:
             live_lineages=tuple(keep),
             lineage_after=after,
             lineage_upto=upper,
+            incarnation=self.incarnation,
         )
         self.pending = {s.primary_arn for s in page}
         while True:  # a page is retried on its own: a flaky link never restarts the snapshot

@@ -152,6 +152,7 @@ def encode_batch(b: Batch) -> bytes:
         live_lineages=b.live_lineages,
         lineage_after=b.lineage_after,
         lineage_upto=b.lineage_upto,
+        source_incarnation=b.incarnation,
     )
     msg.states.extend(_state_msg(s) for s in b.states)
     return msg.SerializeToString()
@@ -191,11 +192,14 @@ def decode_batch(data: bytes) -> Batch:
         tuple(m.live_lineages),
         m.lineage_after,
         m.lineage_upto,
+        m.source_incarnation,
     )
 
 
 def _reply_out(r: Reply) -> rpb.PushReply:
-    out = rpb.PushReply(applied_seq=r.applied_seq, gap=r.gap)
+    out = rpb.PushReply(
+        applied_seq=r.applied_seq, gap=r.gap, incarnation=r.incarnation, resync=r.resync
+    )
     for x in r.results:
         out.results.add(
             lineage=x.lineage,
@@ -213,6 +217,8 @@ def _reply_in(m: Any) -> Reply:
         tuple(
             Result(x.lineage, x.outcome, x.message, x.last_accessed_day or None) for x in m.results
         ),
+        m.incarnation,
+        m.resync,
     )
 
 

@@ -31,7 +31,14 @@ from smgrpc.core.aio import settle
 from smgrpc.core.arn import name_from_partial_arn
 from smgrpc.core.events import Change
 from smgrpc.core.listing import SORT_KEYS, SORT_VALUE, Position, sort_key
-from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, Secret, Version
+from smgrpc.core.model import (
+    DEFAULT_KMS_ALIAS,
+    KmsKeyRecord,
+    KmsMaterialRecord,
+    Sealed,
+    Secret,
+    Version,
+)
 from smgrpc.core.rotation import due_at
 from smgrpc.storage import codec
 from smgrpc.storage.batch import Op, run_batch
@@ -276,12 +283,37 @@ class Tx:
             many=True,
         )
 
-    async def set_applied(self, source_region: str, seq: int) -> None:
-        """Replica side: record the applied position in this same transaction."""
+    async def set_applied(
+        self, source_region: str, seq: int, incarnation: str | None = None
+    ) -> None:
+        """Replica side: record the applied position (and the source's incarnation it was
+        applied from, if given) in this same transaction."""
         self._op(
-            "INSERT INTO repl_applied VALUES (?, ?) ON CONFLICT(source_region) "
-            "DO UPDATE SET applied_seq = excluded.applied_seq",
+            "INSERT INTO repl_applied(source_region, applied_seq) VALUES (?, ?) "
+            "ON CONFLICT(source_region) DO UPDATE SET applied_seq = excluded.applied_seq",
             (source_region, seq),
+        )
+        if incarnation is not None:
+            self._op(
+                "UPDATE repl_applied SET incarnation = ? WHERE source_region = ?",
+                (incarnation, source_region),
+            )
+
+    async def applied_incarnation(self, source_region: str) -> str:
+        """Replica side: the source's incarnation the applied position is from ('' unknown)."""
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT incarnation FROM repl_applied WHERE source_region = ?", (source_region,)
+            )
+        )
+        return str(rows[0][0]) if rows else ""
+
+    async def set_peer_incarnation(self, region: str, incarnation: str) -> None:
+        """Primary side: the replica Region's incarnation the cursor refers to."""
+        self._op(
+            "INSERT INTO repl_cursor(region, acked_seq, incarnation) VALUES (?, 0, ?) "
+            "ON CONFLICT(region) DO UPDATE SET incarnation = excluded.incarnation",
+            (region, incarnation),
         )
 
     async def applied(self, source_region: str) -> int:
@@ -311,7 +343,7 @@ class Tx:
     async def ack(self, region: str, seq: int) -> None:
         """Primary side: the Region applied everything up to seq; forget those rows."""
         self._op(
-            "INSERT INTO repl_cursor VALUES (?, ?) ON CONFLICT(region) "
+            "INSERT INTO repl_cursor(region, acked_seq) VALUES (?, ?) ON CONFLICT(region) "
             "DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq)",
             (region, seq),
         )
@@ -722,6 +754,42 @@ class SqliteStore(SqliteEvents, SqliteIam):
                 return False
         return True
 
+    async def kms_materials(self) -> list[KmsMaterialRecord]:
+        """Rotated materials (terms >= 1) with the data keys each has wrapped."""
+        rows = await self._conn.execute_fetchall(
+            "SELECT m.key_id, m.term, m.created_at, m.material, coalesce(u.sealed, 0) "
+            "FROM kms_materials m LEFT JOIN kms_usage u ON u.key_id = m.key_id "
+            "AND u.term = m.term ORDER BY m.key_id, m.term"
+        )
+        out = [KmsMaterialRecord(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows]
+        # Term 0 (kms_keys.material) has usage too, but no material row.
+        zero = await self._conn.execute_fetchall(
+            "SELECT key_id, sealed FROM kms_usage WHERE term = 0"
+        )
+        return out + [KmsMaterialRecord(r[0], 0, 0.0, b"", r[1]) for r in zero]
+
+    async def add_kms_material(self, rec: KmsMaterialRecord) -> bool:
+        """Insert a key's next material; False (nothing written) if that term exists."""
+        async with self._lock:
+            try:
+                await self._conn.execute(
+                    "INSERT INTO kms_materials(key_id, term, created_at, material) "
+                    "VALUES (?, ?, ?, ?)",
+                    (rec.key_id, rec.term, rec.created_at, rec.wrapped_material),
+                )
+            except sqlite3.IntegrityError:
+                return False
+        return True
+
+    async def add_kms_usage(self, usage: Mapping[tuple[str, int], int]) -> None:
+        """Add data keys wrapped per (key id, term) to the recorded counts."""
+        async with self._lock:
+            await self._conn.executemany(
+                "INSERT INTO kms_usage(key_id, term, sealed) VALUES (?, ?, ?) "
+                "ON CONFLICT(key_id, term) DO UPDATE SET sealed = sealed + excluded.sealed",
+                [(k, t, n) for (k, t), n in usage.items()],
+            )
+
     async def set_kms_key_enabled(self, key_id: str, enabled: bool) -> None:
         """The one change a key row accepts (AWS managed keys refuse disabling)."""
         async with self._lock:
@@ -730,6 +798,15 @@ class SqliteStore(SqliteEvents, SqliteIam):
             )
 
     # ---- replication reads (primary side) ----
+
+    async def peer_incarnation(self, region: str) -> str:
+        """Primary side: the replica Region's incarnation its cursor refers to ('' unknown)."""
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT incarnation FROM repl_cursor WHERE region = ?", (region,)
+            )
+        )
+        return str(rows[0][0]) if rows else ""
 
     async def cursor(self, region: str) -> int:
         rows = list(

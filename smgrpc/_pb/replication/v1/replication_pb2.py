@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'smgrpc/replication/v1/replication.proto\x12\x15smgrpc.replication.v1\"\x1d\n\x0cPushEnvelope\x12\r\n\x05\x62\x61tch\x18\x01 \x01(\x0c\"\xfd\x01\n\tPushBatch\x12\x15\n\rsource_region\x18\x01 \x01(\t\x12\x15\n\rtarget_region\x18\x02 \x01(\t\x12\x10\n\x08prev_seq\x18\x03 \x01(\x04\x12\x10\n\x08last_seq\x18\x04 \x01(\x04\x12\x10\n\x08snapshot\x18\x05 \x01(\x08\x12\x14\n\x0csnapshot_end\x18\x06 \x01(\x08\x12\x15\n\rlive_lineages\x18\x07 \x03(\t\x12\x32\n\x06states\x18\x08 \x03(\x0b\x32\".smgrpc.replication.v1.SecretState\x12\x15\n\rlineage_after\x18\t \x01(\t\x12\x14\n\x0clineage_upto\x18\n \x01(\t\"\x8a\x02\n\x0bSecretState\x12\x0f\n\x07lineage\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x12\n\ngeneration\x18\x03 \x01(\x04\x12\x13\n\x0bprimary_arn\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0f\n\x07removed\x18\x06 \x01(\x08\x12\x17\n\x0f\x66orce_overwrite\x18\x07 \x01(\x08\x12\x1a\n\x12replica_kms_key_id\x18\x08 \x01(\t\x12\x15\n\rmetadata_json\x18\t \x01(\t\x12\x35\n\x08versions\x18\n \x03(\x0b\x32#.smgrpc.replication.v1.VersionState\x12\x10\n\x08promoted\x18\x0b \x01(\x08\"o\n\x0cVersionState\x12\x12\n\nversion_id\x18\x01 \x01(\t\x12\x0e\n\x06stages\x18\x02 \x03(\t\x12\x12\n\ncreated_at\x18\x03 \x01(\x01\x12\x14\n\x0csealed_value\x18\x04 \x01(\x0c\x12\x11\n\thas_value\x18\x05 \x01(\x08\"b\n\tPushReply\x12\x13\n\x0b\x61pplied_seq\x18\x01 \x01(\x04\x12\x0b\n\x03gap\x18\x02 \x01(\x08\x12\x33\n\x07results\x18\x03 \x03(\x0b\x32\".smgrpc.replication.v1.StateResult\"[\n\x0bStateResult\x12\x0f\n\x07lineage\x18\x01 \x01(\t\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x19\n\x11last_accessed_day\x18\x04 \x01(\t\"\x90\x02\n\x0bIamSnapshot\x12\x15\n\rsource_region\x18\x01 \x01(\t\x12\x15\n\rtarget_region\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x03 \x01(\t\x12\x0e\n\x06holder\x18\x04 \x01(\t\x12\r\n\x05\x65poch\x18\x05 \x01(\x04\x12\x12\n\ngeneration\x18\x06 \x01(\x04\x12-\n\x05users\x18\x07 \x03(\x0b\x32\x1e.smgrpc.replication.v1.IamUser\x12-\n\x05roles\x18\x08 \x03(\x0b\x32\x1e.smgrpc.replication.v1.IamRole\x12\x31\n\x04keys\x18\t \x03(\x0b\x32#.smgrpc.replication.v1.IamAccessKey\"$\n\x06IamTag\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"1\n\x0fIamInlinePolicy\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x64ocument\x18\x02 \x01(\t\"\xbe\x01\n\x07IamUser\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0b\n\x03\x61rn\x18\x03 \x01(\t\x12\x0c\n\x04path\x18\x04 \x01(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\x01\x12+\n\x04tags\x18\x06 \x03(\x0b\x32\x1d.smgrpc.replication.v1.IamTag\x12\x38\n\x08policies\x18\x07 \x03(\x0b\x32&.smgrpc.replication.v1.IamInlinePolicy\"\xa2\x02\n\x07IamRole\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07role_id\x18\x02 \x01(\t\x12\x0b\n\x03\x61rn\x18\x03 \x01(\t\x12\x0c\n\x04path\x18\x04 \x01(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\x01\x12\x1a\n\x12\x61ssume_role_policy\x18\x06 \x01(\t\x12\x18\n\x0b\x64\x65scription\x18\x07 \x01(\tH\x00\x88\x01\x01\x12\x1c\n\x14max_session_duration\x18\x08 \x01(\r\x12+\n\x04tags\x18\t \x03(\x0b\x32\x1d.smgrpc.replication.v1.IamTag\x12\x38\n\x08policies\x18\n \x03(\x0b\x32&.smgrpc.replication.v1.IamInlinePolicyB\x0e\n\x0c_description\"s\n\x0cIamAccessKey\x12\x15\n\raccess_key_id\x18\x01 \x01(\t\x12\x11\n\tuser_name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x12\n\ncreated_at\x18\x04 \x01(\x01\x12\x15\n\rsealed_secret\x18\x05 \x01(\x0c\":\n\x0eMoveIamRequest\x12\x15\n\rtarget_region\x18\x01 \x01(\t\x12\x11\n\tmin_epoch\x18\x02 \x01(\x04\")\n\x10IamStatusRequest\x12\x15\n\rtarget_region\x18\x01 \x01(\t\"N\n\x08IamReply\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x12\n\ngeneration\x18\x03 \x01(\x04\x12\x0f\n\x07\x61pplied\x18\x04 \x01(\x08\x32\xd7\x02\n\x0bReplication\x12M\n\x04Push\x12#.smgrpc.replication.v1.PushEnvelope\x1a .smgrpc.replication.v1.PushReply\x12O\n\x07PushIam\x12#.smgrpc.replication.v1.PushEnvelope\x1a\x1f.smgrpc.replication.v1.IamReply\x12U\n\rMoveIamRegion\x12#.smgrpc.replication.v1.PushEnvelope\x1a\x1f.smgrpc.replication.v1.IamReply\x12Q\n\tIamStatus\x12#.smgrpc.replication.v1.PushEnvelope\x1a\x1f.smgrpc.replication.v1.IamReplyB\xcc\x01\n\x18io.smgrpc.replication.v1B\x10ReplicationProtoP\x01ZCgithub.com/smgrpc/smgrpc/gen/go/smgrpc/replication/v1;replicationv1\xa2\x02\x04SGRP\xaa\x02\x15Smgrpc.Replication.V1\xba\x02\x05SGRP_\xca\x02\x15Smgrpc\\Replication\\V1\xea\x02\x17Smgrpc::Replication::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'smgrpc/replication/v1/replication.proto\x12\x15smgrpc.replication.v1\"\x1d\n\x0cPushEnvelope\x12\r\n\x05\x62\x61tch\x18\x01 \x01(\x0c\"\x99\x02\n\tPushBatch\x12\x15\n\rsource_region\x18\x01 \x01(\t\x12\x15\n\rtarget_region\x18\x02 \x01(\t\x12\x10\n\x08prev_seq\x18\x03 \x01(\x04\x12\x10\n\x08last_seq\x18\x04 \x01(\x04\x12\x10\n\x08snapshot\x18\x05 \x01(\x08\x12\x14\n\x0csnapshot_end\x18\x06 \x01(\x08\x12\x15\n\rlive_lineages\x18\x07 \x03(\t\x12\x32\n\x06states\x18\x08 \x03(\x0b\x32\".smgrpc.replication.v1.SecretState\x12\x15\n\rlineage_after\x18\t \x01(\t\x12\x14\n\x0clineage_upto\x18\n \x01(\t\x12\x1a\n\x12source_incarnation\x18\x0b \x01(\t\"\x8a\x02\n\x0bSecretState\x12\x0f\n\x07lineage\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x12\n\ngeneration\x18\x03 \x01(\x04\x12\x13\n\x0bprimary_arn\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0f\n\x07removed\x18\x06 \x01(\x08\x12\x17\n\x0f\x66orce_overwrite\x18\x07 \x01(\x08\x12\x1a\n\x12replica_kms_key_id\x18\x08 \x01(\t\x12\x15\n\rmetadata_json\x18\t \x01(\t\x12\x35\n\x08versions\x18\n \x03(\x0b\x32#.smgrpc.replication.v1.VersionState\x12\x10\n\x08promoted\x18\x0b \x01(\x08\"o\n\x0cVersionState\x12\x12\n\nversion_id\x18\x01 \x01(\t\x12\x0e\n\x06stages\x18\x02 \x03(\t\x12\x12\n\ncreated_at\x18\x03 \x01(\x01\x12\x14\n\x0csealed_value\x18\x04 \x01(\x0c\x12\x11\n\thas_value\x18\x05 \x01(\x08\"\x87\x01\n\tPushReply\x12\x13\n\x0b\x61pplied_seq\x18\x01 \x01(\x04\x12\x0b\n\x03gap\x18\x02 \x01(\x08\x12\x33\n\x07results\x18\x03 \x03(\x0b\x32\".smgrpc.replication.v1.StateResult\x12\x13\n\x0bincarnation\x18\x04 \x01(\t\x12\x0e\n\x06resync\x18\x05 \x01(\x08\"[\n\x0bStateResult\x12\x0f\n\x07lineage\x18\x01 \x01(\t\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x19\n\x11last_accessed_day\x18\x04 \x01(\t\"\x90\x02\n\x0bIamSnapshot\x12\x15\n\rsource_region\x18\x01 \x01(\t\x12\x15\n\rtarget_region\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x03 \x01(\t\x12\x0e\n\x06holder\x18\x04 \x01(\t\x12\r\n\x05\x65poch\x18\x05 \x01(\x04\x12\x12\n\ngeneration\x18\x06 \x01(\x04\x12-\n\x05users\x18\x07 \x03(\x0b\x32\x1e.smgrpc.replication.v1.IamUser\x12-\n\x05roles\x18\x08 \x03(\x0b\x32\x1e.smgrpc.replication.v1.IamRole\x12\x31\n\x04keys\x18\t \x03(\x0b\x32#.smgrpc.replication.v1.IamAccessKey\"$\n\x06IamTag\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"1\n\x0fIamInlinePolicy\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x64ocument\x18\x02 \x01(\t\"\xbe\x01\n\x07IamUser\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0b\n\x03\x61rn\x18\x03 \x01(\t\x12\x0c\n\x04path\x18\x04 \x01(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\x01\x12+\n\x04tags\x18\x06 \x03(\x0b\x32\x1d.smgrpc.replication.v1.IamTag\x12\x38\n\x08policies\x18\x07 \x03(\x0b\x32&.smgrpc.replication.v1.IamInlinePolicy\"\xa2\x02\n\x07IamRole\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07role_id\x18\x02 \x01(\t\x12\x0b\n\x03\x61rn\x18\x03 \x01(\t\x12\x0c\n\x04path\x18\x04 \x01(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\x01\x12\x1a\n\x12\x61ssume_role_policy\x18\x06 \x01(\t\x12\x18\n\x0b\x64\x65scription\x18\x07 \x01(\tH\x00\x88\x01\x01\x12\x1c\n\x14max_session_duration\x18\x08 \x01(\r\x12+\n\x04tags\x18\t \x03(\x0b\x32\x1d.smgrpc.replication.v1.IamTag\x12\x38\n\x08policies\x18\n \x03(\x0b\x32&.smgrpc.replication.v1.IamInlinePolicyB\x0e\n\x0c_description\"s\n\x0cIamAccessKey\x12\x15\n\raccess_key_id\x18\x01 \x01(\t\x12\x11\n\tuser_name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x12\n\ncreated_at\x18\x04 \x01(\x01\x12\x15\n\rsealed_secret\x18\x05 \x01(\x0c\":\n\x0eMoveIamRequest\x12\x15\n\rtarget_region\x18\x01 \x01(\t\x12\x11\n\tmin_epoch\x18\x02 \x01(\x04\")\n\x10IamStatusRequest\x12\x15\n\rtarget_region\x18\x01 \x01(\t\"N\n\x08IamReply\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x12\n\ngeneration\x18\x03 \x01(\x04\x12\x0f\n\x07\x61pplied\x18\x04 \x01(\x08\x32\xd7\x02\n\x0bReplication\x12M\n\x04Push\x12#.smgrpc.replication.v1.PushEnvelope\x1a .smgrpc.replication.v1.PushReply\x12O\n\x07PushIam\x12#.smgrpc.replication.v1.PushEnvelope\x1a\x1f.smgrpc.replication.v1.IamReply\x12U\n\rMoveIamRegion\x12#.smgrpc.replication.v1.PushEnvelope\x1a\x1f.smgrpc.replication.v1.IamReply\x12Q\n\tIamStatus\x12#.smgrpc.replication.v1.PushEnvelope\x1a\x1f.smgrpc.replication.v1.IamReplyB\xcc\x01\n\x18io.smgrpc.replication.v1B\x10ReplicationProtoP\x01ZCgithub.com/smgrpc/smgrpc/gen/go/smgrpc/replication/v1;replicationv1\xa2\x02\x04SGRP\xaa\x02\x15Smgrpc.Replication.V1\xba\x02\x05SGRP_\xca\x02\x15Smgrpc\\Replication\\V1\xea\x02\x17Smgrpc::Replication::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,33 +35,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PUSHENVELOPE']._serialized_start=66
   _globals['_PUSHENVELOPE']._serialized_end=95
   _globals['_PUSHBATCH']._serialized_start=98
-  _globals['_PUSHBATCH']._serialized_end=351
-  _globals['_SECRETSTATE']._serialized_start=354
-  _globals['_SECRETSTATE']._serialized_end=620
-  _globals['_VERSIONSTATE']._serialized_start=622
-  _globals['_VERSIONSTATE']._serialized_end=733
-  _globals['_PUSHREPLY']._serialized_start=735
-  _globals['_PUSHREPLY']._serialized_end=833
-  _globals['_STATERESULT']._serialized_start=835
-  _globals['_STATERESULT']._serialized_end=926
-  _globals['_IAMSNAPSHOT']._serialized_start=929
-  _globals['_IAMSNAPSHOT']._serialized_end=1201
-  _globals['_IAMTAG']._serialized_start=1203
-  _globals['_IAMTAG']._serialized_end=1239
-  _globals['_IAMINLINEPOLICY']._serialized_start=1241
-  _globals['_IAMINLINEPOLICY']._serialized_end=1290
-  _globals['_IAMUSER']._serialized_start=1293
-  _globals['_IAMUSER']._serialized_end=1483
-  _globals['_IAMROLE']._serialized_start=1486
-  _globals['_IAMROLE']._serialized_end=1776
-  _globals['_IAMACCESSKEY']._serialized_start=1778
-  _globals['_IAMACCESSKEY']._serialized_end=1893
-  _globals['_MOVEIAMREQUEST']._serialized_start=1895
-  _globals['_MOVEIAMREQUEST']._serialized_end=1953
-  _globals['_IAMSTATUSREQUEST']._serialized_start=1955
-  _globals['_IAMSTATUSREQUEST']._serialized_end=1996
-  _globals['_IAMREPLY']._serialized_start=1998
-  _globals['_IAMREPLY']._serialized_end=2076
-  _globals['_REPLICATION']._serialized_start=2079
-  _globals['_REPLICATION']._serialized_end=2422
+  _globals['_PUSHBATCH']._serialized_end=379
+  _globals['_SECRETSTATE']._serialized_start=382
+  _globals['_SECRETSTATE']._serialized_end=648
+  _globals['_VERSIONSTATE']._serialized_start=650
+  _globals['_VERSIONSTATE']._serialized_end=761
+  _globals['_PUSHREPLY']._serialized_start=764
+  _globals['_PUSHREPLY']._serialized_end=899
+  _globals['_STATERESULT']._serialized_start=901
+  _globals['_STATERESULT']._serialized_end=992
+  _globals['_IAMSNAPSHOT']._serialized_start=995
+  _globals['_IAMSNAPSHOT']._serialized_end=1267
+  _globals['_IAMTAG']._serialized_start=1269
+  _globals['_IAMTAG']._serialized_end=1305
+  _globals['_IAMINLINEPOLICY']._serialized_start=1307
+  _globals['_IAMINLINEPOLICY']._serialized_end=1356
+  _globals['_IAMUSER']._serialized_start=1359
+  _globals['_IAMUSER']._serialized_end=1549
+  _globals['_IAMROLE']._serialized_start=1552
+  _globals['_IAMROLE']._serialized_end=1842
+  _globals['_IAMACCESSKEY']._serialized_start=1844
+  _globals['_IAMACCESSKEY']._serialized_end=1959
+  _globals['_MOVEIAMREQUEST']._serialized_start=1961
+  _globals['_MOVEIAMREQUEST']._serialized_end=2019
+  _globals['_IAMSTATUSREQUEST']._serialized_start=2021
+  _globals['_IAMSTATUSREQUEST']._serialized_end=2062
+  _globals['_IAMREPLY']._serialized_start=2064
+  _globals['_IAMREPLY']._serialized_end=2142
+  _globals['_REPLICATION']._serialized_start=2145
+  _globals['_REPLICATION']._serialized_end=2488
 # @@protoc_insertion_point(module_scope)

@@ -13,7 +13,7 @@ class PushEnvelope(_message.Message):
     def __init__(self, batch: _Optional[bytes] = ...) -> None: ...
 
 class PushBatch(_message.Message):
-    __slots__ = ("source_region", "target_region", "prev_seq", "last_seq", "snapshot", "snapshot_end", "live_lineages", "states", "lineage_after", "lineage_upto")
+    __slots__ = ("source_region", "target_region", "prev_seq", "last_seq", "snapshot", "snapshot_end", "live_lineages", "states", "lineage_after", "lineage_upto", "source_incarnation")
     SOURCE_REGION_FIELD_NUMBER: _ClassVar[int]
     TARGET_REGION_FIELD_NUMBER: _ClassVar[int]
     PREV_SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +24,7 @@ class PushBatch(_message.Message):
     STATES_FIELD_NUMBER: _ClassVar[int]
     LINEAGE_AFTER_FIELD_NUMBER: _ClassVar[int]
     LINEAGE_UPTO_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_INCARNATION_FIELD_NUMBER: _ClassVar[int]
     source_region: str
     target_region: str
     prev_seq: int
@@ -34,7 +35,8 @@ class PushBatch(_message.Message):
     states: _containers.RepeatedCompositeFieldContainer[SecretState]
     lineage_after: str
     lineage_upto: str
-    def __init__(self, source_region: _Optional[str] = ..., target_region: _Optional[str] = ..., prev_seq: _Optional[int] = ..., last_seq: _Optional[int] = ..., snapshot: _Optional[bool] = ..., snapshot_end: _Optional[bool] = ..., live_lineages: _Optional[_Iterable[str]] = ..., states: _Optional[_Iterable[_Union[SecretState, _Mapping]]] = ..., lineage_after: _Optional[str] = ..., lineage_upto: _Optional[str] = ...) -> None: ...
+    source_incarnation: str
+    def __init__(self, source_region: _Optional[str] = ..., target_region: _Optional[str] = ..., prev_seq: _Optional[int] = ..., last_seq: _Optional[int] = ..., snapshot: _Optional[bool] = ..., snapshot_end: _Optional[bool] = ..., live_lineages: _Optional[_Iterable[str]] = ..., states: _Optional[_Iterable[_Union[SecretState, _Mapping]]] = ..., lineage_after: _Optional[str] = ..., lineage_upto: _Optional[str] = ..., source_incarnation: _Optional[str] = ...) -> None: ...
 
 class SecretState(_message.Message):
     __slots__ = ("lineage", "epoch", "generation", "primary_arn", "name", "removed", "force_overwrite", "replica_kms_key_id", "metadata_json", "versions", "promoted")
@@ -77,14 +79,18 @@ class VersionState(_message.Message):
     def __init__(self, version_id: _Optional[str] = ..., stages: _Optional[_Iterable[str]] = ..., created_at: _Optional[float] = ..., sealed_value: _Optional[bytes] = ..., has_value: _Optional[bool] = ...) -> None: ...
 
 class PushReply(_message.Message):
-    __slots__ = ("applied_seq", "gap", "results")
+    __slots__ = ("applied_seq", "gap", "results", "incarnation", "resync")
     APPLIED_SEQ_FIELD_NUMBER: _ClassVar[int]
     GAP_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    INCARNATION_FIELD_NUMBER: _ClassVar[int]
+    RESYNC_FIELD_NUMBER: _ClassVar[int]
     applied_seq: int
     gap: bool
     results: _containers.RepeatedCompositeFieldContainer[StateResult]
-    def __init__(self, applied_seq: _Optional[int] = ..., gap: _Optional[bool] = ..., results: _Optional[_Iterable[_Union[StateResult, _Mapping]]] = ...) -> None: ...
+    incarnation: str
+    resync: bool
+    def __init__(self, applied_seq: _Optional[int] = ..., gap: _Optional[bool] = ..., results: _Optional[_Iterable[_Union[StateResult, _Mapping]]] = ..., incarnation: _Optional[str] = ..., resync: _Optional[bool] = ...) -> None: ...
 
 class StateResult(_message.Message):
     __slots__ = ("lineage", "outcome", "message", "last_accessed_day")

@@ -1,0 +1,117 @@
+"""`smgrpc kms rotate-master-key` (offline) and `smgrpc kms rotate-key` (online).
+
+rotate-master-key re-wraps every KMS key material, the key-check canary and the sealed IAM
+access keys under a new master key, in one SQLite transaction (storage.rekey): a kill -9 at
+any step leaves a data dir that starts with the old key (before COMMIT) or the new one (after),
+never neither. The new key file is written and fsynced before that transaction. The server
+must be stopped (the data dir lock says whether it is).
+
+SMGRPC_REKEY_PAUSE_AT=<step> (tests) stops the command at a step until it is killed; steps:
+checked, key-written, rewrapped (written, not committed), committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from smgrpc.config import Config, rekey_pause_at
+from smgrpc.core.ports import Clock
+from smgrpc.crypto.keyring import Keyring
+from smgrpc.crypto.master import load_master_key
+from smgrpc.crypto.rekey import fingerprint, rewrap
+from smgrpc.startup import inspect_data_dir
+from smgrpc.storage.rekey import lock, rekey
+from smgrpc.storage.sqlite import SqliteStore
+
+
+def add_arguments(name: str, c: argparse.ArgumentParser) -> None:
+    if name == "rotate-master-key":
+        c.add_argument(
+            "--new-master-key-file",
+            required=True,
+            type=Path,
+            metavar="FILE",
+            help="the new master key (base64, 0600); generated if the file does not exist",
+        )
+    if name == "rotate-key":
+        c.add_argument("--key-id", required=True, help="key id, key ARN, alias or alias ARN")
+
+
+def _pauser(pause_at: str | None) -> Callable[[str], None]:
+    def checkpoint(step: str) -> None:
+        if step == pause_at:
+            print(f"smgrpc: paused at {step}", file=sys.stderr, flush=True)
+            while True:  # until killed (a test's kill -9)
+                time.sleep(3600)
+
+    return checkpoint
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _new_key(path: Path) -> bytes:
+    created = not path.exists()
+    key = load_master_key(path, create=True)
+    if created:
+        _fsync_dir(path.parent)
+    return key
+
+
+def _rotate_master_sync(cfg: Config, old: bytes, new_file: Path) -> dict[str, object]:
+    checkpoint = _pauser(rekey_pause_at())
+    fd = lock(cfg.data_dir, exclusive=True)
+    try:
+        checkpoint("checked")
+        new = _new_key(new_file)
+        checkpoint("key-written")
+        done = rekey(cfg.db_path, cfg.account, lambda s: rewrap(old, new, s), checkpoint)
+    finally:
+        os.close(fd)
+    return {
+        "OldMasterKeyId": fingerprint(old),
+        "MasterKeyId": fingerprint(new),
+        "MasterKeyFile": str(new_file),
+        "KmsKeys": len(done.keys),
+        "RotatedMaterials": len(done.materials),
+        "AccessKeys": len(done.access_keys),
+    }
+
+
+async def rotate_master_key(cfg: Config, new_file: Path) -> int:
+    found = await inspect_data_dir(cfg, serve=False)  # the old key opens the canary
+    assert found.master is not None
+    shown = await asyncio.to_thread(_rotate_master_sync, cfg, found.master, new_file)
+    print(json.dumps(shown))
+    print(
+        f"smgrpc: the data dir is now under the master key in {new_file}: start the server "
+        f"with --master-key-file {new_file}. The old key no longer opens this data dir, but "
+        "backups made before now still need it: keep it as long as you keep them. NextTokens "
+        "issued before the rotation are no longer accepted.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def rotate_key(store: SqliteStore, keyring: Keyring, clock: Clock, ref: str) -> int:
+    """A new material for one key (new data keys use it; older ones stay for decryption)."""
+    rec = keyring.resolve(ref)
+    material = keyring.new_material(rec.key_id, clock.now())
+    if not await store.add_kms_material(material):  # a concurrent rotation took the term
+        keyring.reload(await store.kms_keys(), await store.kms_materials())
+        material = keyring.new_material(rec.key_id, clock.now())
+        await store.add_kms_material(material)
+    print(json.dumps({"KeyId": rec.key_id, "Arn": rec.arn, "KeyMaterialTerm": material.term}))
+    return 0
