@@ -237,7 +237,7 @@ class AuditWriter:
         return rec
 
     def _open_file(self, reason: str) -> None:
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             st = os.fstat(fd)
             size, torn = st.st_size, 0
