@@ -1,8 +1,9 @@
 """The audit log writer: one thread, a bounded queue, group commit, size-based rotation.
 
-Calls hand it records as `render` callables (built into dicts in the writer's thread, off the
-event loop). A request record comes with an asyncio future that is resolved once the record is
-written (and, with sync="fsync", fdatasync'ed): the call's handler runs only then. Everything
+Calls hand it records already rendered (chain.body: orjson, a few microseconds; rendering in
+this thread would make it hold the GIL against the event loop). The thread chains them (seq,
+prevHash, hash) in order. A record that waits comes with an asyncio future that is resolved
+once it is written (and, with sync="fsync", fdatasync'ed): the call goes on only then. Everything
 queued while one batch is written goes out as the next batch, in one write and one fdatasync.
 
 Failures are fail-closed: a batch that cannot be written fails every waiting request (its call
@@ -20,7 +21,6 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from smgrpc.audit import chain
 from smgrpc.crypto.audit_key import AuditSigner
 
 log = logging.getLogger("smgrpc.audit")
-Render = Callable[[], dict[str, Any]]
+Item = tuple[bytes, "asyncio.Future[None] | None"]
 SYNC_MODES = ("fsync", "write")
 _TAIL = 1 << 18
 
@@ -85,9 +85,9 @@ class AuditWriter:
         self._size = 0
         self._seq, self._prev = 0, chain.GENESIS
         self._file_number = 0
-        self._queue: list[tuple[Render, asyncio.Future[None] | None]] = []
-        self._carry: list[tuple[Render, None]] = []  # non-waiting records of a failed batch
-        self._cond = threading.Condition()
+        self._queue: list[Item] = []
+        self._carry: list[Item] = []  # the records of a failed batch that nobody waits for
+        self._cond = threading.Condition(threading.Lock())
         self._waiting = False
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -119,7 +119,7 @@ class AuditWriter:
         if self._fd >= 0:
             try:
                 if not self.broken:
-                    self._write([self._checkpoint("close")])
+                    self._write([chain.body(self._checkpoint("close"))])
             except OSError as exc:
                 log.error("audit log: the close checkpoint was not written (%s)", exc.strerror)
             os.close(self._fd)
@@ -127,9 +127,9 @@ class AuditWriter:
 
     # ---- the loop side ----
 
-    def submit(self, render: Render, wait: bool) -> asyncio.Future[None] | None:
-        """Queue one record; wait=True: a future resolved when it is written (raises
-        AuditError at once if the queue is full)."""
+    def submit(self, raw: bytes, wait: bool) -> asyncio.Future[None] | None:
+        """Queue one rendered record (chain.body); wait=True: a future resolved when it is
+        written (raises AuditError at once if the queue is full)."""
         fut = None
         with self._cond:
             if wait:
@@ -137,7 +137,7 @@ class AuditWriter:
                     raise AuditError("the audit queue is full")
                 assert self._loop is not None
                 fut = self._loop.create_future()
-            self._queue.append((render, fut))
+            self._queue.append((raw, fut))
             if self._waiting:
                 self._cond.notify()
         return fut
@@ -156,15 +156,9 @@ class AuditWriter:
                     return
             self._commit(batch)
 
-    def _commit(self, batch: list[tuple[Render, asyncio.Future[None] | None]]) -> None:
+    def _commit(self, batch: list[Item]) -> None:
         items = [*self._carry, *batch]
-        records: list[dict[str, Any]] = []
-        for render, _fut in items:
-            try:
-                records.append(render())
-            except Exception as exc:  # noqa: BLE001 - a bug must not stop the writer
-                log.error("audit record could not be built (%s)", type(exc).__name__)
-                records.append({"recordType": "Unrenderable", "awsRegion": self.region})
+        records = [raw for raw, _fut in items]
         try:
             self._reopen()  # the file at `path` removed or replaced: never write into the void
             self._write(records)
@@ -188,7 +182,7 @@ class AuditWriter:
         self._carry = []
         self._settle(items, ok=True)
 
-    def _settle(self, items: list[tuple[Render, asyncio.Future[None] | None]], ok: bool) -> None:
+    def _settle(self, items: list[Item], ok: bool) -> None:
         futs = [f for _r, f in items if f is not None]
         if futs and self._loop is not None:
             try:
@@ -196,13 +190,13 @@ class AuditWriter:
             except RuntimeError:  # the loop is closed: nobody waits any more
                 pass
 
-    def _write(self, records: list[dict[str, Any]]) -> None:
+    def _write(self, records: list[bytes]) -> None:
         """Append records as one write (+ fdatasync): all of them or, on OSError, none (the
         file is cut back to where it was)."""
         seq, prev, lines = self._seq, self._prev, []
         for rec in records:
             seq += 1
-            line, prev = chain.encode(rec, seq, prev)
+            line, prev = chain.seal(rec, seq, prev)
             lines.append(line)
         data = b"".join(lines)
         try:
@@ -262,7 +256,7 @@ class AuditWriter:
             elif self._seq == 0:
                 self._continue_rotated()
             self._fd, self._size = fd, size
-            self._write([self._checkpoint(reason, torn)])
+            self._write([chain.body(self._checkpoint(reason, torn))])
         except BaseException:
             os.close(fd)
             self._fd = -1
@@ -285,7 +279,7 @@ class AuditWriter:
             os.close(fd)
 
     def _rotate(self) -> None:
-        self._write([self._checkpoint("rotate")])
+        self._write([chain.body(self._checkpoint("rotate"))])
         os.close(self._fd)
         self._fd = -1
         os.rename(self.path, self.path.with_name(f"{self.path.name}.{self._file_number}"))
