@@ -101,6 +101,7 @@ def params(msg: Message) -> dict[str, Any]:
     return out
 
 
+@lru_cache(maxsize=1024)
 def source_ip(peer: str) -> str:
     """grpc's peer string ("ipv4:127.0.0.1:5000", "ipv6:[::1]:5000") as an address."""
     kind, _, rest = peer.partition(":")
@@ -111,9 +112,23 @@ def source_ip(peer: str) -> str:
     return peer or "-"
 
 
+_IDENTITIES: dict[tuple[str, str | None], dict[str, Any]] = {}
+
+
 def identity(principal: Principal | None, access_key_id: str | None) -> dict[str, Any]:
+    """CloudTrail's userIdentity (cached by ARN and key: the same few callers make most
+    calls; the dicts are only ever read)."""
     if principal is None:
         return {"type": "Unknown"}
+    got = _IDENTITIES.get((principal.arn, access_key_id))
+    if got is None:
+        if len(_IDENTITIES) >= 4096:
+            _IDENTITIES.clear()
+        got = _IDENTITIES[(principal.arn, access_key_id)] = _identity(principal, access_key_id)
+    return got
+
+
+def _identity(principal: Principal, access_key_id: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": "IAMUser" if principal.kind == "user" else "Role",
         "arn": principal.arn,
@@ -126,14 +141,16 @@ def identity(principal: Principal | None, access_key_id: str | None) -> dict[str
     return out
 
 
-def _resources(response: Message | None, exc: ServiceError | None) -> list[dict[str, str]]:
+def _resources(
+    method: str, response: Message | None, exc: ServiceError | None
+) -> list[dict[str, str]]:
     arns: list[str] = []
-    if response is not None:
+    if method == "BatchGetSecretValue":
+        arns.extend(item.arn for item in getattr(response, "secret_values", ()))
+    elif response is not None:
         arn = getattr(response, "arn", None)
         if isinstance(arn, str) and arn:
             arns.append(arn)
-        for item in getattr(response, "secret_values", ()):  # BatchGetSecretValue
-            arns.append(item.arn)
     elif exc is not None and exc.resource:
         arns.append(exc.resource)
     return [{"ARN": a, "type": "AWS::SecretsManager::Secret"} for a in arns if a]
@@ -199,7 +216,7 @@ class CallFacts:
         if exc is not None:
             rec["errorCode"] = exc.aws_code
             rec["errorMessage"] = exc.message
-        rec["resources"] = _resources(response, exc)
+        rec["resources"] = _resources(self.method, response, exc)
         rec["eventType"] = "AwsApiCall"
         rec["managementEvent"] = True
         rec["recipientAccountId"] = self.account
