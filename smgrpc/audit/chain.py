@@ -72,3 +72,15 @@ def checkpoint_message(record: dict[str, Any]) -> bytes:
         str(record.get("awsRegion")),
     )
     return "\n".join(fields).encode()
+
+
+def head_message(head: dict[str, Any]) -> bytes:
+    """What the signature of the head file (the chain's last record, signed) covers."""
+    fields = (
+        "smgrpc-audit-head-v1",
+        str(head.get("recordSeq")),
+        str(head.get("hash")),
+        str(head.get("fileNumber")),
+        str(head.get("eventTime")),
+    )
+    return "\n".join(fields).encode()

@@ -24,12 +24,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from smgrpc.audit import chain
-from smgrpc.crypto.audit_key import AuditSigner
+from smgrpc.crypto.audit_key import AuditSigner, signature_ok
 
 log = logging.getLogger("smgrpc.audit")
 Item = tuple[bytes, "asyncio.Future[None] | None"]
 SYNC_MODES = ("fsync", "write")
+HEAD_FILE = "audit.head"  # in the data dir, next to audit.key
+HEAD_EVERY = 1.0  # seconds: how stale the signed head may be (truncation detection granularity)
 _TAIL = 1 << 18
 
 
@@ -74,8 +78,15 @@ class AuditWriter:
         max_bytes: int = 64 << 20,
         sync: str = "fsync",
         max_queue: int = 10_000,
+        head: Path | None = None,
     ) -> None:
+        """head: the signed head file (the last record's seq and hash, rewritten at every
+        checkpoint and at most HEAD_EVERY seconds after any record), kept in the data dir so
+        that cutting whole records off the end of the log is detected by verify (and refused
+        at start)."""
         self.path, self.signer, self.region = path, signer, region
+        self.head = head
+        self._head_at = 0.0
         self.max_bytes, self.sync, self.max_queue = max_bytes, sync, max_queue
         self.broken = False
         self.failures = 0  # batches that could not be written
@@ -120,6 +131,7 @@ class AuditWriter:
             try:
                 if not self.broken:
                     self._write([chain.body(self._checkpoint("close"))])
+                    self._write_head()
             except OSError as exc:
                 log.error("audit log: the close checkpoint was not written (%s)", exc.strerror)
             os.close(self._fd)
@@ -164,6 +176,8 @@ class AuditWriter:
             self._write(records)
             if self._size >= self.max_bytes:
                 self._rotate()
+            elif time.monotonic() - self._head_at >= HEAD_EVERY:
+                self._write_head()
         except OSError as exc:
             self.failures += 1
             if not self.broken:
@@ -255,12 +269,50 @@ class AuditWriter:
                     size = good
             elif self._seq == 0:
                 self._continue_rotated()
+            if reason == "open":
+                self._check_head()
             self._fd, self._size = fd, size
             self._write([chain.body(self._checkpoint(reason, torn))])
+            self._write_head()
         except BaseException:
             os.close(fd)
             self._fd = -1
             raise
+
+    def _check_head(self) -> None:
+        """Refuse to continue a log that lost records the signed head had seen."""
+        got = read_head(self.head, self.signer.public) if self.head is not None else None
+        if got is not None and int(got["recordSeq"]) > self._seq:
+            raise AuditError(
+                f"the audit log {self.path} ends at record {self._seq} but {self.head} names "
+                f"record {got['recordSeq']}: records were removed; run `smgrpc audit verify`. "
+                "To start a new chain, move the log files and the head file aside"
+            )
+
+    def _write_head(self) -> None:
+        if self.head is None:
+            return
+        head: dict[str, Any] = {
+            "recordSeq": self._seq,
+            "hash": self._prev,
+            "fileNumber": self._file_number,
+            "eventTime": _iso(time.time()),
+            "publicKey": self.signer.public,
+        }
+        head["signature"] = self.signer.sign(chain.head_message(head))
+        tmp = self.head.with_name(self.head.name + ".tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, chain.body(head) + b"}\n")
+                if self.sync == "fsync":
+                    os.fdatasync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.head)
+        except OSError as exc:  # the head only narrows what verify can tell: not fail-closed
+            log.error("audit head %s not written (%s)", self.head, exc.strerror)
+        self._head_at = time.monotonic()
 
     def _continue_rotated(self) -> None:
         """A new active file continues the newest rotated file's chain."""
@@ -301,6 +353,21 @@ class AuditWriter:
             os.close(self._fd)
             self._fd = -1
         self._open_file("reopen")
+
+
+def read_head(path: Path, public: str) -> dict[str, Any] | None:
+    """The signed head (None: no head file); AuditError if it is not signed by `public`."""
+
+    try:
+        head = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, orjson.JSONDecodeError):
+        raise AuditError(f"the audit head {path} is unreadable") from None
+    sig = head.get("signature") if isinstance(head, dict) else None
+    if not isinstance(sig, str) or not signature_ok(public, chain.head_message(head), sig):
+        raise AuditError(f"the audit head {path} is not signed by this Region's audit key")
+    return dict(head)
 
 
 def _resolve(futs: list[asyncio.Future[None]], ok: bool) -> None:

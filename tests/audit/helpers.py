@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from smgrpc.audit.verify import Report, verify
+from smgrpc.audit.writer import HEAD_FILE
 from smgrpc.crypto.audit_key import PUB_FILE, read_public
 
 
@@ -23,4 +24,4 @@ def events(path: Path, name: str | None = None) -> list[dict[str, Any]]:
 
 
 def check(path: Path, data_dir: Path) -> Report:
-    return verify(path, read_public(data_dir / PUB_FILE))
+    return verify(path, read_public(data_dir / PUB_FILE), data_dir / HEAD_FILE)

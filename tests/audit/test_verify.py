@@ -13,7 +13,7 @@ import pytest
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.audit.verify import files_of
 from smgrpc.cli.main import main as cli_main
-from smgrpc.config import Config
+from smgrpc.config import Config, ConfigError
 from smgrpc.crypto.audit_key import PUB_FILE, load_signer
 from tests.audit.helpers import check, records
 from tests.conftest import admin_channel, make_config, pb, running
@@ -186,3 +186,21 @@ async def test_a_torn_last_line_from_a_crash_is_cut_and_noted_at_the_next_start(
     opened = [r for r in records(log) if r["recordType"] == "Checkpoint"]
     assert [r.get("tornBytes", 0) for r in opened] == [0, 0, 38, 0]
     assert check(log, cfg.data_dir).ok
+
+
+async def test_whole_records_cut_off_the_end_fail_against_the_signed_head(
+    trail: tuple[Path, Config], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The active file cut at a record boundary looks whole by itself: the signed head in
+    the data dir names the last record, so verify (with --data-dir) says what is missing."""
+    log, cfg = trail
+    lines = log.read_bytes().splitlines(keepends=True)
+    last = json.loads(lines[-1])["recordSeq"]
+    log.write_bytes(b"".join(lines[:-3]))
+    code, out = _verify(capsys, log, cfg)
+    assert code == 1 and f"BROKEN at {log}:end (recordSeq {last - 2})" in out
+    assert f"names record {last}" in out and "cut off the end" in out
+    # And the server refuses to continue such a log (rather than overwrite the head).
+    with pytest.raises(ConfigError, match="records were removed"):
+        await _traffic(cfg, 1)
+    assert cli_main(["audit", "verify", str(log)]) == 0  # without the head: not detectable
