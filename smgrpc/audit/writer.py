@@ -91,6 +91,7 @@ class AuditWriter:
         self.broken = False
         self.failures = 0  # batches that could not be written
         self.written = 0  # records written
+        self.dropped = 0  # records not waited for, dropped during a long outage
         self._fd = -1
         self._ident = (0, 0)
         self._size = 0
@@ -126,7 +127,10 @@ class AuditWriter:
             self._stopping = True
             self._cond.notify()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(timeout=30)
+            if self._thread.is_alive():  # a write hung on the disk: leave it, say so
+                log.error("audit log %s: the writer is stuck in a write; not closed", self.path)
+                return
         if self._fd >= 0:
             try:
                 if not self.broken:
@@ -144,6 +148,10 @@ class AuditWriter:
         written (raises AuditError at once if the queue is full)."""
         fut = None
         with self._cond:
+            if self._stopping:  # closed: nothing will be written any more
+                if wait:
+                    raise AuditError("the audit log is closed")
+                return None
             if wait:
                 if len(self._queue) >= self.max_queue:
                     raise AuditError("the audit queue is full")
@@ -166,7 +174,12 @@ class AuditWriter:
                 batch, self._queue = self._queue, []
                 if not batch and self._stopping:
                     return
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            except Exception as exc:  # noqa: BLE001 - a bug must not leave callers waiting
+                log.error("audit writer failed (%s): refusing calls", type(exc).__name__)
+                self.broken = True
+                self._settle(batch, ok=False)
 
     def _commit(self, batch: list[Item]) -> None:
         items = [*self._carry, *batch]
@@ -187,7 +200,12 @@ class AuditWriter:
                     exc.strerror or type(exc).__name__,
                 )
             self.broken = True
-            self._carry = [(r, None) for r, f in items if f is None]
+            carry: list[Item] = [(r, None) for r, f in items if f is None]
+            if len(carry) > self.max_queue:  # memory stays bounded during a long outage
+                self.dropped += len(carry) - self.max_queue
+                log.error("audit log: %d records dropped while it is unavailable", self.dropped)
+                carry = carry[-self.max_queue :]
+            self._carry = carry
             self._settle(items, ok=False)
             return
         if self.broken:
