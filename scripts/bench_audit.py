@@ -114,12 +114,24 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
             r["server_cpu_us_per_call"] for r in runs["off"]
         )
         ratio = median(paired)
-        out["ratio"][m] = {"median": ratio, "paired": paired, "extra_cpu_us_per_call": cpu}
+        # The CPU-bound view, steadier on a shared machine: the rps ratio if the server's CPU
+        # per call were all that limits it (audit-off CPU/call over audit-on CPU/call).
+        by_cpu = median(
+            off["server_cpu_us_per_call"] / on["server_cpu_us_per_call"]
+            for on, off in zip(runs[m], runs["off"], strict=True)
+        )
+        out["ratio"][m] = {
+            "median": ratio,
+            "paired": paired,
+            "cpu_ratio": by_cpu,
+            "extra_cpu_us_per_call": cpu,
+        }
         flag = "met" if ratio >= TARGET else "NOT met"
         each = ", ".join(f"{p:.3f}" for p in paired)
         log(
             f"GetSecretValue audit {m} / off: {ratio:.3f}x (paired {each}; "
-            f"+{cpu:.0f} us server CPU per call); target >= {TARGET}: {flag}"
+            f"+{cpu:.0f} us server CPU per call; CPU-bound ratio {by_cpu:.3f}); "
+            f"target >= {TARGET}: {flag}"
         )
         met = met and (m != "fsync" or ratio >= TARGET)
     for m in args.sync:

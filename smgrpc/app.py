@@ -506,7 +506,7 @@ class Region:
             if self.access is not None:
                 await self._step("access dates", self.access.flush())  # the last reads' dates
             if self.auditor is not None:  # last: every call and background event recorded
-                await self._step("audit log", asyncio.to_thread(self.auditor.writer.close))
+                await self._step("audit log", self.auditor.writer.aclose())
         finally:
             if self.raw_store is not None:
                 await self._step("storage", self.raw_store.close())

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import pytest
 
 from smgrpc._pb.iam.v1 import iam_pb2 as ipb
 from smgrpc._pb.iam.v1 import iam_pb2_grpc as ipbg
@@ -145,11 +146,12 @@ def _leaks(data: bytes, *values: str | bytes) -> list[str]:
     return found
 
 
+@pytest.mark.parametrize("sync", ["fsync", "write"])
 async def test_every_operation_leaves_one_event_with_its_principal_and_no_secret(
-    tmp_path: Path,
+    tmp_path: Path, sync: str
 ) -> None:
     log = tmp_path / "audit.log"
-    cfg = make_config(tmp_path, audit_log=log)
+    cfg = make_config(tmp_path, audit_log=log, audit_sync=sync)
     secrets: list[str | bytes] = [CANARY, BINARY_CANARY, ROTATION_CANARY]
     async with running(cfg) as region:
         admin_secret = admin_token(region).split(":", 1)[1]

@@ -27,12 +27,14 @@ def _refused(err: object) -> bool:
     )
 
 
+@pytest.mark.parametrize("sync", ["fsync", "write"])
 @pytest.mark.parametrize("breakage", ["directory", "disk-full"])
 async def test_an_unwritable_audit_log_refuses_calls_which_do_nothing(
-    tmp_path: Path, breakage: str
+    tmp_path: Path, breakage: str, sync: str
 ) -> None:
+    """Both writers: the fsync thread and the loop's own writes (--audit-sync write)."""
     log = tmp_path / "audit.log"
-    cfg = make_config(tmp_path, audit_log=log)
+    cfg = make_config(tmp_path, audit_log=log, audit_sync=sync)
     async with running(cfg) as region:
         async with admin_channel(region) as ch:
             stub = pbg.SecretsManagerStub(ch)
