@@ -400,7 +400,8 @@ class AuditWriter:
         os.close(self._fd)
         self._fd = -1
         os.rename(self.path, self.path.with_name(f"{self.path.name}.{self._file_number}"))
-        _fsync_dir(self.path.parent)
+        if self.sync == "fsync":  # "write" runs on the loop and promises no fsync
+            _fsync_dir(self.path.parent)
         self._file_number += 1
         self._open_file("open")
 

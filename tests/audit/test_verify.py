@@ -204,3 +204,15 @@ async def test_whole_records_cut_off_the_end_fail_against_the_signed_head(
     with pytest.raises(ConfigError, match="records were removed"):
         await _traffic(cfg, 1)
     assert cli_main(["audit", "verify", str(log)]) == 0  # without the head: not detectable
+
+
+async def test_the_loops_writer_rotates_and_verifies_too(tmp_path: Path) -> None:
+    """--audit-sync write (written on the event loop): same files, same chain."""
+    log = tmp_path / "audit.log"
+    cfg = make_config(tmp_path, audit_log=log, audit_max_bytes=4096, audit_sync="write")
+    await _traffic(cfg, 12)
+    await _traffic(cfg, 12)
+    assert len(files_of(log)) >= 3
+    report = check(log, cfg.data_dir)
+    assert report.ok and report.closed and report.first_seq == 1
+    assert report.last_seq == sum(len(records(f)) for f in files_of(log))
