@@ -15,6 +15,14 @@ import grpc
 
 from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
+from smgrpc.api.audit import Auditor
+from smgrpc.api.audit_events import (
+    Apply,
+    AuditedTransitions,
+    audited_apply,
+    purged,
+    rotation_requested,
+)
 from smgrpc.api.authz import SecretsAuthz
 from smgrpc.api.guard import Guard, ServiceGuard
 from smgrpc.api.handlers import CallGuard, Gate
@@ -30,6 +38,7 @@ from smgrpc.api.server import (
 )
 from smgrpc.api.servicer import SecretsManagerServicer
 from smgrpc.api.watch import Watch, WatchLimits
+from smgrpc.audit.writer import HEAD_FILE, AuditError, AuditWriter
 from smgrpc.auth.mtls import Trust
 from smgrpc.auth.token_file import TokenFileError, write_admin_token
 from smgrpc.config import Config, ConfigError
@@ -47,6 +56,7 @@ from smgrpc.core.rotation import RotationUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueUseCases
 from smgrpc.crypto.access_keys import NewAccessKey, VaultMinter
+from smgrpc.crypto.audit_key import AuditKeyError, load_signer
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.crypto.keyring import Keyring, new_key_record
 from smgrpc.crypto.master import load_master_key, make_canary, verify_canary
@@ -220,6 +230,7 @@ class Region:
         self._kms_version: int | None = None
         self.incarnation = ""  # this data dir's (README "Backup and restore"), set by start
         self._dir_lock: int | None = None  # fd holding the data dir's shared lock
+        self.auditor: Auditor | None = None  # --audit-log (README "Audit trail")
 
     async def __aenter__(self) -> Region:
         await self.start()
@@ -240,6 +251,7 @@ class Region:
         try:
             # Shared: `smgrpc kms rotate-master-key` (exclusive) never runs under a server.
             self._dir_lock = await asyncio.to_thread(lock, self.config.data_dir, exclusive=False)
+            self.auditor = await self._open_audit(self.config)
             self.iam = await self._open_iam(self.config, raw)
             server, access = self._build(self.config, raw, paging_tokens(self.keyring))
             await self._serve(self.config, server, raw, access)
@@ -252,6 +264,31 @@ class Region:
             await self.stop(0)
             raise
         return self.port
+
+    async def _open_audit(self, cfg: Config) -> Auditor | None:
+        """Open the audit log (its signing key in the data dir) before anything is served."""
+        if cfg.audit_log is None:
+            return None
+        path = cfg.audit_log
+
+        def make() -> AuditWriter:
+            writer = AuditWriter(
+                path,
+                load_signer(cfg.data_dir),
+                cfg.region,
+                max_bytes=cfg.audit_max_bytes,
+                sync=cfg.audit_sync,
+                head=cfg.data_dir / HEAD_FILE,
+            )
+            writer.open()
+            return writer
+
+        try:
+            writer = await asyncio.to_thread(make)
+        except (AuditError, AuditKeyError) as exc:
+            raise ConfigError(str(exc)) from None
+        writer.start(asyncio.get_running_loop())
+        return Auditor(writer, cfg.region, cfg.account)
 
     @property
     def admin_token_path(self) -> Path:
@@ -322,10 +359,13 @@ class Region:
             cfg.region,
             cfg.account,
             functions=self.functions.registered,
-            on_start=self._rotation_started,
+            on_start=rotation_requested(self.auditor, self._rotation_started)
+            if self.auditor
+            else self._rotation_started,
         )
+        transitions = AuditedTransitions(self.rotation, self.auditor) if self.auditor else None
         self.scheduler = rotation_engine.scheduler(
-            cfg, self.store, self.rotation, self.functions, self.clock
+            cfg, self.store, transitions or self.rotation, self.functions, self.clock
         )
         key = ClusterKey.from_file(cfg.cluster_secret_file) if cfg.cluster_secret_file else None
         iam_in = None
@@ -353,11 +393,13 @@ class Region:
                 for t, c in clients.items()
             }
             iam_in = IamReceiver(self.store, self.iam, self.iam_minter, key, cfg.region)
-        apply = (
+        apply: Apply = (
             Applier(self.store, self.keyring, key, cfg.region, self.incarnation).apply
             if key
             else _refuse
         )
+        if self.auditor is not None and key is not None:
+            apply = audited_apply(apply, self.auditor, cfg.region)
         self.replication = ReplicationServicer(
             cfg.region,
             peers,
@@ -397,6 +439,7 @@ class Region:
             self.access_log,
             self._guards(cfg),
             reflection_on=cfg.reflection,
+            audit=self.auditor,
         )
         return self.server, access
 
@@ -476,6 +519,8 @@ class Region:
     async def _purge_once(self) -> None:
         for arn in await self.secrets.purge_due():
             log.info("purged %s at the end of its recovery window", arn)
+            if self.auditor is not None:
+                purged(self.auditor, arn)
 
     async def _refresh_keys(self, raw: RegionStore) -> None:
         rotated = await kms_upkeep(raw, self.keyring, self.clock)
@@ -521,6 +566,8 @@ class Region:
                 await self._step("access dates", self.access.flush())  # the last reads' dates
             if self.raw_store is not None:  # the data keys wrapped since the last record
                 await self._step("kms usage", self._kms_upkeep(self.raw_store))
+            if self.auditor is not None:  # last: every call and background event recorded
+                await self._step("audit log", self.auditor.writer.aclose())
         finally:
             if self.raw_store is not None:
                 await self._step("storage", self.raw_store.close())

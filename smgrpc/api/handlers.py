@@ -22,8 +22,8 @@ from google.protobuf.message import DecodeError
 
 from smgrpc.api import calls
 from smgrpc.api.access import AccessLog
-from smgrpc.api.errors import internal, throttled, to_status, unavailable
-from smgrpc.core.errors import InvalidParameter, ServiceError, error_kind
+from smgrpc.api.errors import audit_unavailable, internal, throttled, to_status, unavailable
+from smgrpc.core.errors import InternalServiceError, InvalidParameter, ServiceError, error_kind
 
 log = logging.getLogger("smgrpc.api")
 EXPIRED = grpc.StatusCode.DEADLINE_EXCEEDED
@@ -113,6 +113,18 @@ class CallGuard(Protocol):
     ) -> calls.Authorized:
         """inline=False: a large policy not compiled yet raises Prepare (compile it off the
         loop, then ask again with inline=True)."""
+
+
+class CallAuditor(Protocol):
+    """The audit trail of one service's calls (api/audit.py ServiceAudit)."""
+
+    def call(
+        self, method: str, request_id: str, peer: str, md: Metadata, principal: Any, request: Any
+    ) -> Any:
+        """The call's records: `await .before()` then `await .after(response)` (False: the
+        audit log is unavailable, refuse the call)."""
+
+    def refused(self, rec: Any, exc: ServiceError, *facts: Any) -> None: ...
 
 
 class Gate:
@@ -217,9 +229,10 @@ def wrap(
     gate: Gate | None = None,
     access: AccessLog | None = None,
     guard: CallGuard | None = None,
+    audit: CallAuditor | None = None,
 ) -> Behavior:
-    """Admission, then authentication and authorization (the guard), then the call; domain
-    errors mapped to status; unexpected → INTERNAL."""
+    """Admission, then authentication and authorization (the guard), the audit record, then
+    the call; domain errors mapped to status; unexpected → INTERNAL."""
     gate = gate or Gate(max_inflight=1 << 30)
     alog = access or AccessLog(None)
     new_id = RequestIds()
@@ -255,13 +268,15 @@ def wrap(
             await context.abort_with_status(throttled(request_id, gate.retry_after))
         gate.inflight += 1
         who: str | None = None
+        md: Metadata = ()
+        caller, rec = None, None  # the Principal, once known; the call's audit records
         try:
             undecodable = isinstance(request, Undecodable)
             if guard is not None:
                 md = metadata if metadata is not None else context.invocation_metadata() or ()
                 auth = None if undecodable else guard.fast(md, peer, method, request)
                 if auth is None:
-                    principal = guard.authenticate(context, md)
+                    principal = caller = guard.authenticate(context, md)
                     who = principal.arn
                     if undecodable:
                         raise _undecodable()
@@ -276,11 +291,17 @@ def wrap(
                         auth = guard.authorize(
                             principal, method, request, context, peer, md, inline=True
                         )
-                who = auth.principal.arn
+                who, caller = auth.principal.arn, auth.principal
                 calls.CURRENT.set(auth)
             elif undecodable:
                 raise _undecodable()
+            if audit is not None:
+                rec = audit.call(method, request_id, peer, md, caller, request)
+                if not await rec.before():
+                    await _audit_refusal(context, alog, method, request_id, started, peer, who)
             response = await behavior(request, context)
+            if rec is not None and not await rec.after(response):
+                await _audit_refusal(context, alog, method, request_id, started, peer, who)
             if alog.enabled:
                 arn = _arn_of(response, None)
                 _access(alog, method, request_id, OK, "", arn, started, peer, who)
@@ -290,6 +311,8 @@ def wrap(
             arn = _arn_of(None, exc)
             code, aws = status.code, exc.aws_code
             _access(alog, method, request_id, code, aws, arn, started, peer, who)
+            if audit is not None:
+                audit.refused(rec, exc, method, request_id, peer, md, caller, request)
             await context.abort_with_status(status)
         except (asyncio.CancelledError, grpc.aio.AbortError):
             raise
@@ -303,11 +326,23 @@ def wrap(
             code = grpc.StatusCode.INTERNAL
             aws = "InternalServiceError"
             _access(alog, method, request_id, code, aws, "-", started, peer, who)
+            if audit is not None:
+                failed = InternalServiceError(f"InternalServiceError (request id {request_id})")
+                audit.refused(rec, failed, method, request_id, peer, md, caller, request)
             await context.abort_with_status(internal(request_id))
         finally:
             gate.inflight -= 1
 
     return handler
+
+
+async def _audit_refusal(
+    context: Any, alog: AccessLog, method: str, request_id: str, started: float, peer: str,
+    who: str | None,
+) -> None:  # fmt: skip
+    code = grpc.StatusCode.UNAVAILABLE
+    _access(alog, method, request_id, code, "InternalServiceError", "-", started, peer, who)
+    await context.abort_with_status(audit_unavailable(request_id))
 
 
 class _CallHandler(grpc.RpcMethodHandler):  # type: ignore[misc]
@@ -354,10 +389,13 @@ def generic_handler(
     gate: Gate | None = None,
     access: AccessLog | None = None,
     guard: CallGuard | None = None,
+    audit: Any = None,
 ) -> grpc.GenericRpcHandler:
     """Handlers for every method of the service: unary ones through `wrap`, server-streaming
-    ones the servicer serves through `streams.wrap_stream`."""
+    ones the servicer serves through `streams.wrap_stream`. audit: the Region's
+    api.audit.Auditor (only the unary calls of IAM-guarded services are audited)."""
     methods = {}
+    sa = audit.service(service_descriptor.full_name) if audit and guard else None
     for method in service_descriptor.methods:
         req_cls = getattr(pb_module, method.input_type.name)
         resp_cls = getattr(pb_module, method.output_type.name)
@@ -369,7 +407,7 @@ def generic_handler(
 
             wrapped = wrap_stream(method.name, behavior, gate, access, guard)
         else:
-            wrapped = wrap(method.name, getattr(servicer, method.name), gate, access, guard)
+            wrapped = wrap(method.name, getattr(servicer, method.name), gate, access, guard, sa)
         methods[f"/{service_descriptor.full_name}/{method.name}"] = (
             wrapped,
             _safe_deserializer(req_cls),

@@ -37,6 +37,7 @@ def build_server(
     access: AccessLog | None = None,
     guards: Mapping[str, CallGuard] | None = None,
     reflection_on: bool = True,
+    audit: Any = None,
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
     """servicers: (service descriptor, pb module, servicer object); gate: see handlers.Gate;
     guards: service full name → its guard (a service without one is not IAM-guarded: the
@@ -70,6 +71,7 @@ def build_server(
                     gate,
                     access,
                     (guards or {}).get(descriptor.full_name),
+                    audit,
                 ),
             )
         )
