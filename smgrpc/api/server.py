@@ -12,7 +12,7 @@ from grpc_reflection.v1alpha import reflection
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api.access import AccessLog
-from smgrpc.api.handlers import CallGuard, Gate, generic_handler
+from smgrpc.api.handlers import CallGuard, CallObserver, Gate, generic_handler
 from smgrpc.crypto.tls import TlsMaterial
 from smgrpc.replication.limits import MAX_MESSAGE as MAX_REPLICATION_MESSAGE
 
@@ -36,6 +36,7 @@ def build_server(
     access: AccessLog | None = None,
     guards: Mapping[str, CallGuard] | None = None,
     reflection_on: bool = True,
+    observer: CallObserver | None = None,
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
     """servicers: (service descriptor, pb module, servicer object); gate: see handlers.Gate;
     guards: service full name → its guard (a service without one is not IAM-guarded: the
@@ -68,6 +69,7 @@ def build_server(
                     gate,
                     access,
                     (guards or {}).get(descriptor.full_name),
+                    observer,
                 ),
             )
         )
