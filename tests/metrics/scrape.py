@@ -21,6 +21,11 @@ def _get(url: str) -> tuple[int, bytes]:
         return int(exc.code), exc.read()
 
 
+def get_now(port: int, path: str) -> tuple[int, bytes]:
+    """A blocking GET (for a thread of the test's own)."""
+    return _get(f"http://127.0.0.1:{port}{path}")
+
+
 async def get(port: int, path: str) -> tuple[int, bytes]:
     """(HTTP status, body) of a GET on 127.0.0.1:port."""
     return await asyncio.to_thread(_get, f"http://127.0.0.1:{port}{path}")
