@@ -13,6 +13,14 @@ import grpc
 
 from smgrpc.api.access import LOGGER as ACCESS_LOGGER
 from smgrpc.api.access import AccessLog
+from smgrpc.api.audit import Auditor
+from smgrpc.api.audit_events import (
+    Apply,
+    AuditedTransitions,
+    audited_apply,
+    purged,
+    rotation_requested,
+)
 from smgrpc.api.authz import SecretsAuthz
 from smgrpc.api.guard import Guard, ServiceGuard
 from smgrpc.api.handlers import CallGuard, Gate
@@ -27,6 +35,7 @@ from smgrpc.api.server import (
     set_serving,
 )
 from smgrpc.api.servicer import SecretsManagerServicer
+from smgrpc.audit.writer import AuditError, AuditWriter
 from smgrpc.auth.mtls import Trust
 from smgrpc.auth.token_file import TokenFileError, write_admin_token
 from smgrpc.config import Config, ConfigError
@@ -44,6 +53,7 @@ from smgrpc.core.rotation import RotationUseCases
 from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueUseCases
 from smgrpc.crypto.access_keys import NewAccessKey, VaultMinter
+from smgrpc.crypto.audit_key import AuditKeyError, load_signer
 from smgrpc.crypto.cluster import ClusterKey
 from smgrpc.crypto.keyring import Keyring, new_key_record
 from smgrpc.crypto.master import load_master_key, make_canary, verify_canary
@@ -52,7 +62,6 @@ from smgrpc.metrics.calls import Calls
 from smgrpc.metrics.collector import Sources
 from smgrpc.metrics.http import MetricsServer
 from smgrpc.metrics.serve import metrics_server
-from smgrpc.metrics.tally import Tally
 from smgrpc.replication.applier import Applier
 from smgrpc.replication.feed import Feed
 from smgrpc.replication.iam_receiver import IamReceiver
@@ -202,8 +211,8 @@ class Region:
         self._stopping = asyncio.Event()
         self._closed = False
         self._kms_version: int | None = None
+        self.auditor: Auditor | None = None  # --audit-log (README "Audit trail")
         self.calls = Calls(grpc.StatusCode.OK)  # per-call counts for /metrics (handlers.wrap)
-        self.audit_failures = Tally()  # the audit trail counts its failed writes here
         self.metrics: MetricsServer | None = None  # --metrics-listen
         self.metrics_port = 0
         self._serving = False
@@ -225,6 +234,7 @@ class Region:
         raw, self.keyring = await open_keyring(self.config, self.clock)
         self.raw_store = raw
         try:
+            self.auditor = await self._open_audit(self.config)
             self.iam = await self._open_iam(self.config, raw)
             server, access = self._build(self.config, raw, paging_tokens(self.keyring))
             await self._serve(self.config, server, raw, access)
@@ -234,6 +244,30 @@ class Region:
             await self.stop(0)
             raise
         return self.port
+
+    async def _open_audit(self, cfg: Config) -> Auditor | None:
+        """Open the audit log (its signing key in the data dir) before anything is served."""
+        if cfg.audit_log is None:
+            return None
+        path = cfg.audit_log
+
+        def make() -> AuditWriter:
+            writer = AuditWriter(
+                path,
+                load_signer(cfg.data_dir),
+                cfg.region,
+                max_bytes=cfg.audit_max_bytes,
+                sync=cfg.audit_sync,
+            )
+            writer.open()
+            return writer
+
+        try:
+            writer = await asyncio.to_thread(make)
+        except (AuditError, AuditKeyError) as exc:
+            raise ConfigError(str(exc)) from None
+        writer.start(asyncio.get_running_loop())
+        return Auditor(writer, cfg.region, cfg.account)
 
     @property
     def admin_token_path(self) -> Path:
@@ -304,10 +338,13 @@ class Region:
             cfg.region,
             cfg.account,
             functions=self.functions.registered,
-            on_start=self._rotation_started,
+            on_start=rotation_requested(self.auditor, self._rotation_started)
+            if self.auditor
+            else self._rotation_started,
         )
+        transitions = AuditedTransitions(self.rotation, self.auditor) if self.auditor else None
         self.scheduler = rotation_engine.scheduler(
-            cfg, self.store, self.rotation, self.functions, self.clock
+            cfg, self.store, transitions or self.rotation, self.functions, self.clock
         )
         key = ClusterKey.from_file(cfg.cluster_secret_file) if cfg.cluster_secret_file else None
         iam_in = None
@@ -326,7 +363,9 @@ class Region:
                 for t, c in clients.items()
             }
             iam_in = IamReceiver(self.store, self.iam, self.iam_minter, key, cfg.region)
-        apply = Applier(self.store, self.keyring, key, cfg.region).apply if key else _refuse
+        apply: Apply = Applier(self.store, self.keyring, key, cfg.region).apply if key else _refuse
+        if self.auditor is not None and key is not None:
+            apply = audited_apply(apply, self.auditor, cfg.region)
         self.replication = ReplicationServicer(
             cfg.region,
             peers,
@@ -354,6 +393,7 @@ class Region:
             self.access_log,
             self._guards(cfg),
             reflection_on=cfg.reflection,
+            audit=self.auditor,
             observer=self.calls,
         )
         return self.server, access
@@ -422,7 +462,7 @@ class Region:
             peers=lambda: self.shippers,
             pending=lambda after: db_stats.outbox_pending(cfg.db_path, after),
             rotation=lambda: self.scheduler.runner if self.scheduler is not None else None,
-            audit_failures=self.audit_failures,
+            audit=lambda: self.auditor.writer if self.auditor is not None else None,
             database_bytes=lambda: db_stats.database_bytes(cfg.db_path),
             ready=self.not_ready,
             secret_names=cfg.metrics_secret_names,
@@ -469,6 +509,8 @@ class Region:
     async def _purge_once(self) -> None:
         for arn in await self.secrets.purge_due():
             log.info("purged %s at the end of its recovery window", arn)
+            if self.auditor is not None:
+                purged(self.auditor, arn)
 
     async def _refresh_keys(self, raw: RegionStore) -> None:
         version = await raw.data_version()
@@ -508,6 +550,8 @@ class Region:
                 await self._step("rotation functions", self.functions.close())
             if self.access is not None:
                 await self._step("access dates", self.access.flush())  # the last reads' dates
+            if self.auditor is not None:  # last: every call and background event recorded
+                await self._step("audit log", asyncio.to_thread(self.auditor.writer.close))
         finally:
             if self.raw_store is not None:
                 await self._step("storage", self.raw_store.close())

@@ -74,6 +74,10 @@ class Config:
     rotation_max_attempts: int = 3
     rotation_concurrency: int = 4  # 0 (not as a flag): runs are recorded, none is run
     rotation_poll_interval: float = 60.0  # longest scheduler sleep (not a flag; tests lower it)
+    # Audit trail (README "Audit trail"): None = off.
+    audit_log: Path | None = None
+    audit_max_bytes: int = 64 * 1024 * 1024  # rotate the active file past this size
+    audit_sync: str = "fsync"  # fsync: fdatasync per group commit; write: to the OS only
     # Names of the settings given by a flag, variable or file (not defaulted): `smgrpc kms`
     # takes the Region from the data dir unless one was given explicitly.
     explicit: frozenset[str] = frozenset()
@@ -167,6 +171,13 @@ def _log_format(where: str, raw: object) -> str:
     text = _text(where, raw).lower()
     if text not in LOG_FORMATS:
         raise ConfigError(f"{where} must be one of {', '.join(LOG_FORMATS)}, got {raw!r}")
+    return text
+
+
+def _audit_sync(where: str, raw: object) -> str:
+    text = _text(where, raw).lower()
+    if text not in ("fsync", "write"):
+        raise ConfigError(f"{where} must be fsync or write, got {raw!r}")
     return text
 
 
@@ -474,6 +485,29 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="N",
     ),
     Setting(
+        "audit_log",
+        _path,
+        "write the audit trail (one CloudTrail-shaped JSON record per call, hash-chained, "
+        "fail-closed) to this file",
+        serve_only=True,
+        metavar="PATH",
+    ),
+    Setting(
+        "audit_max_bytes",
+        _number(int, "a number of bytes", 4096, 1 << 40),
+        "rotate the audit log to PATH.<n> once it is this large (a signed checkpoint ends it)",
+        serve_only=True,
+        metavar="BYTES",
+    ),
+    Setting(
+        "audit_sync",
+        _audit_sync,
+        "fsync: a call waits for its record to be fdatasync'ed (group commit); write: only "
+        "for it to be written to the OS (survives a crash of smgrpc, not of the machine)",
+        serve_only=True,
+        metavar="fsync|write",
+    ),
+    Setting(
         "reflection",
         _bool,
         "do not serve the gRPC reflection service (grpcurl list/describe); health stays "
@@ -506,6 +540,7 @@ _NO_SHOWN_DEFAULT = {"data_dir", "peers", "master_key_file", "cluster_secret_fil
     "rotation_ca",
     "rotation_cert",
     "rotation_key",
+    "audit_log",
 }
 
 

@@ -136,6 +136,24 @@ def unavailable(request_id: str) -> grpc.Status:
     )
 
 
+AUDIT_UNAVAILABLE = (
+    "The request was not processed: the audit log cannot be written (audit unavailable). "
+    "Nothing was done; retry later."
+)
+
+
+def audit_unavailable(request_id: str) -> grpc.Status:
+    """A call refused because its audit record could not be written (fail-closed; retryable)."""
+    return _refusal(
+        code_pb2.UNAVAILABLE,
+        "AUDIT_UNAVAILABLE",
+        "InternalServiceError",
+        AUDIT_UNAVAILABLE,
+        request_id,
+        1.0,
+    )
+
+
 def throttled(request_id: str, retry_after: float) -> grpc.Status:
     """A call refused by admission control (the server is at its in-flight limit)."""
     return _refusal(

@@ -22,8 +22,8 @@ from google.protobuf.message import DecodeError
 
 from smgrpc.api import calls
 from smgrpc.api.access import AccessLog
-from smgrpc.api.errors import internal, throttled, to_status, unavailable
-from smgrpc.core.errors import InvalidParameter, ServiceError, error_kind
+from smgrpc.api.errors import audit_unavailable, internal, throttled, to_status, unavailable
+from smgrpc.core.errors import InternalServiceError, InvalidParameter, ServiceError, error_kind
 
 log = logging.getLogger("smgrpc.api")
 EXPIRED = grpc.StatusCode.DEADLINE_EXCEEDED
@@ -138,6 +138,18 @@ def _aborted(context: Any) -> grpc.StatusCode:
     return code if isinstance(code, grpc.StatusCode) else grpc.StatusCode.UNKNOWN
 
 
+class CallAuditor(Protocol):
+    """The audit trail of one service's calls (api/audit.py ServiceAudit)."""
+
+    def call(
+        self, method: str, request_id: str, peer: str, md: Metadata, principal: Any, request: Any
+    ) -> Any:
+        """The call's records: `await .before()` then `await .after(response)` (False: the
+        audit log is unavailable, refuse the call)."""
+
+    def refused(self, rec: Any, exc: ServiceError, *facts: Any) -> None: ...
+
+
 class Gate:
     """Admission control in front of every handler: shutdown and the in-flight limit.
 
@@ -230,10 +242,12 @@ def wrap(
     gate: Gate | None = None,
     access: AccessLog | None = None,
     guard: CallGuard | None = None,
+    audit: CallAuditor | None = None,
     observer: MethodObserver | None = None,
 ) -> Behavior:
-    """Admission, then authentication and authorization (the guard), then the call; domain
-    errors mapped to status; unexpected → INTERNAL. `observer` is told every call's end."""
+    """Admission, then authentication and authorization (the guard), the audit record, then
+    the call; domain errors mapped to status; unexpected → INTERNAL. `observer` is told every
+    call's end."""
     gate = gate or Gate(max_inflight=1 << 30)
     seen = observer or _Unobserved()
     alog = access or AccessLog(None)
@@ -273,13 +287,15 @@ def wrap(
             await context.abort_with_status(throttled(request_id, gate.retry_after))
         gate.inflight += 1
         who: str | None = None
+        md: Metadata = ()
+        caller, rec = None, None  # the Principal, once known; the call's audit records
         try:
             undecodable = isinstance(request, Undecodable)
             if guard is not None:
                 md = metadata if metadata is not None else context.invocation_metadata() or ()
                 auth = None if undecodable else guard.fast(md, peer, method, request)
                 if auth is None:
-                    principal = guard.authenticate(context, md)
+                    principal = caller = guard.authenticate(context, md)
                     who = principal.arn
                     if undecodable:
                         raise _undecodable()
@@ -294,11 +310,17 @@ def wrap(
                         auth = guard.authorize(
                             principal, method, request, context, peer, md, inline=True
                         )
-                who = auth.principal.arn
+                who, caller = auth.principal.arn, auth.principal
                 calls.CURRENT.set(auth)
             elif undecodable:
                 raise _undecodable()
+            if audit is not None:
+                rec = audit.call(method, request_id, peer, md, caller, request)
+                if not await rec.before():
+                    await _audit_refusal(context, alog, method, request_id, started, peer, who)
             response = await behavior(request, context)
+            if rec is not None and not await rec.after(response):
+                await _audit_refusal(context, alog, method, request_id, started, peer, who)
             seen.ended(OK, "", started)
             if alog.enabled:
                 arn = _arn_of(response, None)
@@ -310,6 +332,8 @@ def wrap(
             code, aws = status.code, exc.aws_code
             _access(alog, method, request_id, code, aws, arn, started, peer, who)
             seen.ended(code, aws, started)
+            if audit is not None:
+                audit.refused(rec, exc, method, request_id, peer, md, caller, request)
             await context.abort_with_status(status)
         except asyncio.CancelledError:
             seen.ended(grpc.StatusCode.CANCELLED, "", started)
@@ -328,11 +352,23 @@ def wrap(
             aws = "InternalServiceError"
             _access(alog, method, request_id, code, aws, "-", started, peer, who)
             seen.ended(code, aws, started)
+            if audit is not None:
+                failed = InternalServiceError(f"InternalServiceError (request id {request_id})")
+                audit.refused(rec, failed, method, request_id, peer, md, caller, request)
             await context.abort_with_status(internal(request_id))
         finally:
             gate.inflight -= 1
 
     return handler
+
+
+async def _audit_refusal(
+    context: Any, alog: AccessLog, method: str, request_id: str, started: float, peer: str,
+    who: str | None,
+) -> None:  # fmt: skip
+    code = grpc.StatusCode.UNAVAILABLE
+    _access(alog, method, request_id, code, "InternalServiceError", "-", started, peer, who)
+    await context.abort_with_status(audit_unavailable(request_id))
 
 
 class _CallHandler(grpc.RpcMethodHandler):  # type: ignore[misc]
@@ -376,10 +412,13 @@ def generic_handler(
     gate: Gate | None = None,
     access: AccessLog | None = None,
     guard: CallGuard | None = None,
+    audit: Any = None,
     observer: CallObserver | None = None,
 ) -> grpc.GenericRpcHandler:
-    """Unary handlers for every method of the service, each going through `wrap`."""
+    """Unary handlers for every method of the service, each going through `wrap`. audit: the
+    Region's api.audit.Auditor (only IAM-guarded services are audited)."""
     methods = {}
+    sa = audit.service(service_descriptor.full_name) if audit and guard else None
     for method in service_descriptor.methods:
         if method.server_streaming:
             continue  # WatchSecrets: not served yet (issue 9)
@@ -392,7 +431,10 @@ def generic_handler(
                 gate,
                 access,
                 guard,
-                observer.method(service_descriptor.name, method.name) if observer else None,
+                sa,
+                observer=observer.method(service_descriptor.name, method.name)
+                if observer
+                else None,
             ),
             _safe_deserializer(req_cls),
             resp_cls.SerializeToString,

@@ -36,6 +36,7 @@ def build_server(
     access: AccessLog | None = None,
     guards: Mapping[str, CallGuard] | None = None,
     reflection_on: bool = True,
+    audit: Any = None,
     observer: CallObserver | None = None,
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
     """servicers: (service descriptor, pb module, servicer object); gate: see handlers.Gate;
@@ -69,6 +70,7 @@ def build_server(
                     gate,
                     access,
                     (guards or {}).get(descriptor.full_name),
+                    audit,
                     observer,
                 ),
             )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from smgrpc import logs
 from smgrpc.app import Region, open_keyring
-from smgrpc.cli import iam, iam_region, rotator, tls
+from smgrpc.cli import audit, iam, iam_region, rotator, tls
 from smgrpc.config import Config, ConfigError, add_arguments, from_args
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.ports import SystemClock
@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     tls.add_parser(sub)
     # Parsed by smgrpc.cli.iam (main dispatches before this parser runs); listed for --help.
     sub.add_parser("iam", help="IAM users, roles, policies and access keys of a running server")
+    sub.add_parser("audit", help="verify an audit trail (smgrpc audit verify PATH)")
     iam_region.add_parser(sub)
     rotator.add_parser(sub)
     return p
@@ -112,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["iam"]:
         return iam.main(argv[1:])
+    if argv[:1] == ["audit"]:
+        return audit.main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "iam-region":
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from prometheus_client.core import (
@@ -24,7 +24,6 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from smgrpc.metrics.calls import BUCKETS, Calls
-from smgrpc.metrics.tally import Tally
 
 # (gRPC status name, AWS code) of the refusals api.handlers.wrap answers before a call starts.
 REFUSALS = {
@@ -58,6 +57,13 @@ class RotationView(Protocol):
     results: Counter[tuple[str, str]]
 
 
+class AuditView(Protocol):
+    """What /metrics reads of audit.writer.AuditWriter."""
+
+    failures: int  # batches that could not be written (their calls were refused)
+    broken: bool  # the last write failed: calls are refused until one succeeds
+
+
 @dataclass(frozen=True)
 class Sources:
     """Everything the collector reads, given once at start-up (app.py wires it)."""
@@ -68,7 +74,7 @@ class Sources:
     # {peer: acked position} -> {peer: outbox rows after it} (blocking; storage.stats)
     pending: Callable[[Mapping[str, int]], Mapping[str, int]] | None = None
     rotation: Callable[[], RotationView | None] = lambda: None  # the rotation runner
-    audit_failures: Tally = field(default_factory=Tally)
+    audit: Callable[[], AuditView | None] = lambda: None  # --audit-log's writer
     database_bytes: Callable[[], Mapping[str, int]] | None = None
     ready: Callable[[], Sequence[str]] | None = None  # reasons not ready (empty: ready)
     secret_names: bool = False  # --metrics-secret-names
@@ -223,11 +229,18 @@ class RegionCollector(Collector):
         for key, n in sorted(by.items()):
             rotations.add_metric(list(key), n)
         yield rotations
+        audit = self.src.audit()
         yield CounterMetricFamily(
             "smgrpc_audit_write_failures",
-            "Audit records that could not be written (each refused its call).",
-            self.src.audit_failures.value,
+            "Audit log writes (group commits) that failed; the calls waiting on them were refused.",
+            audit.failures if audit is not None else 0,
         )
+        if audit is not None:
+            yield GaugeMetricFamily(
+                "smgrpc_audit_log_writable",
+                "1 while the audit log is written (0: it cannot be: audited calls are refused).",
+                0 if audit.broken else 1,
+            )
 
     def _storage(self) -> Iterator[Metric]:
         size = GaugeMetricFamily(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -227,3 +228,23 @@ async def test_metrics_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match="cannot listen on 127.0.0.1:.*--metrics-listen"):
             async with running(cfg):
                 pass
+
+
+async def test_audit_write_failures_counted(tmp_path: Path) -> None:
+    audit_dir = tmp_path / "audit"
+    audit_dir.mkdir()
+    cfg = metrics_config(tmp_path, audit_log=audit_dir / "audit.log")
+    async with running(cfg) as region, admin_channel(region) as ch:
+        stub = pbg.SecretsManagerStub(ch)
+        await stub.CreateSecret(pb.CreateSecretRequest(name="app/db", secret_string="x"))
+        m = await scrape(region.metrics_port)
+        assert m.value("smgrpc_audit_write_failures_total") == 0
+        assert m.value("smgrpc_audit_log_writable") == 1
+        shutil.rmtree(audit_dir)  # the audit log's directory is gone: it cannot be written
+        err = await aws_error(
+            stub.PutSecretValue(pb.PutSecretValueRequest(secret_id="app/db", secret_string="y"))
+        )
+        assert err.code.name == "UNAVAILABLE"
+        m = await scrape(region.metrics_port)
+        assert m.value("smgrpc_audit_write_failures_total") >= 1
+        assert m.value("smgrpc_audit_log_writable") == 0

@@ -1,0 +1,140 @@
+"""The audit seam of `handlers.wrap`: one CloudTrail-shaped event per call, fail-closed.
+
+When each call's records are written (README "Audit trail"):
+- A mutating call writes a "Request" record first and its handler runs only once that record
+  is written (fdatasync'ed with --audit-sync fsync): a call that cannot be recorded is refused
+  with UNAVAILABLE / InternalServiceError "audit unavailable" and has done nothing. Its "Event"
+  record (outcome, responseElements, errorCode) is queued when it ends, without waiting.
+- A read-only call (Get*, List*, Describe*, BatchGet*, Validate*) changes nothing, so it
+  writes one record, its Event, and its response is released only once that is written: no
+  secret material leaves unrecorded (Vault's rule); if it cannot be written, the call is
+  refused the same way.
+- A call refused by authentication or authorization writes its Event (errorCode
+  AccessDeniedException / UnrecognizedClientException) without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from smgrpc.api.audit_records import SOURCES, CallFacts, read_only, service_event
+from smgrpc.api.handlers import Metadata, RequestIds
+from smgrpc.audit.writer import AuditError, AuditWriter, Render
+from smgrpc.auth.bearer import HEADER
+from smgrpc.core.errors import ServiceError
+from smgrpc.core.iam.model import Principal
+from smgrpc.crypto.access_keys import ACCESS_KEY_ID_LEN, ACCESS_KEY_ID_RE
+
+
+def _key_id(md: Metadata, principal: Principal | None) -> str | None:
+    """The access key id of a Bearer credential (only when it authenticated the call)."""
+    if principal is None:
+        return None
+    for k, v in md:
+        if k == HEADER and isinstance(v, str) and len(v) > 7:
+            kid = v[7 : 7 + ACCESS_KEY_ID_LEN]
+            return kid if ACCESS_KEY_ID_RE.fullmatch(kid) else None
+    return None
+
+
+def _agent(md: Metadata) -> str | None:
+    for k, v in md:
+        if k == "user-agent" and isinstance(v, str):
+            return v[:256]
+    return None
+
+
+class Auditor:
+    """A Region's audit trail: the writer, and the facts every record shares."""
+
+    def __init__(self, writer: AuditWriter, region: str, account: str) -> None:
+        self.writer, self.region, self.account = writer, region, account
+        self._ids = RequestIds()
+
+    def service(self, full_name: str) -> ServiceAudit:
+        return ServiceAudit(self, SOURCES.get(full_name, full_name))
+
+    async def write(self, render: Render) -> bool:
+        """Queue a record and wait until it is written; False: the audit log is unavailable."""
+        try:
+            fut = self.writer.submit(render, wait=True)
+            assert fut is not None
+            await asyncio.shield(fut)
+        except AuditError:
+            return False
+        return True
+
+    def queue(self, render: Render) -> None:
+        self.writer.submit(render, wait=False)
+
+    def event(self, name: str, arn: str | None, details: dict[str, Any] | None = None) -> None:
+        """A background event (rotation, replication, deletion), queued."""
+        self.queue(
+            service_event(name, self.region, self.account, time.time(), self._ids(), arn, details)
+        )
+
+    @property
+    def usable(self) -> bool:
+        return not self.writer.broken
+
+
+class ServiceAudit:
+    """One service's calls (eventSource)."""
+
+    def __init__(self, auditor: Auditor, source: str) -> None:
+        self.auditor, self.source = auditor, source
+
+    def call(
+        self,
+        method: str,
+        request_id: str,
+        peer: str,
+        md: Metadata,
+        principal: Principal | None,
+        request: Any,
+    ) -> CallAudit:
+        a = self.auditor
+        facts = CallFacts(
+            self.source,
+            method,
+            request_id,
+            a._ids(),
+            time.time(),
+            peer,
+            _agent(md),
+            principal,
+            _key_id(md, principal),
+            request,
+            a.region,
+            a.account,
+        )
+        return CallAudit(a, facts)
+
+    def refused(self, rec: CallAudit | None, exc: ServiceError, *facts: Any) -> None:
+        """A call that ended in a domain error (denied, not found, ...): its Event, queued."""
+        rec = rec or self.call(*facts)
+        rec.auditor.queue(rec.facts.event(None, exc))
+
+
+class CallAudit:
+    __slots__ = ("auditor", "facts", "_reading")
+
+    def __init__(self, auditor: Auditor, facts: CallFacts) -> None:
+        self.auditor, self.facts = auditor, facts
+        self._reading = read_only(facts.method)
+
+    async def before(self) -> bool:
+        """Before the handler: a mutating call's Request record, written (False: refuse)."""
+        if self._reading:
+            return True
+        return await self.auditor.write(self.facts.request_record())
+
+    async def after(self, response: Any) -> bool:
+        """After the handler: the Event; a read's is written before its response goes out."""
+        render = self.facts.event(response, None)
+        if self._reading:
+            return await self.auditor.write(render)
+        self.auditor.queue(render)
+        return True
