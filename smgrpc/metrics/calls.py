@@ -30,6 +30,7 @@ BUCKETS = (
     5.0,
     10.0,
 )
+_now, _bucket = time.perf_counter, bisect.bisect_left  # one global lookup each per call
 
 
 class MethodStats:
@@ -46,13 +47,13 @@ class MethodStats:
         self.seconds = 0.0
 
     def ended(self, code: Any, aws_code: str, started: float) -> None:
-        took = time.perf_counter() - started
+        took = _now() - started
         if code is self.ok_code:
             self.ok += 1
         else:
             key = (code, aws_code)
             self.errors[key] = self.errors.get(key, 0) + 1
-        self.buckets[bisect.bisect_left(BUCKETS, took)] += 1
+        self.buckets[_bucket(BUCKETS, took)] += 1
         self.seconds += took
 
     def snapshot(self) -> tuple[int, dict[tuple[Any, str], int], list[int], float]:

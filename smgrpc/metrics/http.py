@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import ssl
 import threading
@@ -28,6 +29,7 @@ from prometheus_client.registry import CollectorRegistry
 from smgrpc.config import ConfigError
 from smgrpc.core.net import is_loopback
 
+log = logging.getLogger("smgrpc.metrics")
 LOOP_TIMEOUT = 1.0  # seconds the loop may take to run a no-op before /healthz answers 503
 REQUEST_TIMEOUT = 10.0  # a client that sends nothing is dropped after this long
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -143,6 +145,11 @@ class MetricsServer:
 
             class Server(ThreadingWSGIServer):
                 address_family = family
+
+                def handle_error(self, request: Any, client_address: Any) -> None:
+                    # A client that hung up, spoke plaintext to the TLS port or stayed silent:
+                    # no traceback on stderr per port scan.
+                    log.debug("metrics request from %s failed", client_address)
 
             httpd = make_server(str(sockaddr[0]), int(port), self.app, Server, handler_class=_Quiet)
         except OSError as exc:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import ssl
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from tests.api.authz_helpers import allow, stub_for, user
 from tests.api.rotation_helpers import rotate
 from tests.conftest import CANARY, admin_channel, aws_error, make_config, running
 from tests.metrics.scrape import Scrape, get, get_now, probe, scrape
+from tests.security.pki import make_pki
 
 SM = "SecretsManager"
 GET = {"service": SM, "operation": "GetSecretValue"}
@@ -248,3 +251,29 @@ async def test_audit_write_failures_counted(tmp_path: Path) -> None:
         m = await scrape(region.metrics_port)
         assert m.value("smgrpc_audit_write_failures_total") >= 1
         assert m.value("smgrpc_audit_log_writable") == 0
+
+
+async def test_non_loopback_metrics_served_over_https_with_the_server_certificate(
+    tmp_path: Path,
+) -> None:
+    pki = make_pki(tmp_path / "pki")
+    files = pki.region("us-east-1")
+    cfg = make_config(
+        tmp_path,
+        metrics_listen="0.0.0.0:0",
+        tls_cert=files["tls_cert"],
+        tls_key=files["tls_key"],
+    )
+    async with running(cfg) as region:
+        trust = ssl.create_default_context(cafile=str(tmp_path / "pki" / "client-ca.pem"))
+
+        def fetch(path: str) -> tuple[int, bytes]:
+            url = f"https://localhost:{region.metrics_port}{path}"
+            with urllib.request.urlopen(url, timeout=5, context=trust) as resp:
+                return int(resp.status), resp.read()
+
+        status, body = await asyncio.to_thread(fetch, "/metrics")
+        assert status == 200 and b"smgrpc_inflight_calls 0.0" in body
+        assert (await asyncio.to_thread(fetch, "/readyz"))[0] == 200
+        with pytest.raises(OSError):  # plaintext HTTP is not answered on a TLS port
+            await get(region.metrics_port, "/readyz")
