@@ -32,6 +32,8 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "log_format": (["json"], "json", "json"),
     "uvloop": (["off"], "0", False),
     "max_inflight": (["64"], "64", 64),
+    "metrics_listen": (["127.0.0.1:9100"], "127.0.0.1:9100", "127.0.0.1:9100"),
+    "metrics_secret_names": ([], "1", True),
     "blob_cache_bytes": (["1048576"], "1048576", 1048576),
     "tls_cert": (["/t/s.pem"], "/t/s.pem", "/t/s.pem"),
     "tls_key": (["/t/s.key"], "/t/s.key", "/t/s.key"),
