@@ -35,7 +35,7 @@ from smgrpc.api.server import (
     set_serving,
 )
 from smgrpc.api.servicer import SecretsManagerServicer
-from smgrpc.audit.writer import AuditError, AuditWriter
+from smgrpc.audit.writer import HEAD_FILE, AuditError, AuditWriter
 from smgrpc.auth.mtls import Trust
 from smgrpc.auth.token_file import TokenFileError, write_admin_token
 from smgrpc.config import Config, ConfigError
@@ -258,6 +258,7 @@ class Region:
                 cfg.region,
                 max_bytes=cfg.audit_max_bytes,
                 sync=cfg.audit_sync,
+                head=cfg.data_dir / HEAD_FILE,
             )
             writer.open()
             return writer

@@ -15,17 +15,19 @@ When each call's records are written (README "Audit trail"):
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import time
 from typing import Any
 
 from smgrpc.api.audit_records import SOURCES, CallFacts, read_only, service_event
 from smgrpc.api.handlers import Metadata, RequestIds
-from smgrpc.audit.writer import AuditError, AuditWriter, Render
+from smgrpc.audit.writer import AuditError, AuditWriter
 from smgrpc.auth.bearer import HEADER
 from smgrpc.core.errors import ServiceError
 from smgrpc.core.iam.model import Principal
 from smgrpc.crypto.access_keys import ACCESS_KEY_ID_LEN, ACCESS_KEY_ID_RE
+
+log = logging.getLogger("smgrpc.audit")
 
 
 def _key_id(md: Metadata, principal: Principal | None) -> str | None:
@@ -56,18 +58,18 @@ class Auditor:
     def service(self, full_name: str) -> ServiceAudit:
         return ServiceAudit(self, SOURCES.get(full_name, full_name))
 
-    async def write(self, render: Render) -> bool:
+    async def write(self, raw: bytes) -> bool:
         """Queue a record and wait until it is written; False: the audit log is unavailable."""
         try:
-            fut = self.writer.submit(render, wait=True)
+            fut = self.writer.submit(raw, wait=True)
             assert fut is not None
-            await asyncio.shield(fut)
+            await fut
         except AuditError:
             return False
         return True
 
-    def queue(self, render: Render) -> None:
-        self.writer.submit(render, wait=False)
+    def queue(self, raw: bytes) -> None:
+        self.writer.submit(raw, wait=False)
 
     def event(self, name: str, arn: str | None, details: dict[str, Any] | None = None) -> None:
         """A background event (rotation, replication, deletion), queued."""
@@ -114,8 +116,13 @@ class ServiceAudit:
 
     def refused(self, rec: CallAudit | None, exc: ServiceError, *facts: Any) -> None:
         """A call that ended in a domain error (denied, not found, ...): its Event, queued."""
-        rec = rec or self.call(*facts)
-        rec.auditor.queue(rec.facts.event(None, exc))
+        try:
+            rec = rec or self.call(*facts)
+            rec.auditor.queue(rec.facts.event(None, exc))
+        except Exception as e:  # noqa: BLE001 - the call's own error is what the caller gets
+            what = facts[0] if facts else "call"
+            log.error("audit: the event of a failed %s was not recorded (%s)", what,
+                      type(e).__name__)  # fmt: skip
 
 
 class CallAudit:

@@ -4,7 +4,9 @@ What is checked, record by record in order: each line's own hash (a changed byte
 recordSeq is one more than the previous record's and its prevHash the previous record's hash
 (a removed or reordered record), every checkpoint's Ed25519 signature (with the trusted public
 key if given, else the key the first checkpoint names), that each file begins with a checkpoint
-and that each rotated file ends with its "rotate" checkpoint (a truncated or removed file).
+and that each rotated file ends with its "rotate" checkpoint (a truncated or removed file);
+with the Region's signed head file (<data-dir>/audit.head, at most ~1 s old while the server
+runs), that the chain reaches the record it names, with that hash (records cut off the end).
 The first failure is reported as FILE:LINE (recordSeq N) and a reason.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from smgrpc.audit import chain
-from smgrpc.audit.writer import rotated_files
+from smgrpc.audit.writer import AuditError, read_head, rotated_files
 from smgrpc.crypto.audit_key import signature_ok
 
 
@@ -50,6 +52,7 @@ class _Checker:
         self.public, self.report = public, report
         self.seq: int | None = None
         self.prev: str | None = None
+        self.head: dict[str, Any] | None = None
 
     def fail(self, where: str, seq: int | None, reason: str) -> None:
         r = self.report
@@ -77,6 +80,9 @@ class _Checker:
             return self.fail(where, seq, "a file must begin with a checkpoint")
         if rec.get("recordType") == "Checkpoint" and not self._signed(rec):
             return self.fail(where, seq, "the checkpoint's signature does not verify")
+        head = self.head
+        if head is not None and seq == head["recordSeq"] and digest != head["hash"]:
+            return self.fail(where, seq, "not the record the signed head names (replaced)")
         self.seq, self.prev = seq, digest
         self.report.records += 1
         self.report.last_seq = seq
@@ -94,13 +100,20 @@ class _Checker:
         return isinstance(sig, str) and key == self.public and signature_ok(key, msg, sig)
 
 
-def verify(path: Path, public: str | None = None) -> Report:
+def verify(path: Path, public: str | None = None, head: Path | None = None) -> Report:
+    """head: the signed head file (needs `public`)."""
     report = Report()
     files = files_of(path)
     if not files:
         report.ok, report.reason = False, f"no audit log at {path}"
         return report
     checker = _Checker(public, report)
+    if head is not None and public is not None:
+        try:
+            checker.head = read_head(head, public)
+        except AuditError as exc:
+            checker.fail(str(head), None, str(exc))
+            return report
     for index, file in enumerate(files):
         report.files.append(str(file))
         last: Any = None
@@ -117,4 +130,12 @@ def verify(path: Path, public: str | None = None) -> Report:
                          "with its rotate checkpoint (truncated)")  # fmt: skip
             return report
         report.closed = active and reason == "close"
+    want = checker.head["recordSeq"] if checker.head is not None else 0
+    if want > report.last_seq:
+        checker.fail(
+            f"{files[-1]}:end",
+            report.last_seq + 1,
+            f"the log ends at record {report.last_seq} but the signed head names record {want}: "
+            "records were cut off the end (truncated)",
+        )
     return report

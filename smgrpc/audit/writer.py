@@ -1,8 +1,9 @@
 """The audit log writer: one thread, a bounded queue, group commit, size-based rotation.
 
-Calls hand it records as `render` callables (built into dicts in the writer's thread, off the
-event loop). A request record comes with an asyncio future that is resolved once the record is
-written (and, with sync="fsync", fdatasync'ed): the call's handler runs only then. Everything
+Calls hand it records already rendered (chain.body: orjson, a few microseconds; rendering in
+this thread would make it hold the GIL against the event loop). The thread chains them (seq,
+prevHash, hash) in order. A record that waits comes with an asyncio future that is resolved
+once it is written (and, with sync="fsync", fdatasync'ed): the call goes on only then. Everything
 queued while one batch is written goes out as the next batch, in one write and one fdatasync.
 
 Failures are fail-closed: a batch that cannot be written fails every waiting request (its call
@@ -20,16 +21,19 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from smgrpc.audit import chain
-from smgrpc.crypto.audit_key import AuditSigner
+from smgrpc.crypto.audit_key import AuditSigner, signature_ok
 
 log = logging.getLogger("smgrpc.audit")
-Render = Callable[[], dict[str, Any]]
+Item = tuple[bytes, "asyncio.Future[None] | None"]
 SYNC_MODES = ("fsync", "write")
+HEAD_FILE = "audit.head"  # in the data dir, next to audit.key
+HEAD_EVERY = 1.0  # seconds: how stale the signed head may be (truncation detection granularity)
 _TAIL = 1 << 18
 
 
@@ -74,8 +78,15 @@ class AuditWriter:
         max_bytes: int = 64 << 20,
         sync: str = "fsync",
         max_queue: int = 10_000,
+        head: Path | None = None,
     ) -> None:
+        """head: the signed head file (the last record's seq and hash, rewritten at every
+        checkpoint and at most HEAD_EVERY seconds after any record), kept in the data dir so
+        that cutting whole records off the end of the log is detected by verify (and refused
+        at start)."""
         self.path, self.signer, self.region = path, signer, region
+        self.head = head
+        self._head_at = 0.0
         self.max_bytes, self.sync, self.max_queue = max_bytes, sync, max_queue
         self.broken = False
         self.failures = 0  # batches that could not be written
@@ -85,9 +96,9 @@ class AuditWriter:
         self._size = 0
         self._seq, self._prev = 0, chain.GENESIS
         self._file_number = 0
-        self._queue: list[tuple[Render, asyncio.Future[None] | None]] = []
-        self._carry: list[tuple[Render, None]] = []  # non-waiting records of a failed batch
-        self._cond = threading.Condition()
+        self._queue: list[Item] = []
+        self._carry: list[Item] = []  # the records of a failed batch that nobody waits for
+        self._cond = threading.Condition(threading.Lock())
         self._waiting = False
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -119,7 +130,8 @@ class AuditWriter:
         if self._fd >= 0:
             try:
                 if not self.broken:
-                    self._write([self._checkpoint("close")])
+                    self._write([chain.body(self._checkpoint("close"))])
+                    self._write_head()
             except OSError as exc:
                 log.error("audit log: the close checkpoint was not written (%s)", exc.strerror)
             os.close(self._fd)
@@ -127,9 +139,9 @@ class AuditWriter:
 
     # ---- the loop side ----
 
-    def submit(self, render: Render, wait: bool) -> asyncio.Future[None] | None:
-        """Queue one record; wait=True: a future resolved when it is written (raises
-        AuditError at once if the queue is full)."""
+    def submit(self, raw: bytes, wait: bool) -> asyncio.Future[None] | None:
+        """Queue one rendered record (chain.body); wait=True: a future resolved when it is
+        written (raises AuditError at once if the queue is full)."""
         fut = None
         with self._cond:
             if wait:
@@ -137,7 +149,7 @@ class AuditWriter:
                     raise AuditError("the audit queue is full")
                 assert self._loop is not None
                 fut = self._loop.create_future()
-            self._queue.append((render, fut))
+            self._queue.append((raw, fut))
             if self._waiting:
                 self._cond.notify()
         return fut
@@ -156,20 +168,16 @@ class AuditWriter:
                     return
             self._commit(batch)
 
-    def _commit(self, batch: list[tuple[Render, asyncio.Future[None] | None]]) -> None:
+    def _commit(self, batch: list[Item]) -> None:
         items = [*self._carry, *batch]
-        records: list[dict[str, Any]] = []
-        for render, _fut in items:
-            try:
-                records.append(render())
-            except Exception as exc:  # noqa: BLE001 - a bug must not stop the writer
-                log.error("audit record could not be built (%s)", type(exc).__name__)
-                records.append({"recordType": "Unrenderable", "awsRegion": self.region})
+        records = [raw for raw, _fut in items]
         try:
             self._reopen()  # the file at `path` removed or replaced: never write into the void
             self._write(records)
             if self._size >= self.max_bytes:
                 self._rotate()
+            elif time.monotonic() - self._head_at >= HEAD_EVERY:
+                self._write_head()
         except OSError as exc:
             self.failures += 1
             if not self.broken:
@@ -188,7 +196,7 @@ class AuditWriter:
         self._carry = []
         self._settle(items, ok=True)
 
-    def _settle(self, items: list[tuple[Render, asyncio.Future[None] | None]], ok: bool) -> None:
+    def _settle(self, items: list[Item], ok: bool) -> None:
         futs = [f for _r, f in items if f is not None]
         if futs and self._loop is not None:
             try:
@@ -196,13 +204,13 @@ class AuditWriter:
             except RuntimeError:  # the loop is closed: nobody waits any more
                 pass
 
-    def _write(self, records: list[dict[str, Any]]) -> None:
+    def _write(self, records: list[bytes]) -> None:
         """Append records as one write (+ fdatasync): all of them or, on OSError, none (the
         file is cut back to where it was)."""
         seq, prev, lines = self._seq, self._prev, []
         for rec in records:
             seq += 1
-            line, prev = chain.encode(rec, seq, prev)
+            line, prev = chain.seal(rec, seq, prev)
             lines.append(line)
         data = b"".join(lines)
         try:
@@ -237,7 +245,7 @@ class AuditWriter:
         return rec
 
     def _open_file(self, reason: str) -> None:
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             st = os.fstat(fd)
             size, torn = st.st_size, 0
@@ -261,12 +269,50 @@ class AuditWriter:
                     size = good
             elif self._seq == 0:
                 self._continue_rotated()
+            if reason == "open":
+                self._check_head()
             self._fd, self._size = fd, size
-            self._write([self._checkpoint(reason, torn)])
+            self._write([chain.body(self._checkpoint(reason, torn))])
+            self._write_head()
         except BaseException:
             os.close(fd)
             self._fd = -1
             raise
+
+    def _check_head(self) -> None:
+        """Refuse to continue a log that lost records the signed head had seen."""
+        got = read_head(self.head, self.signer.public) if self.head is not None else None
+        if got is not None and int(got["recordSeq"]) > self._seq:
+            raise AuditError(
+                f"the audit log {self.path} ends at record {self._seq} but {self.head} names "
+                f"record {got['recordSeq']}: records were removed; run `smgrpc audit verify`. "
+                "To start a new chain, move the log files and the head file aside"
+            )
+
+    def _write_head(self) -> None:
+        if self.head is None:
+            return
+        head: dict[str, Any] = {
+            "recordSeq": self._seq,
+            "hash": self._prev,
+            "fileNumber": self._file_number,
+            "eventTime": _iso(time.time()),
+            "publicKey": self.signer.public,
+        }
+        head["signature"] = self.signer.sign(chain.head_message(head))
+        tmp = self.head.with_name(self.head.name + ".tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, chain.body(head) + b"}\n")
+                if self.sync == "fsync":
+                    os.fdatasync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.head)
+        except OSError as exc:  # the head only narrows what verify can tell: not fail-closed
+            log.error("audit head %s not written (%s)", self.head, exc.strerror)
+        self._head_at = time.monotonic()
 
     def _continue_rotated(self) -> None:
         """A new active file continues the newest rotated file's chain."""
@@ -285,7 +331,7 @@ class AuditWriter:
             os.close(fd)
 
     def _rotate(self) -> None:
-        self._write([self._checkpoint("rotate")])
+        self._write([chain.body(self._checkpoint("rotate"))])
         os.close(self._fd)
         self._fd = -1
         os.rename(self.path, self.path.with_name(f"{self.path.name}.{self._file_number}"))
@@ -307,6 +353,21 @@ class AuditWriter:
             os.close(self._fd)
             self._fd = -1
         self._open_file("reopen")
+
+
+def read_head(path: Path, public: str) -> dict[str, Any] | None:
+    """The signed head (None: no head file); AuditError if it is not signed by `public`."""
+
+    try:
+        head = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, orjson.JSONDecodeError):
+        raise AuditError(f"the audit head {path} is unreadable") from None
+    sig = head.get("signature") if isinstance(head, dict) else None
+    if not isinstance(sig, str) or not signature_ok(public, chain.head_message(head), sig):
+        raise AuditError(f"the audit head {path} is not signed by this Region's audit key")
+    return dict(head)
 
 
 def _resolve(futs: list[asyncio.Future[None]], ok: bool) -> None:

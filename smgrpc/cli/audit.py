@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from smgrpc.audit.verify import verify
+from smgrpc.audit.writer import HEAD_FILE
 from smgrpc.crypto.audit_key import PUB_FILE, AuditKeyError, read_public
 
 OK, BROKEN, USAGE = 0, 1, 2
@@ -30,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the trusted checkpoint key ({PUB_FILE} of the Region's data dir; default: "
         f"<data-dir>/{PUB_FILE} if given, else the key named by the first checkpoint)",
     )
-    v.add_argument("--data-dir", type=Path, help=f"the Region's data dir (to find {PUB_FILE})")
+    v.add_argument(
+        "--data-dir",
+        type=Path,
+        help=f"the Region's data dir: its {PUB_FILE} and signed head {HEAD_FILE} are used",
+    )
     v.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
@@ -47,7 +52,8 @@ def main(argv: Sequence[str]) -> int:
         print(f"smgrpc audit: {exc}", file=sys.stderr)
         return USAGE
     try:
-        report = verify(args.path, public)
+        head = args.data_dir / HEAD_FILE if args.data_dir else None
+        report = verify(args.path, public, head)
     except OSError as exc:
         print(f"smgrpc audit: cannot read {args.path}: {exc.strerror}", file=sys.stderr)
         return USAGE
