@@ -62,6 +62,10 @@ from smgrpc.crypto.keyring import Keyring, new_key_record
 from smgrpc.crypto.master import load_master_key, make_canary, verify_canary
 from smgrpc.crypto.tls import TlsFileError, TlsMaterial, load_tls
 from smgrpc.crypto.usage import kms_upkeep
+from smgrpc.metrics.calls import Calls
+from smgrpc.metrics.collector import Sources
+from smgrpc.metrics.http import MetricsServer
+from smgrpc.metrics.serve import metrics_server
 from smgrpc.replication.applier import Applier
 from smgrpc.replication.feed import Feed
 from smgrpc.replication.iam_receiver import IamReceiver
@@ -81,6 +85,7 @@ from smgrpc.startup import (
     inspect_data_dir,
     preflight,
 )
+from smgrpc.storage import stats as db_stats
 from smgrpc.storage.rekey import DataDirBusy, lock
 from smgrpc.storage.sqlite import SqliteStore
 from smgrpc.supervisor import Supervisor
@@ -231,6 +236,10 @@ class Region:
         self.incarnation = ""  # this data dir's (README "Backup and restore"), set by start
         self._dir_lock: int | None = None  # fd holding the data dir's shared lock
         self.auditor: Auditor | None = None  # --audit-log (README "Audit trail")
+        self.calls = Calls(grpc.StatusCode.OK)  # per-call counts for /metrics (handlers.wrap)
+        self.metrics: MetricsServer | None = None  # --metrics-listen
+        self.metrics_port = 0
+        self._serving = False
 
     async def __aenter__(self) -> Region:
         await self.start()
@@ -243,6 +252,7 @@ class Region:
         """Open the data dir, build the Region, serve, start the background tasks."""
         check_plaintext(self.config)
         self.tls = await asyncio.to_thread(read_tls, self.config)
+        await self._start_metrics(self.config)  # first: /readyz says 503 while starting
         self.function_tls = await asyncio.to_thread(rotation_engine.function_tls, self.config)
         self.trust = Trust(self.tls.client_ca, self.tls.peer_ca)
         raw, self.keyring = await open_keyring(self.config, self.clock)
@@ -440,6 +450,7 @@ class Region:
             self._guards(cfg),
             reflection_on=cfg.reflection,
             audit=self.auditor,
+            observer=self.calls,
         )
         return self.server, access
 
@@ -472,6 +483,7 @@ class Region:
         await set_serving(
             self.health, [SERVICE.full_name, IAM_SERVICE.full_name, REPL_SERVICE.full_name]
         )
+        self._serving = True
         self.tasks.every("purge", cfg.purge_interval, self._purge_once)
         self.tasks.every("kms-refresh", cfg.key_refresh_interval, lambda: self._refresh_keys(raw))
         self.tasks.every("access-log", ACCESS_LOG_EVERY, self.access_log.flush_async)
@@ -495,6 +507,40 @@ class Region:
                 cfg.mtls_listen,
                 self.mtls_port,
             )
+
+    async def _start_metrics(self, cfg: Config) -> None:
+        if cfg.metrics_listen is None:
+            return
+        tls = (cfg.tls_cert, cfg.tls_key) if cfg.tls_cert and cfg.tls_key else None
+        sources = Sources(
+            self.calls,
+            self.gate,
+            peers=lambda: self.shippers,
+            pending=lambda after: db_stats.outbox_pending(cfg.db_path, after),
+            rotation=lambda: self.scheduler.runner if self.scheduler is not None else None,
+            audit=lambda: self.auditor.writer if self.auditor is not None else None,
+            database_bytes=lambda: db_stats.database_bytes(cfg.db_path),
+            ready=self.not_ready,
+            secret_names=cfg.metrics_secret_names,
+        )
+        loop = asyncio.get_running_loop()
+        server = metrics_server(
+            cfg.region, cfg.metrics_listen, sources, loop, tls=tls, insecure=cfg.insecure
+        )
+        self.metrics_port = await asyncio.to_thread(server.start)
+        self.metrics = server
+        scheme = "https" if tls else "http"
+        log.info("metrics and health on %s://%s/metrics", scheme, cfg.metrics_listen)
+
+    def not_ready(self) -> list[str]:
+        """Why /readyz answers 503 (empty: serving). Read from the metrics thread."""
+        if self._closed or self.gate.closed:
+            return ["draining: the Region is shutting down"]
+        if self.raw_store is None:
+            return ["starting: the store is not open yet"]
+        if not self._serving:
+            return ["starting: the keyring and the gRPC listener are not ready yet"]
+        return []
 
     def _iam_changed(self, state: IamState) -> None:
         """Every IAM commit here (a write, a replicated snapshot, a move): ship it."""
@@ -571,6 +617,8 @@ class Region:
         finally:
             if self.raw_store is not None:
                 await self._step("storage", self.raw_store.close())
+            if self.metrics is not None:  # last: /readyz answered 503 through the drain
+                await self._step("metrics", asyncio.to_thread(self.metrics.close))
             if self._dir_lock is not None:
                 os.close(self._dir_lock)
 

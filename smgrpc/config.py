@@ -61,6 +61,8 @@ class Config:
     watch_max_streams: int = 1000
     watch_max_lag: int = 10_000
     watch_write_timeout: float = 10.0
+    metrics_listen: str | None = None  # HTTP /metrics, /healthz, /readyz (README "Metrics ...")
+    metrics_secret_names: bool = False  # secret names as label values (rotations by secret)
     # TLS (see README "TLS and mTLS"); a non-loopback listener needs TLS unless insecure.
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -443,6 +445,21 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="SECONDS",
     ),
     Setting(
+        "metrics_listen",
+        _address,
+        "serve Prometheus /metrics and the /healthz, /readyz probes over HTTP here (not "
+        "IAM-protected: keep it on loopback, or give --tls-cert/--tls-key or --insecure)",
+        serve_only=True,
+        metavar="HOST:PORT",
+    ),
+    Setting(
+        "metrics_secret_names",
+        _bool,
+        "allow secret names as /metrics label values (rotations by secret; off: none ever)",
+        serve_only=True,
+        switch=True,
+    ),
+    Setting(
         "iam_region",
         _region,
         "the Region that holds IAM (users, roles, access keys) and accepts IAM writes; the "
@@ -580,7 +597,8 @@ def add_arguments(p: argparse.ArgumentParser, *, serve: bool = True) -> None:
     for s in SETTINGS:
         if s.serve_only and not serve:
             continue
-        shown = "" if s.key in _NO_SHOWN_DEFAULT else f"; default {_show(s.default)}"
+        hidden = s.key in _NO_SHOWN_DEFAULT or s.default is None
+        shown = "" if hidden else f"; default {_show(s.default)}"
         text = s.help if serve or s.kms_help is None else s.kms_help
         if not serve and s.kms_help is not None:
             shown = ""

@@ -13,7 +13,7 @@ from grpc_reflection.v1alpha import reflection
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api.access import AccessLog
 from smgrpc.api.descriptors import CommentedPool
-from smgrpc.api.handlers import CallGuard, Gate, generic_handler
+from smgrpc.api.handlers import CallGuard, CallObserver, Gate, generic_handler
 from smgrpc.crypto.tls import TlsMaterial
 from smgrpc.replication.limits import MAX_MESSAGE as MAX_REPLICATION_MESSAGE
 
@@ -38,6 +38,7 @@ def build_server(
     guards: Mapping[str, CallGuard] | None = None,
     reflection_on: bool = True,
     audit: Any = None,
+    observer: CallObserver | None = None,
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
     """servicers: (service descriptor, pb module, servicer object); gate: see handlers.Gate;
     guards: service full name → its guard (a service without one is not IAM-guarded: the
@@ -72,6 +73,7 @@ def build_server(
                     access,
                     (guards or {}).get(descriptor.full_name),
                     audit,
+                    observer,
                 ),
             )
         )

@@ -99,10 +99,20 @@ class Shipper:
         self._probe_due = True
         self._persisted_at = 0.0
         self._link_up: bool | None = None  # None until the first push
+        # For /metrics: since when (monotonic) changes wait unshipped; last acknowledged push.
+        self.behind_since: float | None = None
+        self.pushed_at: float | None = None  # wall clock
         self._errors = Throttled(log, every=30.0)
 
     def wake(self) -> None:
+        if self.behind_since is None:
+            self.behind_since = time.monotonic()
         self.event.set()
+
+    @property
+    def link_up(self) -> bool | None:
+        """Whether the last push reached the peer (None: none tried yet)."""
+        return self._link_up
 
     def behind(self, arn: str) -> str | None:
         """A non-secret status message if this secret's changes are stuck behind a failure."""
@@ -157,19 +167,24 @@ class Shipper:
     async def _push(self, batch: m.Batch) -> m.Reply:
         reply = await self.client.push(batch)
         self._link_ok()
+        self.pushed_at = time.time()
         return reply
 
     async def _ship_once(self) -> bool:
         """Ship one batch; True if there may be more to ship right away."""
         rows = await self.store.outbox(self.target, self.acked, BATCH_ROWS)
         if not rows and not self._probe_due:
+            self.behind_since = None
             self.pending.clear()
             self.failures, self.last_error = 0, None  # caught up
             return False
         self.pending = {arn for _, arn, _, _ in rows}
         if rows:
+            if self.behind_since is None:  # a backlog from before a restart
+                self.behind_since = time.monotonic()
             batch, used, problems = await self._build(rows)
         else:  # a probe: nothing to apply, the reply tells the peer's incarnation and position
+            self.behind_since = None
             batch, used, problems = self._probe(), {}, []
         if problems:
             await self._mark_broken(problems)

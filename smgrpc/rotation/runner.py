@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from typing import Protocol
 
 from smgrpc.core.model import RotationRun, Secret
@@ -22,6 +23,8 @@ from smgrpc.rotation.invokers import Invoker, Registry, RotationEvent, StepFaile
 
 log = logging.getLogger("smgrpc.rotation")
 WATCH_EVERY = 0.5  # seconds between two looks, during a step, at whether the run is current
+SUCCEEDED, FAILED, STOPPED = "succeeded", "failed", "stopped"  # a run's end, for /metrics
+MAX_COUNTED_SECRETS = 10_000  # distinct (ARN, result) counts kept; beyond: ARN ""
 
 
 class Transitions(Protocol):
@@ -61,6 +64,12 @@ class Runner:
         self.region, self.account = region, account
         self.step_timeout, self.max_attempts = step_timeout, max_attempts
         self.base_backoff, self.max_backoff = base_backoff, max_backoff
+        self.results: Counter[tuple[str, str]] = Counter()  # (ARN, result) -> runs ended
+
+    def _ended(self, arn: str, result: str) -> None:
+        if (arn, result) not in self.results and len(self.results) >= MAX_COUNTED_SECRETS:
+            arn = ""
+        self.results[arn, result] += 1
 
     async def run(self, arn: str) -> None:
         """Drive the secret's recorded run to its end (or until it is no longer current)."""
@@ -77,14 +86,17 @@ class Runner:
                     run.lambda_arn,
                 )
                 await self.transitions.abandon(arn, run.version_id)
+                self._ended(arn, FAILED)
                 return
             if run.attempts >= self.max_attempts:  # the last attempt failed before a restart
                 log.warning("rotation of %s abandoned at %s: out of attempts", arn, run.step)
                 await self.transitions.abandon(arn, run.version_id)
+                self._ended(arn, FAILED)
                 return
             event = RotationEvent(run.step, arn, run.version_id, run.token)
             try:
                 if not await self._invoke(invoker, event, arn, run):
+                    self._ended(arn, STOPPED)
                     return  # cancelled (or deleted, demoted) meanwhile
             except StepFailed as failed:
                 run = await self._failed(arn, run, failed)
@@ -92,6 +104,9 @@ class Runner:
             done = await self.transitions.step_done(arn, run.version_id, run.step)
             if done is not None and done.rotating is None:
                 log.info("rotation of %s finished (version %s)", arn, run.version_id)
+                self._ended(arn, SUCCEEDED)
+            elif _same(done, run) is None:
+                self._ended(arn, STOPPED)
             run = _same(done, run)
 
     async def _invoke(
@@ -117,6 +132,7 @@ class Runner:
         """Record the failure; the run to go on with after a backoff, or None (abandoned)."""
         now = _same(await self.transitions.step_failed(arn, run.version_id, run.step), run)
         if now is None:
+            self._ended(arn, STOPPED)
             return None
         if failed.transient and now.attempts < self.max_attempts:
             delay = backoff(self.base_backoff, self.max_backoff, now.attempts - 1)
@@ -130,7 +146,10 @@ class Runner:
                 delay,
             )
             await asyncio.sleep(delay)
-            return _same(self.store.find(arn), now)
+            again = _same(self.store.find(arn), now)
+            if again is None:
+                self._ended(arn, STOPPED)
+            return again
         log.warning(
             "rotation of %s abandoned at %s (%s after %d attempt%s): AWSCURRENT unchanged, "
             "retried at the next window",
@@ -141,4 +160,5 @@ class Runner:
             "" if now.attempts == 1 else "s",
         )
         await self.transitions.abandon(arn, run.version_id)
+        self._ended(arn, FAILED)
         return None

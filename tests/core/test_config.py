@@ -37,6 +37,8 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "watch_max_streams": (["7"], "7", 7),
     "watch_max_lag": (["300"], "300", 300),
     "watch_write_timeout": (["0.5"], "0.5", 0.5),
+    "metrics_listen": (["127.0.0.1:9100"], "127.0.0.1:9100", "127.0.0.1:9100"),
+    "metrics_secret_names": ([], "1", True),
     "blob_cache_bytes": (["1048576"], "1048576", 1048576),
     "audit_log": (["/a/audit.log"], "/a/audit.log", "/a/audit.log"),
     "audit_max_bytes": (["1048576"], "1048576", 1048576),
