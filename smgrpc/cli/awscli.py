@@ -17,6 +17,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -26,6 +27,9 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from smgrpc.cli import shorthand
+from smgrpc.client import ClientError, ClientSettings, ServiceError, settings
+from smgrpc.client.errors import DeadlineExceededError, EndpointConnectionError
+from smgrpc.client.settings import DEFAULT_TOKEN_FILE
 
 USAGE_ERROR = 252
 SERVICE_ERROR = 254
@@ -172,6 +176,8 @@ def scalar(field: FieldDescriptor, value: Any, flag: str, where: str) -> Any:
             _check_range(field, number)
             return number
         if t == FieldDescriptor.TYPE_BYTES:
+            if isinstance(value, bytes):
+                return value
             return base64.b64decode(str(value), validate=True)
     except (ValueError, TypeError, binascii.Error):
         raise usage(flag, f"Invalid value for {where}: {value!r}") from None
@@ -214,15 +220,26 @@ def iso_utc(ts: Timestamp) -> str:
 
 
 def iso_local(ts: Timestamp) -> str:
-    """aws-cli v2's default (cli_timestamp_format = iso8601): ISO 8601 in the local zone."""
-    return datetime.fromtimestamp(ts.seconds, UTC).replace(microsecond=ts.nanos // 1000).astimezone().isoformat()
+    """aws-cli v2's default (cli_timestamp_format = iso8601): ISO 8601 in the local zone, with
+    microseconds unless they are zero (datetime.isoformat, as botocore's parsed value)."""
+    utc = datetime.fromtimestamp(ts.seconds, UTC).replace(microsecond=ts.nanos // 1000)
+    return utc.astimezone().isoformat()
 
 
-def to_json(msg: Message, stamp: Stamp = iso_utc, documents: Collection[str] = ()) -> dict[str, Any]:
+def to_json(
+    msg: Message, stamp: Stamp = iso_utc, documents: Collection[str] = ()
+) -> dict[str, Any]:
     """The aws-cli shape of a response: AWS member names, timestamps by `stamp`, blobs as
-    base64, maps as objects; the members named in `documents` (JSON held in a string) parsed."""
+    base64, maps as objects; the members named in `documents` (JSON held in a string) parsed.
+    A bool without presence (PolicyValidationPassed) is shown when false too."""
     out: dict[str, Any] = {}
-    for field, value in msg.ListFields():
+    present = dict(msg.ListFields())
+    for field in msg.DESCRIPTOR.fields:
+        if field not in present:
+            if field.type == FieldDescriptor.TYPE_BOOL and not _optional(field):
+                out[field.json_name] = False
+            continue
+        value = present[field]
         if _is_map(field):
             out[field.json_name] = {k: _map_value(field, v, stamp) for k, v in value.items()}
         elif field.is_repeated:
@@ -230,6 +247,10 @@ def to_json(msg: Message, stamp: Stamp = iso_utc, documents: Collection[str] = (
         else:
             out[field.json_name] = _value(field, value, stamp, documents)
     return out
+
+
+def _optional(field: FieldDescriptor) -> bool:
+    return field.is_repeated or field.has_presence
 
 
 def _is_map(field: FieldDescriptor) -> bool:
@@ -276,3 +297,49 @@ def run_main(run: Callable[[], int]) -> int:
         return print_failure(exc)
     except KeyboardInterrupt:
         return 130
+
+
+# ---- connection (smgrpc.client's settings: flag > SMGRPC_* variable > default) ----
+
+
+def read_credential(path: Path) -> str:
+    """`<AccessKeyId>:<SecretAccessKey>` from a token file (the message names only the file)."""
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise Failure(
+            f"cannot read the credential file {path}: {reason} "
+            "(give --token-file or set SMGRPC_TOKEN_FILE or SMGRPC_TOKEN)"
+        ) from None
+    if not token or any(c.isspace() for c in token):
+        raise Failure(f"the credential file {path} does not hold one AccessKeyId:SecretAccessKey")
+    return token
+
+
+def client_settings(
+    endpoint: str | None,
+    token_file: Path | None = None,
+    ca_file: Path | None = None,
+    cert_file: Path | None = None,
+    key_file: Path | None = None,
+) -> ClientSettings:
+    """The client's settings with the credential read and checked here (so a missing or bad
+    token file is a clear 255 before any call)."""
+    try:
+        s = settings(endpoint, None, token_file, ca_file, cert_file, key_file)
+    except ClientError as exc:
+        raise Failure(exc.message) from None
+    if s.token:
+        return s
+    path = s.token_file or DEFAULT_TOKEN_FILE
+    return replace(s, token=read_credential(path), token_file=None)
+
+
+def client_failure(exc: ServiceError | ClientError, url: str) -> Failure:
+    """A failed call as aws-cli reports it (254 for the service's answer, else 255)."""
+    if isinstance(exc, ServiceError):
+        return Failure(f"\n{exc}", SERVICE_ERROR)
+    if isinstance(exc, EndpointConnectionError | DeadlineExceededError):
+        return Failure(f'\nCould not connect to the endpoint URL: "{url}"')
+    return Failure(f"\n{exc.message}")

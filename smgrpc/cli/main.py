@@ -9,7 +9,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 
-from smgrpc import logs
+from smgrpc import __version__, logs
 from smgrpc.app import Region, open_keyring
 from smgrpc.cli import iam, iam_region, rotator, tls
 from smgrpc.config import Config, ConfigError, add_arguments, from_args
@@ -32,6 +32,7 @@ KMS_HELP = (
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="smgrpc", description=__doc__)
+    p.add_argument("--version", action="version", version=f"smgrpc {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve one Region over gRPC", description=SERVE_HELP)
     add_arguments(serve, serve=True)
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     tls.add_parser(sub)
     # Parsed by smgrpc.cli.iam (main dispatches before this parser runs); listed for --help.
     sub.add_parser("iam", help="IAM users, roles, policies and access keys of a running server")
+    sub.add_parser("secretsmanager", help="the Secrets Manager operations, aws-cli style")
     iam_region.add_parser(sub)
     rotator.add_parser(sub)
     return p
@@ -112,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["iam"]:
         return iam.main(argv[1:])
+    if argv[:1] == ["secretsmanager"]:
+        from smgrpc.cli import secretsmanager  # jmespath and the client only when used
+
+        return secretsmanager.main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "iam-region":
         try:

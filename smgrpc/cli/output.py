@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -38,22 +37,12 @@ def search(query: ParsedResult | None, data: Any) -> Any:
     return data if query is None else query.search(data)
 
 
-def emit(
-    title: str,
-    data: Any,
-    fmt: str,
-    query: ParsedResult | None,
-    stream: TextIO,
-    pages: Iterable[Any] = (),
-) -> None:
-    """Print a response. `pages` (text only): the pages of a paged response, each queried and
-    printed on its own as aws-cli does (the merged `data` then only carries the NextToken)."""
-    if fmt == "text":
-        for page in pages:
-            write_text(search(query, page), stream)
-        write_text(search(query, data), stream)
-        return
+def emit(title: str, data: Any, fmt: str, query: ParsedResult | None, stream: TextIO) -> None:
+    """Print a response (`title`: the operation, for table) queried, in the format."""
     data = search(query, data)
+    if fmt == "text":
+        write_text(data, stream)
+        return
     if fmt == "table":
         write_table(title, data, stream)
     elif data != {}:
@@ -67,7 +56,9 @@ def _scalar(v: Any) -> bool:
     return not isinstance(v, (dict, list))
 
 
-def write_text(item: Any, out: TextIO, ident: str | None = None, keys: list[str] | None = None) -> None:
+def write_text(
+    item: Any, out: TextIO, ident: str | None = None, keys: list[str] | None = None
+) -> None:
     if isinstance(item, dict):
         _text_dict(item, out, ident, keys)
     elif isinstance(item, list):
