@@ -27,6 +27,7 @@ from smgrpc.api.server import (
     set_serving,
 )
 from smgrpc.api.servicer import SecretsManagerServicer
+from smgrpc.api.watch import Watch, WatchLimits
 from smgrpc.auth.mtls import Trust
 from smgrpc.auth.token_file import TokenFileError, write_admin_token
 from smgrpc.config import Config, ConfigError
@@ -94,6 +95,7 @@ async def open_keyring(
         blob_cache_bytes=config.blob_cache_bytes,
         home=(config.region, config.account),
         load_secrets=serve,  # `smgrpc kms` needs the key rows only
+        event_retention=config.watch_history,
     )
     try:
         # The pre-checks are best effort (they read nothing if they cannot): check again through
@@ -179,7 +181,7 @@ class Region:
         self.tls = TlsMaterial()
         self.trust = Trust()  # the guard's client-certificate identity: trust.identity
         self.tasks = Supervisor()
-        self.gate = Gate(max_inflight=config.max_inflight)
+        self.gate = Gate(max_inflight=config.max_inflight, max_streams=config.watch_max_streams)
         self.access_log = AccessLog(
             _stderr if logging.getLogger(ACCESS_LOGGER).isEnabledFor(logging.INFO) else None,
             json_format=config.log_format == "json",
@@ -269,7 +271,7 @@ class Region:
         self, cfg: Config, raw: RegionStore, tokens: Tokens
     ) -> tuple[grpc.aio.Server, AccessRecorder]:
         # Every write goes through the replication feed (outbox rows, generations).
-        self.store = Feed(raw, on_outbox=self._wake)
+        self.store = Feed(raw, on_outbox=self._wake, clock=self.clock)
         self.access = access = AccessRecorder(self.store)
         peers = frozenset(r for r, _ in cfg.peers)
         self.values = ValueUseCases(self.store, self.keyring, self.clock, access, tokens=tokens)
@@ -333,6 +335,18 @@ class Region:
                         cfg.region,
                         policies=PolicyUseCases(self.store),
                         rotation=self.rotation,
+                        watch=Watch(
+                            raw,
+                            self.store.find,
+                            cfg.region,
+                            cfg.account,
+                            WatchLimits(
+                                heartbeat=cfg.watch_heartbeat,
+                                max_lag=cfg.watch_max_lag,
+                                write_timeout=cfg.watch_write_timeout,
+                            ),
+                            closing=lambda: self.gate.closed,
+                        ),
                     )
                 ),
                 iam_service(IamServicer(self.iam)),

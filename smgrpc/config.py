@@ -52,6 +52,12 @@ class Config:
     reflection: bool = True  # the gRPC reflection service (health is always served, open)
     blob_cache_bytes: int = 64 * 1024 * 1024  # bound of the in-memory sealed-value cache
     max_inflight: int = 1000  # admission control: calls running at once, then ThrottlingException
+    # WatchSecrets (README "WatchSecrets"): events kept, heartbeat, streams, slow-consumer limits.
+    watch_history: int = 100_000
+    watch_heartbeat: float = 10.0
+    watch_max_streams: int = 1000
+    watch_max_lag: int = 10_000
+    watch_write_timeout: float = 10.0
     # TLS (see README "TLS and mTLS"); a non-loopback listener needs TLS unless insecure.
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -382,6 +388,45 @@ SETTINGS: tuple[Setting, ...] = (
         "RESOURCE_EXHAUSTED (ThrottlingException) and a RetryInfo",
         serve_only=True,
         metavar="N",
+    ),
+    Setting(
+        "watch_history",
+        _number(int, "a whole number", 1, 100_000_000),
+        "WatchSecrets events this Region keeps (older ones are pruned; resuming before them "
+        "answers ExpiredSequenceException)",
+        serve_only=True,
+        metavar="N",
+    ),
+    Setting(
+        "watch_heartbeat",
+        _number(float, "a number of seconds", 0.05, 3600, " seconds"),
+        "seconds between two Heartbeat messages of an idle WatchSecrets stream",
+        serve_only=True,
+        metavar="SECONDS",
+    ),
+    Setting(
+        "watch_max_streams",
+        _count,
+        "WatchSecrets streams open at once; beyond it a new one is refused with "
+        "RESOURCE_EXHAUSTED (LimitExceededException) and a RetryInfo",
+        serve_only=True,
+        metavar="N",
+    ),
+    Setting(
+        "watch_max_lag",
+        _count,
+        "events a WatchSecrets stream may fall behind the Region's newest before it is cut off "
+        "(SlowConsumerException, resumable)",
+        serve_only=True,
+        metavar="N",
+    ),
+    Setting(
+        "watch_write_timeout",
+        _number(float, "a number of seconds", 0.01, 3600, " seconds"),
+        "how long a WatchSecrets stream waits for its client to take one message before it is "
+        "cut off (SlowConsumerException, resumable)",
+        serve_only=True,
+        metavar="SECONDS",
     ),
     Setting(
         "iam_region",

@@ -208,6 +208,8 @@ class SecretsAuthz:
         """(key, pinned secret) of a request whose decision may be cached: every parameter a
         scalar (no tags, regions or filters: those calls are rare, and TagResource runs the
         lockout check); None otherwise. The secret is pinned by identity (see ServiceGuard)."""
+        if operation == "WatchSecrets":
+            return None  # one decision per stream (api/streams.py), nothing to cache
         if operation == "GetSecretValue":  # the hot path, without the generic walk
             params: tuple[object, ...] = (
                 request.version_id if request.HasField("version_id") else None,
@@ -230,7 +232,12 @@ class SecretsAuthz:
         return (operation, secret_id, *params), secret
 
     def plan(self, operation: str, request: Any) -> Plan:
-        """The guard's planner: the call's requests and its secret's resource policy."""
+        """The guard's planner: the call's requests and its secret's resource policy.
+
+        WatchSecrets needs nothing up front: api/watch.py checks DescribeSecret per SecretIds
+        entry and per event (Authorized.denied)."""
+        if operation == "WatchSecrets":
+            return [], None
         call = self.call(operation, request)
         return self._needs(call), call.secret.policy if call.secret is not None else None
 

@@ -31,6 +31,9 @@ STATUS: dict[type[e.ServiceError], int] = {
     e.AccessDenied: code_pb2.PERMISSION_DENIED,
     e.Unauthenticated: code_pb2.UNAUTHENTICATED,
     e.NotImplementedOperation: code_pb2.UNIMPLEMENTED,
+    e.ExpiredSequence: code_pb2.OUT_OF_RANGE,
+    e.SlowConsumer: code_pb2.RESOURCE_EXHAUSTED,
+    e.ServiceUnavailable: code_pb2.UNAVAILABLE,
     e.InternalServiceError: code_pb2.INTERNAL,
     e.IamAccessDenied: code_pb2.PERMISSION_DENIED,
     e.InvalidClientTokenId: code_pb2.UNAUTHENTICATED,
@@ -63,11 +66,15 @@ def to_status(exc: e.ServiceError, request_id: str) -> grpc.Status:
             error_details_pb2.ErrorInfo(
                 reason=exc.reason,
                 domain=DOMAIN,
-                metadata={"awsErrorCode": exc.aws_code},
+                metadata={"awsErrorCode": exc.aws_code, **dict(exc.info)},
             )
         ),
         _pack(error_details_pb2.RequestInfo(request_id=request_id)),
     ]
+    if exc.retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromTimedelta(timedelta(seconds=exc.retry_after))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     if exc.field and code == code_pb2.INVALID_ARGUMENT:
         details.append(
             _pack(

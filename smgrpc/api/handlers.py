@@ -124,17 +124,27 @@ class Gate:
     which is retryable and guarantees the call did nothing. While `max_inflight` calls are
     running, further calls are refused at once with RESOURCE_EXHAUSTED (ThrottlingException)
     and a RetryInfo, before they do anything: overload is a deliberate, retryable answer.
+
+    Server-streaming calls (WatchSecrets) are counted apart, up to `max_streams` (then
+    LimitExceededException with a RetryInfo), and never hold the drain: `close()` cancels each
+    open stream's task, and the stream ends at once with UNAVAILABLE (api/watch.py).
     """
 
-    def __init__(self, max_inflight: int = 1000, retry_after: float = 0.25) -> None:
+    def __init__(
+        self, max_inflight: int = 1000, retry_after: float = 0.25, max_streams: int = 1000
+    ) -> None:
         self.closed = False
         self.max_inflight = max_inflight
         self.retry_after = retry_after
         self.inflight = 0
         self.refused = 0
+        self.max_streams = max_streams
+        self.streams: set[asyncio.Task[Any]] = set()
 
     def close(self) -> None:
         self.closed = True
+        for task in list(self.streams):
+            task.cancel()
 
 
 # A secret ARN as we mint them (a client's SecretId can be any text: never log one that is not
@@ -323,14 +333,17 @@ class _Service(grpc.GenericRpcHandler):  # type: ignore[misc]
     built the tuple to find the handler): each call's handler is bound to it, so `wrap` and
     the guard need not ask the context for a second copy (~1.5-5 us per call)."""
 
-    def __init__(self, methods: dict[str, tuple[Any, Any, Any]]) -> None:
-        self._methods = methods  # "/<service>/<method>" -> (wrapped handler, decode, encode)
+    def __init__(self, methods: dict[str, tuple[Any, Any, Any, bool]]) -> None:
+        # "/<service>/<method>" -> (wrapped handler, decode, encode, server-streaming)
+        self._methods = methods
 
-    def service(self, handler_call_details: Any) -> _CallHandler | None:
+    def service(self, handler_call_details: Any) -> grpc.RpcMethodHandler | None:
         got = self._methods.get(handler_call_details.method)
         if got is None:
             return None
         call = functools.partial(got[0], metadata=handler_call_details.invocation_metadata)
+        if got[3]:
+            return grpc.unary_stream_rpc_method_handler(call, got[1], got[2])
         return _CallHandler(call, got[1], got[2])
 
 
@@ -342,16 +355,25 @@ def generic_handler(
     access: AccessLog | None = None,
     guard: CallGuard | None = None,
 ) -> grpc.GenericRpcHandler:
-    """Unary handlers for every method of the service, each going through `wrap`."""
+    """Handlers for every method of the service: unary ones through `wrap`, server-streaming
+    ones the servicer serves through `streams.wrap_stream`."""
     methods = {}
     for method in service_descriptor.methods:
-        if method.server_streaming:
-            continue  # WatchSecrets: not served yet (issue 9)
         req_cls = getattr(pb_module, method.input_type.name)
         resp_cls = getattr(pb_module, method.output_type.name)
+        if method.server_streaming:
+            behavior = getattr(servicer, method.name, None)
+            if behavior is None or method.client_streaming:
+                continue  # a streaming method the servicer does not serve: UNIMPLEMENTED
+            from smgrpc.api.streams import wrap_stream  # streams builds on this module
+
+            wrapped = wrap_stream(method.name, behavior, gate, access, guard)
+        else:
+            wrapped = wrap(method.name, getattr(servicer, method.name), gate, access, guard)
         methods[f"/{service_descriptor.full_name}/{method.name}"] = (
-            wrap(method.name, getattr(servicer, method.name), gate, access, guard),
+            wrapped,
             _safe_deserializer(req_cls),
             resp_cls.SerializeToString,
+            method.server_streaming,
         )
     return _Service(methods)

@@ -8,6 +8,9 @@ from typing import Any
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api import calls, codec
 from smgrpc.api.codec import opt
+from smgrpc.api.streams import Recheck
+from smgrpc.api.watch import Watch
+from smgrpc.core.errors import NotImplementedOperation
 from smgrpc.core.model import Secret
 from smgrpc.core.passwords import generate_password
 from smgrpc.core.policies import PolicyUseCases
@@ -49,8 +52,10 @@ class SecretsManagerServicer:
         *,
         policies: PolicyUseCases,
         rotation: RotationUseCases,
+        watch: Watch | None = None,
     ) -> None:
         self.rotation = rotation
+        self.watch = watch
         self.secrets = secrets
         self.values = values
         self.replicas = replicas
@@ -336,3 +341,9 @@ class SecretsManagerServicer:
     ) -> pb.StopReplicationToReplicaResponse:
         secret = await self.replicas.stop_replication_to_replica(r.secret_id)
         return pb.StopReplicationToReplicaResponse(arn=secret.arn)
+
+    async def WatchSecrets(self, r: pb.WatchSecretsRequest, ctx: Ctx, recheck: Recheck) -> None:
+        """Server-streaming (streams.wrap_stream runs it): see api/watch.py."""
+        if self.watch is None:
+            raise NotImplementedOperation("WatchSecrets is not served by this server.")
+        await self.watch.serve(r, ctx, recheck)

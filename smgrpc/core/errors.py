@@ -11,12 +11,23 @@ class ServiceError(Exception):
     """Base of every error the API reports with an AWS code."""
 
     aws_code: str = "InternalServiceError"
+    # ErrorInfo metadata beyond awsErrorCode (names and values are never secret material).
+    info: tuple[tuple[str, str], ...] = ()
 
-    def __init__(self, message: str, *, field: str | None = None, resource: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        resource: str | None = None,
+        retry_after: float | None = None,
+    ):
+        """retry_after: seconds a client should wait before retrying (google.rpc.RetryInfo)."""
         super().__init__(message)
         self.message = message
         self.field = field
         self.resource = resource
+        self.retry_after = retry_after
 
     @property
     def reason(self) -> str:
@@ -145,6 +156,41 @@ class IamConflict(ServiceError):
     """
 
     aws_code = "ConcurrentModification"
+
+
+# ---- WatchSecrets (beyond AWS): codes in AWS's style ----
+
+
+class ExpiredSequence(ServiceError):
+    """AfterSequence outside what the Region can resume from (older than its retained history,
+    or newer than its newest position): the client must resync, then watch afresh."""
+
+    aws_code = "ExpiredSequenceException"
+
+    def __init__(self, message: str, *, oldest: int = 0, newest: int = 0) -> None:
+        super().__init__(message)
+        self.info = (("oldestSequence", str(oldest)), ("newestSequence", str(newest)))
+
+
+class SlowConsumer(ServiceError):
+    """A stream cut off for not keeping up; resume with AfterSequence = after_sequence."""
+
+    aws_code = "SlowConsumerException"
+
+    def __init__(self, message: str, *, after_sequence: int = 0) -> None:
+        super().__init__(message, retry_after=1.0)
+        self.info = (("afterSequence", str(after_sequence)),)
+
+
+class ServiceUnavailable(ServiceError):
+    """The server is shutting down; a stream ends with the position to resume from."""
+
+    aws_code = "ServiceUnavailable"
+
+    def __init__(self, message: str, *, after_sequence: int | None = None) -> None:
+        super().__init__(message, retry_after=1.0)
+        if after_sequence is not None:
+            self.info = (("afterSequence", str(after_sequence)),)
 
 
 class NotImplementedOperation(ServiceError):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from smgrpc.core.events import Change, SecretEvent
 from smgrpc.core.iam.model import AccessKey, IamState
 from smgrpc.core.model import KmsKeyRecord, Sealed, Secret, SecretValue
 
@@ -66,7 +67,24 @@ class ReplicationTx(Protocol):
     async def set_replay_mark(self, peer_region: str, timestamp: float) -> None: ...
 
 
-class WriteTx(ReplicationTx, Protocol):
+class EventTx(Protocol):
+    """WatchSecrets history inside a write transaction: committed with it, or not at all.
+
+    Persistence only: which events a change gives is decided by core.events.derive (the
+    replication feed calls it on every save and delete), never by a store.
+    """
+
+    async def record(self, changes: Sequence[Change], at: float) -> None:
+        """Append events after every recorded one: sequence numbers newest+1, newest+2, ...
+        in order (per Region, strictly increasing, never reused, kept across restarts); the
+        oldest beyond the store's retention may be dropped in the same transaction."""
+
+    def note(self, arn: str, outcome: str) -> None:
+        """An outcome the states cannot tell (core.events.derive's `noted`) for this
+        transaction's next change of `arn`; a bare store ignores it (the feed reads it)."""
+
+
+class WriteTx(ReplicationTx, EventTx, Protocol):
     def find(self, secret_id: str) -> Secret | None: ...
     def find_arn(self, arn: str) -> Secret | None: ...
     async def sealed(self, arn: str, version_id: str) -> Sealed | None: ...
@@ -79,6 +97,23 @@ class ReplicationLog(Protocol):
 
     async def cursor(self, region: str) -> int: ...
     async def outbox(self, region: str, after: int, limit: int) -> list[OutboxRow]: ...
+
+
+class EventLog(Protocol):
+    """Committed WatchSecrets history (reads only; no thread hop for the recent tail)."""
+
+    def event_bounds(self) -> tuple[int, int]:
+        """(oldest retained sequence, newest recorded); oldest = newest + 1 when none is kept
+        (0, 0 on a Region that never recorded an event)."""
+        ...
+
+    async def events_after(self, after: int, limit: int) -> list[SecretEvent]:
+        """Committed events with sequence > after, in order, at most `limit`."""
+        ...
+
+    async def wait_event(self, after: int) -> None:
+        """Return once an event with sequence > after is committed (at once if one is)."""
+        ...
 
 
 class Store(ReplicationLog, Protocol):
@@ -186,7 +221,7 @@ class KeyMinter(Protocol):
         ...
 
 
-class RegionStore(Store, KeyRecords, Meta, IamRecords, Protocol):
+class RegionStore(Store, EventLog, KeyRecords, Meta, IamRecords, Protocol):
     """Everything a Region keeps: what app.py opens, and what a second backend implements."""
 
     async def close(self) -> None: ...

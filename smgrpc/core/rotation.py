@@ -21,6 +21,7 @@ from smgrpc.core import arn as arns
 from smgrpc.core import guards, labels
 from smgrpc.core import validate as check
 from smgrpc.core.errors import AccessDenied, InvalidRequest, ServiceError
+from smgrpc.core.events import ROTATION_SUCCEEDED
 from smgrpc.core.model import (
     AWSCURRENT,
     AWSPENDING,
@@ -287,6 +288,7 @@ class RotationUseCases:
                     versions = secret.versions
                 else:
                     versions = _drop_pending(secret, run.version_id)
+                    tx.note(arn, ROTATION_SUCCEEDED)  # the states cannot tell it (core.events)
                 if r.enabled:
                     r = _replace_config(
                         r, next_rotation=next_rotation_date(schedule_of(r), r.last_rotated, now)

@@ -6,6 +6,9 @@ cursors. The feed wraps the store and its transactions and, on every `save`, dec
 old and new state (core.replication, pure functions) which outbox rows the change needs and
 whether the replicated generation moves; it enqueues those rows in the same transaction, and
 after the transaction ends tells its subscriber which Regions got rows (wakes the shippers).
+The same way it records, on every save and delete, the WatchSecrets events of the change
+(core.events.derive of the old and new state) in that transaction, so nothing acknowledged
+is missing from the history, whoever wrote it (use cases, the applier, rotation, purge).
 
 The use cases, the shippers and the applier all hold the feed as their Store, so no save can
 bypass the rule, and a new store implements nothing of it.
@@ -13,13 +16,14 @@ bypass the rule, and a new store implements nothing of it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from smgrpc.core import events
 from smgrpc.core import replication as repl
 from smgrpc.core.model import Sealed, Secret
-from smgrpc.core.ports import OutboxRow, Store, WriteTx
+from smgrpc.core.ports import Clock, OutboxRow, Store, SystemClock, WriteTx
 
 OnOutbox = Callable[[set[str]], None]
 
@@ -27,9 +31,11 @@ OnOutbox = Callable[[set[str]], None]
 class FeedTx:
     """A store transaction whose saves carry their replication consequences."""
 
-    def __init__(self, tx: WriteTx, woken: set[str]) -> None:
+    def __init__(self, tx: WriteTx, woken: set[str], clock: Clock) -> None:
         self._tx = tx
         self._woken = woken
+        self._clock = clock
+        self._notes: dict[str, list[str]] = {}
 
     async def save(self, new: Secret, blobs: dict[str, Sealed] | None = None) -> None:
         old = self._tx.find_arn(new.arn)
@@ -38,6 +44,17 @@ class FeedTx:
             new = new.evolve(generation=old.generation + 1)
         await self._tx.save(new, blobs)
         await self.enqueue(new, changes)
+        await self._record(events.derive(old, new, self._notes.pop(new.arn, ())))
+
+    async def _record(self, changes: list[events.Change]) -> None:
+        if changes:
+            await self._tx.record(changes, self._clock.now())
+
+    async def record(self, changes: Sequence[events.Change], at: float) -> None:
+        await self._tx.record(changes, at)
+
+    def note(self, arn: str, outcome: str) -> None:
+        self._notes.setdefault(arn, []).append(outcome)
 
     async def enqueue(self, secret: Secret, changes: list[tuple[str, str]]) -> None:
         if not changes or secret.lineage is None:
@@ -55,7 +72,9 @@ class FeedTx:
         return await self._tx.sealed(arn, version_id)
 
     async def delete(self, secret: Secret) -> None:
+        old = self._tx.find_arn(secret.arn)
         await self._tx.delete(secret)
+        await self._record(events.derive(old or secret, None))
 
     async def ack(self, region: str, seq: int) -> None:
         await self._tx.ack(region, seq)
@@ -87,9 +106,16 @@ class Feed:
     find: Callable[[str], Secret | None]
     sealed: Callable[[str, str], Coroutine[Any, Any, Sealed | None]]
 
-    def __init__(self, store: Store, on_outbox: OnOutbox | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        on_outbox: OnOutbox | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """clock: the time of recorded events (default: the system clock)."""
         self._store = store
         self._on_outbox = on_outbox
+        self._clock = clock or SystemClock()
         self.find = store.find
         self.sealed = store.sealed
 
@@ -98,7 +124,7 @@ class Feed:
         woken: set[str] = set()
         try:
             async with self._store.transaction() as tx:
-                yield FeedTx(tx, woken)
+                yield FeedTx(tx, woken, self._clock)
         finally:
             # Also after an error or a cancellation: the commit may have happened (a commit is
             # never interrupted), and a needless wake only costs the shipper one outbox read.

@@ -29,12 +29,14 @@ from sortedcontainers import SortedList
 
 from smgrpc.core.aio import settle
 from smgrpc.core.arn import name_from_partial_arn
+from smgrpc.core.events import Change
 from smgrpc.core.listing import SORT_KEYS, SORT_VALUE, Position, sort_key
 from smgrpc.core.model import DEFAULT_KMS_ALIAS, KmsKeyRecord, Sealed, Secret, Version
 from smgrpc.core.rotation import due_at
 from smgrpc.storage import codec
 from smgrpc.storage.batch import Op, run_batch
 from smgrpc.storage.migrate import migrate
+from smgrpc.storage.sqlite_events import DEFAULT_RETENTION, SqliteEvents
 from smgrpc.storage.sqlite_iam import SqliteIam
 
 BLOB_CACHE_BYTES = 64 * 1024 * 1024
@@ -183,6 +185,7 @@ class Tx:
         # COMMIT (a rolled-back create leaves nothing behind in memory).
         self.seqs: dict[str, int] = {}
         self.next_seq = store._next_seq
+        self.events = store._events_pending()
 
     def find(self, secret_id: str) -> Secret | None:
         """Resolve a name, full ARN or partial ARN, including this transaction's changes."""
@@ -327,6 +330,13 @@ class Tx:
         """Primary side: stop shipping a secret to a Region (promoted there, or name conflict)."""
         self._op("DELETE FROM outbox WHERE region = ? AND arn = ?", (region, arn))
 
+    async def record(self, changes: Sequence[Change], at: float) -> None:
+        """WatchSecrets events of this transaction (storage.sqlite_events)."""
+        self.events.record(changes, at, self._store._ev_retention, self.ops)
+
+    def note(self, arn: str, outcome: str) -> None:
+        """Notes are the feed's business (core.ports.EventTx): nothing to persist."""
+
     async def delete(self, secret: Secret) -> None:
         """Remove a secret and all its versions for good."""
         self._op("DELETE FROM secrets WHERE arn = ?", (secret.arn,))
@@ -334,7 +344,7 @@ class Tx:
         self.deleted[secret.arn] = secret
 
 
-class SqliteStore(SqliteIam):
+class SqliteStore(SqliteEvents, SqliteIam):
     """Storage of one Region (see module docstring); IAM tables: storage.sqlite_iam."""
 
     def __init__(
@@ -344,9 +354,12 @@ class SqliteStore(SqliteIam):
         *,
         blob_cache_bytes: int = BLOB_CACHE_BYTES,
         home: tuple[str | None, str | None] = (None, None),
+        event_retention: int = DEFAULT_RETENTION,
     ) -> None:
-        """home: (region, account) this store serves: partial ARNs of elsewhere find nothing."""
+        """home: (region, account) this store serves: partial ARNs of elsewhere find nothing;
+        event_retention: WatchSecrets events kept (storage.sqlite_events)."""
         self._conn = conn
+        self._events_init(event_retention)
         # Reads outside a transaction use their own connection (and thread): a write waiting
         # for the database lock (busy_timeout) or an fsync never holds them up (WAL).
         self._reader = reader or conn
@@ -378,6 +391,7 @@ class SqliteStore(SqliteIam):
         blob_cache_bytes: int = BLOB_CACHE_BYTES,
         home: tuple[str | None, str | None] = (None, None),
         load_secrets: bool = True,
+        event_retention: int = DEFAULT_RETENTION,
     ) -> SqliteStore:
         """busy_timeout: seconds a write waits for another connection's lock, then fails;
         blob_cache_bytes: bound of the sealed-value cache (ciphertext and wrapped keys);
@@ -387,7 +401,9 @@ class SqliteStore(SqliteIam):
         # (SQLite gives the -wal and -shm files the database file's mode).
         await asyncio.to_thread(_create_private, path)
         conn = await aiosqlite.connect(path, isolation_level=None)
-        store = cls(conn, blob_cache_bytes=blob_cache_bytes, home=home)
+        store = cls(
+            conn, blob_cache_bytes=blob_cache_bytes, home=home, event_retention=event_retention
+        )
         try:  # an open aiosqlite connection's thread keeps the process alive: close on failure
             for pragma in (
                 "journal_mode = WAL",
@@ -404,6 +420,7 @@ class SqliteStore(SqliteIam):
             await store._reader.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             if load_secrets:
                 await store._load()
+                await store._events_load()
         except BaseException:
             await store.close()
             raise
@@ -670,6 +687,7 @@ class SqliteStore(SqliteIam):
             self._index(old, s)
         for key, sealed in tx.blobs.items():
             self._remember(key, sealed)
+        self._events_publish(tx.events)
 
     # ---- keys and meta ----
 
