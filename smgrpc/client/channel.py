@@ -14,6 +14,10 @@ Metadata = tuple[tuple[str, str], ...]
 OPTIONS: list[tuple[str, int | str]] = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.keepalive_time_ms", 30_000),
+    # Reconnect soon after a failure, so a retry after a short backoff can find the server.
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 5_000),
 ]
 
 
