@@ -231,13 +231,16 @@ def to_json(
 ) -> dict[str, Any]:
     """The aws-cli shape of a response: AWS member names, timestamps by `stamp`, blobs as
     base64, maps as objects; the members named in `documents` (JSON held in a string) parsed.
-    A bool without presence (PolicyValidationPassed) is shown when false too."""
+    A bool or number without presence (PolicyValidationPassed, Sequence) is shown at its
+    default (false, 0) too."""
     out: dict[str, Any] = {}
     present = dict(msg.ListFields())
     for field in msg.DESCRIPTOR.fields:
         if field not in present:
-            if field.type == FieldDescriptor.TYPE_BOOL and not _optional(field):
+            if not _optional(field) and field.type == FieldDescriptor.TYPE_BOOL:
                 out[field.json_name] = False
+            elif not _optional(field) and field.type in _INTS:
+                out[field.json_name] = 0
             continue
         value = present[field]
         if _is_map(field):
@@ -324,16 +327,16 @@ def client_settings(
     cert_file: Path | None = None,
     key_file: Path | None = None,
 ) -> ClientSettings:
-    """The client's settings with the credential read and checked here (so a missing or bad
-    token file is a clear 255 before any call)."""
+    """The client's settings; a --token-file given on the command line wins over $SMGRPC_TOKEN,
+    and the credential is read and checked here (a missing or bad file is a clear 255)."""
+    token = read_credential(token_file) if token_file is not None else None
     try:
-        s = settings(endpoint, None, token_file, ca_file, cert_file, key_file)
+        s = settings(endpoint, token, None, ca_file, cert_file, key_file)
     except ClientError as exc:
         raise Failure(exc.message) from None
     if s.token:
         return s
-    path = s.token_file or DEFAULT_TOKEN_FILE
-    return replace(s, token=read_credential(path), token_file=None)
+    return replace(s, token=read_credential(s.token_file or DEFAULT_TOKEN_FILE), token_file=None)
 
 
 def client_failure(exc: ServiceError | ClientError, url: str) -> Failure:
