@@ -31,6 +31,10 @@ from smgrpc.client import ClientError, ClientSettings, ServiceError, settings
 from smgrpc.client.errors import DeadlineExceededError, EndpointConnectionError
 from smgrpc.client.settings import DEFAULT_TOKEN_FILE
 
+# A field descriptor: google.protobuf.descriptor.FieldDescriptor or its upb twin (the stubs
+# type the two apart).
+Field = Any
+
 USAGE_ERROR = 252
 SERVICE_ERROR = 254
 CLIENT_ERROR = 255
@@ -157,7 +161,7 @@ def fill(msg: Message, data: Mapping[str, Any], flag: str, path: str) -> None:
             setattr(msg, field.name, scalar(field, value, flag, where))
 
 
-def scalar(field: FieldDescriptor, value: Any, flag: str, where: str) -> Any:
+def scalar(field: Field, value: Any, flag: str, where: str) -> Any:
     """A shorthand string or JSON value as the field's Python type."""
     if isinstance(value, (dict, list)):
         raise usage(flag, f"{where} must be a single value, got {_kind(value)}")
@@ -184,7 +188,7 @@ def scalar(field: FieldDescriptor, value: Any, flag: str, where: str) -> Any:
     return str(value)
 
 
-def integer(field: FieldDescriptor, flag: str, value: str) -> int:
+def integer(field: Field, flag: str, value: str) -> int:
     try:
         number = int(value)
         _check_range(field, number)
@@ -193,7 +197,7 @@ def integer(field: FieldDescriptor, flag: str, value: str) -> int:
     return number
 
 
-def _check_range(field: FieldDescriptor, n: int) -> None:
+def _check_range(field: Field, n: int) -> None:
     bits = 32 if field.type in _INT32 else 64
     unsigned = field.type in (FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_UINT64)
     lo, hi = (0, 2**bits - 1) if unsigned else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
@@ -207,7 +211,9 @@ _INT32 = frozenset(
 
 
 def _kind(value: Any) -> str:
-    return {dict: "a structure", list: "a list"}.get(type(value), type(value).__name__)
+    if isinstance(value, dict):
+        return "a structure"
+    return "a list" if isinstance(value, list) else type(value).__name__
 
 
 # ---- responses ----
@@ -252,17 +258,18 @@ def to_json(
     return out
 
 
-def _optional(field: FieldDescriptor) -> bool:
-    return field.is_repeated or field.has_presence
+def _optional(field: Field) -> bool:
+    return bool(field.is_repeated or field.has_presence)
 
 
-def _is_map(field: FieldDescriptor) -> bool:
+def _is_map(field: Field) -> bool:
     t = field.message_type
-    return t is not None and t.GetOptions().map_entry
+    return t is not None and bool(t.GetOptions().map_entry)
 
 
-def _map_value(field: FieldDescriptor, value: Any, stamp: Stamp) -> Any:
-    vfield = field.message_type.fields_by_name["value"]
+def _map_value(field: Field, value: Any, stamp: Stamp) -> Any:
+    vfield = field.message_type.fields_by_name["value"] if field.message_type else None
+    assert vfield is not None
     if vfield.message_type is None:
         return value
     inner: Descriptor = vfield.message_type
@@ -272,7 +279,7 @@ def _map_value(field: FieldDescriptor, value: Any, stamp: Stamp) -> Any:
     return to_json(value, stamp)
 
 
-def _value(field: FieldDescriptor, value: Any, stamp: Stamp, documents: Collection[str]) -> Any:
+def _value(field: Field, value: Any, stamp: Stamp, documents: Collection[str]) -> Any:
     if field.message_type is not None:
         if field.message_type.full_name == _TIMESTAMP:
             return stamp(value)

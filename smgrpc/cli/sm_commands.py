@@ -19,7 +19,7 @@ from typing import Any
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from smgrpc.cli.awscli import blob_param, fill, kebab, structure, text_param, usage
+from smgrpc.cli.awscli import Field, blob_param, fill, kebab, structure, text_param, usage
 from smgrpc.client.operations import OPERATIONS, Operation
 
 # Lists AWS requires (a proto repeated field has no presence to say so).
@@ -54,10 +54,10 @@ class Command:
     paging: Paging | None
 
     @property
-    def fields(self) -> tuple[FieldDescriptor, ...]:
+    def fields(self) -> tuple[Field, ...]:
         return tuple(self.op.request.DESCRIPTOR.fields)
 
-    def required(self, f: FieldDescriptor) -> bool:
+    def required(self, f: Field) -> bool:
         if f.json_name in REQUIRED_LISTS.get(self.op.name, ()):
             return True
         return not (f.is_repeated or f.has_presence or f.message_type is not None)
@@ -70,11 +70,11 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def flag(f: FieldDescriptor) -> str:
+def flag(f: Field) -> str:
     return "--" + kebab(f.json_name)
 
 
-def _kind(f: FieldDescriptor) -> str:
+def _kind(f: Field) -> str:
     if f.message_type is not None:
         return "structure"
     return {
@@ -113,7 +113,7 @@ def build_request(cmd: Command, args: argparse.Namespace) -> Message:
     return request
 
 
-def _single(f: FieldDescriptor, raw: Any) -> Any:
+def _single(f: Field, raw: Any) -> Any:
     kind = _kind(f)
     if kind == "boolean":
         return bool(raw)
@@ -124,7 +124,7 @@ def _single(f: FieldDescriptor, raw: Any) -> Any:
     return text_param(raw)
 
 
-def _list(f: FieldDescriptor, raw: list[str]) -> list[Any]:
+def _list(f: Field, raw: list[str]) -> list[Any]:
     """Several values, or one JSON list (`--tags '[{"Key": "a", "Value": "b"}]'`)."""
     if len(raw) == 1 and f.message_type is None:
         text = text_param(raw[0]).strip()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,15 +25,20 @@ async def test_readme_walkthrough_runs_verbatim(servers: Servers, tmp_path: Path
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMGRPC_")}
     env["SMGRPC_ENDPOINT"] = srv.addr  # the README's server is on the default 127.0.0.1:50051
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    proc = subprocess.run(
-        ["bash", "-e", "-o", "pipefail", "-c", walkthrough()],
+    proc = await asyncio.create_subprocess_exec(
+        "bash",
+        "-e",
+        "-o",
+        "pipefail",
+        "-c",
+        walkthrough(),
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        timeout=120,
-        check=False,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    out, err = proc.stdout.decode(), proc.stderr.decode()
+    raw_out, raw_err = await asyncio.wait_for(proc.communicate(), 120)
+    out, err = raw_out.decode(), raw_err.decode()
     assert proc.returncode == 0, err
     pem = (tmp_path / "cert.pem").read_text()
     assert pem.count("\n") == 4
