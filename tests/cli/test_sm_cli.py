@@ -333,6 +333,8 @@ async def test_errors_exit_codes_and_no_credential_in_output(
     wrong.write_text("AKIAAAAAAAAAAAAAAAAA:" + "w" * 40)
     denied = sm("list-secrets", "--token-file", str(wrong))
     assert denied.rc == 254 and "when calling the ListSecrets operation" in denied.err
+    by_env = Cli({"SMGRPC_ENDPOINT": srv.addr, "SMGRPC_TOKEN": token}, cwd=tmp_path)
+    assert by_env("list-secrets").json() == {"SecretList": []}
     notoken = Cli({"SMGRPC_ENDPOINT": srv.addr}, cwd=tmp_path)("list-secrets")
     assert notoken.rc == 255 and "smgrpc-data/us-east-1/admin.token" in notoken.err
     runs = (missing, usage, unknown, bad_tags, bad_int, bad_query, bad_blob, no_file, down, denied)
