@@ -168,6 +168,8 @@ class EventStream:
     def __next__(self) -> pb.SecretEvent:
         while not self._closed.is_set():
             with self._lock:
+                if self._closed.is_set():  # close() may have run since the loop's check
+                    break
                 if self._call is None:
                     self._call = self._fn(self._resumer.request(), metadata=self._metadata)
                 call = self._call

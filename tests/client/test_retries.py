@@ -74,7 +74,8 @@ def test_throttled_calls_are_retried_after_the_retry_info_delay(
     assert [r.version_id for r in tokened] == [tok(i) for i in range(20)]  # type: ignore[union-attr]
     refused_plain = [r for r in plain if isinstance(r, errors.ServiceError)]
     retries = _retries(caplog)
-    assert {op for op, _, _ in retries} == {"GetSecretValue", "PutSecretValue"}, retries
+    # which calls the gate refuses is up to timing: reads and tokened writes, never the others
+    assert retries and {op for op, _, _ in retries} <= {"GetSecretValue", "PutSecretValue"}
     assert {code for _, code, _ in retries} == {"RESOURCE_EXHAUSTED"}
     # every refusal was either retried or (a write without token) raised
     assert len(retries) + len(refused_plain) == gated.region.gate.refused

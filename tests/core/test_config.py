@@ -186,6 +186,8 @@ def test_config_is_the_only_reader_of_the_environment() -> None:
     for path in sorted((ROOT / "smgrpc").rglob("*.py")):
         if "_pb" in path.parts or path.name == "config.py":
             continue
+        if path.relative_to(ROOT).as_posix() == "smgrpc/client/settings.py":
+            continue  # the standalone client's own reader of its SMGRPC_* settings
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
                 readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
