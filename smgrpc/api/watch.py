@@ -8,9 +8,11 @@ COMMIT) or the heartbeat interval, whichever comes first, and heartbeats only th
 heartbeat's Sequence is then also the stream's own position). Each event is delivered only if
 the caller may secretsmanager:DescribeSecret the secret (its identity policies and the
 secret's current resource policy; an ARN alone once the secret is gone), and it passes the
-SecretIds / NamePrefix filters. A stream that falls more than `max_lag` events behind, or
-whose client does not take a message within `write_timeout`, ends with SlowConsumerException
-(afterSequence: where to resume); the gate's close ends it with UNAVAILABLE (afterSequence).
+SecretIds / NamePrefix filters. A stream that falls more than `max_lag` events behind the live
+edge (events recorded since it began; catching up on retained history is not falling behind),
+or whose client does not take a message within `write_timeout`, ends with SlowConsumerException
+(afterSequence: the last position surely taken: the message being written may still arrive, so
+resuming from it repeats at most that one); the gate's close ends it with UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -164,10 +166,11 @@ class Watch:
         try:
             wanted = self._filter(r, recheck())
             cursor.pos = self._start(r)
+            cursor.start = self.log.event_bounds()[1]
             await self._send(context, self._heartbeat(self.log.event_bounds()[1]), cursor.pos)
             while True:
                 if not await self._page(context, wanted, recheck, cursor):
-                    await self._idle(context, cursor)
+                    await self._idle(context, recheck, cursor)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if self.closing() and task is not None and task.uncancel() == 0:
@@ -192,27 +195,31 @@ class Watch:
             if wanted.wants(ev) and self._visible(ev, denied):
                 await self._send(context, self._message(ev), cursor.pos)
             cursor.pos = ev.sequence
-        behind = self.log.event_bounds()[1] - cursor.pos
-        if behind > self.limits.max_lag:
-            raise SlowConsumer(_slow(cursor.pos), after_sequence=cursor.pos)
+            # Behind the live edge: events recorded since the stream began that it has not
+            # passed yet (catching up on retained history alone is not falling behind).
+            if self.log.event_bounds()[1] - max(cursor.pos, cursor.start) > self.limits.max_lag:
+                raise SlowConsumer(_slow(cursor.pos), after_sequence=cursor.pos)
         return True
 
-    async def _idle(self, context: Any, cursor: _Cursor) -> None:
-        """Caught up: wait for the next commit; heartbeat if none comes in the interval."""
+    async def _idle(self, context: Any, recheck: Recheck, cursor: _Cursor) -> None:
+        """Caught up: wait for the next commit; heartbeat if none comes in the interval (a
+        revoked credential ends an idle stream too)."""
         try:
             async with asyncio.timeout(self.limits.heartbeat):
                 await self.log.wait_event(cursor.pos)
         except TimeoutError:
+            recheck()
             await self._send(context, self._heartbeat(cursor.pos), cursor.pos)
 
 
 class _Cursor:
     """A stream's position: the last Sequence it delivered or passed over (filtered)."""
 
-    __slots__ = ("pos",)
+    __slots__ = ("pos", "start")
 
     def __init__(self) -> None:
         self.pos = 0
+        self.start = 0  # the Region's newest position when the stream began
 
 
 def _slow(pos: int) -> str:

@@ -1,0 +1,139 @@
+"""WatchSecrets authorization: authenticated as every call, events only for secrets the caller
+may DescribeSecret (identity policies + the secret's resource policy, explicit Deny wins),
+a SecretIds entry it may not describe refused at once, credentials re-checked mid-stream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from smgrpc.app import Region
+from tests.api.authz_helpers import (
+    allow,
+    deny,
+    resource_statement,
+    set_resource_policy,
+    user,
+    user_arn,
+)
+from tests.api.helpers import create, put
+from tests.api.watch_helpers import kinds, open_stream, watching
+from tests.authn import altered, policy
+from tests.conftest import FakeClock, make_config, start_region
+
+DESCRIBE = "secretsmanager:DescribeSecret"
+DENIED = grpc.StatusCode.PERMISSION_DENIED
+UNAUTH = grpc.StatusCode.UNAUTHENTICATED
+
+
+@pytest.fixture
+async def region(tmp_path: Path, clock: FakeClock) -> Any:
+    r = await start_region(make_config(tmp_path, watch_heartbeat=0.3), clock)
+    yield r
+    await r.stop(0.5)
+
+
+async def test_no_credential_and_bad_credential(region: Region, stub: Any) -> None:
+    err = await open_stream(stub, None).error()
+    assert (err.code, err.aws_code) == (UNAUTH, "UnrecognizedClientException")
+    token = await user(region, "u", allow())
+    err = await open_stream(stub, altered(token)).error()
+    assert (err.code, err.aws_code) == (UNAUTH, "UnrecognizedClientException")
+    assert token.split(":")[1] not in err.message
+
+
+async def test_allowed_caller_sees_the_events(region: Region, stub: Any) -> None:
+    token = await user(region, "u", allow(DESCRIBE, "arn:aws:secretsmanager:*:*:secret:app/*"))
+    async with watching(region, token) as w:
+        await create(stub, "app/a")
+        await create(stub, "other/b")  # not describable: not delivered
+        await put(stub, "app/a", "2")
+        assert kinds(await w.events(2)) == [("Created", "app/a"), ("VersionAdded", "app/a")]
+        assert await w.quiet(0.2) == []
+
+
+async def test_no_describe_permission_sees_heartbeats_only(region: Region, stub: Any) -> None:
+    token = await user(region, "u", allow("secretsmanager:GetSecretValue"))
+    async with watching(region, token) as w:
+        await create(stub, "a")
+        assert await w.quiet(0.4) == []
+        assert (await w.next()).type == "Heartbeat"
+
+
+async def test_secret_ids_the_caller_may_not_describe_fail_at_once(
+    region: Region, stub: Any
+) -> None:
+    await create(stub, "app/a")
+    await create(stub, "secret/b")
+    token = await user(region, "u", allow(DESCRIBE, "arn:aws:secretsmanager:*:*:secret:app/*"))
+    for ids in (["secret/b"], ["app/a", "secret/b"], ["secret/not-yet"]):
+        err = await open_stream(stub, token, secret_ids=ids).error()
+        assert (err.code, err.aws_code) == (DENIED, "AccessDeniedException"), ids
+        assert f"User: {user_arn('u')} is not authorized to perform: {DESCRIBE}" in err.message
+    async with watching(region, token, secret_ids=["app/a", "app/not-yet"]) as w:
+        await create(stub, "app/not-yet")
+        assert kinds(await w.events(1)) == [("Created", "app/not-yet")]
+
+
+async def test_denied_by_resource_policy(region: Region, stub: Any) -> None:
+    await create(stub, "a")
+    await create(stub, "b")
+    token = await user(region, "u", allow(DESCRIBE))
+    await set_resource_policy(region, "b", policy(resource_statement("Deny", user_arn("u"))))
+    err = await open_stream(stub, token, secret_ids=["b"]).error()
+    assert (err.code, err.aws_code) == (DENIED, "AccessDeniedException")
+    async with watching(region, token) as w:
+        await put(stub, "b", "2")
+        await put(stub, "a", "2")
+        assert kinds(await w.events(1)) == [("VersionAdded", "a")]
+
+
+async def test_allowed_by_resource_policy_alone(region: Region, stub: Any) -> None:
+    await create(stub, "shared")
+    token = await user(region, "u")  # no identity policy at all
+    await set_resource_policy(
+        region, "shared", policy(resource_statement("Allow", user_arn("u"), DESCRIBE))
+    )
+    async with watching(region, token, secret_ids=["shared"]) as w:
+        await put(stub, "shared", "2")
+        assert kinds(await w.events(1)) == [("VersionAdded", "shared")]
+
+
+async def test_explicit_deny_wins(region: Region, stub: Any) -> None:
+    token = await user(
+        region, "u", allow(), deny(DESCRIBE, "arn:aws:secretsmanager:*:*:secret:hidden/*")
+    )
+    async with watching(region, token) as w:
+        await create(stub, "hidden/x")
+        await create(stub, "open/y")
+        assert kinds(await w.events(1)) == [("Created", "open/y")]
+    err = await open_stream(stub, token, secret_ids=["hidden/x"]).error()
+    assert (err.code, err.aws_code) == (DENIED, "AccessDeniedException")
+
+
+async def test_policy_and_credential_changes_apply_to_an_open_stream(
+    region: Region, stub: Any
+) -> None:
+    token = await user(region, "u", allow(DESCRIBE))
+    async with watching(region, token) as w:
+        await create(stub, "a")
+        assert kinds(await w.events(1)) == [("Created", "a")]
+        await region.iam.put_user_policy("u", "p", policy(deny(DESCRIBE)))
+        await create(stub, "b")
+        assert await w.quiet(0.3) == []
+        key_id = token.split(":")[0]
+        await region.iam.delete_access_key("u", key_id)
+        await create(stub, "c")
+        err = await w.error()
+    assert (err.code, err.aws_code) == (UNAUTH, "UnrecognizedClientException")
+
+
+async def test_a_revoked_credential_ends_an_idle_stream(region: Region, stub: Any) -> None:
+    token = await user(region, "u", allow(DESCRIBE))
+    async with watching(region, token) as w:
+        await region.iam.delete_access_key("u", token.split(":")[0])
+        err = await w.error()
+    assert (err.code, err.aws_code) == (UNAUTH, "UnrecognizedClientException")
