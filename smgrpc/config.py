@@ -738,28 +738,6 @@ def _read_file(path: str | None) -> dict[str, object]:
     return data
 
 
-@dataclass(frozen=True)
-class ClientConfig:
-    """Where `smgrpc iam` finds its server and credential: flag > SMGRPC_* variable > default
-    (the embedded default Region's listen address and bootstrap admin.token, relative to the
-    working directory)."""
-
-    endpoint: str = DEFAULT_LISTEN
-    token_file: Path = Config().admin_token_path
-
-
-def client_config(
-    endpoint: str | None, token_file: Path | None, env: Mapping[str, str] | None = None
-) -> ClientConfig:
-    env = os.environ if env is None else env
-    default = ClientConfig()
-    from_env = env.get("SMGRPC_TOKEN_FILE", "").strip()
-    return ClientConfig(
-        endpoint or env.get("SMGRPC_ENDPOINT", "").strip() or default.endpoint,
-        token_file or (Path(from_env) if from_env else default.token_file),
-    )
-
-
 def rekey_pause_at(env: Mapping[str, str] | None = None) -> str | None:
     """SMGRPC_REKEY_PAUSE_AT: the step at which `smgrpc kms rotate-master-key` stops until it
     is killed (tests kill -9 it there; see cli/kms_rotate.py)."""

@@ -3,9 +3,13 @@
 Parameters carry the aws-cli names (`--user-name`, `--policy-document file://p.json`); output
 is the JSON aws-cli prints (`{"User": {...}}`; nothing for the Delete/Put/Tag/Update calls);
 list operations follow every page unless `--max-items` caps them (then `NextToken` says where
-to go on with `--starting-token`). The credential (`<AccessKeyId>:<SecretAccessKey>`, as in
-admin.token) is read from `--token-file`, else $SMGRPC_TOKEN_FILE, else the embedded default
-Region's `smgrpc-data/us-east-1/admin.token`, and sent as `authorization: Bearer ...`.
+to go on with `--starting-token`). Endpoint, credential and TLS come as for the Python client
+(smgrpc.client.settings): `--endpoint`, else $SMGRPC_ENDPOINT, else 127.0.0.1:50051; the
+credential (`<AccessKeyId>:<SecretAccessKey>`, as in admin.token) from $SMGRPC_TOKEN, else
+`--token-file`, else $SMGRPC_TOKEN_FILE, else the embedded default Region's
+`smgrpc-data/us-east-1/admin.token`, sent as `authorization: Bearer ...`; `--ca-file` (else
+$SMGRPC_CA_FILE) for TLS. The aws-cli machinery is shared with `smgrpc secretsmanager`
+(smgrpc.cli.awscli).
 
 Exit codes, as aws-cli: 0 success; 252 bad command line; 254 the server answered with an
 error (printed as `An error occurred (<AWS code>) when calling the <Op> operation: <message>`);
@@ -16,59 +20,52 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import grpc
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from smgrpc._pb.iam.v1 import iam_pb2 as pb
 from smgrpc._pb.iam.v1 import iam_pb2_grpc as pbg
+from smgrpc.cli.awscli import (
+    CLIENT_ERROR,
+    SERVICE_ERROR,
+    USAGE_ERROR,
+    Failure,
+    Parser,
+    client_failure,
+    client_settings,
+    fill,
+    iso_utc,
+    run_main,
+    structure,
+    text_param,
+)
+from smgrpc.cli.awscli import to_json as _to_json
 from smgrpc.cli.iam_ops import OPERATIONS, Operation, Param
-from smgrpc.config import ClientConfig, client_config
+from smgrpc.client.channel import metadata, sync_channel
+from smgrpc.client.errors import from_rpc_error
+from smgrpc.client.settings import DEFAULT_ENDPOINT, DEFAULT_TOKEN_FILE
 
-USAGE_ERROR = 252
-SERVICE_ERROR = 254
-CLIENT_ERROR = 255
+__all__ = ["CLIENT_ERROR", "SERVICE_ERROR", "USAGE_ERROR", "Failure", "main", "parser"]
 _DOCUMENTS = frozenset({"PolicyDocument", "AssumeRolePolicyDocument"})
-DEFAULT = ClientConfig()
-_SHORTHAND = re.compile(r"Key=(?P<k>[^,]*),Value=(?P<v>.*)|Value=(?P<v2>[^,]*),Key=(?P<k2>.*)")
-
-
-class Failure(Exception):
-    """A client-side failure: message for stderr (never a credential) and exit code."""
-
-    def __init__(self, message: str, code: int = CLIENT_ERROR) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("connection")
     g.add_argument(
         "--endpoint",
-        help=f"HOST:PORT of the server (default $SMGRPC_ENDPOINT, else {DEFAULT.endpoint})",
+        help=f"HOST:PORT of the server (default $SMGRPC_ENDPOINT, else {DEFAULT_ENDPOINT})",
     )
     g.add_argument(
         "--token-file",
         type=Path,
         default=None,
         help="file holding AccessKeyId:SecretAccessKey (default $SMGRPC_TOKEN_FILE, else "
-        f"{DEFAULT.token_file})",
+        f"{DEFAULT_TOKEN_FILE})",
     )
     g.add_argument("--ca-file", type=Path, help="CA bundle (PEM): connect with TLS")
     g.add_argument("--client-cert", type=Path, help="client certificate (PEM) for mTLS")
@@ -87,10 +84,10 @@ def _add_param(p: argparse.ArgumentParser, prm: Param) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = Parser(
         prog="smgrpc iam", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    sub = p.add_subparsers(dest="operation", required=True, parser_class=_Parser)
+    sub = p.add_subparsers(dest="operation", required=True, parser_class=Parser)
     for name, op in OPERATIONS.items():
         c = sub.add_parser(name, help=op.help, description=f"{op.method}: {op.help}.")
         for prm in op.params:
@@ -106,42 +103,6 @@ def parser() -> argparse.ArgumentParser:
 # ---- request building ----
 
 
-def _read(value: str) -> str:
-    """aws-cli's file:// and fileb:// prefixes: the file's text; anything else as given."""
-    for prefix in ("file://", "fileb://"):
-        if value.startswith(prefix):
-            path = Path(value[len(prefix) :]).expanduser()
-            try:
-                return path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise Failure(f"Error parsing parameter: unable to read {path}: {exc}") from None
-    return value
-
-
-def _tags(values: Sequence[str]) -> list[pb.Tag]:
-    out: list[pb.Tag] = []
-    for raw in values:
-        text = _read(raw).strip()
-        if text.startswith("["):
-            try:
-                items = json.loads(text)
-                out.extend(pb.Tag(key=str(t["Key"]), value=str(t["Value"])) for t in items)
-            except (ValueError, KeyError, TypeError):
-                raise Failure(
-                    'Error parsing parameter \'--tags\': expected [{"Key": ..., "Value": ...}]',
-                    USAGE_ERROR,
-                ) from None
-            continue
-        m = _SHORTHAND.fullmatch(text)
-        if m is None:
-            raise Failure(
-                f"Error parsing parameter '--tags': expected Key=k,Value=v, got {text!r}",
-                USAGE_ERROR,
-            )
-        out.append(pb.Tag(key=m["k"] or m["k2"] or "", value=m["v"] or m["v2"] or ""))
-    return out
-
-
 def build_request(op: Operation, args: argparse.Namespace) -> Message:
     request: Message = getattr(pb, f"{op.method}Request")()
     for prm in op.params:
@@ -149,9 +110,11 @@ def build_request(op: Operation, args: argparse.Namespace) -> Message:
         if value is None:
             continue
         if prm.kind == "tags":
-            getattr(request, prm.field).extend(_tags(value))
+            tags = [structure(prm.flag, v) for v in value]
+            flat = [t for v in tags for t in (v if isinstance(v, list) else [v])]
+            fill(request, {"Tags": flat}, prm.flag, "")
         elif prm.kind == "doc":
-            setattr(request, prm.field, _read(value))
+            setattr(request, prm.field, text_param(value))
         else:
             try:
                 setattr(request, prm.field, value)
@@ -165,95 +128,31 @@ def build_request(op: Operation, args: argparse.Namespace) -> Message:
 # ---- output ----
 
 
-def _stamp(ts: Timestamp) -> str:
-    return datetime.fromtimestamp(ts.seconds + ts.nanos / 1e9, UTC).isoformat()
-
-
-def _value(field: Any, value: Any) -> Any:
-    if field.message_type is not None:
-        if field.message_type.full_name == Timestamp.DESCRIPTOR.full_name:
-            return _stamp(value)
-        return to_json(value)
-    if field.json_name in _DOCUMENTS:
-        try:  # aws-cli prints policy documents as JSON objects
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def to_json(msg: Message) -> dict[str, Any]:
     """The aws-cli shape of a response: AWS member names, ISO 8601 dates, documents as JSON."""
-    out: dict[str, Any] = {}
-    for field, value in msg.ListFields():
-        if field.is_repeated:
-            out[field.json_name] = [_value(field, v) for v in value]
-        else:
-            out[field.json_name] = _value(field, value)
-    return out
+    return _to_json(msg, iso_utc, _DOCUMENTS)
 
 
 # ---- the call ----
 
 
-def _credential(path: Path) -> str:
+@dataclass(frozen=True)
+class _Conn:
+    stub: Any
+    metadata: tuple[tuple[str, str], ...]
+    timeout: float
+    url: str  # named in "Could not connect to the endpoint URL" lines
+
+
+def _call(conn: _Conn, op: Operation, request: Message) -> Message:
     try:
-        token = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise Failure(
-            f"cannot read the credential file {path}: {reason} "
-            "(give --token-file or set SMGRPC_TOKEN_FILE)"
-        ) from None
-    if not token or any(c.isspace() for c in token):
-        raise Failure(f"the credential file {path} does not hold one AccessKeyId:SecretAccessKey")
-    return token
-
-
-def _channel(args: argparse.Namespace, endpoint: str) -> grpc.Channel:
-    if args.ca_file is None and args.client_cert is None:
-        return grpc.insecure_channel(endpoint)
-    try:
-        creds = grpc.ssl_channel_credentials(
-            root_certificates=args.ca_file.read_bytes() if args.ca_file else None,
-            private_key=args.client_key.read_bytes() if args.client_key else None,
-            certificate_chain=args.client_cert.read_bytes() if args.client_cert else None,
-        )
-    except OSError as exc:
-        raise Failure(f"cannot read a TLS file: {exc.filename}: {exc.strerror}") from None
-    return grpc.secure_channel(endpoint, creds)
-
-
-def _service_error(method: str, exc: Any) -> Failure:
-    """exc: the grpc.RpcError of a call (also a grpc.Call: code, details, trailers)."""
-    status = rpc_status.from_call(exc)
-    info = error_details_pb2.ErrorInfo()
-    for detail in status.details if status is not None else ():
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            detail.Unpack(info)
-    code = info.metadata.get("awsErrorCode")
-    message = exc.details() or ""
-    if code:
-        return Failure(
-            f"\nAn error occurred ({code}) when calling the {method} operation: {message}",
-            SERVICE_ERROR,
-        )
-    status_code = exc.code()
-    if status_code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return Failure(f'Could not connect to the endpoint: "{status_code.name}: {message}"')
-    return Failure(
-        f"\nAn error occurred ({status_code.name}) when calling the {method} operation: {message}"
-    )
-
-
-def _call(stub: Any, op: Operation, request: Message, meta: Any, timeout: float) -> Message:
-    try:
-        return getattr(stub, op.method)(request, metadata=meta, timeout=timeout)  # type: ignore[no-any-return]
+        fn = getattr(conn.stub, op.method)
+        return fn(request, metadata=conn.metadata, timeout=conn.timeout)  # type: ignore[no-any-return]
     except grpc.RpcError as exc:
-        raise _service_error(op.method, exc) from None
+        raise client_failure(from_rpc_error(exc, op.method), conn.url) from None
 
 
-def _pages(stub: Any, op: Operation, args: argparse.Namespace, meta: Any) -> dict[str, Any]:
+def _pages(conn: _Conn, op: Operation, args: argparse.Namespace) -> dict[str, Any]:
     """Follow Marker until the end or --max-items; NextToken when capped with more left."""
     assert op.items is not None
     request = build_request(op, args)
@@ -267,13 +166,14 @@ def _pages(stub: Any, op: Operation, args: argparse.Namespace, meta: Any) -> dic
             request.marker = marker  # type: ignore[attr-defined]
         if want:
             request.max_items = min(want)  # type: ignore[attr-defined]
-        response = _call(stub, op, request, meta, args.timeout)
+        response = _call(conn, op, request)
         items.extend(getattr(response, op.items))
         marker = response.marker if response.is_truncated else None  # type: ignore[attr-defined]
         if marker is None or (args.max_items and len(items) >= args.max_items):
             break
     field = response.DESCRIPTOR.fields_by_name[op.items]
-    out: dict[str, Any] = {field.json_name: [_value(field, v) for v in items]}
+    listed = [to_json(v) if field.message_type is not None else v for v in items]
+    out: dict[str, Any] = {field.json_name: listed}
     if marker is not None:
         out["NextToken"] = marker
     return out
@@ -281,14 +181,18 @@ def _pages(stub: Any, op: Operation, args: argparse.Namespace, meta: Any) -> dic
 
 def run(args: argparse.Namespace) -> int:
     op = OPERATIONS[args.operation]
-    cfg = client_config(args.endpoint, args.token_file)
-    meta = (("authorization", f"Bearer {_credential(cfg.token_file)}"),)
-    with _channel(args, cfg.endpoint) as channel:
+    s = client_settings(
+        args.endpoint, args.token_file, args.ca_file, args.client_cert, args.client_key
+    )
+    url = f"{'https' if s.tls else 'http'}://{s.endpoint}"
+    with sync_channel(s) as channel:
         stub = pbg.IAMStub(channel)  # type: ignore[no-untyped-call]
-        if op.items:
-            out = _pages(stub, op, args, meta)
-        else:
-            out = to_json(_call(stub, op, build_request(op, args), meta, args.timeout))
+        conn = _Conn(stub, metadata(s), args.timeout, url)
+        out = (
+            _pages(conn, op, args)
+            if op.items
+            else to_json(_call(conn, op, build_request(op, args)))
+        )
     if out:
         print(json.dumps(out, indent=4))
     return 0
@@ -296,10 +200,4 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(argv)
-    try:
-        return run(args)
-    except Failure as exc:
-        print(exc.message, file=sys.stderr)
-        return exc.code
-    except KeyboardInterrupt:
-        return 130
+    return run_main(lambda: run(args))

@@ -9,7 +9,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 
-from smgrpc import logs
+from smgrpc import __version__, logs
 from smgrpc.app import Region, open_keyring
 from smgrpc.cli import audit, backup, iam, iam_region, kms_rotate, rotator, tls
 from smgrpc.config import Config, ConfigError, add_arguments, from_args
@@ -33,6 +33,7 @@ KMS_HELP = (
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="smgrpc", description=__doc__)
+    p.add_argument("--version", action="version", version=f"smgrpc {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve one Region over gRPC", description=SERVE_HELP)
     add_arguments(serve, serve=True)
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     # Parsed by smgrpc.cli.iam (main dispatches before this parser runs); listed for --help.
     sub.add_parser("iam", help="IAM users, roles, policies and access keys of a running server")
     sub.add_parser("audit", help="verify an audit trail (smgrpc audit verify PATH)")
+    sub.add_parser("secretsmanager", help="the Secrets Manager operations, aws-cli style")
     iam_region.add_parser(sub)
     rotator.add_parser(sub)
     backup.add_parser(sub)
@@ -125,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return iam.main(argv[1:])
     if argv[:1] == ["audit"]:
         return audit.main(argv[1:])
+    if argv[:1] == ["secretsmanager"]:
+        from smgrpc.cli import secretsmanager  # jmespath and the client only when used
+
+        return secretsmanager.main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "iam-region":
         try:
