@@ -152,8 +152,10 @@ class Watch:
         except TimeoutError:
             raise SlowConsumer(_slow(pos), after_sequence=pos) from None
 
-    def _visible(self, ev: SecretEvent, denied: Callable[[str, Any], str | None] | None) -> bool:
-        """Whether the caller may DescribeSecret the event's secret (as it is now)."""
+    def _visible(self, ev: SecretEvent, auth: calls.Authorized | None) -> bool:
+        """Whether the caller may DescribeSecret the event's secret (as it is now, at the time
+        of asking: `auth.denied` makes a Caller per ask, so aws:CurrentTime is now)."""
+        denied = auth.denied if auth is not None else None
         if denied is None:
             return True
         secret = self.find(ev.arn)
@@ -190,9 +192,8 @@ class Watch:
                 newest=newest,
             )
         auth = recheck()  # the credential and policies as they are now
-        denied = auth.denied if auth is not None else None
         for ev in page:
-            if wanted.wants(ev) and self._visible(ev, denied):
+            if wanted.wants(ev) and self._visible(ev, auth):
                 await self._send(context, self._message(ev), cursor.pos)
             cursor.pos = ev.sequence
             # Behind the live edge: events recorded since the stream began that it has not

@@ -4,6 +4,7 @@ a SecretIds entry it may not describe refused at once, credentials re-checked mi
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +138,19 @@ async def test_a_revoked_credential_ends_an_idle_stream(region: Region, stub: An
         await region.iam.delete_access_key("u", token.split(":")[0])
         err = await w.error()
     assert (err.code, err.aws_code) == (UNAUTH, "UnrecognizedClientException")
+
+
+async def test_current_time_is_evaluated_per_event_not_at_open(
+    region: Region, stub: Any, clock: FakeClock
+) -> None:
+    """aws:CurrentTime is the time of each event's check: a stream opened while a dated
+    allow held stops delivering once the clock passes its end (the stream is not re-opened)."""
+    until = clock.now() + 100
+    stamp = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    token = await user(region, "u", allow(DESCRIBE, DateLessThan={"aws:CurrentTime": stamp}))
+    async with watching(region, token) as w:
+        await create(stub, "before")
+        assert kinds(await w.events(1)) == [("Created", "before")]
+        clock.advance(200)
+        await create(stub, "after")
+        assert await w.quiet(0.4) == []
