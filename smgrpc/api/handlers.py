@@ -125,13 +125,18 @@ class Gate:
     running, further calls are refused at once with RESOURCE_EXHAUSTED (ThrottlingException)
     and a RetryInfo, before they do anything: overload is a deliberate, retryable answer.
 
-    Server-streaming calls (WatchSecrets) are counted apart, up to `max_streams` (then
-    LimitExceededException with a RetryInfo), and never hold the drain: `close()` cancels each
-    open stream's task, and the stream ends at once with UNAVAILABLE (api/watch.py).
+    Server-streaming calls (WatchSecrets) are counted apart, up to `max_streams` in all and
+    `max_streams_per_principal` per authenticated principal (then LimitExceededException with
+    a RetryInfo), and never hold the drain: `close()` cancels each open stream's task, and the
+    stream ends at once with UNAVAILABLE (api/watch.py).
     """
 
     def __init__(
-        self, max_inflight: int = 1000, retry_after: float = 0.25, max_streams: int = 1000
+        self,
+        max_inflight: int = 1000,
+        retry_after: float = 0.25,
+        max_streams: int = 1000,
+        max_streams_per_principal: int = 100,
     ) -> None:
         self.closed = False
         self.max_inflight = max_inflight
@@ -139,7 +144,24 @@ class Gate:
         self.inflight = 0
         self.refused = 0
         self.max_streams = max_streams
+        self.max_streams_per_principal = max_streams_per_principal
         self.streams: set[asyncio.Task[Any]] = set()
+        self._per_principal: dict[str, int] = {}  # principal ARN -> its open streams
+
+    def hold_stream(self, principal: str) -> bool:
+        """Count one more open stream of `principal` (False: it is at its cap; not counted)."""
+        held = self._per_principal.get(principal, 0)
+        if held >= self.max_streams_per_principal:
+            return False
+        self._per_principal[principal] = held + 1
+        return True
+
+    def release_stream(self, principal: str) -> None:
+        held = self._per_principal.get(principal, 0) - 1
+        if held > 0:
+            self._per_principal[principal] = held
+        else:
+            self._per_principal.pop(principal, None)
 
     def close(self) -> None:
         self.closed = True

@@ -1,7 +1,9 @@
 """Server-streaming calls (WatchSecrets): what handlers.wrap does for a unary call, for a stream.
 
 Admission: refused UNAVAILABLE once the gate is closed, LimitExceededException (with a
-RetryInfo) beyond the gate's `max_streams`; streams do not count against `max_inflight`.
+RetryInfo) beyond the gate's `max_streams`, or, once authenticated, beyond its
+`max_streams_per_principal` for that principal (by ARN); streams do not count against
+`max_inflight`.
 Authentication and authorization as every call (the service's guard); the behavior gets a
 `recheck` that authenticates the call again and, if the IAM snapshot gave another principal,
 authorizes it again, so a stream never outlives its credential or its policies. One access-log
@@ -45,6 +47,14 @@ UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
 def too_many(limit: int) -> LimitExceeded:
     return LimitExceeded(
         f"This Region serves at most {limit} WatchSecrets streams at once; retry later.",
+        retry_after=1.0,
+    )
+
+
+def too_many_for(limit: int) -> LimitExceeded:
+    return LimitExceeded(
+        f"This Region serves at most {limit} WatchSecrets streams at once to one principal; "
+        "close one or retry later.",
         retry_after=1.0,
     )
 
@@ -108,10 +118,16 @@ def wrap_stream(
         gate.streams.add(task)
         md = metadata if metadata is not None else context.invocation_metadata() or ()
         check = _rechecker(guard, method, request, context, peer, md)
+        held: list[str | None] = [None]  # the principal whose stream count this one holds
 
         def recheck() -> calls.Authorized | None:
             auth = check()
             who[0] = auth.principal.arn if auth is not None else None
+            if who[0] is not None and held[0] is None:  # first authenticated: count it
+                if not gate.hold_stream(who[0]):
+                    gate.refused += 1
+                    raise too_many_for(gate.max_streams_per_principal)
+                held[0] = who[0]
             return auth
 
         try:
@@ -142,5 +158,7 @@ def wrap_stream(
             await context.abort_with_status(internal(request_id))
         finally:
             gate.streams.discard(task)
+            if held[0] is not None:
+                gate.release_stream(held[0])
 
     return handler

@@ -14,7 +14,7 @@ import pytest
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
-from tests.api.authz_helpers import resource_statement, user_arn
+from tests.api.authz_helpers import allow, resource_statement, user, user_arn
 from tests.api.helpers import DAY, create, put
 from tests.api.rotation_helpers import rotate
 from tests.api.watch_helpers import kinds, open_stream, stream_error, watching
@@ -404,6 +404,30 @@ async def test_the_stream_cap(tmp_path: Path, clock: FakeClock) -> None:
                 await create(stub, "unary-calls-are-not-counted")
         async with watching(region):  # closed streams free their place
             pass
+
+
+async def test_the_per_principal_stream_cap(tmp_path: Path, clock: FakeClock) -> None:
+    """One principal cannot hold every stream: beyond its cap LimitExceededException (with a
+    RetryInfo), while others still get theirs; a closed stream frees its principal's place."""
+    cfg = config(tmp_path, watch_max_streams=10, watch_max_streams_per_principal=2)
+    async with running(cfg, clock) as region:
+        greedy = await user(region, "greedy", allow("secretsmanager:DescribeSecret"))
+        other = await user(region, "other", allow("secretsmanager:DescribeSecret"))
+        async with admin_channel(region) as ch:
+            stub = pbg.SecretsManagerStub(ch)
+            async with watching(region, greedy):
+                async with watching(region, greedy):
+                    err = await open_stream(stub, greedy).error()
+                    assert (err.code, err.aws_code) == (
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        "LimitExceededException",
+                    )
+                    assert err.retry_after == 1.0 and "at most 2" in err.message
+                    assert "one principal" in err.message
+                    async with watching(region, other), watching(region, other):
+                        pass
+                async with watching(region, greedy):  # a closed stream freed its place
+                    pass
 
 
 async def test_shutdown_ends_streams_with_unavailable_at_once(
