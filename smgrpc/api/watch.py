@@ -7,7 +7,8 @@ is live; when it has caught up it waits for the next commit (the store wakes it 
 COMMIT) or the heartbeat interval, whichever comes first, and heartbeats only then (a
 heartbeat's Sequence is then also the stream's own position). Each event is delivered only if
 the caller may secretsmanager:DescribeSecret the secret (its identity policies and the
-secret's current resource policy; an ARN alone once the secret is gone), and it passes the
+secret's current resource policy; once the secret is gone, its last state as the event log
+remembers it, else nothing is delivered: fail closed), and it passes the
 SecretIds / NamePrefix filters. A stream that falls more than `max_lag` events behind the live
 edge (events recorded since it began; catching up on retained history is not falling behind),
 or whose client does not take a message within `write_timeout`, ends with SlowConsumerException
@@ -159,8 +160,13 @@ class Watch:
         if denied is None:
             return True
         secret = self.find(ev.arn)
-        target: Secret | str = secret if secret is not None and secret.arn == ev.arn else ev.arn
-        return denied("DescribeSecret", target) is None
+        if secret is None or secret.arn != ev.arn:
+            # Gone: judged by its last state (its resource policy may deny the caller); if that
+            # is not known (deleted before this process started, or long ago), not delivered.
+            secret = self.log.gone(ev.arn)
+            if secret is None:
+                return False
+        return denied("DescribeSecret", secret) is None
 
     async def serve(self, r: pb.WatchSecretsRequest, context: Any, recheck: Recheck) -> None:
         """The stream of one WatchSecrets call (see the module docstring)."""
