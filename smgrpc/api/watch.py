@@ -35,6 +35,7 @@ from smgrpc.core.errors import AccessDenied, ExpiredSequence, ServiceUnavailable
 from smgrpc.core.events import SecretEvent
 from smgrpc.core.model import Secret
 from smgrpc.core.ports import EventLog
+from smgrpc.core.slices import Slicer
 
 MAX_IDS = 100
 SHUTDOWN = "The server is shutting down; watch again (AfterSequence) on this or another server."
@@ -201,6 +202,11 @@ class Watch:
         for ev in page:
             if wanted.wants(ev) and self._visible(ev, auth):
                 await self._send(context, self._message(ev), cursor.pos)
+            else:
+                # Filtered or denied events never await: pause now and then (a page read from
+                # the in-memory tail does not either), so thousands of policy checks in a row
+                # do not hold the loop.
+                await cursor.slicer.tick()
             cursor.pos = ev.sequence
             # Behind the live edge: events recorded since the stream began that it has not
             # passed yet (catching up on retained history alone is not falling behind).
@@ -222,11 +228,12 @@ class Watch:
 class _Cursor:
     """A stream's position: the last Sequence it delivered or passed over (filtered)."""
 
-    __slots__ = ("pos", "start")
+    __slots__ = ("pos", "start", "slicer")
 
     def __init__(self) -> None:
         self.pos = 0
         self.start = 0  # the Region's newest position when the stream began
+        self.slicer = Slicer()  # the loop's manners while passing over events
 
 
 def _slow(pos: int) -> str:
