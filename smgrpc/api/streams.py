@@ -25,17 +25,9 @@ import grpc
 
 from smgrpc.api import calls
 from smgrpc.api.access import AccessLog
+from smgrpc.api.calllog import access_entry, undecodable
 from smgrpc.api.errors import internal, to_status, unavailable
-from smgrpc.api.handlers import (
-    CallGuard,
-    Gate,
-    Metadata,
-    Prepare,
-    RequestIds,
-    Undecodable,
-    _access,
-    _undecodable,
-)
+from smgrpc.api.handlers import CallGuard, Gate, Metadata, Prepare, RequestIds, Undecodable
 from smgrpc.core.errors import LimitExceeded, ServiceError, error_kind
 
 log = logging.getLogger("smgrpc.api")
@@ -66,7 +58,7 @@ def _rechecker(
 
     def recheck() -> calls.Authorized | None:
         if isinstance(request, Undecodable):
-            raise _undecodable()
+            raise undecodable()
         if guard is None:
             return None
         principal = guard.authenticate(context, md)
@@ -103,7 +95,7 @@ def wrap_stream(
         who: list[str | None] = [None]
 
         def entry(code: grpc.StatusCode, aws: str = "") -> None:
-            _access(alog, method, request_id, code, aws, "-", started, peer, who[0])
+            access_entry(alog, method, request_id, code, aws, "-", started, peer, who[0])
 
         if gate.closed:
             entry(UNAVAILABLE)

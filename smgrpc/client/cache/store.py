@@ -1,5 +1,6 @@
-"""The cache's state, shared by SecretCache and AsyncSecretCache: an LRU of GetSecretValue
-responses, the invalidation bookkeeping and the counters.
+"""SecretCache's state (cache/sync.py; there is no asyncio cache): an LRU of GetSecretValue
+responses, the invalidation bookkeeping and the counters, behind one lock (the watch thread
+and the application's threads share it).
 
 No stale value after an event: every WatchSecrets event bumps `epoch` and records it under the
 secret's ARN and name. A fetch remembers the epoch it started at; its response is stored only if
