@@ -216,7 +216,11 @@ class Region:
         self.tls = TlsMaterial()
         self.trust = Trust()  # the guard's client-certificate identity: trust.identity
         self.tasks = Supervisor()
-        self.gate = Gate(max_inflight=config.max_inflight, max_streams=config.watch_max_streams)
+        self.gate = Gate(
+            max_inflight=config.max_inflight,
+            max_streams=config.watch_max_streams,
+            max_streams_per_principal=config.watch_max_streams_per_principal,
+        )
         self.access_log = AccessLog(
             _stderr if logging.getLogger(ACCESS_LOGGER).isEnabledFor(logging.INFO) else None,
             json_format=config.log_format == "json",

@@ -59,6 +59,7 @@ class Config:
     watch_history: int = 100_000
     watch_heartbeat: float = 10.0
     watch_max_streams: int = 1000
+    watch_max_streams_per_principal: int = 100
     watch_max_lag: int = 10_000
     watch_write_timeout: float = 10.0
     metrics_listen: str | None = None  # HTTP /metrics, /healthz, /readyz (README "Metrics ...")
@@ -425,6 +426,14 @@ SETTINGS: tuple[Setting, ...] = (
         _count,
         "WatchSecrets streams open at once; beyond it a new one is refused with "
         "RESOURCE_EXHAUSTED (LimitExceededException) and a RetryInfo",
+        serve_only=True,
+        metavar="N",
+    ),
+    Setting(
+        "watch_max_streams_per_principal",
+        _count,
+        "WatchSecrets streams one principal (user or role) may hold open at once; beyond it a "
+        "new one is refused with RESOURCE_EXHAUSTED (LimitExceededException) and a RetryInfo",
         serve_only=True,
         metavar="N",
     ),

@@ -388,4 +388,6 @@ class ServiceGuard:
                 self._allowed.clear()
             self._allowed[key] = (principal, got[1])
             self._remember(md, peer, got, principal, facts)
-        return self._authorized(principal, caller)
+        # A caller made when asked (each ask: the time of asking as aws:CurrentTime), not the
+        # one decided with: a stream's per-event checks must see the clock move on.
+        return self._authorized(principal, partial(self.guard.make_caller, principal, facts))

@@ -1,14 +1,13 @@
-"""Generic handler plumbing: safe decoding, one error wrapper, request ids.
+"""Unary handler plumbing: admission (Gate), the guard seam, one error wrapper, request ids.
 
-Built from the service descriptor rather than the generated add_*_to_server so that a request
-that fails to decode (e.g. invalid UTF-8 in a string field) reaches our wrapper and gets
-InvalidParameterException instead of grpc's default UNKNOWN.
+api/services.py builds each service's handlers from its descriptor (unary ones through `wrap`,
+server-streaming ones through api/streams.py); the access-log entry and the undecodable-request
+error both kinds share live in api/calllog.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import re
@@ -18,12 +17,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import grpc
-from google.protobuf.message import DecodeError
 
 from smgrpc.api import calls
 from smgrpc.api.access import AccessLog
+from smgrpc.api.calllog import access_entry as _access
+from smgrpc.api.calllog import undecodable as _undecodable
 from smgrpc.api.errors import audit_unavailable, internal, throttled, to_status, unavailable
-from smgrpc.core.errors import InternalServiceError, InvalidParameter, ServiceError, error_kind
+from smgrpc.core.errors import InternalServiceError, ServiceError, error_kind
 
 log = logging.getLogger("smgrpc.api")
 EXPIRED = grpc.StatusCode.DEADLINE_EXCEEDED
@@ -60,16 +60,6 @@ class RequestIds:
 
 class Undecodable:
     """Marker for a request body that protobuf refused (never holds the bytes)."""
-
-
-def _safe_deserializer(cls: Any) -> Callable[[bytes], Any]:
-    def decode(data: bytes) -> Any:
-        try:
-            return cls.FromString(data)
-        except DecodeError:
-            return Undecodable()
-
-    return decode
 
 
 Behavior = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
@@ -160,13 +150,18 @@ class Gate:
     running, further calls are refused at once with RESOURCE_EXHAUSTED (ThrottlingException)
     and a RetryInfo, before they do anything: overload is a deliberate, retryable answer.
 
-    Server-streaming calls (WatchSecrets) are counted apart, up to `max_streams` (then
-    LimitExceededException with a RetryInfo), and never hold the drain: `close()` cancels each
-    open stream's task, and the stream ends at once with UNAVAILABLE (api/watch.py).
+    Server-streaming calls (WatchSecrets) are counted apart, up to `max_streams` in all and
+    `max_streams_per_principal` per authenticated principal (then LimitExceededException with
+    a RetryInfo), and never hold the drain: `close()` cancels each open stream's task, and the
+    stream ends at once with UNAVAILABLE (api/watch.py).
     """
 
     def __init__(
-        self, max_inflight: int = 1000, retry_after: float = 0.25, max_streams: int = 1000
+        self,
+        max_inflight: int = 1000,
+        retry_after: float = 0.25,
+        max_streams: int = 1000,
+        max_streams_per_principal: int = 100,
     ) -> None:
         self.closed = False
         self.max_inflight = max_inflight
@@ -174,7 +169,24 @@ class Gate:
         self.inflight = 0
         self.refused = 0
         self.max_streams = max_streams
+        self.max_streams_per_principal = max_streams_per_principal
         self.streams: set[asyncio.Task[Any]] = set()
+        self._per_principal: dict[str, int] = {}  # principal ARN -> its open streams
+
+    def hold_stream(self, principal: str) -> bool:
+        """Count one more open stream of `principal` (False: it is at its cap; not counted)."""
+        held = self._per_principal.get(principal, 0)
+        if held >= self.max_streams_per_principal:
+            return False
+        self._per_principal[principal] = held + 1
+        return True
+
+    def release_stream(self, principal: str) -> None:
+        held = self._per_principal.get(principal, 0) - 1
+        if held > 0:
+            self._per_principal[principal] = held
+        else:
+            self._per_principal.pop(principal, None)
 
     def close(self) -> None:
         self.closed = True
@@ -209,41 +221,6 @@ def _arn_of(response: Any, exc: ServiceError | None) -> str:
         _LOGGABLE.clear()
     _LOGGABLE.add(arn)
     return arn
-
-
-def _access(
-    log: AccessLog,
-    method: str,
-    request_id: str,
-    code: grpc.StatusCode,
-    aws_code: str,
-    arn: str,
-    started: float,
-    peer: str,
-    principal: str | None = None,
-) -> None:
-    """One access-log entry per call (only these fields: never a value or a credential)."""
-    if log.enabled:
-        log.record(
-            (
-                time.time(),
-                request_id,
-                method,
-                code.name,
-                aws_code or None,
-                None if arn == "-" else arn,
-                time.perf_counter() - started,
-                peer or "-",
-                principal,
-            )
-        )
-
-
-def _undecodable() -> InvalidParameter:
-    return InvalidParameter(
-        "The request could not be decoded: a string field holds invalid UTF-8 or "
-        "the message is malformed. Send binary data in SecretBinary."
-    )
 
 
 def wrap(
@@ -379,86 +356,3 @@ async def _audit_refusal(
     code = grpc.StatusCode.UNAVAILABLE
     _access(alog, method, request_id, code, "InternalServiceError", "-", started, peer, who)
     await context.abort_with_status(audit_unavailable(request_id))
-
-
-class _CallHandler(grpc.RpcMethodHandler):  # type: ignore[misc]
-    """The method handler grpc runs for one call: a unary-unary handler bound to that call's
-    invocation metadata (grpc's own handler object, built per call, as grpc's interceptors
-    see it; grpc reads only these attributes)."""
-
-    __slots__ = ("unary_unary", "request_deserializer", "response_serializer")
-    request_streaming = False
-    response_streaming = False
-    unary_stream = None
-    stream_unary = None
-    stream_stream = None
-
-    def __init__(self, unary: Any, request_deserializer: Any, response_serializer: Any) -> None:
-        self.unary_unary = unary
-        self.request_deserializer = request_deserializer
-        self.response_serializer = response_serializer
-
-
-class _Service(grpc.GenericRpcHandler):  # type: ignore[misc]
-    """One service's methods. grpc hands `service()` the call's metadata (it has already
-    built the tuple to find the handler): each call's handler is bound to it, so `wrap` and
-    the guard need not ask the context for a second copy (~1.5-5 us per call)."""
-
-    def __init__(self, methods: dict[str, tuple[Any, Any, Any, bool]]) -> None:
-        # "/<service>/<method>" -> (wrapped handler, decode, encode, server-streaming)
-        self._methods = methods
-
-    def service(self, handler_call_details: Any) -> grpc.RpcMethodHandler | None:
-        got = self._methods.get(handler_call_details.method)
-        if got is None:
-            return None
-        call = functools.partial(got[0], metadata=handler_call_details.invocation_metadata)
-        if got[3]:
-            return grpc.unary_stream_rpc_method_handler(call, got[1], got[2])
-        return _CallHandler(call, got[1], got[2])
-
-
-def generic_handler(
-    service_descriptor: Any,
-    pb_module: Any,
-    servicer: Any,
-    gate: Gate | None = None,
-    access: AccessLog | None = None,
-    guard: CallGuard | None = None,
-    audit: Any = None,
-    observer: CallObserver | None = None,
-) -> grpc.GenericRpcHandler:
-    """Handlers for every method of the service: unary ones through `wrap`, server-streaming
-    ones the servicer serves through `streams.wrap_stream`. audit: the Region's
-    api.audit.Auditor (only the unary calls of IAM-guarded services are audited)."""
-    methods = {}
-    sa = audit.service(service_descriptor.full_name) if audit and guard else None
-    for method in service_descriptor.methods:
-        req_cls = getattr(pb_module, method.input_type.name)
-        resp_cls = getattr(pb_module, method.output_type.name)
-        if method.server_streaming:
-            behavior = getattr(servicer, method.name, None)
-            if behavior is None or method.client_streaming:
-                continue  # a streaming method the servicer does not serve: UNIMPLEMENTED
-            from smgrpc.api.streams import wrap_stream  # streams builds on this module
-
-            wrapped = wrap_stream(method.name, behavior, gate, access, guard)
-        else:
-            wrapped = wrap(
-                method.name,
-                getattr(servicer, method.name),
-                gate,
-                access,
-                guard,
-                sa,
-                observer=observer.method(service_descriptor.name, method.name)
-                if observer
-                else None,
-            )
-        methods[f"/{service_descriptor.full_name}/{method.name}"] = (
-            wrapped,
-            _safe_deserializer(req_cls),
-            resp_cls.SerializeToString,
-            method.server_streaming,
-        )
-    return _Service(methods)

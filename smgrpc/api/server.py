@@ -13,7 +13,8 @@ from grpc_reflection.v1alpha import reflection
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.api.access import AccessLog
 from smgrpc.api.descriptors import CommentedPool
-from smgrpc.api.handlers import CallGuard, CallObserver, Gate, generic_handler
+from smgrpc.api.handlers import CallGuard, CallObserver, Gate
+from smgrpc.api.services import generic_handler
 from smgrpc.crypto.tls import TlsMaterial
 from smgrpc.replication.limits import MAX_MESSAGE as MAX_REPLICATION_MESSAGE
 

@@ -1,7 +1,9 @@
 """Server-streaming calls (WatchSecrets): what handlers.wrap does for a unary call, for a stream.
 
 Admission: refused UNAVAILABLE once the gate is closed, LimitExceededException (with a
-RetryInfo) beyond the gate's `max_streams`; streams do not count against `max_inflight`.
+RetryInfo) beyond the gate's `max_streams`, or, once authenticated, beyond its
+`max_streams_per_principal` for that principal (by ARN); streams do not count against
+`max_inflight`.
 Authentication and authorization as every call (the service's guard); the behavior gets a
 `recheck` that authenticates the call again and, if the IAM snapshot gave another principal,
 authorizes it again, so a stream never outlives its credential or its policies. One access-log
@@ -23,17 +25,9 @@ import grpc
 
 from smgrpc.api import calls
 from smgrpc.api.access import AccessLog
+from smgrpc.api.calllog import access_entry, undecodable
 from smgrpc.api.errors import internal, to_status, unavailable
-from smgrpc.api.handlers import (
-    CallGuard,
-    Gate,
-    Metadata,
-    Prepare,
-    RequestIds,
-    Undecodable,
-    _access,
-    _undecodable,
-)
+from smgrpc.api.handlers import CallGuard, Gate, Metadata, Prepare, RequestIds, Undecodable
 from smgrpc.core.errors import LimitExceeded, ServiceError, error_kind
 
 log = logging.getLogger("smgrpc.api")
@@ -49,6 +43,14 @@ def too_many(limit: int) -> LimitExceeded:
     )
 
 
+def too_many_for(limit: int) -> LimitExceeded:
+    return LimitExceeded(
+        f"This Region serves at most {limit} WatchSecrets streams at once to one principal; "
+        "close one or retry later.",
+        retry_after=1.0,
+    )
+
+
 def _rechecker(
     guard: CallGuard | None, method: str, request: Any, context: Any, peer: str, md: Metadata
 ) -> Recheck:
@@ -56,7 +58,7 @@ def _rechecker(
 
     def recheck() -> calls.Authorized | None:
         if isinstance(request, Undecodable):
-            raise _undecodable()
+            raise undecodable()
         if guard is None:
             return None
         principal = guard.authenticate(context, md)
@@ -93,7 +95,7 @@ def wrap_stream(
         who: list[str | None] = [None]
 
         def entry(code: grpc.StatusCode, aws: str = "") -> None:
-            _access(alog, method, request_id, code, aws, "-", started, peer, who[0])
+            access_entry(alog, method, request_id, code, aws, "-", started, peer, who[0])
 
         if gate.closed:
             entry(UNAVAILABLE)
@@ -108,10 +110,16 @@ def wrap_stream(
         gate.streams.add(task)
         md = metadata if metadata is not None else context.invocation_metadata() or ()
         check = _rechecker(guard, method, request, context, peer, md)
+        held: list[str | None] = [None]  # the principal whose stream count this one holds
 
         def recheck() -> calls.Authorized | None:
             auth = check()
             who[0] = auth.principal.arn if auth is not None else None
+            if who[0] is not None and held[0] is None:  # first authenticated: count it
+                if not gate.hold_stream(who[0]):
+                    gate.refused += 1
+                    raise too_many_for(gate.max_streams_per_principal)
+                held[0] = who[0]
             return auth
 
         try:
@@ -142,5 +150,7 @@ def wrap_stream(
             await context.abort_with_status(internal(request_id))
         finally:
             gate.streams.discard(task)
+            if held[0] is not None:
+                gate.release_stream(held[0])
 
     return handler

@@ -7,7 +7,8 @@ is live; when it has caught up it waits for the next commit (the store wakes it 
 COMMIT) or the heartbeat interval, whichever comes first, and heartbeats only then (a
 heartbeat's Sequence is then also the stream's own position). Each event is delivered only if
 the caller may secretsmanager:DescribeSecret the secret (its identity policies and the
-secret's current resource policy; an ARN alone once the secret is gone), and it passes the
+secret's current resource policy; once the secret is gone, its last state as the event log
+remembers it, else nothing is delivered: fail closed), and it passes the
 SecretIds / NamePrefix filters. A stream that falls more than `max_lag` events behind the live
 edge (events recorded since it began; catching up on retained history is not falling behind),
 or whose client does not take a message within `write_timeout`, ends with SlowConsumerException
@@ -34,6 +35,7 @@ from smgrpc.core.errors import AccessDenied, ExpiredSequence, ServiceUnavailable
 from smgrpc.core.events import SecretEvent
 from smgrpc.core.model import Secret
 from smgrpc.core.ports import EventLog
+from smgrpc.core.slices import Slicer
 
 MAX_IDS = 100
 SHUTDOWN = "The server is shutting down; watch again (AfterSequence) on this or another server."
@@ -152,13 +154,20 @@ class Watch:
         except TimeoutError:
             raise SlowConsumer(_slow(pos), after_sequence=pos) from None
 
-    def _visible(self, ev: SecretEvent, denied: Callable[[str, Any], str | None] | None) -> bool:
-        """Whether the caller may DescribeSecret the event's secret (as it is now)."""
+    def _visible(self, ev: SecretEvent, auth: calls.Authorized | None) -> bool:
+        """Whether the caller may DescribeSecret the event's secret (as it is now, at the time
+        of asking: `auth.denied` makes a Caller per ask, so aws:CurrentTime is now)."""
+        denied = auth.denied if auth is not None else None
         if denied is None:
             return True
         secret = self.find(ev.arn)
-        target: Secret | str = secret if secret is not None and secret.arn == ev.arn else ev.arn
-        return denied("DescribeSecret", target) is None
+        if secret is None or secret.arn != ev.arn:
+            # Gone: judged by its last state (its resource policy may deny the caller); if that
+            # is not known (deleted before this process started, or long ago), not delivered.
+            secret = self.log.gone(ev.arn)
+            if secret is None:
+                return False
+        return denied("DescribeSecret", secret) is None
 
     async def serve(self, r: pb.WatchSecretsRequest, context: Any, recheck: Recheck) -> None:
         """The stream of one WatchSecrets call (see the module docstring)."""
@@ -190,10 +199,14 @@ class Watch:
                 newest=newest,
             )
         auth = recheck()  # the credential and policies as they are now
-        denied = auth.denied if auth is not None else None
         for ev in page:
-            if wanted.wants(ev) and self._visible(ev, denied):
+            if wanted.wants(ev) and self._visible(ev, auth):
                 await self._send(context, self._message(ev), cursor.pos)
+            else:
+                # Filtered or denied events never await: pause now and then (a page read from
+                # the in-memory tail does not either), so thousands of policy checks in a row
+                # do not hold the loop.
+                await cursor.slicer.tick()
             cursor.pos = ev.sequence
             # Behind the live edge: events recorded since the stream began that it has not
             # passed yet (catching up on retained history alone is not falling behind).
@@ -215,11 +228,12 @@ class Watch:
 class _Cursor:
     """A stream's position: the last Sequence it delivered or passed over (filtered)."""
 
-    __slots__ = ("pos", "start")
+    __slots__ = ("pos", "start", "slicer")
 
     def __init__(self) -> None:
         self.pos = 0
         self.start = 0  # the Region's newest position when the stream began
+        self.slicer = Slicer()  # the loop's manners while passing over events
 
 
 def _slow(pos: int) -> str:

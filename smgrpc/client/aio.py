@@ -142,7 +142,7 @@ async def _events(fn: Any, md: Any, resumer: Resumer) -> AsyncIterator[pb.Secret
                 async for event in call:
                     resumer.seen(event)
                     yield event
-                delay = 0.0  # ended without a status: reconnect
+                delay = resumer.after_end()  # ended with OK: reconnect (with the backoff)
             except grpc.RpcError as exc:
                 delay = resumer.after_failure(exc)
             finally:

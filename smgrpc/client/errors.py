@@ -173,10 +173,55 @@ def error_class(code: str) -> type[ServiceError]:
     return cls
 
 
+# Codes that have no class above but are still reachable as attributes (`errors.NoSuchEntity`,
+# the same class from_rpc_error raises for them): the other codes smgrpc's server answers
+# (its IAM API, core/errors.py) and AWS's common errors. Any other name is an AttributeError, so
+# a misspelled `except client.exceptions.ResourceNotFoundExceptoin` fails loudly instead of
+# never matching. A code outside both lists still decodes (a ServiceError subclass made then).
+SERVER_CODES = frozenset(
+    {
+        "AccessDenied",
+        "ConcurrentModification",
+        "DeleteConflict",
+        "EntityAlreadyExists",
+        "InvalidClientTokenId",
+        "InvalidInput",
+        "LimitExceeded",
+        "MalformedPolicyDocument",
+        "NoSuchEntity",
+        "NotIamRegionException",
+        "ValidationError",
+    }
+)
+AWS_COMMON_CODES = frozenset(
+    {
+        "ExpiredTokenException",
+        "IncompleteSignature",
+        "InternalFailure",
+        "InvalidAction",
+        "InvalidParameterCombination",
+        "InvalidParameterValue",
+        "InvalidQueryParameter",
+        "InvalidSignatureException",
+        "MalformedQueryString",
+        "MissingAction",
+        "MissingAuthenticationToken",
+        "MissingParameter",
+        "NotAuthorized",
+        "OptInRequired",
+        "RequestExpired",
+        "RequestTimeout",
+        "ServiceUnavailableException",
+    }
+)
+KNOWN_CODES = frozenset(_BY_CODE) | SERVER_CODES | AWS_COMMON_CODES
+
+
 def __getattr__(name: str) -> type[ServiceError]:
-    """`errors.SomeOtherException` for any code: the same class `from_rpc_error` raises."""
-    if name.startswith("_") or not name[:1].isupper():
-        raise AttributeError(name)
+    """`errors.NoSuchEntity` for a known code without a class above: the same class
+    `from_rpc_error` raises (AttributeError for any other name)."""
+    if name not in KNOWN_CODES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r} (not a known code)")
     return error_class(name)
 
 

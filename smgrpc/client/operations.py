@@ -107,10 +107,40 @@ def _fill(msg: Message, members: Mapping[str, Any]) -> None:
             continue
         f = _field(desc, key)
         where = f"{desc.name}.{f.json_name}"
+        failed = False
         try:
             _set(msg, f, value, where)
-        except (TypeError, ValueError) as exc:
-            raise ParamValidationError(f"Invalid type for parameter {where}: {exc}") from None
+        except (TypeError, ValueError):
+            # protobuf's text (and the exception itself: a UnicodeDecodeError holds the whole
+            # value) may carry the value, e.g. a secret: name the field and types only, and
+            # raise outside the handler so no __context__ keeps the original.
+            failed = True
+        if failed:
+            raise ParamValidationError(_invalid(where, f, value))
+
+
+def _expected(f: FieldDescriptor) -> str:
+    if f.message_type is not None:
+        return "a structure" if not f.message_type.GetOptions().map_entry else "a mapping"
+    if f.type == FieldDescriptor.TYPE_STRING:
+        return "str (valid UTF-8)"
+    if f.type == FieldDescriptor.TYPE_BYTES:
+        return "bytes"
+    if f.type == FieldDescriptor.TYPE_BOOL:
+        return "bool"
+    if f.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+        return "float"
+    if f.type == FieldDescriptor.TYPE_ENUM:
+        return "an enum value"
+    return "int (in range)"
+
+
+def _invalid(where: str, f: FieldDescriptor, value: Any) -> str:
+    """The message of a value protobuf refused: field and type names only, never the value."""
+    expected = _expected(f)
+    if f.is_repeated and f.message_type is None:
+        expected = f"a list of {expected}"
+    return f"Invalid type for parameter {where}: got {type(value).__name__}, expected {expected}"
 
 
 def _set(msg: Message, f: FieldDescriptor, value: Any, where: str) -> None:

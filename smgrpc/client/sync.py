@@ -177,8 +177,8 @@ class EventStream:
                 event: pb.SecretEvent = next(call)
                 self._resumer.seen(event)
                 return event
-            except StopIteration:  # the server ended the stream without a status: reconnect
-                delay = 0.0
+            except StopIteration:  # the server ended the stream with OK: reconnect (backoff)
+                delay = self._resumer.after_end()
             except grpc.RpcError as exc:
                 if self._closed.is_set():
                     break

@@ -55,6 +55,10 @@ class Resumer:
         self.position = after
         self.retries = retries
         self.failures = 0  # consecutive failed calls (reset by a delivered message)
+        # Consecutive calls the server ended without an error (reset only by a message after
+        # a call's first, so a server that heartbeats and hangs up is not re-called hot).
+        self.ends = 0
+        self._messages = 0  # messages of the current call
         self.resumes = 0
         self.live = False
         self._on_state = on_state
@@ -67,16 +71,35 @@ class Resumer:
 
     def request(self) -> pb.WatchSecretsRequest:
         self.state("connecting")
+        self._messages = 0
         return request(self.secret_ids, self.name_prefix, self.position)
 
     def seen(self, event: pb.SecretEvent) -> None:
         self.failures = 0
+        self._messages += 1
+        if self._messages > 1:
+            self.ends = 0
         if event.type != HEARTBEAT:
             self.position = event.sequence
         elif self.position is None:
             self.position = event.sequence
         if not self.live:
             self.state("live")
+
+    def after_end(self) -> float:
+        """The backoff before the next call after the server ended one with OK (a stream
+        never ends by itself: reconnect, but with the backoff, never at once)."""
+        self.ends += 1
+        self.resumes += 1
+        self.state("down")
+        policy = self.retries
+        delay = max(policy.base_delay, policy.delay(min(self.ends - 1, 32), None, self._rng))
+        log.info(
+            "WatchSecrets: the server ended the stream; resuming after Sequence %s in %.2f s",
+            self.position,
+            delay,
+        )
+        return delay
 
     def after_failure(self, exc: grpc.RpcError) -> float:
         """The backoff before the next call, or raises the error if it is not resumable."""

@@ -29,7 +29,7 @@ Which write gives which event (README "WatchSecrets" says the same):
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from smgrpc.core.model import AWSCURRENT, AWSPREVIOUS, Secret, Version
 
@@ -68,6 +68,9 @@ class Change:
     arn: str
     name: str
     version_id: str | None = None
+    # Deleted: the secret's last state (its resource policy and tags judge who may see its
+    # events once it is gone; kept in memory only, see ports.EventLog.gone).
+    gone: Secret | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +143,7 @@ def derive(
     RotateImmediately=false run's testSecret; see the module docstring).
     """
     if after is None:
-        return [] if before is None else [Change(DELETED, before.arn, before.name)]
+        return [] if before is None else [Change(DELETED, before.arn, before.name, gone=before)]
 
     def event(kind: str, version_id: str | None = None) -> Change:
         return Change(kind, after.arn, after.name, version_id)

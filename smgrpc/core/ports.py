@@ -128,6 +128,11 @@ class EventLog(Protocol):
         """Return once an event with sequence > after is committed (at once if one is)."""
         ...
 
+    def gone(self, arn: str) -> Secret | None:
+        """The last state of a secret deleted (purged) since this process started, by ARN
+        (bounded: the most recent ones), else None."""
+        ...
+
 
 class Store(ReplicationLog, Protocol):
     def find(self, secret_id: str) -> Secret | None: ...

@@ -13,7 +13,7 @@ older positions are read from the database (the read connection).
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from itertools import islice
 from typing import Any
@@ -21,10 +21,12 @@ from typing import Any
 import aiosqlite
 
 from smgrpc.core.events import Change, SecretEvent
+from smgrpc.core.model import Secret
 from smgrpc.storage.batch import Op
 
 DEFAULT_RETENTION = 100_000
 TAIL = 4096  # newest events kept in memory
+GONE = 4096  # last states of deleted secrets kept in memory (EventLog.gone)
 _INSERT = "INSERT INTO events(seq, type, arn, name, version_id, at) VALUES (?, ?, ?, ?, ?, ?)"
 
 
@@ -38,6 +40,7 @@ class PendingEvents:
 
     def __init__(self, newest: int, oldest: int) -> None:
         self.events: list[SecretEvent] = []
+        self.gone: list[Secret] = []  # last states of the secrets this transaction deleted
         self.newest = newest
         self.oldest = oldest
 
@@ -50,6 +53,7 @@ class PendingEvents:
             for i, c in enumerate(changes)
         ]
         self.events.extend(new)
+        self.gone.extend(c.gone for c in changes if c.gone is not None)
         self.newest = new[-1].sequence
         ops.append(
             (
@@ -78,6 +82,7 @@ class SqliteEvents:
         self._ev_oldest = 0  # 0: nothing recorded yet (then bounds report newest + 1)
         self._ev_tail: deque[SecretEvent] = deque(maxlen=TAIL)
         self._ev_signal = asyncio.Event()
+        self._ev_gone: OrderedDict[str, Secret] = OrderedDict()
 
     async def _events_load(self) -> None:
         rows = list(
@@ -102,6 +107,11 @@ class SqliteEvents:
         if not pending.events:
             return
         self._ev_tail.extend(pending.events)
+        for secret in pending.gone:
+            self._ev_gone[secret.arn] = secret
+            self._ev_gone.move_to_end(secret.arn)
+            if len(self._ev_gone) > GONE:
+                self._ev_gone.popitem(last=False)
         self._ev_newest = pending.newest
         self._ev_oldest = pending.oldest
         signal, self._ev_signal = self._ev_signal, asyncio.Event()
@@ -131,6 +141,9 @@ class SqliteEvents:
     async def wait_event(self, after: int) -> None:
         while self._ev_newest <= after:
             await self._ev_signal.wait()
+
+    def gone(self, arn: str) -> Secret | None:
+        return self._ev_gone.get(arn)
 
 
 def _event(row: Any) -> SecretEvent:

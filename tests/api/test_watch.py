@@ -14,7 +14,7 @@ import pytest
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
-from tests.api.authz_helpers import resource_statement, user_arn
+from tests.api.authz_helpers import allow, resource_statement, user, user_arn
 from tests.api.helpers import DAY, create, put
 from tests.api.rotation_helpers import rotate
 from tests.api.watch_helpers import kinds, open_stream, stream_error, watching
@@ -406,6 +406,30 @@ async def test_the_stream_cap(tmp_path: Path, clock: FakeClock) -> None:
             pass
 
 
+async def test_the_per_principal_stream_cap(tmp_path: Path, clock: FakeClock) -> None:
+    """One principal cannot hold every stream: beyond its cap LimitExceededException (with a
+    RetryInfo), while others still get theirs; a closed stream frees its principal's place."""
+    cfg = config(tmp_path, watch_max_streams=10, watch_max_streams_per_principal=2)
+    async with running(cfg, clock) as region:
+        greedy = await user(region, "greedy", allow("secretsmanager:DescribeSecret"))
+        other = await user(region, "other", allow("secretsmanager:DescribeSecret"))
+        async with admin_channel(region) as ch:
+            stub = pbg.SecretsManagerStub(ch)
+            async with watching(region, greedy):
+                async with watching(region, greedy):
+                    err = await open_stream(stub, greedy).error()
+                    assert (err.code, err.aws_code) == (
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        "LimitExceededException",
+                    )
+                    assert err.retry_after == 1.0 and "at most 2" in err.message
+                    assert "one principal" in err.message
+                    async with watching(region, other), watching(region, other):
+                        pass
+                async with watching(region, greedy):  # a closed stream freed its place
+                    pass
+
+
 async def test_shutdown_ends_streams_with_unavailable_at_once(
     tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -443,3 +467,42 @@ async def test_access_log_has_one_entry_per_stream(
     lines = [ln for ln in capfd.readouterr().err.splitlines() if "WatchSecrets" in ln]
     assert any("CANCELLED" in ln and "principal=arn:aws:iam::" in ln for ln in lines), lines
     assert any("UNAUTHENTICATED UnrecognizedClientException" in ln for ln in lines), lines
+
+
+async def test_passing_over_many_events_keeps_the_loop_responsive(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A stream catching up on thousands of events it may not see (each a policy check, from
+    the in-memory tail: no I/O to await) pauses now and then: a timer on the server's loop
+    stays on time."""
+    async with running(config(tmp_path, watch_heartbeat=5.0), clock) as region:
+        async with admin_channel(region) as ch:
+            stub = pbg.SecretsManagerStub(ch)
+            await create(stub, "hidden/x")
+            async with region.store.transaction() as tx:  # 4,000 events in one write
+                s = tx.find("hidden/x")
+                assert s is not None
+                for i in range(4000):
+                    s = s.evolve(description=f"d{i}")
+                    await tx.save(s)
+            await create(stub, "open/last")
+        token = await user(
+            region, "u", allow("secretsmanager:DescribeSecret", "arn:aws:*:*:*:secret:open/*")
+        )
+        lateness = [0.0]
+        done = asyncio.Event()
+
+        async def timer() -> None:
+            while not done.is_set():
+                started = time.perf_counter()
+                await asyncio.sleep(0.001)
+                lateness[0] = max(lateness[0], time.perf_counter() - started - 0.001)
+
+        ticking = asyncio.get_running_loop().create_task(timer())
+        try:
+            async with watching(region, token, after_sequence=0) as w:
+                assert kinds([await w.event(10.0)]) == [("Created", "open/last")]
+        finally:
+            done.set()
+            await ticking
+        assert lateness[0] < 0.1, lateness[0]

@@ -4,12 +4,15 @@ a SecretIds entry it may not describe refused at once, credentials re-checked mi
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.app import Region
 from tests.api.authz_helpers import (
     allow,
@@ -22,7 +25,7 @@ from tests.api.authz_helpers import (
 from tests.api.helpers import create, put
 from tests.api.watch_helpers import kinds, open_stream, watching
 from tests.authn import altered, policy
-from tests.conftest import FakeClock, make_config, start_region
+from tests.conftest import FakeClock, admin_channel, make_config, start_region
 
 DESCRIBE = "secretsmanager:DescribeSecret"
 DENIED = grpc.StatusCode.PERMISSION_DENIED
@@ -137,3 +140,68 @@ async def test_a_revoked_credential_ends_an_idle_stream(region: Region, stub: An
         await region.iam.delete_access_key("u", token.split(":")[0])
         err = await w.error()
     assert (err.code, err.aws_code) == (UNAUTH, "UnrecognizedClientException")
+
+
+async def test_current_time_is_evaluated_per_event_not_at_open(
+    region: Region, stub: Any, clock: FakeClock
+) -> None:
+    """aws:CurrentTime is the time of each event's check: a stream opened while a dated
+    allow held stops delivering once the clock passes its end (the stream is not re-opened)."""
+    until = clock.now() + 100
+    stamp = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    token = await user(region, "u", allow(DESCRIBE, DateLessThan={"aws:CurrentTime": stamp}))
+    async with watching(region, token) as w:
+        await create(stub, "before")
+        assert kinds(await w.events(1)) == [("Created", "before")]
+        clock.advance(200)
+        await create(stub, "after")
+        assert await w.quiet(0.4) == []
+
+
+async def _force_delete(stub: Any, name: str) -> None:
+    await stub.DeleteSecret(
+        pb.DeleteSecretRequest(secret_id=name, force_delete_without_recovery=True)
+    )
+
+
+async def test_purged_secrets_keep_their_resource_policy_protection(
+    region: Region, stub: Any
+) -> None:
+    """A purged secret's events are judged by its last state (its resource policy and tags),
+    live and when replayed from history; a caller its policy denied never sees them."""
+    token = await user(region, "u", allow(DESCRIBE))
+    await create(stub, "open")
+    await create(stub, "guarded")
+    await set_resource_policy(region, "guarded", policy(resource_statement("Deny", user_arn("u"))))
+    async with watching(region, token) as w:
+        await _force_delete(stub, "guarded")
+        await _force_delete(stub, "open")
+        assert kinds(await w.events(1)) == [("Deleted", "open")]
+        assert await w.quiet(0.2) == []
+    async with watching(region, token, after_sequence=0) as w:  # the history, all gone now
+        got = kinds(await w.events(2))
+        assert got == [("Created", "open"), ("Deleted", "open")]
+        assert await w.quiet(0.2) == []
+
+
+async def test_purged_before_a_restart_is_not_replayed(tmp_path: Path, clock: FakeClock) -> None:
+    """The last state of a secret purged before this process started is not known: its
+    events are not delivered (fail closed: its resource policy may have denied the caller)."""
+    cfg = make_config(tmp_path / "r", watch_heartbeat=0.3)
+    region = await start_region(cfg, clock)
+    try:
+        token = await user(region, "u", allow(DESCRIBE))
+        async with admin_channel(region) as ch:
+            stub = pbg.SecretsManagerStub(ch)
+            await create(stub, "purged")
+            await _force_delete(stub, "purged")
+            await create(stub, "kept")
+    finally:
+        await region.stop(0.5)
+    region = await start_region(cfg, clock)
+    try:
+        async with watching(region, token, after_sequence=0) as w:
+            assert kinds(await w.events(1)) == [("Created", "kept")]
+            assert await w.quiet(0.2) == []
+    finally:
+        await region.stop(0.5)

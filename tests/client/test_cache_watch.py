@@ -12,6 +12,7 @@ from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.client import SecretsManagerClient
 from smgrpc.client.cache import SecretCache, SecretCacheConfig
 from smgrpc.client.cache.store import Store
+from tests.api.authz_helpers import allow, user
 from tests.client.conftest import Served, until
 from tests.cluster.proxy import FaultProxy
 
@@ -128,3 +129,37 @@ def test_entries_read_before_a_fresh_stream_went_live_are_dropped() -> None:
     store.state("live")  # changes before the subscription were not seen
     assert store.get(key) is None
     assert store.finish(key, started, _response("db", "x")) is False
+
+
+def test_a_secret_the_stream_cannot_report_is_ttl_only(
+    served: Served, client: SecretsManagerClient
+) -> None:
+    """WatchSecrets delivers only events of secrets the caller may DescribeSecret: a credential
+    that may only GetSecretValue db-* gets a live stream but no event for db-1, so that entry
+    is TTL-only and stats() says so (the describable one is invalidated by push)."""
+    token = served.loop.run(
+        user(
+            served.region,
+            "reader",
+            allow("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:*:*:secret:db-*"),
+            allow("secretsmanager:*", "arn:aws:secretsmanager:*:*:secret:app-*"),
+        )
+    )
+    client.create_secret(Name="db-1", SecretString="one")
+    client.create_secret(Name="app-1", SecretString="a")
+    with (
+        SecretsManagerClient(served.settings(token=token)) as reader,
+        SecretCache(FAST, reader) as cache,
+    ):
+        assert until(lambda: _live(cache))
+        assert cache.get_secret_string("db-1") == "one"
+        assert cache.get_secret_string("app-1") == "a"
+        s = cache.stats()
+        assert (s.ttl_only, s.size, s.ttl_only_entries) == (False, 2, 1)
+        client.put_secret_value(SecretId="app-1", SecretString="b")
+        assert until(lambda: cache.stats().evictions == 1)
+        assert cache.get_secret_string("app-1") == "b"
+        assert cache.stats().ttl_only_entries == 1
+    with SecretCache(FAST, client, watch=False) as plain:
+        plain.get_secret_string("db-1")
+        assert plain.stats().ttl_only_entries == 1

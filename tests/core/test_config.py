@@ -35,6 +35,7 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "watch_history": (["500"], "500", 500),
     "watch_heartbeat": (["2.5"], "2.5", 2.5),
     "watch_max_streams": (["7"], "7", 7),
+    "watch_max_streams_per_principal": (["3"], "3", 3),
     "watch_max_lag": (["300"], "300", 300),
     "watch_write_timeout": (["0.5"], "0.5", 0.5),
     "metrics_listen": (["127.0.0.1:9100"], "127.0.0.1:9100", "127.0.0.1:9100"),

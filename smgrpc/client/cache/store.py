@@ -1,5 +1,6 @@
-"""The cache's state, shared by SecretCache and AsyncSecretCache: an LRU of GetSecretValue
-responses, the invalidation bookkeeping and the counters.
+"""SecretCache's state (cache/sync.py; there is no asyncio cache): an LRU of GetSecretValue
+responses, the invalidation bookkeeping and the counters, behind one lock (the watch thread
+and the application's threads share it).
 
 No stale value after an event: every WatchSecrets event bumps `epoch` and records it under the
 secret's ARN and name. A fetch remembers the epoch it started at; its response is stored only if
@@ -32,12 +33,16 @@ class CacheStats:
     watch: str  # off | connecting | live | down | closed
     ttl_only: bool  # True unless the stream is live: staleness bounded by the TTL only
     position: int | None  # last Sequence seen on the stream
+    # Entries the stream can never report on (the credential may read the secret but not
+    # DescribeSecret it, so WatchSecrets delivers none of its events): TTL only, live or not.
+    ttl_only_entries: int = 0
 
 
 @dataclass
 class _Entry:
     value: pb.GetSecretValueResponse
     expires: float
+    ttl_only: bool = False  # not watchable: refreshed by its TTL alone
 
 
 class Store:
@@ -52,6 +57,7 @@ class Store:
         self._epoch = 0
         self._floor = 0  # fetches started before it must not be stored (a resync)
         self._changed: dict[str, int] = {}  # ARN/name -> epoch of its last event
+        self._watchable: dict[str, tuple[bool, float]] = {}  # ARN -> (probe answer, until)
         self._inflight = 0
         self._hits = self._misses = self._refreshes = 0
         self._evictions = self._lru = 0
@@ -81,8 +87,30 @@ class Store:
             self._inflight += 1
             return self._epoch
 
-    def finish(self, key: Key, started: int, value: pb.GetSecretValueResponse | None) -> bool:
-        """A fetch ended; store its value unless a change may have overtaken it (False)."""
+    def watchable(self, arn: str) -> bool | None:
+        """The remembered answer of a watchability probe of `arn` (None: probe it)."""
+        with self._lock:
+            got = self._watchable.get(arn)
+            if got is None or got[1] <= self._clock():
+                return None
+            return got[0]
+
+    def note_watchable(self, arn: str, watchable: bool) -> None:
+        """Remember a probe's answer for one refresh interval (permissions may change)."""
+        with self._lock:
+            if len(self._watchable) >= 2 * self.config.max_cache_size + 16:
+                self._watchable.clear()
+            self._watchable[arn] = (watchable, self._clock() + self.config.secret_refresh_interval)
+
+    def finish(
+        self,
+        key: Key,
+        started: int,
+        value: pb.GetSecretValueResponse | None,
+        ttl_only: bool = False,
+    ) -> bool:
+        """A fetch ended; store its value unless a change may have overtaken it (False).
+        ttl_only: the stream will never report on this secret (see CacheStats)."""
         with self._lock:
             self._inflight -= 1
             fresh = value is not None and started >= self._floor
@@ -90,14 +118,15 @@ class Store:
                 last = max(self._changed.get(value.arn, 0), self._changed.get(value.name, 0))
                 fresh = last <= started
             if fresh and value is not None:
-                self._put(key, value)
+                self._put(key, value, ttl_only)
             if self._inflight == 0:
                 self._changed.clear()
             return fresh
 
-    def _put(self, key: Key, value: pb.GetSecretValueResponse) -> None:
+    def _put(self, key: Key, value: pb.GetSecretValueResponse, ttl_only: bool) -> None:
         self._drop(key)
-        self._entries[key] = _Entry(value, self._clock() + self.config.secret_refresh_interval)
+        expires = self._clock() + self.config.secret_refresh_interval
+        self._entries[key] = _Entry(value, expires, ttl_only)
         for ident in (value.arn, value.name):
             self._by_secret.setdefault(ident, set()).add(key)
         while len(self._entries) > self.config.max_cache_size:
@@ -156,6 +185,7 @@ class Store:
         self._floor = self._epoch
         self._entries.clear()
         self._by_secret.clear()
+        self._watchable.clear()
 
     def clear(self) -> None:
         with self._lock:
@@ -173,4 +203,5 @@ class Store:
                 watch=self.watch,
                 ttl_only=self.watch != "live",
                 position=self.position,
+                ttl_only_entries=sum(1 for e in self._entries.values() if e.ttl_only),
             )

@@ -85,14 +85,34 @@ class SecretCache:
         for _ in range(FETCH_ATTEMPTS):
             started = self._store.begin()
             value: pb.GetSecretValueResponse | None = None
+            watchable = False
             try:
                 value = self.client.get_secret_value(SecretId=key[0], VersionStage=key[1])
+                watchable = self._watchable(value.arn)
             finally:
-                stored = self._store.finish(key, started, value)
+                stored = self._store.finish(key, started, value, ttl_only=not watchable)
             if stored:
                 break
         assert value is not None
         return value
+
+    def _watchable(self, arn: str) -> bool:
+        """Whether the stream can report on this secret: WatchSecrets delivers a secret's
+        events only to a caller that may DescribeSecret it, so ask exactly that (a
+        DescribeSecret call, remembered for one refresh interval). Any failure: not known to
+        be watchable, so the entry is TTL-only (counted in stats().ttl_only_entries)."""
+        if self._thread is None:
+            return False  # watch=False: every entry is TTL-only
+        known = self._store.watchable(arn)
+        if known is not None:
+            return known
+        try:
+            self.client.describe_secret(SecretId=arn)
+            watchable = True
+        except (ServiceError, ClientError):
+            watchable = False
+        self._store.note_watchable(arn, watchable)
+        return watchable
 
     def get_secret_string(self, secret_id: str, version_stage: str | None = None) -> str | None:
         """SecretString of the version (None if the secret holds SecretBinary)."""

@@ -1,0 +1,109 @@
+"""A service's grpc handlers, built from its descriptor rather than the generated
+add_*_to_server, so that a request that fails to decode (e.g. invalid UTF-8 in a string field)
+reaches our wrapper and gets InvalidParameterException instead of grpc's default UNKNOWN.
+Unary methods run through handlers.wrap, server-streaming ones through streams.wrap_stream.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from google.protobuf.message import DecodeError
+
+from smgrpc.api.access import AccessLog
+from smgrpc.api.handlers import CallGuard, CallObserver, Gate, Undecodable, wrap
+from smgrpc.api.streams import wrap_stream
+
+
+def _safe_deserializer(cls: Any) -> Callable[[bytes], Any]:
+    def decode(data: bytes) -> Any:
+        try:
+            return cls.FromString(data)
+        except DecodeError:
+            return Undecodable()
+
+    return decode
+
+
+class _CallHandler(grpc.RpcMethodHandler):  # type: ignore[misc]
+    """The method handler grpc runs for one call: a unary-unary handler bound to that call's
+    invocation metadata (grpc's own handler object, built per call, as grpc's interceptors
+    see it; grpc reads only these attributes)."""
+
+    __slots__ = ("unary_unary", "request_deserializer", "response_serializer")
+    request_streaming = False
+    response_streaming = False
+    unary_stream = None
+    stream_unary = None
+    stream_stream = None
+
+    def __init__(self, unary: Any, request_deserializer: Any, response_serializer: Any) -> None:
+        self.unary_unary = unary
+        self.request_deserializer = request_deserializer
+        self.response_serializer = response_serializer
+
+
+class _Service(grpc.GenericRpcHandler):  # type: ignore[misc]
+    """One service's methods. grpc hands `service()` the call's metadata (it has already
+    built the tuple to find the handler): each call's handler is bound to it, so `wrap` and
+    the guard need not ask the context for a second copy (~1.5-5 us per call)."""
+
+    def __init__(self, methods: dict[str, tuple[Any, Any, Any, bool]]) -> None:
+        # "/<service>/<method>" -> (wrapped handler, decode, encode, server-streaming)
+        self._methods = methods
+
+    def service(self, handler_call_details: Any) -> grpc.RpcMethodHandler | None:
+        got = self._methods.get(handler_call_details.method)
+        if got is None:
+            return None
+        call = functools.partial(got[0], metadata=handler_call_details.invocation_metadata)
+        if got[3]:
+            return grpc.unary_stream_rpc_method_handler(call, got[1], got[2])
+        return _CallHandler(call, got[1], got[2])
+
+
+def generic_handler(
+    service_descriptor: Any,
+    pb_module: Any,
+    servicer: Any,
+    gate: Gate | None = None,
+    access: AccessLog | None = None,
+    guard: CallGuard | None = None,
+    audit: Any = None,
+    observer: CallObserver | None = None,
+) -> grpc.GenericRpcHandler:
+    """Handlers for every method of the service: unary ones through `wrap`, server-streaming
+    ones the servicer serves through `streams.wrap_stream`. audit: the Region's
+    api.audit.Auditor (only the unary calls of IAM-guarded services are audited)."""
+    methods = {}
+    sa = audit.service(service_descriptor.full_name) if audit and guard else None
+    for method in service_descriptor.methods:
+        req_cls = getattr(pb_module, method.input_type.name)
+        resp_cls = getattr(pb_module, method.output_type.name)
+        if method.server_streaming:
+            behavior = getattr(servicer, method.name, None)
+            if behavior is None or method.client_streaming:
+                continue  # a streaming method the servicer does not serve: UNIMPLEMENTED
+            wrapped = wrap_stream(method.name, behavior, gate, access, guard)
+        else:
+            wrapped = wrap(
+                method.name,
+                getattr(servicer, method.name),
+                gate,
+                access,
+                guard,
+                sa,
+                observer=observer.method(service_descriptor.name, method.name)
+                if observer
+                else None,
+            )
+        methods[f"/{service_descriptor.full_name}/{method.name}"] = (
+            wrapped,
+            _safe_deserializer(req_cls),
+            resp_cls.SerializeToString,
+            method.server_streaming,
+        )
+    return _Service(methods)
