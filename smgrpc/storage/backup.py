@@ -103,15 +103,18 @@ def backup(data_dir: Path, out: Path) -> BackupInfo:
 
 def restore(source: Path, data_dir: Path, incarnation: str) -> BackupInfo:
     """Make a new data dir from a backup, with a new incarnation id (see README "Backup and
-    restore"); refuses a data dir that has any file in it."""
+    restore"); refuses a data dir that has any file in it (but our own partial file, left by
+    a restore that was killed: it is replaced)."""
     info = describe(source)
+    tmp = data_dir / f".{DB_NAME}.partial"
+    if data_dir.is_dir() and [p.name for p in data_dir.iterdir()] == [tmp.name]:
+        tmp.unlink()  # an interrupted restore's (never renamed: the dir has no database)
     if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
         raise BackupError(
             f"refusing to restore into {data_dir}: it is not an empty directory (restore makes "
             "a new data dir; nothing was changed)"
         )
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = data_dir / f".{DB_NAME}.partial"
     try:
         _private_empty(tmp)
         with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src:
