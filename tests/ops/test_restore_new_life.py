@@ -9,13 +9,17 @@ not block the next run.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
+from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
+from smgrpc.storage.backup import restore
 from tests.api.watch_helpers import open_stream
-from tests.harness import servers
+from tests.harness import Servers, channel_stub, servers
 from tests.ops.test_backup import cli
 
 __all__ = ["servers"]
@@ -34,6 +38,56 @@ async def _newest(stub: pbg.SecretsManagerStub, token: str | None) -> int:
         return int(first.sequence)
     finally:
         s.close()
+
+
+async def test_a_watch_position_from_the_lost_history_is_expired_after_a_restore(
+    servers: Servers, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    server = await servers.start(data)
+    ch, stub = await channel_stub(server)
+    await stub.CreateSecret(pb.CreateSecretRequest(name="kept", secret_string="v"))
+    at_backup = await _newest(stub, server.admin_token())
+    rc, _, err = await cli("backup", "--data-dir", str(data), "--out", str(tmp_path / "b.db"))
+    assert rc == 0, err
+    for i in range(3):  # the history the restore loses; a client has seen it
+        await stub.CreateSecret(pb.CreateSecretRequest(name=f"lost{i}", secret_string="v"))
+    lost = await _newest(stub, server.admin_token())
+    assert lost == at_backup + 3
+    await ch.close()
+    await server.terminate()
+
+    restored = tmp_path / "restored"
+    rc, _, err = await cli("restore", "--from", str(tmp_path / "b.db"), "--data-dir", str(restored))
+    assert rc == 0, err
+    shutil.copy2(data / "admin.token", tmp_path / "admin.token")
+    again = await servers.start(
+        restored,
+        "--master-key-file",
+        str(data / "master.key"),
+        "--admin-token-file",
+        str(tmp_path / "admin.token"),
+    )
+    ch, stub = await channel_stub(again)
+    try:
+        for i in range(5):  # other changes: they must not take the lost positions
+            await stub.CreateSecret(pb.CreateSecretRequest(name=f"new{i}", secret_string="v"))
+        token = again.admin_token()
+        newest = await _newest(stub, token)
+        for old in (at_backup, lost - 1, lost):
+            got = await open_stream(stub, token, after_sequence=old).error()
+            assert got.aws_code == EXPIRED, (old, got)
+            assert int(got.info["newestSequence"]) == newest
+        assert newest > lost + 5
+        # Positions of the new life resume as usual.
+        s = open_stream(stub, token, after_sequence=newest - 2)
+        try:
+            assert (await s.next()).type == "Heartbeat"
+            assert [(await s.event()).name for _ in range(2)] == ["new3", "new4"]
+        finally:
+            s.close()
+    finally:
+        await ch.close()
 
 
 def _make_region_db(path: Path, region: str = "us-east-1") -> None:
@@ -56,6 +110,31 @@ def _make_region_db(path: Path, region: str = "us-east-1") -> None:
         conn.execute("INSERT INTO meta VALUES ('region', ?)", (region.encode(),))
         conn.execute("INSERT INTO meta VALUES ('keycheck', x'00')")
         conn.commit()
+
+
+async def test_restore_raises_every_replay_mark_to_the_restore_time(tmp_path: Path) -> None:
+    src = tmp_path / "b.db"
+    _make_region_db(src)
+    before = time.time() - 3600
+    with _db(src) as conn:
+        conn.executemany(
+            "INSERT INTO repl_replay VALUES (?, ?)",
+            [("eu-west-1", before), ("eu-west-1#iam", before), ("far", time.time() + 99)],
+        )
+        conn.execute("INSERT INTO repl_applied VALUES ('ap-southeast-2', 7)")  # no mark yet
+        conn.execute("INSERT INTO repl_cursor VALUES ('sa-east-1', 3)")
+        conn.commit()
+    t0 = time.time()
+    restore(src, tmp_path / "r", "inc")
+    now = time.time()
+    with _db(tmp_path / "r" / "secrets.db") as conn:
+        marks = dict(conn.execute("SELECT peer_region, last_ts FROM repl_replay"))
+    # A push signed between the backup and the restore (still within the signature's clock
+    # window) is not later than the mark: refused as a replay.
+    for peer in ("eu-west-1", "ap-southeast-2", "sa-east-1"):
+        assert t0 <= marks.get(peer, 0) <= now and t0 <= marks.get(f"{peer}#iam", 0) <= now
+    assert t0 <= marks.get("@operator#iam", 0) <= now
+    assert marks["far"] > now  # never lowered
 
 
 async def test_a_killed_restores_partial_file_does_not_block_the_rerun(tmp_path: Path) -> None:
