@@ -122,6 +122,16 @@ def _new_life(conn: sqlite3.Connection, region: str, incarnation: str, now: floa
         "ON CONFLICT(k) DO UPDATE SET v = excluded.v",
         (incarnation.encode(),),
     )
+    if "iam_meta" in tables:
+        # The IAM Region's generation went back to the backup's: peers compare (epoch,
+        # generation) and would answer "not newer" to every IAM write (a revoked key would keep
+        # working there). Same holder and epoch (a move made since still wins), generation
+        # past any the lost history reached. A replica's IAM copy is left as it is (the IAM
+        # Region's next push supersedes it).
+        conn.execute(
+            "UPDATE iam_meta SET generation = max(generation + 1, ?) WHERE holder = ?",
+            (floor, region),
+        )
     if "events" in tables:
         # WatchSecrets positions of the lost history must not be reused for other events: the
         # history is cleared and the next position starts past all of them, so any position a

@@ -137,6 +137,36 @@ async def test_restore_raises_every_replay_mark_to_the_restore_time(tmp_path: Pa
     assert marks["far"] > now  # never lowered
 
 
+async def test_restore_moves_the_iam_regions_generation_past_the_lost_history(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "b.db"
+    _make_region_db(src)
+    with _db(src) as conn:
+        conn.execute("INSERT INTO iam_meta VALUES (1, '123456789012', 'us-east-1', 2, 120)")
+        conn.commit()
+    restore(src, tmp_path / "r1", "inc1")
+    time.sleep(0.01)
+    restore(src, tmp_path / "r2", "inc2")  # the same backup again, later
+    rows = []
+    for d in ("r1", "r2"):
+        with _db(tmp_path / d / "secrets.db") as conn:
+            rows.append(conn.execute("SELECT holder, epoch, generation FROM iam_meta").fetchone())
+    # Same holder and epoch (a move made since the backup still wins); a generation past any
+    # the lost history reached (one per IAM write), and past the first restore's.
+    assert rows[0][:2] == ("us-east-1", 2) and rows[0][2] > 120 + 10**12
+    assert rows[1][:2] == ("us-east-1", 2) and rows[1][2] > rows[0][2]
+    # A replica Region's copy of IAM is left alone (the IAM Region's next push supersedes it).
+    eu = tmp_path / "eu.db"
+    _make_region_db(eu, "eu-west-1")
+    with _db(eu) as conn:
+        conn.execute("INSERT INTO iam_meta VALUES (1, '123456789012', 'us-east-1', 2, 120)")
+        conn.commit()
+    restore(eu, tmp_path / "r3", "inc3")
+    with _db(tmp_path / "r3" / "secrets.db") as conn:
+        assert conn.execute("SELECT epoch, generation FROM iam_meta").fetchone() == (2, 120)
+
+
 async def test_a_killed_restores_partial_file_does_not_block_the_rerun(tmp_path: Path) -> None:
     src = tmp_path / "b.db"
     _make_region_db(src)
