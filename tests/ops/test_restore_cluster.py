@@ -8,9 +8,13 @@ restored primary's new writes (equal generation) and keep secrets the primary no
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import signal
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import grpc
@@ -219,3 +223,44 @@ async def _iam_ok(c: ProcCluster, region: str, token: str) -> bool:
 
 async def _iam_refused(c: ProcCluster, region: str, token: str) -> bool:
     return await _iam_code(c, region, token) == grpc.StatusCode.UNAUTHENTICATED
+
+
+def _as_before_incarnations(data_dir: Path) -> None:
+    """What a data dir of a release without incarnations looks like after the upgrade's
+    migration: no meta 'incarnation' (its next start makes one), '' in repl_applied/cursor."""
+    with closing(sqlite3.connect(data_dir / "secrets.db")) as conn:
+        conn.execute("DELETE FROM meta WHERE k = 'incarnation'")
+        conn.execute("UPDATE repl_applied SET incarnation = ''")
+        conn.execute("UPDATE repl_cursor SET incarnation = ''")
+        conn.commit()
+
+
+async def test_an_upgraded_pair_adopts_incarnations_without_a_snapshot(
+    procs2: ProcCluster,
+) -> None:
+    """Both Regions upgraded from a release without incarnations (positions applied, no
+    incarnation recorded): the replica adopts the source's first incarnation, as the source
+    continues from the very position applied, instead of asking for a full snapshot."""
+    c = procs2
+    await create(c, "a", "a1")
+    await put(c, US, "a", "a2")
+    await eventually(lambda: _is(c, EU, "a", "a2"), what="a2 in EU")
+    await asyncio.sleep(0.5)  # the source records the replica's ack
+    for region in (US, EU):
+        await c.kill(region, signal.SIGTERM)  # an upgrade: stopped, not crashed
+        _as_before_incarnations(c.procs[region].data_dir)
+    await c.restart(US)
+    await c.restart(EU)
+    await put(c, US, "a", "a3")
+    await eventually(lambda: _is(c, EU, "a", "a3"), what="a3 in EU")
+    await eventually(lambda: converged_p(c, "a", (US, EU)), what="a converged")
+    with closing(sqlite3.connect(c.procs[EU].data_dir / "secrets.db")) as conn:
+        (adopted,) = conn.execute(
+            "SELECT incarnation FROM repl_applied WHERE source_region = ?", (US,)
+        ).fetchone()
+    with closing(sqlite3.connect(c.procs[US].data_dir / "secrets.db")) as conn:
+        (mine,) = conn.execute("SELECT v FROM meta WHERE k = 'incarnation'").fetchone()
+    assert adopted == bytes(mine).decode()
+    for region in (US, EU):
+        logs = c.procs[region].stderr().decode()
+        assert "new incarnation" not in logs and "snapshot" not in logs, logs[-3000:]
