@@ -168,9 +168,7 @@ def _replay_floor(conn: sqlite3.Connection, tables: set[str], now: float) -> Non
     )
 
 
-def restore(
-    source: Path, data_dir: Path, incarnation: str, now: float | None = None
-) -> BackupInfo:
+def restore(source: Path, data_dir: Path, incarnation: str, now: float | None = None) -> BackupInfo:
     """Make a new data dir from a backup, with a new incarnation id (see README "Backup and
     restore"); refuses a data dir that has any file in it (but our own partial file, left by
     a restore that was killed: it is replaced). `now`: the restore time (default: the clock)."""

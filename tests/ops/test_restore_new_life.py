@@ -9,6 +9,7 @@ not block the next run.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 import time
@@ -146,7 +147,7 @@ async def test_restore_moves_the_iam_regions_generation_past_the_lost_history(
         conn.execute("INSERT INTO iam_meta VALUES (1, '123456789012', 'us-east-1', 2, 120)")
         conn.commit()
     restore(src, tmp_path / "r1", "inc1")
-    time.sleep(0.01)
+    await asyncio.sleep(0.01)
     restore(src, tmp_path / "r2", "inc2")  # the same backup again, later
     rows = []
     for d in ("r1", "r2"):
