@@ -26,12 +26,14 @@ from pathlib import Path
 
 from smgrpc.config import Config, rekey_pause_at
 from smgrpc.core.ports import Clock
-from smgrpc.crypto.keyring import Keyring
+from smgrpc.crypto.keyring import Keyring, KmsError
 from smgrpc.crypto.master import load_master_key
 from smgrpc.crypto.rekey import fingerprint, rewrap
 from smgrpc.startup import inspect_data_dir
 from smgrpc.storage.rekey import lock, rekey
 from smgrpc.storage.sqlite import SqliteStore
+
+ROTATE_ATTEMPTS = 3
 
 
 def add_arguments(name: str, c: argparse.ArgumentParser) -> None:
@@ -121,10 +123,17 @@ async def rotate_master_key(cfg: Config, new_file: Path) -> int:
 async def rotate_key(store: SqliteStore, keyring: Keyring, clock: Clock, ref: str) -> int:
     """A new material for one key (new data keys use it; older ones stay for decryption)."""
     rec = keyring.resolve(ref)
-    material = keyring.new_material(rec.key_id, clock.now())
-    if not await store.add_kms_material(material, keyring.canary):  # a concurrent rotation
-        keyring.reload(await store.kms_keys(), await store.kms_materials())
+    for _ in range(ROTATE_ATTEMPTS):
         material = keyring.new_material(rec.key_id, clock.now())
-        await store.add_kms_material(material, keyring.canary)
+        if await store.add_kms_material(material, keyring.canary):
+            break
+        # Another process (a server at the data-key bound, another rotate-key) took the term.
+        keyring.reload(await store.kms_keys(), await store.kms_materials())
+    else:
+        raise KmsError(
+            "ConflictException",
+            f"key {rec.key_id} was rotated by another process {ROTATE_ATTEMPTS} times while "
+            "this ran: no material was added; run it again",
+        )
     print(json.dumps({"KeyId": rec.key_id, "Arn": rec.arn, "KeyMaterialTerm": material.term}))
     return 0

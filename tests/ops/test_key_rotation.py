@@ -10,14 +10,17 @@ import sqlite3
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.app import Region, open_keyring
+from smgrpc.cli.kms_rotate import rotate_key
 from smgrpc.cli.main import main as cli_main
 from smgrpc.config import Config
+from smgrpc.crypto.keyring import KmsError
 from smgrpc.crypto.master import load_master_key
 from smgrpc.crypto.rekey import rewrap
 from smgrpc.storage.rekey import Rekeyed, rekey
@@ -405,3 +408,49 @@ async def test_the_rekey_pause_hook_refuses_unless_test_hooks_are_enabled(
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2 and b"SMGRPC_TEST_REKEY_PAUSE_AT is a test hook" in err, err
     assert not new_key.exists()  # refused before anything was done
+
+
+class _Raced:
+    """The store of a `kms rotate-key` that another process beats to every term: before each
+    insert, a second real store (another connection to the same file) adds that very term."""
+
+    def __init__(self, store: Any, rival: Any, keyring: Any) -> None:
+        self.store, self.rival, self.keyring = store, rival, keyring
+        self.tries = 0
+
+    async def kms_keys(self) -> Any:
+        return await self.store.kms_keys()
+
+    async def kms_materials(self) -> Any:
+        return await self.store.kms_materials()
+
+    async def add_kms_material(self, rec: Any, canary: bytes | None = None) -> bool:
+        self.tries += 1
+        theirs = self.keyring.new_material(rec.key_id, 2.0)  # same key id and term
+        assert theirs.term == rec.term and await self.rival.add_kms_material(theirs)
+        return bool(await self.store.add_kms_material(rec, canary))
+
+
+async def test_rotate_key_never_reports_a_term_it_did_not_write(
+    tmp_path: Path, clock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = make_config(tmp_path)
+    async with running(cfg, clock=clock):
+        pass
+    kms_cfg = Config(region=cfg.region, data_dir=cfg.data_dir)
+    store, keyring = await open_keyring(kms_cfg, clock, serve=False)
+    rival, _ = await open_keyring(kms_cfg, clock, serve=False)
+    try:
+        raced = _Raced(store, rival, keyring)
+        with pytest.raises(KmsError) as err:
+            await rotate_key(raced, keyring, clock, "alias/aws/secretsmanager")  # type: ignore[arg-type]
+        assert err.value.code == "ConflictException" and raced.tries == 3
+        assert capsys.readouterr().out == ""  # no KeyMaterialTerm printed
+        # Once nobody races it, it rotates and prints the term it wrote.
+        assert await rotate_key(store, keyring, clock, "alias/aws/secretsmanager") == 0
+        shown = json.loads(capsys.readouterr().out)
+        terms = [m.term for m in await store.kms_materials() if m.wrapped_material]
+        assert shown["KeyMaterialTerm"] == max(terms) == 4
+    finally:
+        await store.close()
+        await rival.close()
