@@ -63,12 +63,11 @@ class Applier:
         self, tx: WriteTx, batch: m.Batch, applied: int, came_from: str
     ) -> tuple[m.Reply, int, str]:
         """(the reply, the position and source incarnation applied from afterwards)."""
-        continues = not batch.snapshot and batch.prev_seq == applied
-        if batch.incarnation and not came_from and (not applied or continues):
+        if batch.incarnation and not came_from:
             # First contact: nothing applied yet, so nothing can have gone backwards. Or a
-            # position recorded before incarnations existed (an upgraded data dir): adopted if
-            # the source continues from exactly that position (its history is the one applied
-            # here), else a resync as for a restored source. README "Backup and restore".
+            # position recorded before incarnations existed (an upgraded data dir): adopted,
+            # not a resync (README "Backup and restore"); the gap protocol settles a position
+            # that differs (the source's cursor is persisted lazily, so it may lag).
             await tx.set_applied(batch.source, applied, batch.incarnation)
             came_from = batch.incarnation
         # A source restored from a backup (another incarnation) may reuse positions this
