@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
@@ -105,16 +105,25 @@ def _stderr(text: str) -> None:
 
 
 async def open_keyring(
-    config: Config, clock: Clock, *, serve: bool = True
+    config: Config,
+    clock: Clock,
+    *,
+    serve: bool = True,
+    hold: Callable[[Path], Awaitable[None]] | None = None,
 ) -> tuple[SqliteStore, Keyring]:
     """Check everything first (startup.preflight), then open the database and load the keys.
 
     serve=True (`smgrpc serve`): creates a new Region's data dir, master key, Region record and
     default key; a failed check leaves the data directory byte-identical. serve=False (`smgrpc
-    kms`): the data dir must exist; its Region comes from the data dir.
+    kms`): the data dir must exist; its Region comes from the data dir. hold(data_dir): takes
+    the data dir's lock (storage.rekey), after the checks and before the canary and the key
+    rows are read, so a master key rotation can't change them between that read and a write
+    made with this keyring.
     """
     found = await (preflight(config) if serve else inspect_data_dir(config, serve=False))
     master = found.master or load_master_key(config.key_path, create=True)
+    if hold is not None:
+        await hold(config.data_dir)
     store = await SqliteStore.open(
         config.db_path,
         busy_timeout=config.busy_timeout,
@@ -148,7 +157,7 @@ async def open_keyring(
                 description="Default key that protects my Secrets Manager data",
                 now=clock.now(),
             )
-            await store.add_kms_key(rec)  # False: another process made it; read it back
+            await store.add_kms_key(rec, canary)  # False: another process made it; read it back
             records = await store.kms_keys()
         keyring = Keyring(
             master,
@@ -157,6 +166,7 @@ async def open_keyring(
             records,
             materials=await store.kms_materials(),
             rotate_after=config.kms_rotate_after,
+            canary=canary,
         )
         return store, keyring
     except BaseException:
@@ -259,12 +269,10 @@ class Region:
         await self._start_metrics(self.config)  # first: /readyz says 503 while starting
         self.function_tls = await asyncio.to_thread(rotation_engine.function_tls, self.config)
         self.trust = Trust(self.tls.client_ca, self.tls.peer_ca)
-        raw, self.keyring = await open_keyring(self.config, self.clock)
-        self.raw_store = raw
-        self.incarnation = ((await raw.get_meta(INCARNATION)) or b"").decode()
         try:
-            # Shared: `smgrpc kms rotate-master-key` (exclusive) never runs under a server.
-            self._dir_lock = await asyncio.to_thread(lock, self.config.data_dir, exclusive=False)
+            raw, self.keyring = await open_keyring(self.config, self.clock, hold=self._hold)
+            self.raw_store = raw
+            self.incarnation = ((await raw.get_meta(INCARNATION)) or b"").decode()
             self.auditor = await self._open_audit(self.config)
             self.iam = await self._open_iam(self.config, raw)
             server, access = self._build(self.config, raw, paging_tokens(self.keyring))
@@ -303,6 +311,11 @@ class Region:
             raise ConfigError(str(exc)) from None
         writer.start(asyncio.get_running_loop())
         return Auditor(writer, cfg.region, cfg.account)
+
+    async def _hold(self, data_dir: Path) -> None:
+        """Shared: `smgrpc kms rotate-master-key` (exclusive) never runs under a server."""
+        await asyncio.to_thread(data_dir.mkdir, mode=0o700, parents=True, exist_ok=True)
+        self._dir_lock = await asyncio.to_thread(lock, data_dir, exclusive=False)
 
     @property
     def admin_token_path(self) -> Path:

@@ -747,7 +747,26 @@ def _read_file(path: str | None) -> dict[str, object]:
     return data
 
 
-def rekey_pause_at(env: Mapping[str, str] | None = None) -> str | None:
-    """SMGRPC_REKEY_PAUSE_AT: the step at which `smgrpc kms rotate-master-key` stops until it
-    is killed (tests kill -9 it there; see cli/kms_rotate.py)."""
-    return (os.environ if env is None else env).get("SMGRPC_REKEY_PAUSE_AT") or None
+MAX_TEST_PAUSE = 300.0
+
+
+def rekey_pause_at(env: Mapping[str, str] | None = None) -> tuple[str, float] | None:
+    """A test hook (tests kill -9 `smgrpc kms rotate-master-key` at a step, cli/kms_rotate.py):
+    SMGRPC_TEST_REKEY_PAUSE_AT=<step> pauses the command there for
+    SMGRPC_TEST_REKEY_PAUSE_SECONDS (default 60, at most 300), then it goes on. Honoured only
+    with SMGRPC_TEST_HOOKS=1 as well; set without it, the command refuses to run (ConfigError)
+    rather than ignore or obey a stray test setting."""
+    env = os.environ if env is None else env
+    step = env.get("SMGRPC_TEST_REKEY_PAUSE_AT") or None
+    if step is None:
+        return None
+    if env.get("SMGRPC_TEST_HOOKS") != "1":
+        raise ConfigError(
+            "SMGRPC_TEST_REKEY_PAUSE_AT is a test hook (it pauses the rotation while it holds "
+            "the data dir's lock): unset it, or set SMGRPC_TEST_HOOKS=1 too in a test"
+        )
+    try:
+        seconds = float(env.get("SMGRPC_TEST_REKEY_PAUSE_SECONDS") or "60")
+    except ValueError:
+        raise ConfigError("SMGRPC_TEST_REKEY_PAUSE_SECONDS must be a number") from None
+    return step, min(max(seconds, 0.0), MAX_TEST_PAUSE)

@@ -6,8 +6,11 @@ any step leaves a data dir that starts with the old key (before COMMIT) or the n
 never neither. The new key file is written and fsynced before that transaction. The server
 must be stopped (the data dir lock says whether it is).
 
-SMGRPC_REKEY_PAUSE_AT=<step> (tests) stops the command at a step until it is killed; steps:
-checked, key-written, rewrapped (written, not committed), committed.
+Test hook (config.rekey_pause_at): with SMGRPC_TEST_HOOKS=1, SMGRPC_TEST_REKEY_PAUSE_AT=<step>
+pauses the command at a step (bounded: SMGRPC_TEST_REKEY_PAUSE_SECONDS, at most 300 s) so a
+test can kill -9 it there or run another command against the locked dir; steps: checked,
+key-written, rewrapped (written, not committed), committed. Without SMGRPC_TEST_HOOKS=1 the
+command refuses to run while the hook is set.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from pathlib import Path
 
 from smgrpc.config import Config, rekey_pause_at
 from smgrpc.core.ports import Clock
-from smgrpc.crypto.keyring import Keyring
+from smgrpc.crypto.keyring import Keyring, KmsError
 from smgrpc.crypto.master import load_master_key
 from smgrpc.crypto.rekey import fingerprint, rewrap
 from smgrpc.startup import inspect_data_dir
 from smgrpc.storage.rekey import lock, rekey
 from smgrpc.storage.sqlite import SqliteStore
+
+ROTATE_ATTEMPTS = 3
 
 
 def add_arguments(name: str, c: argparse.ArgumentParser) -> None:
@@ -44,12 +49,15 @@ def add_arguments(name: str, c: argparse.ArgumentParser) -> None:
         c.add_argument("--key-id", required=True, help="key id, key ARN, alias or alias ARN")
 
 
-def _pauser(pause_at: str | None) -> Callable[[str], None]:
+def _pauser(pause: tuple[str, float] | None) -> Callable[[str], None]:
     def checkpoint(step: str) -> None:
-        if step == pause_at:
-            print(f"smgrpc: paused at {step}", file=sys.stderr, flush=True)
-            while True:  # until killed (a test's kill -9)
-                time.sleep(3600)
+        if pause is not None and step == pause[0]:
+            print(
+                f"smgrpc: test hook: paused at {step} for {pause[1]:g} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            time.sleep(pause[1])  # a test kills it meanwhile, or it goes on
 
     return checkpoint
 
@@ -70,16 +78,13 @@ def _new_key(path: Path) -> bytes:
     return key
 
 
-def _rotate_master_sync(cfg: Config, old: bytes, new_file: Path) -> dict[str, object]:
-    checkpoint = _pauser(rekey_pause_at())
-    fd = lock(cfg.data_dir, exclusive=True)
-    try:
-        checkpoint("checked")
-        new = _new_key(new_file)
-        checkpoint("key-written")
-        done = rekey(cfg.db_path, cfg.account, lambda s: rewrap(old, new, s), checkpoint)
-    finally:
-        os.close(fd)
+def _rotate_master_sync(
+    cfg: Config, old: bytes, new_file: Path, checkpoint: Callable[[str], None]
+) -> dict[str, object]:
+    checkpoint("checked")
+    new = _new_key(new_file)
+    checkpoint("key-written")
+    done = rekey(cfg.db_path, cfg.account, lambda s: rewrap(old, new, s), checkpoint)
     return {
         "OldMasterKeyId": fingerprint(old),
         "MasterKeyId": fingerprint(new),
@@ -91,9 +96,19 @@ def _rotate_master_sync(cfg: Config, old: bytes, new_file: Path) -> dict[str, ob
 
 
 async def rotate_master_key(cfg: Config, new_file: Path) -> int:
-    found = await inspect_data_dir(cfg, serve=False)  # the old key opens the canary
-    assert found.master is not None
-    shown = await asyncio.to_thread(_rotate_master_sync, cfg, found.master, new_file)
+    checkpoint = _pauser(rekey_pause_at())
+    found = await inspect_data_dir(cfg, serve=False)  # the data dir exists, the key file too
+    # Exclusive before anything is read: no server or `smgrpc kms` command holds (and may
+    # write with) the old key while the rows are re-wrapped; rekey checks the canary again.
+    fd = await asyncio.to_thread(lock, cfg.data_dir, exclusive=True)
+    try:
+        found = await inspect_data_dir(cfg, serve=False)  # the old key opens the canary
+        assert found.master is not None
+        shown = await asyncio.to_thread(
+            _rotate_master_sync, cfg, found.master, new_file, checkpoint
+        )
+    finally:
+        os.close(fd)
     print(json.dumps(shown))
     print(
         f"smgrpc: the data dir is now under the master key in {new_file}: start the server "
@@ -108,10 +123,17 @@ async def rotate_master_key(cfg: Config, new_file: Path) -> int:
 async def rotate_key(store: SqliteStore, keyring: Keyring, clock: Clock, ref: str) -> int:
     """A new material for one key (new data keys use it; older ones stay for decryption)."""
     rec = keyring.resolve(ref)
-    material = keyring.new_material(rec.key_id, clock.now())
-    if not await store.add_kms_material(material):  # a concurrent rotation took the term
-        keyring.reload(await store.kms_keys(), await store.kms_materials())
+    for _ in range(ROTATE_ATTEMPTS):
         material = keyring.new_material(rec.key_id, clock.now())
-        await store.add_kms_material(material)
+        if await store.add_kms_material(material, keyring.canary):
+            break
+        # Another process (a server at the data-key bound, another rotate-key) took the term.
+        keyring.reload(await store.kms_keys(), await store.kms_materials())
+    else:
+        raise KmsError(
+            "ConflictException",
+            f"key {rec.key_id} was rotated by another process {ROTATE_ATTEMPTS} times while "
+            "this ran: no material was added; run it again",
+        )
     print(json.dumps({"KeyId": rec.key_id, "Arn": rec.arn, "KeyMaterialTerm": material.term}))
     return 0

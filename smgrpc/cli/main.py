@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from smgrpc import __version__, logs
 from smgrpc.app import Region, open_keyring
@@ -18,7 +20,7 @@ from smgrpc.core.ports import SystemClock
 from smgrpc.crypto.cluster import ClusterKeyError
 from smgrpc.crypto.keyring import KmsError
 from smgrpc.crypto.master import MasterKeyError
-from smgrpc.storage.rekey import DataDirBusy
+from smgrpc.storage.rekey import DataDirBusy, lock
 
 SERVE_HELP = (
     "Serve one Region over gRPC. It runs in the foreground until SIGTERM or Ctrl-C. The first "
@@ -77,13 +79,25 @@ async def _kms(args: argparse.Namespace, cfg: Config) -> int:
     clock = SystemClock()
     if args.kms_command == "rotate-master-key":
         return await kms_rotate.rotate_master_key(cfg, args.new_master_key_file)
-    store, keyring = await open_keyring(cfg, clock, serve=False)
+    held: list[int] = []
+
+    async def hold(data_dir: Path) -> None:
+        # Shared (with servers and other kms commands): rotate-master-key (exclusive) can't
+        # re-wrap the keys between this command's read of them and its write.
+        held.append(await asyncio.to_thread(lock, data_dir, exclusive=False))
+
+    try:
+        store, keyring = await open_keyring(cfg, clock, serve=False, hold=hold)
+    except BaseException:
+        for fd in held:
+            os.close(fd)
+        raise
     try:
         if args.kms_command == "rotate-key":
             return await kms_rotate.rotate_key(store, keyring, clock, args.key_id)
         if args.kms_command == "create-key":
             rec = keyring.new_customer_key(args.alias, args.description, clock.now())
-            if not await store.add_kms_key(rec):  # another process took the alias meanwhile
+            if not await store.add_kms_key(rec, keyring.canary):  # the alias was taken meanwhile
                 raise keyring.alias_exists(rec.alias or rec.key_id)
             print(json.dumps({"KeyId": rec.key_id, "Arn": rec.arn, "Alias": rec.alias}))
         elif args.kms_command == "list-keys":
@@ -107,6 +121,8 @@ async def _kms(args: argparse.Namespace, cfg: Config) -> int:
             print(json.dumps({"KeyId": rec.key_id, "Enabled": enabled}))
     finally:
         await store.close()
+        for fd in held:
+            os.close(fd)
     return 0
 
 

@@ -175,8 +175,9 @@ class KeyRecords(Protocol):
 
     async def kms_keys(self) -> list[KmsKeyRecord]: ...
 
-    async def add_kms_key(self, rec: KmsKeyRecord) -> bool:
-        """Insert a new key; False (nothing written) if its id, ARN or alias is taken."""
+    async def add_kms_key(self, rec: KmsKeyRecord, canary: bytes | None = None) -> bool:
+        """Insert a new key; False (nothing written) if its id, ARN or alias is taken.
+        canary: written only while the data dir's key-check canary is this one."""
         ...
 
     async def set_kms_key_enabled(self, key_id: str, enabled: bool) -> None: ...
@@ -185,8 +186,9 @@ class KeyRecords(Protocol):
         """Rotated materials (insert-only, like the key rows) and data keys wrapped per term."""
         ...
 
-    async def add_kms_material(self, rec: KmsMaterialRecord) -> bool:
-        """Insert a key's next material; False (nothing written) if that term exists."""
+    async def add_kms_material(self, rec: KmsMaterialRecord, canary: bytes | None = None) -> bool:
+        """Insert a key's next material; False (nothing written) if that term exists.
+        canary: as add_kms_key's."""
         ...
 
     async def add_kms_usage(self, usage: Mapping[tuple[str, int], int]) -> None: ...

@@ -99,11 +99,15 @@ class Keyring:
         data_key_cache: int = DATA_KEY_CACHE,
         materials: Iterable[KmsMaterialRecord] = (),
         rotate_after: int = ROTATE_AFTER,
+        canary: bytes | None = None,
     ) -> None:
         """data_key_cache: how many versions' unwrapped data keys `open` keeps (0: none);
         materials: the rotated materials (terms >= 1); rotate_after: data keys one material
-        wraps before it is due for rotation (twice as many: it refuses to wrap more)."""
+        wraps before it is due for rotation (twice as many: it refuses to wrap more);
+        canary: the data dir's key-check canary `master` verified (key rows this keyring
+        wraps are stored only while it is still the data dir's)."""
         self._master = AESGCM(master)
+        self.canary = canary
         self._data_key_cache = data_key_cache
         self.rotate_after = rotate_after
         # Data keys wrapped per (key, term): as recorded in storage, and since then (not yet

@@ -23,7 +23,8 @@ async def kms_upkeep(store: KeyRecords, keyring: Keyring, clock: Clock) -> bool:
     rotated = False
     for key_id in keyring.due_for_rotation():
         rec = keyring.new_material(key_id, clock.now())
-        if await store.add_kms_material(rec):  # False: another process rotated it meanwhile
+        # False: another process rotated it meanwhile
+        if await store.add_kms_material(rec, keyring.canary):
             log.info(
                 "KMS key %s: new key material (term %d) after %d data keys under the last one",
                 key_id,

@@ -63,8 +63,11 @@ class Applier:
         self, tx: WriteTx, batch: m.Batch, applied: int, came_from: str
     ) -> tuple[m.Reply, int, str]:
         """(the reply, the position and source incarnation applied from afterwards)."""
-        if batch.incarnation and batch.incarnation != came_from and not came_from and not applied:
-            # First contact: nothing applied yet, so nothing can have gone backwards.
+        if batch.incarnation and not came_from:
+            # First contact: nothing applied yet, so nothing can have gone backwards. Or a
+            # position recorded before incarnations existed (an upgraded data dir): adopted,
+            # not a resync (README "Backup and restore"); the gap protocol settles a position
+            # that differs (the source's cursor is persisted lazily, so it may lag).
             await tx.set_applied(batch.source, applied, batch.incarnation)
             came_from = batch.incarnation
         # A source restored from a backup (another incarnation) may reuse positions this

@@ -6,8 +6,11 @@ key (not committed) or wholly under the new one. The key rows' triggers (migrati
 accept a changed material only while the transaction holds the meta 'rekey' marker, which it
 deletes again before COMMIT.
 
-A running server holds a shared lock on `<data dir>/serve.lock` (flock); the rotation takes it
-exclusively, so it never runs under a server (which keeps the old master key in memory).
+A running server and every other `smgrpc kms` command hold a shared lock on `<data
+dir>/serve.lock` (flock), taken before they read the canary and the key rows; the rotation
+takes it exclusively, so it never runs under a process that keeps the old master key in
+memory. Key rows are also inserted only while the canary is still the one the writer's
+master key verified (SqliteStore.add_kms_key/add_kms_material `canary=`): `Rekeyed` else.
 """
 
 from __future__ import annotations
@@ -29,6 +32,17 @@ class DataDirBusy(Exception):
     """A server (or another rotation) is using the data dir."""
 
 
+class Rekeyed(DataDirBusy):
+    """The data dir's key-check canary is not the one the writer's master key verified: a
+    master key rotation committed meanwhile (nothing was written)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the data dir's master key was rotated while this ran (smgrpc kms "
+            "rotate-master-key): nothing was written; run it again with the new master key"
+        )
+
+
 def lock(data_dir: Path, *, exclusive: bool) -> int:
     """An open fd holding the data dir's lock (shared: a server; exclusive: a rotation)."""
     fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
@@ -36,8 +50,13 @@ def lock(data_dir: Path, *, exclusive: bool) -> int:
         fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
+        if not exclusive:
+            raise DataDirBusy(
+                f"{data_dir} is being re-keyed by `smgrpc kms rotate-master-key`: nothing was "
+                "done; wait until it finishes, then run this again with the new master key file"
+            ) from None
         raise DataDirBusy(
-            f"{data_dir} is in use by a running server (or another rotation): stop it first"
+            f"{data_dir} is in use by a running server (or a `smgrpc kms` command): stop it first"
         ) from None
     return fd
 

@@ -43,6 +43,7 @@ from smgrpc.core.rotation import due_at
 from smgrpc.storage import codec
 from smgrpc.storage.batch import Op, run_batch
 from smgrpc.storage.migrate import migrate
+from smgrpc.storage.rekey import Rekeyed
 from smgrpc.storage.sqlite_events import DEFAULT_RETENTION, SqliteEvents
 from smgrpc.storage.sqlite_iam import SqliteIam
 
@@ -51,6 +52,8 @@ BLOB_CACHE_BYTES = 64 * 1024 * 1024
 _BLOB_OVERHEAD = 400
 # Index entries taken per step of a scan; the scan resumes by key, so writes in between are fine.
 _SCAN_CHUNK = 256
+# A key row is written only under the canary its master key verified (None: unchecked).
+_SAME_CANARY = "WHERE ? IS NULL OR (SELECT v FROM meta WHERE k = 'keycheck') = ?"
 _LOAD_CHUNK = 5000  # rows per hop to the connection's thread at start-up
 _FREEZE_AT = 10_000  # secrets loaded from which the GC no longer tracks what was loaded
 T = TypeVar("T")
@@ -730,16 +733,18 @@ class SqliteStore(SqliteEvents, SqliteIam):
         )
         return [KmsKeyRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5], bytes(r[6])) for r in rows]
 
-    async def add_kms_key(self, rec: KmsKeyRecord) -> bool:
+    async def add_kms_key(self, rec: KmsKeyRecord, canary: bytes | None = None) -> bool:
         """Insert a new key; False (nothing written) if its id, ARN or alias is taken.
 
         Key rows are never replaced or deleted (migration 0003 enforces it in the database).
+        canary: the key-check canary the wrapping master key verified; the row is inserted only
+        if it is still the data dir's, in the same statement (storage.rekey.Rekeyed if not).
         """
         async with self._lock:
             try:
-                await self._conn.execute(
+                cur = await self._conn.execute(
                     "INSERT INTO kms_keys(key_id, arn, alias, description, enabled, created_at, "
-                    "material) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    f"material) SELECT ?, ?, ?, ?, ?, ?, ? {_SAME_CANARY}",
                     (
                         rec.key_id,
                         rec.arn,
@@ -748,10 +753,14 @@ class SqliteStore(SqliteEvents, SqliteIam):
                         int(rec.enabled),
                         rec.created_at,
                         rec.wrapped_material,
+                        canary,
+                        canary,
                     ),
                 )
             except sqlite3.IntegrityError:
                 return False
+        if cur.rowcount != 1:
+            raise Rekeyed()
         return True
 
     async def kms_materials(self) -> list[KmsMaterialRecord]:
@@ -768,17 +777,20 @@ class SqliteStore(SqliteEvents, SqliteIam):
         )
         return out + [KmsMaterialRecord(r[0], 0, 0.0, b"", r[1]) for r in zero]
 
-    async def add_kms_material(self, rec: KmsMaterialRecord) -> bool:
-        """Insert a key's next material; False (nothing written) if that term exists."""
+    async def add_kms_material(self, rec: KmsMaterialRecord, canary: bytes | None = None) -> bool:
+        """Insert a key's next material; False (nothing written) if that term exists.
+        canary: as add_kms_key's."""
         async with self._lock:
             try:
-                await self._conn.execute(
+                cur = await self._conn.execute(
                     "INSERT INTO kms_materials(key_id, term, created_at, material) "
-                    "VALUES (?, ?, ?, ?)",
-                    (rec.key_id, rec.term, rec.created_at, rec.wrapped_material),
+                    f"SELECT ?, ?, ?, ? {_SAME_CANARY}",
+                    (rec.key_id, rec.term, rec.created_at, rec.wrapped_material, canary, canary),
                 )
             except sqlite3.IntegrityError:
                 return False
+        if cur.rowcount != 1:
+            raise Rekeyed()
         return True
 
     async def add_kms_usage(self, usage: Mapping[tuple[str, int], int]) -> None:

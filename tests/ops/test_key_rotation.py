@@ -10,13 +10,20 @@ import sqlite3
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
-from smgrpc.app import Region
+from smgrpc.app import Region, open_keyring
+from smgrpc.cli.kms_rotate import rotate_key
 from smgrpc.cli.main import main as cli_main
+from smgrpc.config import Config
+from smgrpc.crypto.keyring import KmsError
+from smgrpc.crypto.master import load_master_key
+from smgrpc.crypto.rekey import rewrap
+from smgrpc.storage.rekey import Rekeyed, rekey
 from tests.conftest import admin_channel, aws_error, make_config, running
 from tests.harness import ROOT, SMGRPC, ServerProcess, Servers, channel_stub, servers
 from tests.ops.test_backup import cli
@@ -84,9 +91,21 @@ def refused(servers: Servers, data: Path, key: Path) -> bytes:
     return done.stderr
 
 
-async def rotate_until_killed(data: Path, new_key: Path, step: str) -> None:
+def hook_env(**hook: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMGRPC_")}
-    env["SMGRPC_REKEY_PAUSE_AT"] = step
+    return env | hook
+
+
+async def paused_rotation(
+    data: Path, new_key: Path, step: str, seconds: int = 300
+) -> asyncio.subprocess.Process:
+    """`smgrpc kms rotate-master-key`, paused at `step` by the test hook (it goes on after
+    `seconds`)."""
+    env = hook_env(
+        SMGRPC_TEST_HOOKS="1",
+        SMGRPC_TEST_REKEY_PAUSE_AT=step,
+        SMGRPC_TEST_REKEY_PAUSE_SECONDS=str(seconds),
+    )
     proc = await asyncio.create_subprocess_exec(
         *SMGRPC,
         "kms",
@@ -102,10 +121,15 @@ async def rotate_until_killed(data: Path, new_key: Path, step: str) -> None:
     )
     assert proc.stderr is not None
     seen = b""
-    while not seen.endswith(f"smgrpc: paused at {step}\n".encode()):
+    while not seen.endswith(f"smgrpc: test hook: paused at {step} for {seconds} s\n".encode()):
         line = await asyncio.wait_for(proc.stderr.readline(), 30)
         assert line, seen  # it paused, and did not exit
         seen += line
+    return proc
+
+
+async def rotate_until_killed(data: Path, new_key: Path, step: str) -> None:
+    proc = await paused_rotation(data, new_key, step)
     proc.send_signal(signal.SIGKILL)  # kill -9 at this step
     assert await proc.wait() == -signal.SIGKILL
 
@@ -292,3 +316,141 @@ async def test_material_is_rotated_at_the_data_key_bound_and_refuses_past_it(
         assert "data-key limit" in err.message
         err = await aws_error(stub.DescribeSecret(pb.DescribeSecretRequest(secret_id="c4")))
         assert err.aws_code == "ResourceNotFoundException"  # nothing half written
+
+
+async def test_kms_commands_are_refused_while_a_master_key_rotation_holds_the_dir(
+    servers: Servers, tmp_path: Path
+) -> None:
+    """A `smgrpc kms` command that read the keys with the old master key would write rows no
+    key opens once the rotation commits: while the rotation runs, every kms command (and a
+    server) is refused with a clear message; nothing is written; the rotation completes."""
+    data, new_key = tmp_path / "data", tmp_path / "new.key"
+    await populate(servers, data)
+    proc = await paused_rotation(data, new_key, "key-written", seconds=15)
+    d = str(data)
+    for argv in (
+        ("create-key", "--alias", "alias/late"),
+        ("rotate-key", "--key-id", "alias/app"),
+        ("list-keys",),
+    ):
+        rc, out, err = await cli("kms", *argv, "--data-dir", d)
+        assert (rc, out) == (2, ""), (argv, rc, out, err)
+        assert "is being re-keyed by `smgrpc kms rotate-master-key`" in err, err
+    done = servers.run_cli(
+        "serve", "--region", "us-east-1", "--data-dir", d, "--listen", "127.0.0.1:0"
+    )
+    assert done.returncode == 2 and b"is being re-keyed" in done.stderr
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err
+    rc, out, err = await cli("kms", "list-keys", "--data-dir", d, "--master-key-file", str(new_key))
+    assert rc == 0, err
+    keys = [json.loads(line) for line in out.splitlines()]
+    assert sorted(k["Alias"] for k in keys) == ["alias/app", "alias/aws/secretsmanager"]
+    assert {k["KeyMaterialTerm"] for k in keys if k["Alias"] == "alias/app"} == {1}
+    server = await servers.start(data, "--master-key-file", str(new_key))
+    await serves_everything(server)
+
+
+async def test_a_key_row_is_never_written_under_a_canary_its_key_did_not_verify(
+    tmp_path: Path, clock: object
+) -> None:
+    """The race without the lock (e.g. a lock the file system does not honour): a kms command
+    opened the keys with the old master key, the rotation committed, then it inserts. The
+    insert checks the canary in the same statement: refused, nothing written, the dir opens
+    with the new key."""
+    cfg = make_config(tmp_path)
+    async with running(cfg, clock=clock):
+        pass
+    kms_cfg = Config(region=cfg.region, data_dir=cfg.data_dir)
+    store, keyring = await open_keyring(kms_cfg, clock, serve=False)  # type: ignore[arg-type]
+    try:
+        rec = keyring.new_customer_key("alias/late", "", 1.0)
+        material = keyring.new_material(keyring.resolve(None).key_id, 1.0)
+        old = cfg.key_path.read_bytes()
+        old_key = load_master_key(cfg.key_path, create=False)
+        new_key = load_master_key(tmp_path / "new.key", create=True)
+        rekey(cfg.db_path, cfg.account, lambda s: rewrap(old_key, new_key, s), lambda _: None)
+        with pytest.raises(Rekeyed, match="rotated while this ran"):
+            await store.add_kms_key(rec, keyring.canary)
+        with pytest.raises(Rekeyed):
+            await store.add_kms_material(material, keyring.canary)
+        assert old == cfg.key_path.read_bytes()
+    finally:
+        await store.close()
+    with closing(sqlite3.connect(cfg.db_path)) as conn:
+        late = conn.execute("SELECT count(*) FROM kms_keys WHERE alias = 'alias/late'")
+        assert late.fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM kms_materials").fetchone() == (0,)
+    new_cfg = replace(cfg, master_key_file=tmp_path / "new.key")
+    async with running(new_cfg, clock=clock) as region:  # every key row opens
+        assert region.keyring is not None
+
+
+async def test_the_rekey_pause_hook_refuses_unless_test_hooks_are_enabled(
+    servers: Servers, tmp_path: Path
+) -> None:
+    data, new_key = tmp_path / "data", tmp_path / "new.key"
+    server = await servers.start(data)
+    assert await server.terminate() == 0
+    proc = await asyncio.create_subprocess_exec(
+        *SMGRPC,
+        "kms",
+        "rotate-master-key",
+        "--data-dir",
+        str(data),
+        "--new-master-key-file",
+        str(new_key),
+        cwd=ROOT,
+        env=hook_env(SMGRPC_TEST_REKEY_PAUSE_AT="checked"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2 and b"SMGRPC_TEST_REKEY_PAUSE_AT is a test hook" in err, err
+    assert not new_key.exists()  # refused before anything was done
+
+
+class _Raced:
+    """The store of a `kms rotate-key` that another process beats to every term: before each
+    insert, a second real store (another connection to the same file) adds that very term."""
+
+    def __init__(self, store: Any, rival: Any, keyring: Any) -> None:
+        self.store, self.rival, self.keyring = store, rival, keyring
+        self.tries = 0
+
+    async def kms_keys(self) -> Any:
+        return await self.store.kms_keys()
+
+    async def kms_materials(self) -> Any:
+        return await self.store.kms_materials()
+
+    async def add_kms_material(self, rec: Any, canary: bytes | None = None) -> bool:
+        self.tries += 1
+        theirs = self.keyring.new_material(rec.key_id, 2.0)  # same key id and term
+        assert theirs.term == rec.term and await self.rival.add_kms_material(theirs)
+        return bool(await self.store.add_kms_material(rec, canary))
+
+
+async def test_rotate_key_never_reports_a_term_it_did_not_write(
+    tmp_path: Path, clock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = make_config(tmp_path)
+    async with running(cfg, clock=clock):
+        pass
+    kms_cfg = Config(region=cfg.region, data_dir=cfg.data_dir)
+    store, keyring = await open_keyring(kms_cfg, clock, serve=False)
+    rival, _ = await open_keyring(kms_cfg, clock, serve=False)
+    try:
+        raced = _Raced(store, rival, keyring)
+        with pytest.raises(KmsError) as err:
+            await rotate_key(raced, keyring, clock, "alias/aws/secretsmanager")  # type: ignore[arg-type]
+        assert err.value.code == "ConflictException" and raced.tries == 3
+        assert capsys.readouterr().out == ""  # no KeyMaterialTerm printed
+        # Once nobody races it, it rotates and prints the term it wrote.
+        assert await rotate_key(store, keyring, clock, "alias/aws/secretsmanager") == 0
+        shown = json.loads(capsys.readouterr().out)
+        terms = [m.term for m in await store.kms_materials() if m.wrapped_material]
+        assert shown["KeyMaterialTerm"] == max(terms) == 4
+    finally:
+        await store.close()
+        await rival.close()
