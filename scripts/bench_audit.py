@@ -113,6 +113,9 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
                 f"server {fmt(r['server_cpu_us_per_call'])} us CPU/call  "
                 f"load {r['loadavg_1m']:.2f}"
             )
+    if args.profile:
+        for m in modes:
+            spy(args, cleanup, servers[m], loadgens[m], m, req, lens[m], (conns, streams))
     out: dict[str, Any] = {"conc": args.conc, "runs": runs, "ratio": {}, "logs": {}}
     met = True
     for m in args.sync:
@@ -164,6 +167,32 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
     return 0 if met else 1
 
 
+def spy(
+    args: argparse.Namespace,
+    cleanup: Cleanup,
+    srv: Server,
+    lg: Loadgen,
+    name: str,
+    req: bytes,
+    length: int,
+    shape: tuple[int, int],
+) -> None:
+    """py-spy (raw, collapsed stacks) of one more run of this server: DIR/<mode>.txt."""
+    out = Path(args.profile) / f"{name}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy_p = cleanup.popen(
+        "py-spy",
+        [str(Path(PY).with_name("py-spy")), "record", "--pid", str(srv.proc.pid), "--duration",
+         str(args.duration), "--rate", "200", "--nonblocking", "--threads", "--format", "raw",
+         "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(0.5)
+    r = lg.run(srv.port, GET, req, *shape, args.duration, length, srv.proc.pid)
+    spy_p.wait(timeout=60)
+    log(f"  profile {name}: {out} ({fmt(r['rps'])} rps under py-spy)")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="scripts/bench audit", description=__doc__)
     p.add_argument("--duration", type=int, default=5, help="seconds per measured run (5)")
@@ -174,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--loadgen", choices=("auto", "h2load", "python"), default="auto")
     p.add_argument("--no-install", action="store_true", help="never apt-get install h2load")
     p.add_argument("--json", metavar="PATH", help="write the results as JSON to PATH")
+    p.add_argument("--profile", metavar="DIR", help="py-spy each server once more, into DIR")
     p.add_argument(
         "--base",
         type=Path,

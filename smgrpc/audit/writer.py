@@ -94,7 +94,7 @@ class AuditWriter:
         self._timer: asyncio.TimerHandle | None = None  # or later (call_later)
         self._waiters = 0  # records in _queue someone waits for
         self._first = 0.0  # loop.time() of the first of them
-        self._syncing = 0  # records someone waits for in the group being synced
+        self._lone = True  # no record someone waits for came while the last group synced
         self._busy = False  # sync="fsync": the thread holds the file (a group is syncing)
         self._idle: asyncio.Event | None = None  # aclose waits on it for the thread
         self._stopping = False
@@ -185,18 +185,19 @@ class AuditWriter:
     def _decide(self) -> None:
         """Write the pending group now, or let it grow a little (the writer is idle and the
         group has a record someone waits for). With sync="write" (delay 0): now, so the
-        future is done before its caller awaits it. With "fsync" an fdatasync costs ~100 us of
-        CPU and ~0.2-1 ms here whatever the group's size, so a group is written when no other
-        call in flight could still join it (`inflight`: every call running is already
-        waiting for the audit log, e.g. at concurrency 1), when it holds GROUP_MAX records, or
-        `delay` after its first waiting record (Postgres's commit_delay / commit_siblings)."""
+        future is done before its caller awaits it. With "fsync" an fdatasync costs ~100 us
+        of CPU here and 0.2-1 ms whatever the group's size, so under concurrent load a group
+        waits until `delay` after its first record (or GROUP_MAX records) for more calls to
+        join (Postgres's commit_delay). Not when the load is not concurrent: when no record
+        came while the last group was syncing and every call in flight (`inflight`) is
+        already waiting for this group, nobody else would join (concurrency 1: no delay)."""
         assert self._loop is not None
         wait = self._first + self.delay - self._loop.time()
         if (
             wait <= 0
             or self._waiters >= GROUP_MAX
             or self._inflight is None
-            or self._inflight() <= self._waiters + self._syncing
+            or (self._lone and self._inflight() <= self._waiters)
         ):
             self._flush()
         elif self._timer is None:
@@ -220,7 +221,7 @@ class AuditWriter:
             return
         items = self._carry + self._queue if self._carry else self._queue
         self._queue = []
-        waiters, self._waiters = self._waiters, 0
+        self._waiters = 0
         f = self.file
         mark = f.mark()
         try:
@@ -238,12 +239,13 @@ class AuditWriter:
             f.after_group()
             self._done(items)
             return
-        self._busy, self._syncing = True, waiters
+        self._busy = True
         self._jobs.put((items, mark))
 
     def _synced(self, items: list[Item], mark: Mark, exc: OSError | None) -> None:
         """The thread is done with a group (on the loop): settle it, write the next one."""
-        self._busy, self._syncing = False, 0
+        self._busy = False
+        self._lone = not self._waiters  # nobody came while it synced: not concurrent
         if exc is None:
             self._done(items)
         else:
