@@ -53,7 +53,7 @@ Item = tuple[bytes, "asyncio.Future[None] | None"]
 Job = tuple[list[Item], Mark]
 SYNC_MODES = ("fsync", "write")
 CLOSE_TIMEOUT = 30.0  # seconds aclose waits for a sync stuck on the disk
-GROUP_DELAY = {"fsync": 0.002, "write": 0.0}  # seconds a group may wait for more records
+GROUP_DELAY = {"fsync": 0.004, "write": 0.0}  # seconds a group may wait for more records
 GROUP_MAX = 256  # records someone waits for: then the group is written at once
 
 
