@@ -183,7 +183,7 @@ def spy(
     spy_p = cleanup.popen(
         "py-spy",
         [str(Path(PY).with_name("py-spy")), "record", "--pid", str(srv.proc.pid), "--duration",
-         str(args.duration), "--rate", "200", "--nonblocking", "--threads", "--format", "raw", *(["--native"] if os.environ.get("SPY_NATIVE") else []),
+         str(args.duration), "--rate", "200", "--nonblocking", "--threads", "--format", "raw",
          "--output", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
