@@ -289,7 +289,6 @@ class Region:
                 max_bytes=cfg.audit_max_bytes,
                 sync=cfg.audit_sync,
                 head=cfg.data_dir / HEAD_FILE,
-                inflight=lambda: self.gate.inflight,  # group commit: who could still join
             )
             writer.open()
             return writer

@@ -31,7 +31,6 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from smgrpc.audit.logfile import (
@@ -55,6 +54,7 @@ SYNC_MODES = ("fsync", "write")
 CLOSE_TIMEOUT = 30.0  # seconds aclose waits for a sync stuck on the disk
 GROUP_DELAY = {"fsync": 0.004, "write": 0.0}  # seconds a group may wait for more records
 GROUP_MAX = 256  # records someone waits for: then the group is written at once
+PEAK_WINDOW = 1.0  # seconds: how long the concurrency seen is remembered (twice this at most)
 
 
 class AuditWriter:
@@ -68,18 +68,15 @@ class AuditWriter:
         sync: str = "fsync",
         max_queue: int = 10_000,
         head: Path | None = None,
-        inflight: Callable[[], int] | None = None,
         delay: float | None = None,
     ) -> None:
         """head: the signed head file (the last record's seq and hash, rewritten at every
         checkpoint and at most HEAD_EVERY seconds after any record), kept in the data dir so
         that cutting whole records off the end of the log is detected by verify (and refused
-        at start). inflight: how many calls are running now (the admission gate's count; None:
-        never wait for more records). delay: how long a group may wait to grow (GROUP_DELAY
-        of the sync mode)."""
+        at start). delay: how long a group may wait to grow (GROUP_DELAY of the sync
+        mode)."""
         self.path, self.sync, self.max_queue = path, sync, max_queue
         self.delay = GROUP_DELAY[sync] if delay is None else delay
-        self._inflight = inflight
         self.file = LogFile(
             path, signer, region, max_bytes=max_bytes, durable=sync == "fsync", head=head
         )
@@ -94,7 +91,10 @@ class AuditWriter:
         self._timer: asyncio.TimerHandle | None = None  # or later (call_later)
         self._waiters = 0  # records in _queue someone waits for
         self._first = 0.0  # loop.time() of the first of them
-        self._lone = True  # no record someone waits for came while the last group synced
+        self._syncing = 0  # records someone waits for in the group being synced
+        # The concurrency seen: the most records waited for at once (pending + syncing), in
+        # this window of PEAK_WINDOW seconds and the one before.
+        self._peak, self._peak_before, self._window = 0, 0, 0.0
         self._busy = False  # sync="fsync": the thread holds the file (a group is syncing)
         self._idle: asyncio.Event | None = None  # aclose waits on it for the thread
         self._stopping = False
@@ -176,8 +176,12 @@ class AuditWriter:
         fut = self._loop.create_future()
         self._queue.append((raw, fut))
         self._waiters += 1
+        now = self._loop.time()
         if self._waiters == 1:
-            self._first = self._loop.time()
+            self._first = now
+        if now - self._window >= PEAK_WINDOW:
+            self._peak_before, self._peak, self._window = self._peak, 0, now
+        self._peak = max(self._peak, self._waiters + self._syncing)
         if not self._busy:
             self._decide()
         return fut
@@ -186,18 +190,16 @@ class AuditWriter:
         """Write the pending group now, or let it grow a little (the writer is idle and the
         group has a record someone waits for). With sync="write" (delay 0): now, so the
         future is done before its caller awaits it. With "fsync" an fdatasync costs ~100 us
-        of CPU here and 0.2-1 ms whatever the group's size, so under concurrent load a group
-        waits until `delay` after its first record (or GROUP_MAX records) for more calls to
-        join (Postgres's commit_delay). Not when the load is not concurrent: when no record
-        came while the last group was syncing and every call in flight (`inflight`) is
-        already waiting for this group, nobody else would join (concurrency 1: no delay)."""
+        of CPU here and 0.2-1 ms whatever the group's size, so a group waits for more calls
+        to join (Postgres's commit_delay), until `delay` after its first record, GROUP_MAX
+        records, or as many as were ever waited for at once lately (`_peak`: a group cannot
+        grow beyond the number of callers; at concurrency 1 a group is written at once)."""
         assert self._loop is not None
         wait = self._first + self.delay - self._loop.time()
         if (
             wait <= 0
             or self._waiters >= GROUP_MAX
-            or self._inflight is None
-            or (self._lone and self._inflight() <= self._waiters)
+            or self._waiters >= max(self._peak, self._peak_before)
         ):
             self._flush()
         elif self._timer is None:
@@ -221,7 +223,7 @@ class AuditWriter:
             return
         items = self._carry + self._queue if self._carry else self._queue
         self._queue = []
-        self._waiters = 0
+        waiters, self._waiters = self._waiters, 0
         f = self.file
         mark = f.mark()
         try:
@@ -239,13 +241,12 @@ class AuditWriter:
             f.after_group()
             self._done(items)
             return
-        self._busy = True
+        self._busy, self._syncing = True, waiters
         self._jobs.put((items, mark))
 
     def _synced(self, items: list[Item], mark: Mark, exc: OSError | None) -> None:
         """The thread is done with a group (on the loop): settle it, write the next one."""
-        self._busy = False
-        self._lone = not self._waiters  # nobody came while it synced: not concurrent
+        self._busy, self._syncing = False, 0
         if exc is None:
             self._done(items)
         else:

@@ -47,20 +47,30 @@ def _names(path: Path) -> list[str]:
 async def test_a_failed_group_refuses_every_call_in_it_and_records_none(
     tmp_path: Path, sync: str
 ) -> None:
-    w = _writer(tmp_path, sync, inflight=lambda: 3)
+    w = _writer(tmp_path, sync)
     log = tmp_path / "audit.log"
-    ok = w.submit(_rec(0), wait=True)
-    assert ok is not None
-    await asyncio.wait_for(ok, 5)
-    log.unlink()
-    os.symlink("/dev/full", log)  # the next group's write: ENOSPC
-    futs = [w.submit(_rec(n), wait=True) for n in (1, 2, 3)]
+
+    def swap() -> None:
+        log.unlink()
+        os.symlink("/dev/full", log)  # the next group's write: ENOSPC
+
+    ok = w.submit(_rec(0), wait=True)  # fsync: written, now being synced...
+    if sync == "write":  # (written at once, each its own group)
+        swap()
+    futs = [w.submit(_rec(n), wait=True) for n in (1, 2, 3)]  # ...so these are one group
     w.submit(_rec(4), wait=False)  # nobody waits for it: kept, written once the log works
+    if sync == "fsync":
+        swap()
+    assert ok is not None
+    if sync == "fsync":
+        await asyncio.wait_for(ok, 5)  # written before the file went: recorded
     for fut in futs:
         assert fut is not None
         with pytest.raises(AuditError):
             await asyncio.wait_for(fut, 5)
-    assert w.broken and w.failures >= 1
+    assert w.broken
+    if sync == "fsync":
+        assert w.failures == 1  # one group, three calls refused
     log.unlink()
     fut = w.submit(_rec(5), wait=True)
     assert fut is not None
@@ -71,6 +81,7 @@ async def test_a_failed_group_refuses_every_call_in_it_and_records_none(
     # the refused ones.
     assert _names(log) == ["Test4", "Test5"]
     assert records(log)[0]["reason"] == "reopen"
+    assert all(n not in _names(log) for n in ("Test1", "Test2", "Test3"))
 
 
 @pytest.mark.parametrize("sync", ["fsync", "write"])
@@ -123,29 +134,33 @@ async def test_concurrent_reads_share_groups(tmp_path: Path) -> None:
 async def test_a_lone_call_is_written_at_once_a_concurrent_one_waits_a_little(
     tmp_path: Path,
 ) -> None:
-    busy = [1]
-    w = _writer(tmp_path, "fsync", inflight=lambda: busy[0], delay=0.05)
+    w = _writer(tmp_path, "fsync", delay=0.2)
+    loop = asyncio.get_running_loop()
     size = w.file.size
-    fut = w.submit(_rec(1), wait=True)  # the only call in flight: written now
+    fut = w.submit(_rec(1), wait=True)  # one caller so far: written now (concurrency 1)
     assert w.file.size > size and w.groups == 0  # written, being synced
     assert fut is not None
     await asyncio.wait_for(fut, 5)
     assert w.groups == 1
-    # Three calls in flight, one record so far, and the last group saw no other: this group
-    # waits for the other two (or the delay), then all three go in one group.
-    busy[0] = 3
+    # Three callers at once: the first is written at once (nobody else had been seen), the
+    # two others arrive while it syncs; then they wait for a third (three were seen waiting)
+    # and all go in one group as soon as it comes.
+    burst = [w.submit(_rec(n), wait=True) for n in (2, 3, 4)]
+    await asyncio.wait_for(burst[0], 5)  # type: ignore[arg-type]
     size = w.file.size
-    first = w.submit(_rec(2), wait=True)
-    await asyncio.sleep(0.01)
-    assert w.file.size == size  # not yet written: waiting for more
-    rest = [w.submit(_rec(n), wait=True) for n in (3, 4)]
-    await asyncio.wait_for(asyncio.gather(first, *rest), 5)
-    assert w.groups == 2  # one group for the three
+    await asyncio.sleep(0.02)
+    assert w.file.size == size and w.groups == 2  # waiting for more
+    third = w.submit(_rec(5), wait=True)
+    assert w.file.size > size  # the group is complete: written at once
+    await asyncio.wait_for(asyncio.gather(*burst[1:], third), 5)
+    assert w.groups == 3
     # With nothing else coming, a waiting group still goes out after the delay.
-    lone = w.submit(_rec(5), wait=True)
+    at = loop.time()
+    lone = w.submit(_rec(6), wait=True)
     await asyncio.wait_for(lone, 5)  # type: ignore[arg-type]
+    assert loop.time() - at >= 0.15
     await w.aclose()
-    assert _names(tmp_path / "audit.log") == [f"Test{n}" for n in range(1, 6)]
+    assert _names(tmp_path / "audit.log") == [f"Test{n}" for n in range(1, 7)]
     assert check(tmp_path / "audit.log", tmp_path).ok
 
 
