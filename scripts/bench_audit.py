@@ -47,11 +47,13 @@ TARGET = 0.85
 MODES = {"off": None, "fsync": "fsync", "write": "write"}
 
 
-def start(cleanup: Cleanup, workdir: Path, name: str, sync: str | None) -> Server:
+def start(
+    cleanup: Cleanup, workdir: Path, name: str, sync: str | None, root: Path = ROOT
+) -> Server:
     port, data = free_port(), workdir / name / "data"
     extra = [] if sync is None else ["--audit-log", str(workdir / name / "audit.log")]
     extra += [] if sync is None else ["--audit-sync", sync]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(root))
     (workdir / name).mkdir(parents=True)
     logpath = workdir / name / "smgrpc.log"
     with open(logpath, "wb") as f:
@@ -59,7 +61,7 @@ def start(cleanup: Cleanup, workdir: Path, name: str, sync: str | None) -> Serve
             name,
             [PY, "-m", "smgrpc.cli.main", "serve", "--listen", f"127.0.0.1:{port}",
              "--data-dir", str(data), *extra],
-            stdout=f, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=ROOT,
+            stdout=f, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=root,
         )  # fmt: skip
     srv = Server(name, proc, port, logpath, data / "admin.token")
     srv.wait_ready()
@@ -78,6 +80,11 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
     workdir = cleanup.mkdtemp()
     modes = ["off", *args.sync]
     servers = {m: start(cleanup, workdir, m, MODES[m]) for m in modes}
+    if args.base:  # the same modes from another tree (e.g. `git archive main`): before/after
+        for m in args.sync:
+            servers[f"base-{m}"] = start(cleanup, workdir, f"base-{m}", MODES[m], args.base)
+        modes += [f"base-{m}" for m in args.sync]
+        args.sync += [f"base-{m}" for m in args.sync]
     loadgens = {
         m: Loadgen(h2, cleanup, workdir, workdir / m / "data" / "admin.token") for m in modes
     }
@@ -101,11 +108,14 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
             r = lg.run(srv.port, GET, req, conns, streams, args.duration, lens[m], srv.proc.pid)
             runs[m].append(r)
             log(
-                f"  [{rep + 1}/{args.repeat}] audit {m:<5} {fmt(r['rps']):>7} rps  "
+                f"  [{rep + 1}/{args.repeat}] audit {m:<10} {fmt(r['rps']):>7} rps  "
                 f"p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  "
                 f"server {fmt(r['server_cpu_us_per_call'])} us CPU/call  "
                 f"load {r['loadavg_1m']:.2f}"
             )
+    if args.profile:
+        for m in modes:
+            spy(args, cleanup, servers[m], loadgens[m], m, req, lens[m], (conns, streams))
     out: dict[str, Any] = {"conc": args.conc, "runs": runs, "ratio": {}, "logs": {}}
     met = True
     for m in args.sync:
@@ -134,6 +144,9 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
             f"target >= {TARGET}: {flag}"
         )
         met = met and (m != "fsync" or ratio >= TARGET)
+        out["ratio"][m]["server_cpu_us_per_call"] = median(
+            r["server_cpu_us_per_call"] for r in runs[m]
+        )
     for m in args.sync:
         path = workdir / m / "audit.log"
         report = verify(path, read_public(workdir / m / "data" / PUB_FILE))
@@ -143,9 +156,41 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
             f"{report.records} records, {gets} GetSecretValue events")  # fmt: skip
     for s in servers.values():
         s.close()
+    for m in args.sync:  # stop them (they log how many groups their records took)
+        servers[m].proc.terminate()
+        servers[m].proc.wait(timeout=30)
+        said = [x for x in servers[m].logpath.read_text().splitlines() if "groups" in x]
+        if said:
+            log(f"  {m}: {said[-1].split(': ', 1)[-1]}")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1, default=str))
     return 0 if met else 1
+
+
+def spy(
+    args: argparse.Namespace,
+    cleanup: Cleanup,
+    srv: Server,
+    lg: Loadgen,
+    name: str,
+    req: bytes,
+    length: int,
+    shape: tuple[int, int],
+) -> None:
+    """py-spy (raw, collapsed stacks) of one more run of this server: DIR/<mode>.txt."""
+    out = Path(args.profile) / f"{name}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy_p = cleanup.popen(
+        "py-spy",
+        [str(Path(PY).with_name("py-spy")), "record", "--pid", str(srv.proc.pid), "--duration",
+         str(args.duration), "--rate", "200", "--nonblocking", "--threads", "--format", "raw",
+         "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(0.5)
+    r = lg.run(srv.port, GET, req, *shape, args.duration, length, srv.proc.pid)
+    spy_p.wait(timeout=60)
+    log(f"  profile {name}: {out} ({fmt(r['rps'])} rps under py-spy)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,6 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--loadgen", choices=("auto", "h2load", "python"), default="auto")
     p.add_argument("--no-install", action="store_true", help="never apt-get install h2load")
     p.add_argument("--json", metavar="PATH", help="write the results as JSON to PATH")
+    p.add_argument("--profile", metavar="DIR", help="py-spy each server once more, into DIR")
+    p.add_argument(
+        "--base",
+        type=Path,
+        metavar="DIR",
+        help="also run the audited modes from the source tree DIR (paired before/after)",
+    )
     args = p.parse_args(argv)
     args.sync = [s.strip() for s in args.sync.split(",") if s.strip()]
     if not set(args.sync) <= {"fsync", "write"}:

@@ -1,81 +1,62 @@
-"""The audit log writer: a bounded queue, group commit, size-based rotation.
+"""The audit log writer: group commit on the event loop, fail-closed.
 
-Calls hand it records already rendered (chain.body: orjson, a few microseconds). A record that
-waits comes with an asyncio future resolved once it is written, and with sync="fsync" also
-fdatasync'ed: the call goes on only then. Everything queued meanwhile is one batch: one write
-(and one fdatasync).
+Calls hand it records already rendered (chain.body). A record that waits comes with an asyncio
+future, resolved once it is written (and with sync="fsync" also fdatasync'ed): the call goes on
+only then. Records are written in groups, on the event loop; a group's write is one stat (is
+the file at PATH still ours?), the chaining (SHA-256 per record) and one write() into the page
+cache, whatever its size.
 
-Where batches are written:
-- sync="fsync": by a dedicated thread (an fdatasync takes milliseconds; it must not stall the
-  event loop). The loop only appends to the queue; the thread chains, writes, syncs and resolves
-  the batch's futures with one call_soon_threadsafe.
-- sync="write": on the event loop itself: a record that waits is written at once, with
-  whatever is queued (one write() of a few KiB into the page cache, ~10-50 us), so its future
-  is done before it is awaited; records that do not wait go out with the next one, or at the
-  end of the loop iteration (call_soon). No thread handoff: measured, a thread per batch cost
-  ~100 us of CPU per call in GIL handoffs and wake-ups, more than the rest of the audit. Everything
-queued while one batch is written goes out as the next batch, in one write and one fdatasync.
+- sync="write": a record someone waits for is written at once, with whatever is queued, so its
+  future is done before its caller awaits it (no suspension, no thread); records nobody waits
+  for go with the next one or at the end of the loop iteration.
+- sync="fsync": the loop writes the group, then hands only its fdatasync (and, when due, the
+  rotation and the head, which sync too) to the audit thread, and resolves the group's futures
+  when it reports back. While a group is being synced nothing else is written: the records
+  submitted meanwhile are the next group. A group costs ~260 us of CPU on this VM, so a
+  group waits a little (GROUP_DELAY, see `_decide`) for more callers to join when more have
+  been seen waiting at once lately; at concurrency 1 it is written and synced at once. Per
+  group: one stat, one write(), one fdatasync, two thread handoffs; the thread runs no Python
+  between its syscalls but its hand-back to the loop.
 
-Failures are fail-closed: a batch that cannot be written fails every waiting request (its call
-is refused and does nothing) and the writer is `broken` until a later batch succeeds. Records
-that do not wait (call outcomes, background events) are kept and written first when the log
-works again; while broken, new requests still try (so the log recovers on its own), bounded by
-`max_queue`.
+The LogFile has one user at a time: the loop, except while a job of the thread runs (`_busy`).
+
+Failures are fail-closed: a group whose write or sync fails fails every waiting record of the
+group (their calls are refused and do nothing; what it appended is cut off again) and the
+writer is `broken` until a later group succeeds. Records that do not wait (call outcomes,
+background events) are kept and written first when the log works again; while broken, new
+requests still try (so the log recovers on its own), bounded by `max_queue`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import re
+import queue
 import threading
-import time
 from pathlib import Path
-from typing import Any
 
-import orjson
+from smgrpc.audit.logfile import (
+    HEAD_EVERY,
+    HEAD_FILE,
+    AuditError,
+    LogFile,
+    Mark,
+    read_head,
+    rotated_files,
+)
+from smgrpc.crypto.audit_key import AuditSigner
 
-from smgrpc.audit import chain
-from smgrpc.crypto.audit_key import AuditSigner, signature_ok
+__all__ = ["HEAD_EVERY", "HEAD_FILE", "SYNC_MODES", "AuditError", "AuditWriter"]
+__all__ += ["read_head", "rotated_files"]
 
 log = logging.getLogger("smgrpc.audit")
 Item = tuple[bytes, "asyncio.Future[None] | None"]
+Job = tuple[list[Item], Mark]
 SYNC_MODES = ("fsync", "write")
-HEAD_FILE = "audit.head"  # in the data dir, next to audit.key
-HEAD_EVERY = 1.0  # seconds: how stale the signed head may be (truncation detection granularity)
-_TAIL = 1 << 18
-
-
-class AuditError(Exception):
-    """The audit log cannot be opened or continued (start-up refuses to serve)."""
-
-
-def rotated_files(path: Path) -> list[tuple[int, Path]]:
-    """PATH.1, PATH.2, ... (oldest first) next to PATH."""
-    pattern = re.compile(re.escape(path.name) + r"\.(\d+)")
-    found = []
-    if path.parent.is_dir():
-        for p in path.parent.iterdir():
-            m = pattern.fullmatch(p.name)
-            if m:
-                found.append((int(m.group(1)), p))
-    return sorted(found)
-
-
-def _tail(fd: int, size: int) -> tuple[int, bytes]:
-    """(offset just past the last newline, the last complete line)."""
-    end, chunk = size, b""
-    while end > 0:
-        start = max(0, end - _TAIL)
-        chunk = os.pread(fd, end - start, start) + chunk
-        end = start
-        cut = chunk.rfind(b"\n")
-        if cut >= 0 and (chunk.rfind(b"\n", 0, cut) >= 0 or end == 0):
-            good = end + cut + 1
-            line = chunk[:cut].rsplit(b"\n", 1)[-1]
-            return good, line
-    return 0, b""
+CLOSE_TIMEOUT = 30.0  # seconds aclose waits for a sync stuck on the disk
+GROUP_DELAY = {"fsync": 0.004, "write": 0.0}  # seconds a group may wait for more records
+GROUP_MAX = 256  # records someone waits for: then the group is written at once
+PEAK_WINDOW = 1.0  # seconds: how long the concurrency seen is remembered (twice this at most)
 
 
 class AuditWriter:
@@ -89,41 +70,48 @@ class AuditWriter:
         sync: str = "fsync",
         max_queue: int = 10_000,
         head: Path | None = None,
+        delay: float | None = None,
     ) -> None:
         """head: the signed head file (the last record's seq and hash, rewritten at every
         checkpoint and at most HEAD_EVERY seconds after any record), kept in the data dir so
         that cutting whole records off the end of the log is detected by verify (and refused
-        at start)."""
-        self.path, self.signer, self.region = path, signer, region
-        self.head = head
-        self._head_at = 0.0
-        self.max_bytes, self.sync, self.max_queue = max_bytes, sync, max_queue
+        at start). delay: how long a group may wait to grow (GROUP_DELAY of the sync
+        mode)."""
+        self.path, self.sync, self.max_queue = path, sync, max_queue
+        self.delay = GROUP_DELAY[sync] if delay is None else delay
+        self.file = LogFile(
+            path, signer, region, max_bytes=max_bytes, durable=sync == "fsync", head=head
+        )
         self.broken = False
-        self.failures = 0  # batches that could not be written
+        self.failures = 0  # groups that could not be written
         self.written = 0  # records written
         self.dropped = 0  # records not waited for, dropped during a long outage
-        self._fd = -1
-        self._ident = (0, 0)
-        self._size = 0
-        self._seq, self._prev = 0, chain.GENESIS
-        self._file_number = 0
+        self.groups = 0  # groups written
         self._queue: list[Item] = []
-        self._carry: list[Item] = []  # the records of a failed batch that nobody waits for
-        self._cond = threading.Condition(threading.Lock())
-        self._waiting = False
-        self._scheduled = False  # sync="write": a _flush is queued on the loop
+        self._carry: list[Item] = []  # the records of a failed group that nobody waits for
+        self._scheduled = False  # a _flush is queued on the loop (call_soon)
+        self._timer: asyncio.TimerHandle | None = None  # or later (call_later)
+        self._waiters = 0  # records in _queue someone waits for
+        self._first = 0.0  # loop.time() of the first of them
+        self._syncing = 0  # records someone waits for in the group being synced
+        # The concurrency seen: the most records waited for at once (pending + syncing), in
+        # this window of PEAK_WINDOW seconds and the one before.
+        self._peak, self._peak_before, self._window = 0, 0, 0.0
+        self._busy = False  # sync="fsync": the thread holds the file (a group is syncing)
+        self._idle: asyncio.Event | None = None  # aclose waits on it for the thread
         self._stopping = False
+        self._closed = False  # the close checkpoint is written (or the file given up)
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    # ---- life cycle (blocking; app.py runs them in a worker thread) ----
+    # ---- life cycle ----
 
     def open(self) -> None:
-        """Continue the chain of an existing log (or start one) with an "open" checkpoint."""
+        """Continue the chain of an existing log (or start one) with an "open" checkpoint
+        (blocking: app.py runs it in a worker thread)."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file_number = max((n for n, _ in rotated_files(self.path)), default=0) + 1
-            self._open_file("open")
+            self.file.open()
         except OSError as exc:
             raise AuditError(f"cannot write the audit log {self.path}: {exc.strerror}") from None
 
@@ -134,324 +122,194 @@ class AuditWriter:
             self._thread.start()
 
     async def aclose(self) -> None:
-        """close() where it belongs: on the loop (sync="write"), else in a worker thread."""
-        if self._thread is None:
-            self.close()
-        else:
-            await asyncio.to_thread(self.close)
-
-    def close(self) -> None:
         """Write what is queued, then a signed "close" checkpoint; stop the thread."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-            rest: list[Item] = []
-            if self._thread is None:  # the loop's writer: what this iteration queued
-                rest, self._queue = self._queue, []
-        if rest:
-            self._guarded(rest)
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            if self._thread.is_alive():  # a write hung on the disk: leave it, say so
-                log.error("audit log %s: the writer is stuck in a write; not closed", self.path)
-                return
-        if self._fd >= 0:
-            try:
-                if not self.broken:
-                    self._write([chain.body(self._checkpoint("close"))])
-                    self._write_head()
-            except OSError as exc:
-                log.error("audit log: the close checkpoint was not written (%s)", exc.strerror)
-            os.close(self._fd)
-            self._fd = -1
+        self._stopping = True
+        log.info(
+            "audit log %s closing: %d records written in %d groups",
+            self.path,
+            self.written,
+            self.groups,
+        )
+        if self._thread is None:
+            self._flush()
+            self._closed = True
+            self.file.close(clean=not self.broken)
+            return
+        if not await self._settled():
+            return
+        self._flush()  # the last group (if any) goes to the thread
+        if not await self._settled():
+            return
+        self._closed = True
+        self._jobs.put(None)
+        await asyncio.to_thread(self._thread.join)
+        await asyncio.to_thread(self.file.close, not self.broken)
+
+    async def _settled(self) -> bool:
+        """Wait until no group is syncing (False: stuck on the disk; the file is left)."""
+        if not self._busy:
+            return True
+        self._idle = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._idle.wait(), CLOSE_TIMEOUT)
+        except TimeoutError:
+            log.error("audit log %s: the writer is stuck in a sync; not closed", self.path)
+            return False
+        return True
 
     # ---- the loop side ----
 
     def submit(self, raw: bytes, wait: bool) -> asyncio.Future[None] | None:
         """Queue one rendered record (chain.body); wait=True: a future resolved when it is
-        written (raises AuditError at once if the queue is full)."""
-        fut = None
-        with self._cond:
-            if self._stopping:  # closed: nothing will be written any more
-                if wait:
-                    raise AuditError("the audit log is closed")
-                return None
+        written (raises AuditError at once if the queue is full or the log closed). Only on
+        the loop. When its group is written: see `_decide`."""
+        if self._stopping:  # closed: nothing will be written any more
             if wait:
-                if len(self._queue) >= self.max_queue:
-                    raise AuditError("the audit queue is full")
-                assert self._loop is not None
-                fut = self._loop.create_future()
-            self._queue.append((raw, fut))
-            if self._thread is not None:
-                if self._waiting:
-                    self._cond.notify()
-                return fut
-            if fut is None and not self._scheduled:
-                self._scheduled = True
-                assert self._loop is not None
-                self._loop.call_soon(self._flush)
-        if fut is not None:
-            # The loop's writer: write now, with whatever else is queued; the future is done
-            # before the caller awaits it (no suspension, no extra loop iterations).
-            self._flush()
+                raise AuditError("the audit log is closed")
+            return None
+        if not wait:
+            self._queue.append((raw, None))
+            if not self._busy and self._timer is None and not self._scheduled:
+                self._later(self.delay)
+            return None
+        if len(self._queue) >= self.max_queue:
+            raise AuditError("the audit queue is full")
+        assert self._loop is not None
+        fut = self._loop.create_future()
+        self._queue.append((raw, fut))
+        self._waiters += 1
+        now = self._loop.time()
+        if self._waiters == 1:
+            self._first = now
+        if now - self._window >= PEAK_WINDOW:
+            self._peak_before, self._peak, self._window = self._peak, 0, now
+        self._peak = max(self._peak, self._waiters + self._syncing)
+        if not self._busy:
+            self._decide()
         return fut
 
+    def _decide(self) -> None:
+        """Write the pending group now, or let it grow a little (the writer is idle and the
+        group has a record someone waits for). With sync="write" (delay 0): now, so the
+        future is done before its caller awaits it. With "fsync" a group costs ~260 us of CPU
+        here (fdatasync and the thread handoffs) whatever its size, so it waits for more calls
+        to join (Postgres's commit_delay), until `delay` after its first record, GROUP_MAX
+        records, or as many as were ever waited for at once lately (`_peak`: a group cannot
+        grow beyond the number of callers; at concurrency 1 a group is written at once)."""
+        assert self._loop is not None
+        wait = self._first + self.delay - self._loop.time()
+        if (
+            wait <= 0
+            or self._waiters >= GROUP_MAX
+            or self._waiters >= max(self._peak, self._peak_before)
+        ):
+            self._flush()
+        elif self._timer is None:
+            self._later(wait)
+
+    def _later(self, delay: float) -> None:
+        assert self._loop is not None
+        if delay <= 0:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+        else:
+            self._timer = self._loop.call_later(delay, self._flush)
+
     def _flush(self) -> None:
-        """sync="write": this loop iteration's records, as one batch, on the loop."""
-        with self._cond:
-            self._scheduled = False
-            batch, self._queue = self._queue, []
-        if batch:
-            self._guarded(batch)
-
-    # ---- the writer thread ----
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._stopping:
-                    self._waiting = True
-                    self._cond.wait()
-                self._waiting = False
-                batch, self._queue = self._queue, []
-                if not batch and self._stopping:
-                    return
-            self._guarded(batch)
-
-    def _guarded(self, batch: list[Item]) -> None:
+        """Write the group: what the carry holds and everything queued since the last one."""
+        self._scheduled = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._busy or self._closed or not (self._queue or self._carry):
+            return
+        items = self._carry + self._queue if self._carry else self._queue
+        self._queue = []
+        waiters, self._waiters = self._waiters, 0
+        f = self.file
+        mark = f.mark()
         try:
-            self._commit(batch)
+            f.ensure()  # the file at `path` removed or replaced: never write into the void
+            mark = f.mark()
+            f.append([raw for raw, _fut in items])
+        except OSError as exc:
+            self._failed(items, exc)
+            return
         except Exception as exc:  # noqa: BLE001 - a bug must not leave callers waiting
             log.error("audit writer failed (%s): refusing calls", type(exc).__name__)
-            self.broken = True
-            self._settle(batch, ok=False)
-
-    def _commit(self, batch: list[Item]) -> None:
-        items = [*self._carry, *batch]
-        records = [raw for raw, _fut in items]
-        try:
-            self._reopen()  # the file at `path` removed or replaced: never write into the void
-            self._write(records)
-            if self._size >= self.max_bytes:
-                self._rotate()
-            elif time.monotonic() - self._head_at >= HEAD_EVERY:
-                self._write_head()
-        except OSError as exc:
-            self.failures += 1
-            if not self.broken:
-                log.error(
-                    "audit log %s cannot be written (%s): refusing calls",
-                    self.path,
-                    exc.strerror or type(exc).__name__,
-                )
-            self.broken = True
-            carry: list[Item] = [(r, None) for r, f in items if f is None]
-            if len(carry) > self.max_queue:  # memory stays bounded during a long outage
-                self.dropped += len(carry) - self.max_queue
-                log.error("audit log: %d records dropped while it is unavailable", self.dropped)
-                carry = carry[-self.max_queue :]
-            self._carry = carry
-            self._settle(items, ok=False)
+            self._failed(items, OSError(type(exc).__name__))
             return
+        if self._thread is None:
+            f.after_group()
+            self._done(items)
+            return
+        self._busy, self._syncing = True, waiters
+        self._jobs.put((items, mark))
+
+    def _synced(self, items: list[Item], mark: Mark, exc: OSError | None) -> None:
+        """The thread is done with a group (on the loop): settle it, write the next one."""
+        self._busy, self._syncing = False, 0
+        if exc is None:
+            self._done(items)
+        else:
+            self.file.rollback(mark)
+            self._failed(items, exc)
+        if self._waiters:
+            self._decide()
+        elif self._queue or self._carry:
+            self._later(self.delay)
+        if not self._busy and self._idle is not None:
+            self._idle.set()
+
+    def _done(self, items: list[Item]) -> None:
         if self.broken:
             log.warning("audit log %s is written again", self.path)
         self.broken = False
         self._carry = []
-        self._settle(items, ok=True)
-
-    def _settle(self, items: list[Item], ok: bool) -> None:
-        futs = [f for _r, f in items if f is not None]
-        if futs and self._thread is None:
-            _resolve(futs, ok)
-        elif futs and self._loop is not None:
-            try:
-                self._loop.call_soon_threadsafe(_resolve, futs, ok)
-            except RuntimeError:  # the loop is closed: nobody waits any more
-                pass
-
-    def _write(self, records: list[bytes]) -> None:
-        """Append records as one write (+ fdatasync): all of them or, on OSError, none (the
-        file is cut back to where it was)."""
-        seq, prev, lines = self._seq, self._prev, []
-        for rec in records:
-            seq += 1
-            line, prev = chain.seal(rec, seq, prev)
-            lines.append(line)
-        data = b"".join(lines)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view) :]
-            if self.sync == "fsync":
-                os.fdatasync(self._fd)
-        except OSError:
-            try:
-                os.ftruncate(self._fd, self._size)
-            except OSError:
-                pass
-            raise
-        self._size += len(data)
-        self._seq, self._prev = seq, prev
-        self.written += len(records)
-
-    def _checkpoint(self, reason: str, torn: int = 0) -> dict[str, Any]:
-        rec: dict[str, Any] = {
-            "recordType": "Checkpoint",
-            "eventTime": _iso(time.time()),
-            "awsRegion": self.region,
-            "reason": reason,
-            "fileNumber": self._file_number,
-            "publicKey": self.signer.public,
-        }
-        if torn:
-            rec["tornBytes"] = torn
-        signed = {**rec, "recordSeq": self._seq + 1, "prevHash": self._prev}
-        rec["signature"] = self.signer.sign(chain.checkpoint_message(signed))
-        return rec
-
-    def _open_file(self, reason: str) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            st = os.fstat(fd)
-            size, torn = st.st_size, 0
-            self._ident = (st.st_dev, st.st_ino)
-            if reason == "reopen":
-                pass  # our chain goes on, whatever the file now at `path` holds
-            elif size:
-                good, last = _tail(fd, size)
-                torn = size - good
-                if last:
-                    try:
-                        self._prev, rec = chain.decode(last)
-                    except chain.BrokenRecord as exc:
-                        raise AuditError(
-                            f"the audit log {self.path} ends with a record that does not verify "
-                            f"({exc}); run `smgrpc audit verify`, then move the file aside"
-                        ) from None
-                    self._seq = rec["recordSeq"]
-                if torn:  # a write cut by a crash: never acknowledged; noted in the checkpoint
-                    os.ftruncate(fd, good)
-                    size = good
-            elif self._seq == 0:
-                self._continue_rotated()
-            if reason == "open":
-                self._check_head()
-            self._fd, self._size = fd, size
-            self._write([chain.body(self._checkpoint(reason, torn))])
-            self._write_head()
-        except BaseException:
-            os.close(fd)
-            self._fd = -1
-            raise
-
-    def _check_head(self) -> None:
-        """Refuse to continue a log that lost records the signed head had seen."""
-        got = read_head(self.head, self.signer.public) if self.head is not None else None
-        if got is not None and int(got["recordSeq"]) > self._seq:
-            raise AuditError(
-                f"the audit log {self.path} ends at record {self._seq} but {self.head} names "
-                f"record {got['recordSeq']}: records were removed; run `smgrpc audit verify`. "
-                "To start a new chain, move the log files and the head file aside"
-            )
-
-    def _write_head(self) -> None:
-        if self.head is None:
-            return
-        head: dict[str, Any] = {
-            "recordSeq": self._seq,
-            "hash": self._prev,
-            "fileNumber": self._file_number,
-            "eventTime": _iso(time.time()),
-            "publicKey": self.signer.public,
-        }
-        head["signature"] = self.signer.sign(chain.head_message(head))
-        tmp = self.head.with_name(self.head.name + ".tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                os.write(fd, chain.body(head) + b"}\n")
-                if self.sync == "fsync":
-                    os.fdatasync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.head)
-        except OSError as exc:  # the head only narrows what verify can tell: not fail-closed
-            log.error("audit head %s not written (%s)", self.head, exc.strerror)
-        self._head_at = time.monotonic()
-
-    def _continue_rotated(self) -> None:
-        """A new active file continues the newest rotated file's chain."""
-        files = rotated_files(self.path)
-        if not files:
-            return
-        fd = os.open(files[-1][1], os.O_RDONLY)
-        try:
-            _good, last = _tail(fd, os.fstat(fd).st_size)
-            if last:
-                self._prev, rec = chain.decode(last)
-                self._seq = rec["recordSeq"]
-        except chain.BrokenRecord:
-            pass  # verify names it; the new file's checkpoint then does not follow on
-        finally:
-            os.close(fd)
-
-    def _rotate(self) -> None:
-        self._write([chain.body(self._checkpoint("rotate"))])
-        os.close(self._fd)
-        self._fd = -1
-        os.rename(self.path, self.path.with_name(f"{self.path.name}.{self._file_number}"))
-        if self.sync == "fsync":  # "write" runs on the loop and promises no fsync
-            _fsync_dir(self.path.parent)
-        self._file_number += 1
-        self._open_file("open")
-
-    def _reopen(self) -> None:
-        """Continue in the file now at `path` if it is not ours any more (removed: recreated;
-        replaced: continued), noted by a "reopen" checkpoint; one stat per batch."""
-        try:
-            st = os.stat(self.path)
-            same = self._fd >= 0 and (st.st_dev, st.st_ino) == self._ident
-        except OSError:
-            same = False
-        if same:
-            return
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-        self._open_file("reopen")
-
-
-def read_head(path: Path, public: str) -> dict[str, Any] | None:
-    """The signed head (None: no head file); AuditError if it is not signed by `public`."""
-
-    try:
-        head = orjson.loads(path.read_bytes())
-    except FileNotFoundError:
-        return None
-    except (OSError, orjson.JSONDecodeError):
-        raise AuditError(f"the audit head {path} is unreadable") from None
-    sig = head.get("signature") if isinstance(head, dict) else None
-    if not isinstance(sig, str) or not signature_ok(public, chain.head_message(head), sig):
-        raise AuditError(f"the audit head {path} is not signed by this Region's audit key")
-    return dict(head)
-
-
-def _resolve(futs: list[asyncio.Future[None]], ok: bool) -> None:
-    for fut in futs:
-        if not fut.done():
-            if ok:
+        self.written += len(items)
+        self.groups += 1
+        for _raw, fut in items:
+            if fut is not None and not fut.done():
                 fut.set_result(None)
-            else:
+
+    def _failed(self, items: list[Item], exc: OSError) -> None:
+        self.failures += 1
+        if not self.broken:
+            log.error(
+                "audit log %s cannot be written (%s): refusing calls",
+                self.path,
+                exc.strerror or type(exc).__name__,
+            )
+        self.broken = True
+        carry: list[Item] = [(r, None) for r, f in items if f is None]
+        if len(carry) > self.max_queue:  # memory stays bounded during a long outage
+            self.dropped += len(carry) - self.max_queue
+            log.error("audit log: %d records dropped while it is unavailable", self.dropped)
+            carry = carry[-self.max_queue :]
+        self._carry = carry
+        for _raw, fut in items:
+            if fut is not None and not fut.done():
                 fut.set_exception(AuditError("audit unavailable"))
 
+    # ---- the sync thread (sync="fsync") ----
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _iso(at: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+    def _run(self) -> None:
+        """fdatasync each group the loop hands over (then rotate or refresh the head, when
+        due), and hand it back. The loop does not touch the file meanwhile."""
+        loop, f, jobs = self._loop, self.file, self._jobs
+        assert loop is not None
+        while (job := jobs.get()) is not None:
+            err: OSError | None = None
+            try:
+                f.sync()
+            except OSError as exc:
+                err = exc
+            except Exception as exc:  # noqa: BLE001 - a bug must not leave callers waiting
+                log.error("audit sync failed (%s): refusing calls", type(exc).__name__)
+                err = OSError(type(exc).__name__)
+            if err is None:
+                f.after_group()
+            try:
+                loop.call_soon_threadsafe(self._synced, job[0], job[1], err)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                return
