@@ -15,7 +15,7 @@ import datetime
 from functools import lru_cache
 from typing import Any
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 
 from smgrpc.audit.chain import body
@@ -37,6 +37,28 @@ _READ_PREFIXES = ("Get", "List", "Describe", "BatchGet", "Validate")
 
 def read_only(method: str) -> bool:
     return method.startswith(_READ_PREFIXES)
+
+
+def _hidden(fd: FieldDescriptor) -> bool:
+    """A member no record shows (the rule `_plan` applies)."""
+    return fd.json_name in SENSITIVE or fd.type == _BYTES or fd.GetOptions().debug_redact
+
+
+def holds_secrets(message: Descriptor, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a message of this type can carry a member no record shows, at any depth."""
+    if message.full_name in seen:
+        return False
+    seen = seen | {message.full_name}
+    return any(
+        _hidden(fd) or (fd.message_type is not None and holds_secrets(fd.message_type, seen))
+        for fd in message.fields
+    )
+
+
+def withheld_methods(service: ServiceDescriptor) -> frozenset[str]:
+    """The methods whose response may carry secret material (GetSecretValue, CreateAccessKey,
+    GetRandomPassword, ...): their response leaves only once its Event is written."""
+    return frozenset(m.name for m in service.methods if holds_secrets(m.output_type))
 
 
 @lru_cache(maxsize=8)
@@ -61,7 +83,7 @@ def _kind(fd: FieldDescriptor) -> int:
 def _plan(cls: type) -> Plan:
     plan = []
     for fd in cls.DESCRIPTOR.fields:  # type: ignore[attr-defined]
-        if fd.json_name in SENSITIVE or fd.type == _BYTES or fd.GetOptions().debug_redact:
+        if _hidden(fd):
             continue
         entry = fd.message_type if fd.cpp_type == _MESSAGE else None
         if entry is not None and entry.GetOptions().map_entry:
