@@ -16,6 +16,9 @@ When each call's records are written (README "Audit trail"):
   key was made, as its Request record says; nobody knows its secret: delete it).
 - A call refused by authentication or authorization writes its Event (errorCode
   AccessDeniedException / UnrecognizedClientException) without waiting.
+- So does a call refused before anything is checked (`refused_early`: ThrottlingException,
+  ServiceUnavailable while shutting down, DEADLINE_EXCEEDED when it waited past its deadline):
+  userIdentity Unknown, requestParameters null; it did nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import logging
 import time
 from typing import Any
 
+import grpc
 from google.protobuf import descriptor_pool
 
 from smgrpc.api.audit_records import (
@@ -33,6 +37,7 @@ from smgrpc.api.audit_records import (
     service_event,
     withheld_methods,
 )
+from smgrpc.api.errors import SHUTTING_DOWN, THROTTLED
 from smgrpc.api.handlers import Metadata, RequestIds
 from smgrpc.audit.writer import AuditError, AuditWriter
 from smgrpc.auth.bearer import HEADER
@@ -41,6 +46,11 @@ from smgrpc.core.iam.model import Principal
 from smgrpc.crypto.access_keys import ACCESS_KEY_ID_LEN, ACCESS_KEY_ID_RE
 
 log = logging.getLogger("smgrpc.audit")
+_EARLY = {
+    grpc.StatusCode.RESOURCE_EXHAUSTED: THROTTLED,
+    grpc.StatusCode.UNAVAILABLE: SHUTTING_DOWN,
+    grpc.StatusCode.DEADLINE_EXCEEDED: "The deadline passed before the call started.",
+}
 
 
 def _key_id(md: Metadata, principal: Principal | None) -> str | None:
@@ -133,6 +143,19 @@ class ServiceAudit:
         )
         held = self.withheld
         return CallAudit(a, facts, held is None or method in held)
+
+    def refused_early(
+        self, method: str, request_id: str, peer: str, code: grpc.StatusCode, aws_code: str
+    ) -> None:
+        """A call refused before anything was checked (admission, shutdown, its deadline
+        already passed): its Event, queued; errorCode the AWS code, else the gRPC code's name."""
+        try:
+            rec = self.call(method, request_id, peer, (), None, None)
+            message = _EARLY.get(code, code.name)
+            rec.auditor.queue(rec.facts.refusal(aws_code or code.name, message))
+        except Exception as e:  # noqa: BLE001 - the refusal is what the caller gets
+            log.error("audit: the event of a refused %s was not recorded (%s)", method,
+                      type(e).__name__)  # fmt: skip
 
     def refused(self, rec: CallAudit | None, exc: ServiceError, *facts: Any) -> None:
         """A call that ended in a domain error (denied, not found, ...): its Event, queued."""

@@ -229,16 +229,32 @@ class CallFacts:
         return body({"recordType": "Request", **self._head()})
 
     def event(self, response: Message | None, exc: ServiceError | None) -> bytes:
+        if exc is None:
+            return self._event(response, None, None, _resources(self.method, response, None))
+        return self._event(None, exc.aws_code, exc.message, _resources(self.method, None, exc))
+
+    def refusal(self, code: str, message: str) -> bytes:
+        """The Event of a call refused before anything was checked (throttled, shutting down,
+        its deadline passed): no identity, no parameters, no resource."""
+        return self._event(None, code, message, [])
+
+    def _event(
+        self,
+        response: Message | None,
+        code: str | None,
+        message: str | None,
+        resources: list[dict[str, str]],
+    ) -> bytes:
         rec = {"recordType": "Event", **self._head()}
         rec["responseElements"] = (
             params(response)
             if response is not None and not self.method.startswith("List")
             else None
         )
-        if exc is not None:
-            rec["errorCode"] = exc.aws_code
-            rec["errorMessage"] = exc.message
-        rec["resources"] = _resources(self.method, response, exc)
+        if code is not None:
+            rec["errorCode"] = code
+            rec["errorMessage"] = message
+        rec["resources"] = resources
         rec["eventType"] = "AwsApiCall"
         rec["managementEvent"] = True
         rec["recipientAccountId"] = self.account

@@ -30,8 +30,7 @@ async def _request_written(log: Path, method: str) -> None:
     """Until the call's Request record is in the file (its handler runs next)."""
     for _ in range(500):
         if any(
-            r.get("recordType") == "Request" and r.get("eventName") == method
-            for r in records(log)
+            r.get("recordType") == "Request" and r.get("eventName") == method for r in records(log)
         ):
             return
         await asyncio.sleep(0.01)
