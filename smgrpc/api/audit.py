@@ -9,8 +9,16 @@ When each call's records are written (README "Audit trail"):
   writes one record, its Event, and its response is released only once that is written: no
   secret material leaves unrecorded (Vault's rule); if it cannot be written, the call is
   refused the same way.
+- So does every call whose response type can carry secret material at any depth, decided
+  from the descriptors when the service is built (audit_records.withheld_methods: the members
+  no record shows): CreateAccessKey's SecretAccessKey is released only once the Event naming
+  the key is written. If it cannot be, the call is refused and the secret never leaves (the
+  key was made, as its Request record says; nobody knows its secret: delete it).
 - A call refused by authentication or authorization writes its Event (errorCode
   AccessDeniedException / UnrecognizedClientException) without waiting.
+- So does a call refused before anything is checked (`refused_early`: ThrottlingException,
+  ServiceUnavailable while shutting down, DEADLINE_EXCEEDED when it waited past its deadline):
+  userIdentity Unknown, requestParameters null; it did nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +27,17 @@ import logging
 import time
 from typing import Any
 
-from smgrpc.api.audit_records import SOURCES, CallFacts, read_only, service_event
+import grpc
+from google.protobuf import descriptor_pool
+
+from smgrpc.api.audit_records import (
+    SOURCES,
+    CallFacts,
+    read_only,
+    service_event,
+    withheld_methods,
+)
+from smgrpc.api.errors import SHUTTING_DOWN, THROTTLED
 from smgrpc.api.handlers import Metadata, RequestIds
 from smgrpc.audit.writer import AuditError, AuditWriter
 from smgrpc.auth.bearer import HEADER
@@ -28,6 +46,11 @@ from smgrpc.core.iam.model import Principal
 from smgrpc.crypto.access_keys import ACCESS_KEY_ID_LEN, ACCESS_KEY_ID_RE
 
 log = logging.getLogger("smgrpc.audit")
+_EARLY = {
+    grpc.StatusCode.RESOURCE_EXHAUSTED: THROTTLED,
+    grpc.StatusCode.UNAVAILABLE: SHUTTING_DOWN,
+    grpc.StatusCode.DEADLINE_EXCEEDED: "The deadline passed before the call started.",
+}
 
 
 def _key_id(md: Metadata, principal: Principal | None) -> str | None:
@@ -56,7 +79,12 @@ class Auditor:
         self._ids = RequestIds()
 
     def service(self, full_name: str) -> ServiceAudit:
-        return ServiceAudit(self, SOURCES.get(full_name, full_name))
+        try:
+            desc = descriptor_pool.Default().FindServiceByName(full_name)
+            withheld: frozenset[str] | None = withheld_methods(desc)
+        except KeyError:  # not a registered service: hold every response (fail closed)
+            withheld = None
+        return ServiceAudit(self, SOURCES.get(full_name, full_name), withheld)
 
     async def write(self, raw: bytes) -> bool:
         """Queue a record and wait until it is written; False: the audit log is unavailable."""
@@ -85,8 +113,9 @@ class Auditor:
 class ServiceAudit:
     """One service's calls (eventSource)."""
 
-    def __init__(self, auditor: Auditor, source: str) -> None:
-        self.auditor, self.source = auditor, source
+    def __init__(self, auditor: Auditor, source: str, withheld: frozenset[str] | None) -> None:
+        """withheld: the methods whose response waits for its Event (None: every method)."""
+        self.auditor, self.source, self.withheld = auditor, source, withheld
 
     def call(
         self,
@@ -112,7 +141,21 @@ class ServiceAudit:
             a.region,
             a.account,
         )
-        return CallAudit(a, facts)
+        held = self.withheld
+        return CallAudit(a, facts, held is None or method in held)
+
+    def refused_early(
+        self, method: str, request_id: str, peer: str, code: grpc.StatusCode, aws_code: str
+    ) -> None:
+        """A call refused before anything was checked (admission, shutdown, its deadline
+        already passed): its Event, queued; errorCode the AWS code, else the gRPC code's name."""
+        try:
+            rec = self.call(method, request_id, peer, (), None, None)
+            message = _EARLY.get(code, code.name)
+            rec.auditor.queue(rec.facts.refusal(aws_code or code.name, message))
+        except Exception as e:  # noqa: BLE001 - the refusal is what the caller gets
+            log.error("audit: the event of a refused %s was not recorded (%s)", method,
+                      type(e).__name__)  # fmt: skip
 
     def refused(self, rec: CallAudit | None, exc: ServiceError, *facts: Any) -> None:
         """A call that ended in a domain error (denied, not found, ...): its Event, queued."""
@@ -126,11 +169,13 @@ class ServiceAudit:
 
 
 class CallAudit:
-    __slots__ = ("auditor", "facts", "_reading")
+    __slots__ = ("auditor", "facts", "_reading", "_hold")
 
-    def __init__(self, auditor: Auditor, facts: CallFacts) -> None:
+    def __init__(self, auditor: Auditor, facts: CallFacts, withheld: bool = False) -> None:
+        """withheld: the response may carry secret material (it waits for its Event)."""
         self.auditor, self.facts = auditor, facts
         self._reading = read_only(facts.method)
+        self._hold = self._reading or withheld
 
     async def before(self) -> bool:
         """Before the handler: a mutating call's Request record, written (False: refuse)."""
@@ -139,9 +184,10 @@ class CallAudit:
         return await self.auditor.write(self.facts.request_record())
 
     async def after(self, response: Any) -> bool:
-        """After the handler: the Event; a read's is written before its response goes out."""
+        """After the handler: the Event; a read's, or a response holding secret material, is
+        written before the response goes out (False: refuse, the response is dropped)."""
         render = self.facts.event(response, None)
-        if self._reading:
+        if self._hold:
             return await self.auditor.write(render)
         self.auditor.queue(render)
         return True

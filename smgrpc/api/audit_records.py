@@ -15,7 +15,7 @@ import datetime
 from functools import lru_cache
 from typing import Any
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 
 from smgrpc.audit.chain import body
@@ -37,6 +37,28 @@ _READ_PREFIXES = ("Get", "List", "Describe", "BatchGet", "Validate")
 
 def read_only(method: str) -> bool:
     return method.startswith(_READ_PREFIXES)
+
+
+def _hidden(fd: FieldDescriptor) -> bool:
+    """A member no record shows (the rule `_plan` applies)."""
+    return fd.json_name in SENSITIVE or fd.type == _BYTES or fd.GetOptions().debug_redact
+
+
+def holds_secrets(message: Descriptor, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a message of this type can carry a member no record shows, at any depth."""
+    if message.full_name in seen:
+        return False
+    seen = seen | {message.full_name}
+    return any(
+        _hidden(fd) or (fd.message_type is not None and holds_secrets(fd.message_type, seen))
+        for fd in message.fields
+    )
+
+
+def withheld_methods(service: ServiceDescriptor) -> frozenset[str]:
+    """The methods whose response may carry secret material (GetSecretValue, CreateAccessKey,
+    GetRandomPassword, ...): their response leaves only once its Event is written."""
+    return frozenset(m.name for m in service.methods if holds_secrets(m.output_type))
 
 
 @lru_cache(maxsize=8)
@@ -61,7 +83,7 @@ def _kind(fd: FieldDescriptor) -> int:
 def _plan(cls: type) -> Plan:
     plan = []
     for fd in cls.DESCRIPTOR.fields:  # type: ignore[attr-defined]
-        if fd.json_name in SENSITIVE or fd.type == _BYTES or fd.GetOptions().debug_redact:
+        if _hidden(fd):
             continue
         entry = fd.message_type if fd.cpp_type == _MESSAGE else None
         if entry is not None and entry.GetOptions().map_entry:
@@ -207,16 +229,32 @@ class CallFacts:
         return body({"recordType": "Request", **self._head()})
 
     def event(self, response: Message | None, exc: ServiceError | None) -> bytes:
+        if exc is None:
+            return self._event(response, None, None, _resources(self.method, response, None))
+        return self._event(None, exc.aws_code, exc.message, _resources(self.method, None, exc))
+
+    def refusal(self, code: str, message: str) -> bytes:
+        """The Event of a call refused before anything was checked (throttled, shutting down,
+        its deadline passed): no identity, no parameters, no resource."""
+        return self._event(None, code, message, [])
+
+    def _event(
+        self,
+        response: Message | None,
+        code: str | None,
+        message: str | None,
+        resources: list[dict[str, str]],
+    ) -> bytes:
         rec = {"recordType": "Event", **self._head()}
         rec["responseElements"] = (
             params(response)
             if response is not None and not self.method.startswith("List")
             else None
         )
-        if exc is not None:
-            rec["errorCode"] = exc.aws_code
-            rec["errorMessage"] = exc.message
-        rec["resources"] = _resources(self.method, response, exc)
+        if code is not None:
+            rec["errorCode"] = code
+            rec["errorMessage"] = message
+        rec["resources"] = resources
         rec["eventType"] = "AwsApiCall"
         rec["managementEvent"] = True
         rec["recipientAccountId"] = self.account

@@ -139,6 +139,10 @@ class CallAuditor(Protocol):
 
     def refused(self, rec: Any, exc: ServiceError, *facts: Any) -> None: ...
 
+    def refused_early(
+        self, method: str, request_id: str, peer: str, code: grpc.StatusCode, aws_code: str
+    ) -> None: ...
+
 
 class Gate:
     """Admission control in front of every handler: shutdown and the in-flight limit.
@@ -251,12 +255,14 @@ def wrap(
         if gate.closed:
             _access(alog, method, request_id, grpc.StatusCode.UNAVAILABLE, "", "-", started, peer)
             seen.ended(grpc.StatusCode.UNAVAILABLE, "ServiceUnavailable", started)
+            _early(audit, method, request_id, peer, grpc.StatusCode.UNAVAILABLE)
             await context.abort_with_status(unavailable(request_id))
         remaining = context.time_remaining()
         if remaining is not None and remaining <= 0:
             # It waited in grpc's queue past its deadline: the client has given up; skip it.
             _access(alog, method, request_id, EXPIRED, "", "-", started, peer)
             seen.ended(EXPIRED, "", started)
+            _early(audit, method, request_id, peer, EXPIRED)
             await context.abort(EXPIRED, "The deadline passed before the call started.")
         if gate.inflight >= gate.max_inflight:
             gate.refused += 1
@@ -271,6 +277,7 @@ def wrap(
                 peer,
             )
             seen.ended(grpc.StatusCode.RESOURCE_EXHAUSTED, "ThrottlingException", started)
+            _early(audit, method, request_id, peer, grpc.StatusCode.RESOURCE_EXHAUSTED)
             await context.abort_with_status(throttled(request_id, gate.retry_after))
         gate.inflight += 1
         who: str | None = None
@@ -356,3 +363,17 @@ async def _audit_refusal(
     code = grpc.StatusCode.UNAVAILABLE
     _access(alog, method, request_id, code, "InternalServiceError", "-", started, peer, who)
     await context.abort_with_status(audit_unavailable(request_id))
+
+
+_EARLY_AWS = {
+    grpc.StatusCode.UNAVAILABLE: "ServiceUnavailable",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "ThrottlingException",
+}
+
+
+def _early(
+    audit: CallAuditor | None, method: str, request_id: str, peer: str, code: grpc.StatusCode
+) -> None:
+    """The audit Event of a call refused before anything was checked (ServiceAudit)."""
+    if audit is not None:
+        audit.refused_early(method, request_id, peer, code, _EARLY_AWS.get(code, ""))

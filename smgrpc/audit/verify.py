@@ -8,6 +8,13 @@ and that each rotated file ends with its "rotate" checkpoint (a truncated or rem
 with the Region's signed head file (<data-dir>/audit.head, at most ~1 s old while the server
 runs), that the chain reaches the record it names, with that hash (records cut off the end).
 The first failure is reported as FILE:LINE (recordSeq N) and a reason.
+
+The chain must start at record 1 (the genesis prevHash): a log whose oldest files were deleted
+fails, unless the caller says they were pruned on purpose (`allow_pruned`: the first retained
+record is then reported). A chain that is intact but neither checked against the signed head
+nor ended by a signed "close" checkpoint is `anchored=False`: its end cannot be trusted (records
+cut off the end of the active file, or those after its last checkpoint rewritten with fresh
+hashes, look intact), and the CLI says so with its own exit code.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ class Report:
     reason: str = ""
     notes: list[str] = field(default_factory=list)
     closed: bool = False  # the active file ends with a "close" checkpoint
+    anchored: bool = False  # its end is vouched for: the signed head's record found, or `closed`
+    head_seq: int | None = None  # the record the signed head names (None: no head checked)
+    pruned: int = 0  # records before first_seq, absent and allowed (allow_pruned)
 
 
 def files_of(path: Path) -> list[Path]:
@@ -48,11 +58,12 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
 
 
 class _Checker:
-    def __init__(self, public: str | None, report: Report) -> None:
-        self.public, self.report = public, report
+    def __init__(self, public: str | None, report: Report, allow_pruned: bool) -> None:
+        self.public, self.report, self.allow_pruned = public, report, allow_pruned
         self.seq: int | None = None
         self.prev: str | None = None
         self.head: dict[str, Any] | None = None
+        self.head_matched = False  # the record the signed head names was found, its hash equal
 
     def fail(self, where: str, seq: int | None, reason: str) -> None:
         r = self.report
@@ -69,8 +80,10 @@ class _Checker:
         seq = rec["recordSeq"]
         if self.seq is None:
             self.report.first_seq = seq
-            if seq != 1:
-                self.report.notes.append(f"the chain starts at record {seq}: older files absent")
+            if seq == 1 and rec.get("prevHash") != chain.GENESIS:
+                return self.fail(where, seq, "the first record does not follow the genesis hash")
+            if seq != 1 and not self._pruned(where, seq):
+                return None
         elif seq != self.seq + 1:
             missing = f"{self.seq + 1}" if seq == self.seq + 2 else f"{self.seq + 1}-{seq - 1}"
             return self.fail(where, seq, f"record(s) {missing} missing before this one")
@@ -81,12 +94,28 @@ class _Checker:
         if rec.get("recordType") == "Checkpoint" and not self._signed(rec):
             return self.fail(where, seq, "the checkpoint's signature does not verify")
         head = self.head
-        if head is not None and seq == head["recordSeq"] and digest != head["hash"]:
-            return self.fail(where, seq, "not the record the signed head names (replaced)")
+        if head is not None and seq == head["recordSeq"]:
+            if digest != head["hash"]:
+                return self.fail(where, seq, "not the record the signed head names (replaced)")
+            self.head_matched = True
         self.seq, self.prev = seq, digest
         self.report.records += 1
         self.report.last_seq = seq
         return rec
+
+    def _pruned(self, where: str, seq: int) -> bool:
+        """The chain starts after record 1: fine only if old files were pruned on purpose."""
+        gone = "record 1" if seq == 2 else f"records 1-{seq - 1}"
+        if not self.allow_pruned:
+            why = f"the chain starts at record {seq}: {gone} missing (older files deleted)"
+            self.fail(where, seq, why + "; if they were pruned on purpose, use --allow-pruned")
+            return False
+        self.report.pruned = seq - 1
+        self.report.notes.append(
+            f"PRUNED: {gone} absent (allowed by --allow-pruned); the retained chain starts at "
+            f"record {seq} in {where}"
+        )
+        return True
 
     def _signed(self, rec: dict[str, Any]) -> bool:
         key = rec.get("publicKey")
@@ -100,20 +129,24 @@ class _Checker:
         return isinstance(sig, str) and key == self.public and signature_ok(key, msg, sig)
 
 
-def verify(path: Path, public: str | None = None, head: Path | None = None) -> Report:
-    """head: the signed head file (needs `public`)."""
+def verify(
+    path: Path, public: str | None = None, head: Path | None = None, allow_pruned: bool = False
+) -> Report:
+    """head: the signed head file (needs `public`); allow_pruned: a chain may start after
+    record 1 (its oldest files deleted on purpose)."""
     report = Report()
     files = files_of(path)
     if not files:
         report.ok, report.reason = False, f"no audit log at {path}"
         return report
-    checker = _Checker(public, report)
+    checker = _Checker(public, report, allow_pruned)
     if head is not None and public is not None:
         try:
             checker.head = read_head(head, public)
         except AuditError as exc:
             checker.fail(str(head), None, str(exc))
             return report
+        report.head_seq = None if checker.head is None else int(checker.head["recordSeq"])
     for index, file in enumerate(files):
         report.files.append(str(file))
         last: Any = None
@@ -138,4 +171,7 @@ def verify(path: Path, public: str | None = None, head: Path | None = None) -> R
             f"the log ends at record {report.last_seq} but the signed head names record {want}: "
             "records were cut off the end (truncated)",
         )
+    if report.ok and checker.head is not None and not checker.head_matched:
+        report.notes.append(f"the signed head names record {want}, before this chain starts")
+    report.anchored = report.ok and (checker.head_matched or report.closed)
     return report

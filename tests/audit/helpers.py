@@ -23,5 +23,6 @@ def events(path: Path, name: str | None = None) -> list[dict[str, Any]]:
     ]
 
 
-def check(path: Path, data_dir: Path) -> Report:
-    return verify(path, read_public(data_dir / PUB_FILE), data_dir / HEAD_FILE)
+def check(path: Path, data_dir: Path, allow_pruned: bool = False) -> Report:
+    pub = read_public(data_dir / PUB_FILE)
+    return verify(path, pub, data_dir / HEAD_FILE, allow_pruned=allow_pruned)
