@@ -25,7 +25,7 @@ import grpc
 
 from smgrpc.api import calls
 from smgrpc.api.access import AccessLog
-from smgrpc.api.calllog import access_entry, undecodable
+from smgrpc.api.calllog import Site, access_entry, undecodable
 from smgrpc.api.errors import internal, to_status, unavailable
 from smgrpc.api.handlers import CallGuard, Gate, Metadata, Prepare, RequestIds, Undecodable
 from smgrpc.core.errors import LimitExceeded, ServiceError, error_kind
@@ -83,7 +83,8 @@ def wrap_stream(
 ) -> Callable[..., Awaitable[None]]:
     """The grpc unary-stream handler of `behavior` (see the module docstring)."""
     gate = gate or Gate(max_inflight=1 << 30, max_streams=1 << 30)
-    alog = access or AccessLog(None)
+    site = Site(method, access, None)
+    alog = site.log
     new_id = RequestIds()
 
     async def handler(
@@ -98,13 +99,13 @@ def wrap_stream(
             access_entry(alog, method, request_id, code, aws, "-", started, peer, who[0])
 
         if gate.closed:
-            entry(UNAVAILABLE)
-            await context.abort_with_status(unavailable(request_id))
+            status = unavailable(request_id)
+            await site.refuse(context, request_id, started, peer, UNAVAILABLE, "", status)
         if len(gate.streams) >= gate.max_streams:
             gate.refused += 1
             exc = too_many(gate.max_streams)
-            entry(grpc.StatusCode.RESOURCE_EXHAUSTED, exc.aws_code)
-            await context.abort_with_status(to_status(exc, request_id))
+            status = to_status(exc, request_id)
+            await site.refuse(context, request_id, started, peer, status.code, exc.aws_code, status)
         task = asyncio.current_task()
         assert task is not None
         gate.streams.add(task)
