@@ -33,7 +33,7 @@ EXPIRED = grpc.StatusCode.DEADLINE_EXCEEDED
 OK = grpc.StatusCode.OK
 UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
 THROTTLED = grpc.StatusCode.RESOURCE_EXHAUSTED
-_DOWN, _BUSY = "ServiceUnavailable", "ThrottlingException"
+_DOWN, _BUSY, _AUDIT = "ServiceUnavailable", "ThrottlingException", "InternalServiceError"
 _VARIANT = "89ab"
 
 
@@ -295,10 +295,8 @@ def wrap(
             await context.abort_with_status(status)
         except _AuditRefused:
             who = caller.arn if caller is not None else None
-            _access(alog, method, request_id, UNAVAILABLE, "InternalServiceError", "-", started,
-                    peer, who)  # fmt: skip
-            seen.ended(UNAVAILABLE, "", started)
-            await context.abort_with_status(audit_unavailable(request_id))
+            status = audit_unavailable(request_id)
+            await site.refuse(context, request_id, started, peer, UNAVAILABLE, _AUDIT, status, who)
         except asyncio.CancelledError:
             seen.ended(grpc.StatusCode.CANCELLED, "", started)
             raise
