@@ -551,12 +551,14 @@ class Region:
 
     def not_ready(self) -> list[str]:
         """Why /readyz answers 503 (empty: serving). Read from the metrics thread."""
-        if self._closed or self.gate.closed:
+        if self._closed or self.gate.closed or self._stopping.is_set():  # from the signal on
             return ["draining: the Region is shutting down"]
         if self.raw_store is None:
             return ["starting: the store is not open yet"]
         if not self._serving:
             return ["starting: the keyring and the gRPC listener are not ready yet"]
+        if self.auditor is not None and not self.auditor.usable:
+            return ["audit log: it cannot be written, so audited calls are refused"]
         return []
 
     def _iam_changed(self, state: IamState) -> None:
