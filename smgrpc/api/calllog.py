@@ -54,6 +54,10 @@ class Unobserved:
         pass
 
 
+class AuditRefused(Exception):
+    """The call's audit record could not be written: it is refused (fail-closed)."""
+
+
 class Site:
     """Where one method's calls are reported: the access log and the metrics observer."""
 

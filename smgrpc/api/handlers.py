@@ -21,8 +21,8 @@ import grpc
 from smgrpc.api import calls
 from smgrpc.api.access import AccessLog
 from smgrpc.api.calllog import EXPIRED as EXPIRED_STATUS
+from smgrpc.api.calllog import AuditRefused, Site, Unobserved, access_entry
 from smgrpc.api.calllog import MethodObserver as MethodObserver  # re-exported
-from smgrpc.api.calllog import Site, Unobserved, access_entry
 from smgrpc.api.calllog import access_entry as _access
 from smgrpc.api.calllog import undecodable as _undecodable
 from smgrpc.api.errors import audit_unavailable, internal, throttled, to_status, unavailable
@@ -219,10 +219,6 @@ def _arn_of(response: Any, exc: ServiceError | None) -> str:
     return arn
 
 
-class _AuditRefused(Exception):
-    """The call's audit record could not be written: it is refused (fail-closed)."""
-
-
 def wrap(
     method: str,
     behavior: Behavior,
@@ -278,10 +274,10 @@ def wrap(
             if audit is not None:
                 rec = audit.call(method, request_id, peer, md, caller, request)
                 if not await rec.before():
-                    raise _AuditRefused
+                    raise AuditRefused
             response = await behavior(request, context)
             if rec is not None and not await rec.after(response):
-                raise _AuditRefused
+                raise AuditRefused
             seen.ended(OK, "", started)
             if alog.enabled:
                 who = caller.arn if caller is not None else None
@@ -293,7 +289,7 @@ def wrap(
             _fail(site, audit, exc, status.code, _arn_of(None, exc), request_id, started, peer,
                   (caller, rec, md, request))  # fmt: skip
             await context.abort_with_status(status)
-        except _AuditRefused:
+        except AuditRefused:
             who = caller.arn if caller is not None else None
             status = audit_unavailable(request_id)
             await site.refuse(context, request_id, started, peer, UNAVAILABLE, _AUDIT, status, who)
