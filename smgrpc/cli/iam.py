@@ -40,6 +40,8 @@ from smgrpc.cli.awscli import (
     client_settings,
     fill,
     iso_utc,
+    not_utf8,
+    print_failure,
     run_main,
     structure,
     text_param,
@@ -114,7 +116,7 @@ def build_request(op: Operation, args: argparse.Namespace) -> Message:
             flat = [t for v in tags for t in (v if isinstance(v, list) else [v])]
             fill(request, {"Tags": flat}, prm.flag, "")
         elif prm.kind == "doc":
-            setattr(request, prm.field, text_param(value))
+            setattr(request, prm.field, text_param(prm.flag, value))
         else:
             try:
                 setattr(request, prm.field, value)
@@ -199,5 +201,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
+    bad = not_utf8(argv)
+    if bad is not None:
+        return print_failure(bad)
     args = parser().parse_args(argv)
     return run_main(lambda: run(args))
