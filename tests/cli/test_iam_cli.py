@@ -264,7 +264,7 @@ async def test_errors_exit_codes_and_messages(servers: Servers, tmp_path: Path) 
         f"file://{tmp_path / 'absent.json'}",
         server=srv,
     )
-    assert nofile.rc == 255 and "absent.json" in nofile.err
+    assert nofile.rc == 252 and "absent.json" in nofile.err  # aws-cli: a usage error
     notoken = await smgrpc_iam(
         "list-users", "--endpoint", srv.addr, "--token-file", str(tmp_path / "none")
     )
