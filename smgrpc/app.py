@@ -64,7 +64,7 @@ from smgrpc.crypto.tls import TlsFileError, TlsMaterial, load_tls
 from smgrpc.crypto.usage import kms_upkeep
 from smgrpc.metrics.calls import Calls
 from smgrpc.metrics.collector import Sources
-from smgrpc.metrics.http import MetricsServer
+from smgrpc.metrics.http import ListenError, MetricsServer
 from smgrpc.metrics.serve import metrics_server
 from smgrpc.replication.applier import Applier
 from smgrpc.replication.feed import Feed
@@ -541,22 +541,27 @@ class Region:
             secret_names=cfg.metrics_secret_names,
         )
         loop = asyncio.get_running_loop()
-        server = metrics_server(
-            cfg.region, cfg.metrics_listen, sources, loop, tls=tls, insecure=cfg.insecure
-        )
-        self.metrics_port = await asyncio.to_thread(server.start)
+        try:
+            server = metrics_server(
+                cfg.region, cfg.metrics_listen, sources, loop, tls=tls, insecure=cfg.insecure
+            )
+            self.metrics_port = await asyncio.to_thread(server.start)
+        except ListenError as exc:
+            raise ConfigError(str(exc)) from None
         self.metrics = server
         scheme = "https" if tls else "http"
         log.info("metrics and health on %s://%s/metrics", scheme, cfg.metrics_listen)
 
     def not_ready(self) -> list[str]:
         """Why /readyz answers 503 (empty: serving). Read from the metrics thread."""
-        if self._closed or self.gate.closed:
+        if self._closed or self.gate.closed or self._stopping.is_set():  # from the signal on
             return ["draining: the Region is shutting down"]
         if self.raw_store is None:
             return ["starting: the store is not open yet"]
         if not self._serving:
             return ["starting: the keyring and the gRPC listener are not ready yet"]
+        if self.auditor is not None and not self.auditor.usable:
+            return ["audit log: it cannot be written, so audited calls are refused"]
         return []
 
     def _iam_changed(self, state: IamState) -> None:

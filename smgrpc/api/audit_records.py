@@ -32,7 +32,7 @@ SOURCES = {
 }
 _BYTES = FieldDescriptor.TYPE_BYTES
 _MESSAGE = FieldDescriptor.CPPTYPE_MESSAGE
-_READ_PREFIXES = ("Get", "List", "Describe", "BatchGet", "Validate")
+_READ_PREFIXES = ("Get", "List", "Describe", "BatchGet", "Validate", "Watch")
 
 
 def read_only(method: str) -> bool:

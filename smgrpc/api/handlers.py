@@ -20,6 +20,9 @@ import grpc
 
 from smgrpc.api import calls
 from smgrpc.api.access import AccessLog
+from smgrpc.api.calllog import EXPIRED as EXPIRED_STATUS
+from smgrpc.api.calllog import AuditRefused, Site, Unobserved, access_entry
+from smgrpc.api.calllog import MethodObserver as MethodObserver  # re-exported
 from smgrpc.api.calllog import access_entry as _access
 from smgrpc.api.calllog import undecodable as _undecodable
 from smgrpc.api.errors import audit_unavailable, internal, throttled, to_status, unavailable
@@ -28,6 +31,9 @@ from smgrpc.core.errors import InternalServiceError, ServiceError, error_kind
 log = logging.getLogger("smgrpc.api")
 EXPIRED = grpc.StatusCode.DEADLINE_EXCEEDED
 OK = grpc.StatusCode.OK
+UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
+THROTTLED = grpc.StatusCode.RESOURCE_EXHAUSTED
+_DOWN, _BUSY, _AUDIT = "ServiceUnavailable", "ThrottlingException", "InternalServiceError"
 _VARIANT = "89ab"
 
 
@@ -105,21 +111,11 @@ class CallGuard(Protocol):
         loop, then ask again with inline=True)."""
 
 
-class MethodObserver(Protocol):
-    """Told how each call of one method ended (metrics.calls.Calls implements it: a few plain
-    counter updates, so a call pays well under a microsecond)."""
-
-    def ended(self, code: grpc.StatusCode, aws_code: str, started: float) -> None:
-        """code/aws_code as answered; started: the call's time.perf_counter() at arrival."""
-
-
 class CallObserver(Protocol):
     def method(self, service: str, name: str) -> MethodObserver: ...
 
 
-class _Unobserved:
-    def ended(self, code: grpc.StatusCode, aws_code: str, started: float) -> None:
-        pass
+_Unobserved = Unobserved  # scripts/bench_metrics.py's name for it
 
 
 def _aborted(context: Any) -> grpc.StatusCode:
@@ -240,8 +236,8 @@ def wrap(
     the call; domain errors mapped to status; unexpected → INTERNAL. `observer` is told every
     call's end."""
     gate = gate or Gate(max_inflight=1 << 30)
-    seen = observer or _Unobserved()
-    alog = access or AccessLog(None)
+    site = Site(method, access, observer)
+    seen, alog = site.seen, site.log
     new_id = RequestIds()
 
     async def handler(
@@ -253,34 +249,20 @@ def wrap(
         request_id = new_id()
         peer = context.peer() or ""  # once: the guard and the access log share it
         if gate.closed:
-            _access(alog, method, request_id, grpc.StatusCode.UNAVAILABLE, "", "-", started, peer)
-            seen.ended(grpc.StatusCode.UNAVAILABLE, "ServiceUnavailable", started)
-            _early(audit, method, request_id, peer, grpc.StatusCode.UNAVAILABLE)
-            await context.abort_with_status(unavailable(request_id))
+            _early(audit, method, request_id, peer, UNAVAILABLE)
+            status = unavailable(request_id)
+            await site.refuse(context, request_id, started, peer, UNAVAILABLE, _DOWN, status)
         remaining = context.time_remaining()
         if remaining is not None and remaining <= 0:
             # It waited in grpc's queue past its deadline: the client has given up; skip it.
-            _access(alog, method, request_id, EXPIRED, "", "-", started, peer)
-            seen.ended(EXPIRED, "", started)
             _early(audit, method, request_id, peer, EXPIRED)
-            await context.abort(EXPIRED, "The deadline passed before the call started.")
+            await site.refuse(context, request_id, started, peer, EXPIRED, "", EXPIRED_STATUS)
         if gate.inflight >= gate.max_inflight:
             gate.refused += 1
-            _access(
-                alog,
-                method,
-                request_id,
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                "ThrottlingException",
-                "-",
-                started,
-                peer,
-            )
-            seen.ended(grpc.StatusCode.RESOURCE_EXHAUSTED, "ThrottlingException", started)
-            _early(audit, method, request_id, peer, grpc.StatusCode.RESOURCE_EXHAUSTED)
-            await context.abort_with_status(throttled(request_id, gate.retry_after))
+            _early(audit, method, request_id, peer, THROTTLED)
+            status = throttled(request_id, gate.retry_after)
+            await site.refuse(context, request_id, started, peer, THROTTLED, _BUSY, status)
         gate.inflight += 1
-        who: str | None = None
         md: Metadata = ()
         caller, rec = None, None  # the Principal, once known; the call's audit records
         try:
@@ -289,46 +271,35 @@ def wrap(
                 md = metadata if metadata is not None else context.invocation_metadata() or ()
                 auth = None if undecodable else guard.fast(md, peer, method, request)
                 if auth is None:
-                    principal = caller = guard.authenticate(context, md)
-                    who = principal.arn
-                    if undecodable:
-                        raise _undecodable()
-                    try:
-                        auth = guard.authorize(principal, method, request, context, peer, md)
-                    except Prepare as prep:
-                        await asyncio.to_thread(prep.work)
-                        # Decided after the await: authenticate again (a key revoked
-                        # meanwhile); inline: should the compiled cache have been cleared
-                        # meanwhile, compile here (~6 ms at the largest policy).
-                        principal = guard.authenticate(context, md)
-                        auth = guard.authorize(
-                            principal, method, request, context, peer, md, inline=True
-                        )
-                who, caller = auth.principal.arn, auth.principal
+                    caller = guard.authenticate(context, md)  # known to the log from here on
+                    auth = await _decide(guard, caller, method, request, context, peer, md,
+                                         undecodable)  # fmt: skip
+                caller = auth.principal
                 calls.CURRENT.set(auth)
             elif undecodable:
                 raise _undecodable()
             if audit is not None:
                 rec = audit.call(method, request_id, peer, md, caller, request)
                 if not await rec.before():
-                    await _audit_refusal(context, alog, method, request_id, started, peer, who)
+                    raise AuditRefused
             response = await behavior(request, context)
             if rec is not None and not await rec.after(response):
-                await _audit_refusal(context, alog, method, request_id, started, peer, who)
+                raise AuditRefused
             seen.ended(OK, "", started)
             if alog.enabled:
-                arn = _arn_of(response, None)
-                _access(alog, method, request_id, OK, "", arn, started, peer, who)
+                who = caller.arn if caller is not None else None
+                _access(alog, method, request_id, OK, "", _arn_of(response, None), started, peer,
+                        who)  # fmt: skip
             return response
         except ServiceError as exc:
             status = to_status(exc, request_id)
-            arn = _arn_of(None, exc)
-            code, aws = status.code, exc.aws_code
-            _access(alog, method, request_id, code, aws, arn, started, peer, who)
-            seen.ended(code, aws, started)
-            if audit is not None:
-                audit.refused(rec, exc, method, request_id, peer, md, caller, request)
+            _fail(site, audit, exc, status.code, _arn_of(None, exc), request_id, started, peer,
+                  (caller, rec, md, request))  # fmt: skip
             await context.abort_with_status(status)
+        except AuditRefused:
+            who = caller.arn if caller is not None else None
+            status = audit_unavailable(request_id)
+            await site.refuse(context, request_id, started, peer, UNAVAILABLE, _AUDIT, status, who)
         except asyncio.CancelledError:
             seen.ended(grpc.StatusCode.CANCELLED, "", started)
             raise
@@ -342,13 +313,9 @@ def wrap(
             log.error(
                 "internal error in %s (request id %s): %s\n%s", method, request_id, kind, frames
             )
-            code = grpc.StatusCode.INTERNAL
-            aws = "InternalServiceError"
-            _access(alog, method, request_id, code, aws, "-", started, peer, who)
-            seen.ended(code, aws, started)
-            if audit is not None:
-                failed = InternalServiceError(f"InternalServiceError (request id {request_id})")
-                audit.refused(rec, failed, method, request_id, peer, md, caller, request)
+            failed = InternalServiceError(f"InternalServiceError (request id {request_id})")
+            _fail(site, audit, failed, grpc.StatusCode.INTERNAL, "-", request_id, started, peer,
+                  (caller, rec, md, request))  # fmt: skip
             await context.abort_with_status(internal(request_id))
         finally:
             gate.inflight -= 1
@@ -356,13 +323,50 @@ def wrap(
     return handler
 
 
-async def _audit_refusal(
-    context: Any, alog: AccessLog, method: str, request_id: str, started: float, peer: str,
-    who: str | None,
-) -> None:  # fmt: skip
-    code = grpc.StatusCode.UNAVAILABLE
-    _access(alog, method, request_id, code, "InternalServiceError", "-", started, peer, who)
-    await context.abort_with_status(audit_unavailable(request_id))
+async def _decide(
+    guard: CallGuard,
+    principal: Any,
+    method: str,
+    request: Any,
+    context: Any,
+    peer: str,
+    md: Metadata,
+    undecodable: bool,
+) -> calls.Authorized:
+    """The slow path (guard.fast() had no answer): authorize the authenticated `principal`;
+    a large policy not compiled yet is compiled in a worker thread, off the event loop."""
+    if undecodable:
+        raise _undecodable()
+    try:
+        return guard.authorize(principal, method, request, context, peer, md)
+    except Prepare as prep:
+        await asyncio.to_thread(prep.work)
+    # Decided after the await: authenticate again (a key revoked meanwhile); inline: should the
+    # compiled cache have been cleared meanwhile, compile here (~6 ms at the largest policy).
+    principal = guard.authenticate(context, md)
+    return guard.authorize(principal, method, request, context, peer, md, inline=True)
+
+
+def _fail(
+    site: Site,
+    audit: CallAuditor | None,
+    exc: ServiceError,
+    code: grpc.StatusCode,
+    arn: str,
+    request_id: str,
+    started: float,
+    peer: str,
+    call: tuple[Any, Any, Metadata, Any],
+) -> None:
+    """A call that ended in an error: its access-log entry, its count, its audit Event.
+    call: (caller Principal or None, its audit records or None, metadata, request)."""
+    caller, rec, md, request = call
+    who = caller.arn if caller is not None else None
+    aws = exc.aws_code
+    access_entry(site.log, site.method, request_id, code, aws, arn, started, peer, who)
+    site.seen.ended(code, aws, started)
+    if audit is not None:
+        audit.refused(rec, exc, site.method, request_id, peer, md, caller, request)
 
 
 _EARLY_AWS = {

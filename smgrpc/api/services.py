@@ -77,29 +77,21 @@ def generic_handler(
 ) -> grpc.GenericRpcHandler:
     """Handlers for every method of the service: unary ones through `wrap`, server-streaming
     ones the servicer serves through `streams.wrap_stream`. audit: the Region's
-    api.audit.Auditor (only the unary calls of IAM-guarded services are audited)."""
+    api.audit.Auditor (the calls of IAM-guarded services are audited, streams included)."""
     methods = {}
     sa = audit.service(service_descriptor.full_name) if audit and guard else None
     for method in service_descriptor.methods:
         req_cls = getattr(pb_module, method.input_type.name)
         resp_cls = getattr(pb_module, method.output_type.name)
+        seen = observer.method(service_descriptor.name, method.name) if observer else None
         if method.server_streaming:
             behavior = getattr(servicer, method.name, None)
             if behavior is None or method.client_streaming:
                 continue  # a streaming method the servicer does not serve: UNIMPLEMENTED
-            wrapped = wrap_stream(method.name, behavior, gate, access, guard)
+            wrapped = wrap_stream(method.name, behavior, gate, access, guard, sa, seen)
         else:
-            wrapped = wrap(
-                method.name,
-                getattr(servicer, method.name),
-                gate,
-                access,
-                guard,
-                sa,
-                observer=observer.method(service_descriptor.name, method.name)
-                if observer
-                else None,
-            )
+            wrapped = wrap(method.name, getattr(servicer, method.name), gate, access, guard, sa,
+                           seen)  # fmt: skip
         methods[f"/{service_descriptor.full_name}/{method.name}"] = (
             wrapped,
             _safe_deserializer(req_cls),

@@ -3,9 +3,10 @@
 Command and parameter names (kebab-case of the AWS names), `file://` / `fileb://` parameter
 files, structures as shorthand or JSON filled into protobuf requests by their descriptors, the
 aws-cli shape of a response (AWS member names, timestamps, blobs as base64), error lines and
-exit codes: 0 success; 252 bad command line; 254 the server answered with an error (printed as
+exit codes: 0 success; 252 bad command line (an argument that is not UTF-8, a file:// that
+cannot be read included); 254 the server answered with an error (printed as
 `An error occurred (<AWS code>) when calling the <Op> operation: <message>`); 255 anything else
-on this side (server unreachable, unreadable file, no credential).
+on this side (server unreachable, no credential).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import binascii
 import json
 import re
 import sys
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,8 +87,9 @@ def usage(flag: str, why: str) -> Failure:
 # ---- parameter values ----
 
 
-def read_file(value: str) -> str | bytes | None:
-    """file:// -> the file's text, fileb:// -> its bytes, anything else None (as given)."""
+def read_file(flag: str, value: str) -> str | bytes | None:
+    """file:// -> the file's text, fileb:// -> its bytes, anything else None (as given). A file
+    that cannot be read is aws-cli's usage error, naming the parameter."""
     for prefix in ("file://", "fileb://"):
         if value.startswith(prefix):
             path = Path(value[len(prefix) :]).expanduser()
@@ -95,23 +97,48 @@ def read_file(value: str) -> str | bytes | None:
                 data = path.read_bytes()
                 return data if prefix == "fileb://" else data.decode("utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                raise Failure(
-                    f"\nError parsing parameter: Unable to load paramfile {value}: {why}"
-                ) from None
+                raise usage(flag, f"Unable to load paramfile {value}: {exc}") from None
     return None
 
 
-def text_param(value: str) -> str:
-    data = read_file(value)
+def text_param(flag: str, value: str) -> str:
+    """A string parameter: as given, or a file://'s text (fileb:// is for blob parameters:
+    its bytes are not text, and aws-cli refuses bytes for a string member too)."""
+    data = read_file(flag, value)
     if data is None:
         return value
-    return data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+    if isinstance(data, bytes):
+        raise usage(flag, "fileb:// gives bytes, and this parameter takes text: use file://")
+    return data
+
+
+def not_utf8(argv: Sequence[str]) -> Failure | None:
+    """The usage error for a command-line argument that is not valid UTF-8 (Python holds such
+    bytes as lone surrogates, which no request can carry): names the parameter, never the
+    value."""
+    flag: str | None = None
+    for arg in argv:
+        name = arg.split("=", 1)[0] if arg.startswith("--") else None
+        if not _utf8(arg):
+            name = name if name is not None and "=" in arg else flag
+            if name is None or not _utf8(name):
+                return Failure("\nA command-line argument is not valid UTF-8", USAGE_ERROR)
+            return usage(name, "the value is not valid UTF-8 (binary data: fileb://PATH)")
+        flag = name or flag
+    return None
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def blob_param(flag: str, value: str) -> bytes:
     """aws-cli v2 blobs: fileb:// the raw bytes; inline (or file://) text is base64."""
-    data = read_file(value)
+    data = read_file(flag, value)
     if isinstance(data, bytes):
         return data
     text = value if data is None else data
@@ -123,7 +150,7 @@ def blob_param(flag: str, value: str) -> bytes:
 
 def structure(flag: str, value: str) -> Any:
     """A structure or list parameter: JSON when it looks like JSON, else shorthand."""
-    text = text_param(value).strip()
+    text = text_param(flag, value).strip()
     if text[:1] in ("{", "["):
         try:
             return json.loads(text)

@@ -4,12 +4,12 @@ Parameters carry the aws-cli names (`--user-name`, `--policy-document file://p.j
 is the JSON aws-cli prints (`{"User": {...}}`; nothing for the Delete/Put/Tag/Update calls);
 list operations follow every page unless `--max-items` caps them (then `NextToken` says where
 to go on with `--starting-token`). Endpoint, credential and TLS come as for the Python client
-(smgrpc.client.settings): `--endpoint`, else $SMGRPC_ENDPOINT, else 127.0.0.1:50051; the
-credential (`<AccessKeyId>:<SecretAccessKey>`, as in admin.token) from $SMGRPC_TOKEN, else
-`--token-file`, else $SMGRPC_TOKEN_FILE, else the embedded default Region's
-`smgrpc-data/us-east-1/admin.token`, sent as `authorization: Bearer ...`; `--ca-file` (else
-$SMGRPC_CA_FILE) for TLS. The aws-cli machinery is shared with `smgrpc secretsmanager`
-(smgrpc.cli.awscli).
+(smgrpc.client.settings): `--endpoint` (or aws-cli's `--endpoint-url`), else $SMGRPC_ENDPOINT,
+else 127.0.0.1:50051; the credential (`<AccessKeyId>:<SecretAccessKey>`, as in admin.token)
+from `--token-file`, else $SMGRPC_TOKEN, else $SMGRPC_TOKEN_FILE, else the embedded default
+Region's `smgrpc-data/us-east-1/admin.token`, sent as `authorization: Bearer ...`; `--ca-file`
+(or `--ca-bundle`; else $SMGRPC_CA_FILE) for TLS. The aws-cli machinery is shared with
+`smgrpc secretsmanager` (smgrpc.cli.awscli).
 
 Exit codes, as aws-cli: 0 success; 252 bad command line; 254 the server answered with an
 error (printed as `An error occurred (<AWS code>) when calling the <Op> operation: <message>`);
@@ -40,6 +40,8 @@ from smgrpc.cli.awscli import (
     client_settings,
     fill,
     iso_utc,
+    not_utf8,
+    print_failure,
     run_main,
     structure,
     text_param,
@@ -47,7 +49,7 @@ from smgrpc.cli.awscli import (
 from smgrpc.cli.awscli import to_json as _to_json
 from smgrpc.cli.iam_ops import OPERATIONS, Operation, Param
 from smgrpc.client.channel import metadata, sync_channel
-from smgrpc.client.errors import from_rpc_error
+from smgrpc.client.errors import ClientError, from_rpc_error
 from smgrpc.client.settings import DEFAULT_ENDPOINT, DEFAULT_TOKEN_FILE
 
 __all__ = ["CLIENT_ERROR", "SERVICE_ERROR", "USAGE_ERROR", "Failure", "main", "parser"]
@@ -58,6 +60,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("connection")
     g.add_argument(
         "--endpoint",
+        "--endpoint-url",
+        dest="endpoint",
         help=f"HOST:PORT of the server (default $SMGRPC_ENDPOINT, else {DEFAULT_ENDPOINT})",
     )
     g.add_argument(
@@ -67,7 +71,9 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="file holding AccessKeyId:SecretAccessKey (default $SMGRPC_TOKEN_FILE, else "
         f"{DEFAULT_TOKEN_FILE})",
     )
-    g.add_argument("--ca-file", type=Path, help="CA bundle (PEM): connect with TLS")
+    g.add_argument(
+        "--ca-file", "--ca-bundle", dest="ca_file", type=Path, help="CA bundle (PEM): use TLS"
+    )
     g.add_argument("--client-cert", type=Path, help="client certificate (PEM) for mTLS")
     g.add_argument("--client-key", type=Path, help="client private key (PEM) for mTLS")
     g.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default 30)")
@@ -114,7 +120,7 @@ def build_request(op: Operation, args: argparse.Namespace) -> Message:
             flat = [t for v in tags for t in (v if isinstance(v, list) else [v])]
             fill(request, {"Tags": flat}, prm.flag, "")
         elif prm.kind == "doc":
-            setattr(request, prm.field, text_param(value))
+            setattr(request, prm.field, text_param(prm.flag, value))
         else:
             try:
                 setattr(request, prm.field, value)
@@ -179,13 +185,25 @@ def _pages(conn: _Conn, op: Operation, args: argparse.Namespace) -> dict[str, An
     return out
 
 
+def _endpoint(url: str | None) -> str | None:
+    """--endpoint HOST:PORT, or --endpoint-url as aws-cli gives it (http:// or https://)."""
+    for scheme in ("http://", "https://"):
+        if url is not None and url.startswith(scheme):
+            return url[len(scheme) :].rstrip("/")
+    return url
+
+
 def run(args: argparse.Namespace) -> int:
     op = OPERATIONS[args.operation]
     s = client_settings(
-        args.endpoint, args.token_file, args.ca_file, args.client_cert, args.client_key
+        _endpoint(args.endpoint), args.token_file, args.ca_file, args.client_cert, args.client_key
     )
     url = f"{'https' if s.tls else 'http'}://{s.endpoint}"
-    with sync_channel(s) as channel:
+    try:
+        opened = sync_channel(s)
+    except ClientError as exc:  # an unreadable CA bundle or client certificate
+        raise Failure(exc.message) from None
+    with opened as channel:
         stub = pbg.IAMStub(channel)  # type: ignore[no-untyped-call]
         conn = _Conn(stub, metadata(s), args.timeout, url)
         out = (
@@ -199,5 +217,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
+    bad = not_utf8(argv)
+    if bad is not None:
+        return print_failure(bad)
     args = parser().parse_args(argv)
     return run_main(lambda: run(args))

@@ -33,6 +33,8 @@ from smgrpc.cli.awscli import (
     client_failure,
     client_settings,
     iso_local,
+    not_utf8,
+    print_failure,
     run_main,
     to_json,
 )
@@ -244,6 +246,9 @@ def watch(args: argparse.Namespace, query: ParsedResult | None) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
+    bad = not_utf8(argv)
+    if bad is not None:
+        return print_failure(bad)
     try:
         args = parse(argv)
     except Failure as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,7 +111,23 @@ def build_request(cmd: Command, args: argparse.Namespace) -> Message:
             continue
         value = _list(f, raw) if f.is_repeated else _single(f, raw)
         fill(request, {f.json_name: value}, flag(f), "")
+    _idempotent(cmd.op.name, request)
     return request
+
+
+def _idempotent(operation: str, request: Message) -> None:
+    """botocore fills an idempotency token the caller did not give (CreateSecret,
+    PutSecretValue, RotateSecret, UpdateSecret with a new value): the write is then safe to
+    retry, and the client retries it (smgrpc.client retries no write without one)."""
+    if "client_request_token" not in request.DESCRIPTOR.fields_by_name:
+        return
+    if request.HasField("client_request_token"):
+        return
+    if operation == "UpdateSecret" and not (
+        request.HasField("secret_string") or request.HasField("secret_binary")
+    ):
+        return  # a metadata-only update makes no version: nothing to make idempotent
+    request.client_request_token = str(uuid.uuid4())  # type: ignore[attr-defined]
 
 
 def _single(f: Field, raw: Any) -> Any:
@@ -121,13 +138,13 @@ def _single(f: Field, raw: Any) -> Any:
         return structure(flag(f), raw)
     if kind == "blob":
         return blob_param(flag(f), raw)
-    return text_param(raw)
+    return text_param(flag(f), raw)
 
 
 def _list(f: Field, raw: list[str]) -> list[Any]:
     """Several values, or one JSON list (`--tags '[{"Key": "a", "Value": "b"}]'`)."""
     if len(raw) == 1 and f.message_type is None:
-        text = text_param(raw[0]).strip()
+        text = text_param(flag(f), raw[0]).strip()
         if text.startswith("["):
             try:
                 items = json.loads(text)

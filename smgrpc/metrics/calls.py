@@ -30,6 +30,8 @@ BUCKETS = (
     5.0,
     10.0,
 )
+_TRIES, _SPINS = 2000, 20  # torn copies in a row: then sleeps between tries; then gives up
+_sleep = time.sleep
 _now, _bucket = time.perf_counter, bisect.bisect_left  # one global lookup each per call
 
 
@@ -57,8 +59,20 @@ class MethodStats:
         self.seconds += took
 
     def snapshot(self) -> tuple[int, dict[tuple[Any, str], int], list[int], float]:
-        """A copy for the scrape thread (each part copied in one C call)."""
-        return self.ok, self.errors.copy(), self.buckets.copy(), self.seconds
+        """A consistent copy for the scrape thread: its calls (ok + errors) add up to its
+        histogram count (the buckets). Each part is copied in one C call, but the loop's thread
+        may count a call between two copies: such a torn copy is taken again (the hot path pays
+        nothing; at the default switch interval a retry is rare). If the loop's thread stays
+        torn (the OS took its CPU in the middle of an update), this thread sleeps a little
+        between tries so that it can finish."""
+        for attempt in range(_TRIES):
+            buckets = self.buckets.copy()
+            ok, errors, seconds = self.ok, self.errors.copy(), self.seconds
+            if ok + sum(errors.values()) == sum(buckets):
+                break
+            if attempt >= _SPINS:
+                _sleep(0.0001)
+        return ok, errors, buckets, seconds
 
 
 class Calls:

@@ -26,7 +26,6 @@ from prometheus_client import make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import CollectorRegistry
 
-from smgrpc.config import ConfigError
 from smgrpc.core.net import is_loopback
 
 log = logging.getLogger("smgrpc.metrics")
@@ -35,10 +34,15 @@ REQUEST_TIMEOUT = 10.0  # a client that sends nothing is dropped after this long
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
+class ListenError(Exception):
+    """The listener cannot be set up as configured (app.py reports it as a ConfigError: this
+    package sits below the configuration layer)."""
+
+
 def check_bind(address: str, tls: bool, insecure: bool) -> None:
     """Refuse plaintext metrics on an address others can reach, unless the operator said so."""
     if not tls and not insecure and not is_loopback(address):
-        raise ConfigError(
+        raise ListenError(
             f"refusing to serve plaintext metrics on {address}, a non-loopback address: give "
             "--tls-cert and --tls-key, use --metrics-listen 127.0.0.1:PORT, or pass --insecure"
         )
@@ -153,7 +157,7 @@ class MetricsServer:
 
             httpd = make_server(str(sockaddr[0]), int(port), self.app, Server, handler_class=_Quiet)
         except OSError as exc:
-            raise ConfigError(
+            raise ListenError(
                 f"cannot listen on {self.address} (--metrics-listen): {exc.strerror or exc}"
             ) from None
         if self.tls is not None:
@@ -161,7 +165,7 @@ class MetricsServer:
                 ctx = _tls_context(*self.tls)
             except (OSError, ssl.SSLError) as exc:
                 httpd.server_close()
-                raise ConfigError(
+                raise ListenError(
                     f"--metrics-listen: cannot use --tls-cert/--tls-key: {exc}"
                 ) from None
             # The handshake happens on the first read, in the request's own thread: a client

@@ -22,7 +22,7 @@ def metrics_server(
     insecure: bool,
 ) -> MetricsServer:
     """Not started yet (`start()` binds, in a thread). Refuses a plaintext non-loopback bind
-    without `insecure` (ConfigError)."""
+    without `insecure` (ListenError)."""
     check_bind(address, tls is not None, insecure)
     # auto_describe off: registering must not collect (the readers touch the database).
     registry = CollectorRegistry(auto_describe=False)

@@ -264,7 +264,7 @@ async def test_errors_exit_codes_and_messages(servers: Servers, tmp_path: Path) 
         f"file://{tmp_path / 'absent.json'}",
         server=srv,
     )
-    assert nofile.rc == 255 and "absent.json" in nofile.err
+    assert nofile.rc == 252 and "absent.json" in nofile.err  # aws-cli: a usage error
     notoken = await smgrpc_iam(
         "list-users", "--endpoint", srv.addr, "--token-file", str(tmp_path / "none")
     )
@@ -301,3 +301,21 @@ async def test_environment_and_default_credential(servers: Servers, tmp_path: Pa
     assert [u["UserName"] for u in run.json()["Users"]] == ["admin"]
     run = await smgrpc_iam("list-users", cwd=other, env=env)
     assert run.rc == 255 and "smgrpc-data/us-east-1/admin.token" in run.err
+
+
+async def test_aws_cli_connection_names_and_token_file_beats_the_environment(
+    servers: Servers,
+) -> None:
+    srv = await servers.start()
+    admin = str(srv.data_dir / "admin.token")
+    wrong = {"SMGRPC_TOKEN": "AKIAAAAAAAAAAAAAAAAA:" + "w" * 40}  # loses to --token-file
+    run = await smgrpc_iam(
+        "list-users", "--endpoint-url", f"http://{srv.addr}", "--token-file", admin, env=wrong
+    )
+    assert [u["UserName"] for u in run.json()["Users"]] == ["admin"]
+    bundle = await smgrpc_iam(
+        "list-users", "--endpoint", srv.addr, "--token-file", admin, "--ca-bundle", "/nonexistent"
+    )
+    assert bundle.rc == 255 and "/nonexistent" in bundle.err  # --ca-bundle is --ca-file
+    denied = await smgrpc_iam("list-users", "--endpoint", srv.addr, env=wrong)
+    assert denied.rc == 254  # without the flag, the environment's credential is used

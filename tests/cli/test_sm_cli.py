@@ -319,7 +319,7 @@ async def test_errors_exit_codes_and_no_credential_in_output(
     bad_blob = sm("create-secret", "--name", "b", "--secret-binary", "not base64!")
     assert bad_blob.rc == 252 and "--secret-binary" in bad_blob.err
     no_file = sm("create-secret", "--name", "f", "--secret-string", f"file://{tmp_path / 'absent'}")
-    assert no_file.rc == 255 and "absent" in no_file.err
+    assert no_file.rc == 252 and "absent" in no_file.err
     service_side = sm("delete-secret", "--secret-id", "x", "--recovery-window-in-days", "3")
     assert service_side.rc == 254 and "(InvalidParameterException)" in service_side.err
 
