@@ -82,6 +82,9 @@ class _Expired:
         self.aborted = (code, details)
         raise grpc.aio.AbortError()
 
+    async def abort_with_status(self, status: grpc.Status) -> None:
+        await self.abort(status.code, status.details)
+
 
 async def test_a_call_whose_deadline_passed_in_the_queue_leaves_an_event(
     tmp_path: Path,
