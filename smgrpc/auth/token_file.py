@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 
 from smgrpc.auth.bearer import PAIR_LEN, AccessKeyCredential, MalformedCredential, parse_key_pair
+from smgrpc.core.durable import fsync_dir
 from smgrpc.crypto.access_keys import NewAccessKey
 
 MODE = 0o600
@@ -46,15 +47,7 @@ def write_admin_token(path: Path, key: NewAccessKey, *, replace: bool = False) -
         raise TokenFileError(f"admin token file {path} already exists; not overwritten") from None
     finally:
         tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    fsync_dir(path.parent)
 
 
 def read_admin_token(path: Path) -> AccessKeyCredential:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from smgrpc.config import Config, rekey_pause_at
+from smgrpc.core.durable import fsync_dir
 from smgrpc.core.ports import Clock
 from smgrpc.crypto.keyring import Keyring, KmsError
 from smgrpc.crypto.master import load_master_key
@@ -62,19 +63,11 @@ def _pauser(pause: tuple[str, float] | None) -> Callable[[str], None]:
     return checkpoint
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _new_key(path: Path) -> bytes:
     created = not path.exists()
     key = load_master_key(path, create=True)
     if created:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     return key
 
 

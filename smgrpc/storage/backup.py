@@ -16,6 +16,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from smgrpc.core.durable import fsync_dir
+
 DB_NAME = "secrets.db"
 # replication.iam_receiver's replay mark of the operator's moves (iam_wire.OPERATOR + "#iam")
 OPERATOR_MARK = "@operator#iam"
@@ -32,14 +34,6 @@ class BackupInfo:
     versions: int
     kms_keys: int
     size: int
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fsync(path: Path) -> None:
@@ -97,7 +91,7 @@ def backup(data_dir: Path, out: Path) -> BackupInfo:
         _fsync(tmp)
         info = describe(tmp)
         os.rename(tmp, out)
-        _fsync_dir(out.parent)
+        fsync_dir(out.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -191,7 +185,7 @@ def restore(source: Path, data_dir: Path, incarnation: str, now: float | None = 
                 _new_life(dst, info.region, incarnation, now)
         _fsync(tmp)
         os.rename(tmp, data_dir / DB_NAME)
-        _fsync_dir(data_dir)
+        fsync_dir(data_dir)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
