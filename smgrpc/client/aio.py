@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -15,14 +14,13 @@ from google.protobuf.message import Message
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.client import errors
+from smgrpc.client.attempts import Attempts, unary
 from smgrpc.client.channel import aio_channel, metadata
-from smgrpc.client.errors import DeadlineExceededError, ParamValidationError, from_rpc_error
 from smgrpc.client.methods import AsyncOperations
 from smgrpc.client.operations import Operation, build, operation
 from smgrpc.client.retry import RetryPolicy
 from smgrpc.client.settings import ClientSettings
 from smgrpc.client.settings import settings as default_settings
-from smgrpc.client.sync import retry_delay, unary
 from smgrpc.client.watch import Resumer, StateCallback
 
 log = logging.getLogger("smgrpc.client")
@@ -91,32 +89,23 @@ class AsyncSecretsManagerClient(AsyncOperations):
         timeout: float | None = None,  # noqa: ASYNC109 - the gRPC deadline the server sees
     ) -> Message:
         """Run one unary operation by its AWS name with a request message; retried per policy."""
-        op = unary(operation)
-        if not isinstance(request, op.request):
-            raise ParamValidationError(
-                f"{operation} takes a {op.request.DESCRIPTOR.name}, got {type(request).__name__}"
-            )
-        fn = self._callable(op)
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        attempt = 0
+        attempts = Attempts(
+            operation,
+            request,
+            self.timeout if timeout is None else timeout,
+            self.retries,
+            self._rng,
+        )
+        fn = self._callable(attempts.op)
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise DeadlineExceededError(
-                    f"The {operation} call's deadline expired",
-                    status=grpc.StatusCode.DEADLINE_EXCEEDED,
-                )
             try:
-                result: Message = await fn(request, timeout=remaining, metadata=self._metadata)
+                result: Message = await fn(
+                    request, timeout=attempts.remaining(), metadata=self._metadata
+                )
                 return result
             except grpc.RpcError as exc:
-                err = from_rpc_error(exc, operation)
-                delay = retry_delay(self.retries, op, request, exc, err, attempt, self._rng)
-                if delay is None or time.monotonic() + delay >= deadline:
-                    raise err from None
-                log.info("%s: retrying after %s in %.3f s", operation, exc.code().name, delay)
+                delay = attempts.failed(exc)
             await asyncio.sleep(delay)
-            attempt += 1
 
     def watch_secrets(
         self,

@@ -15,11 +15,11 @@ from google.protobuf.message import Message
 
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc.client import errors
+from smgrpc.client.attempts import Attempts, unary
 from smgrpc.client.channel import metadata, sync_channel
-from smgrpc.client.errors import DeadlineExceededError, ParamValidationError, from_rpc_error
 from smgrpc.client.methods import Operations
 from smgrpc.client.operations import Operation, build, operation
-from smgrpc.client.retry import RETRYABLE, RetryPolicy
+from smgrpc.client.retry import RetryPolicy
 from smgrpc.client.settings import ClientSettings
 from smgrpc.client.settings import settings as default_settings
 from smgrpc.client.watch import Resumer, StateCallback
@@ -86,32 +86,21 @@ class SecretsManagerClient(Operations):
 
     def call(self, operation: str, request: Message, *, timeout: float | None = None) -> Message:
         """Run one unary operation by its AWS name with a request message; retried per policy."""
-        op = unary(operation)
-        if not isinstance(request, op.request):
-            raise ParamValidationError(
-                f"{operation} takes a {op.request.DESCRIPTOR.name}, got {type(request).__name__}"
-            )
-        fn = self._callable(op)
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        attempt = 0
+        attempts = Attempts(
+            operation,
+            request,
+            self.timeout if timeout is None else timeout,
+            self.retries,
+            self._rng,
+        )
+        fn = self._callable(attempts.op)
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise DeadlineExceededError(
-                    f"The {operation} call's deadline expired",
-                    status=grpc.StatusCode.DEADLINE_EXCEEDED,
-                )
             try:
-                result: Message = fn(request, timeout=remaining, metadata=self._metadata)
+                result: Message = fn(request, timeout=attempts.remaining(), metadata=self._metadata)
                 return result
             except grpc.RpcError as exc:
-                err = from_rpc_error(exc, operation)
-                delay = retry_delay(self.retries, op, request, exc, err, attempt, self._rng)
-                if delay is None or time.monotonic() + delay >= deadline:
-                    raise err from None
-                log.info("%s: retrying after %s in %.3f s", operation, _code(exc), delay)
+                delay = attempts.failed(exc)
             time.sleep(delay)
-            attempt += 1
 
     def watch_secrets(
         self,
@@ -188,31 +177,3 @@ class EventStream:
             self._closed.wait(delay)
         self._resumer.state("closed")
         raise StopIteration
-
-
-def unary(name: str) -> Operation:
-    op = operation(name)
-    if op.streaming:
-        raise ParamValidationError(f"{name} is a stream: use watch_secrets()")
-    return op
-
-
-def _code(exc: grpc.RpcError) -> str:
-    return str(exc.code().name)
-
-
-def retry_delay(
-    policy: RetryPolicy,
-    op: Operation,
-    request: Message,
-    exc: grpc.RpcError,
-    err: Exception,
-    attempt: int,
-    rng: random.Random,
-) -> float | None:
-    """Seconds before the next attempt, or None: do not retry."""
-    if exc.code() not in RETRYABLE or attempt + 1 >= policy.max_attempts:
-        return None
-    if not op.retryable(request):
-        return None
-    return policy.delay(attempt, getattr(err, "retry_delay", None), rng)
