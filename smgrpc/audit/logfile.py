@@ -89,7 +89,8 @@ class LogFile:
         self.fd = -1
         self.size = 0
         self.seq, self.prev = 0, chain.GENESIS
-        self.head_at = 0.0
+        self.head_at = 0.0  # time.monotonic() of the last head write (tried)
+        self.head_seq = 0  # the recordSeq the head file names (last written)
         self.new_entry = False  # a file was created or renamed: its directory wants an fsync
         self._ident = (0, 0)
         self._file_number = 0
@@ -160,6 +161,14 @@ class LogFile:
     def head_due(self) -> bool:
         return time.monotonic() - self.head_at >= HEAD_EVERY
 
+    def head_behind(self) -> bool:
+        """Records were appended since the head file was last written."""
+        return self.head is not None and self.fd >= 0 and self.head_seq < self.seq
+
+    def head_wait(self) -> float:
+        """Seconds until a head refresh is due (HEAD_EVERY after the last one)."""
+        return max(0.0, self.head_at + HEAD_EVERY - time.monotonic())
+
     def after_group(self) -> None:
         """Rotate or refresh the head if due (after the group is written, and synced when
         durable). A failure here is logged, not fail-closed: the group is recorded; the next
@@ -224,6 +233,7 @@ class LogFile:
             finally:
                 os.close(fd)
             os.replace(tmp, self.head)
+            self.head_seq = self.seq
         except OSError as exc:  # the head only narrows what verify can tell: not fail-closed
             log.error("audit head %s not written (%s)", self.head, exc.strerror)
         self.head_at = time.monotonic()

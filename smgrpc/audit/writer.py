@@ -73,9 +73,10 @@ class AuditWriter:
         delay: float | None = None,
     ) -> None:
         """head: the signed head file (the last record's seq and hash, rewritten at every
-        checkpoint and at most HEAD_EVERY seconds after any record), kept in the data dir so
-        that cutting whole records off the end of the log is detected by verify (and refused
-        at start). delay: how long a group may wait to grow (GROUP_DELAY of the sync
+        checkpoint, and HEAD_EVERY seconds after its last write whenever records went past it:
+        by the group then synced, or by a timer when none comes; see `_head_later`), kept in
+        the data dir so that cutting whole records off the end of the log is detected by verify
+        (and refused at start). delay: how long a group may wait to grow (GROUP_DELAY of the sync
         mode)."""
         self.path, self.sync, self.max_queue = path, sync, max_queue
         self.delay = GROUP_DELAY[sync] if delay is None else delay
@@ -91,6 +92,7 @@ class AuditWriter:
         self._carry: list[Item] = []  # the records of a failed group that nobody waits for
         self._scheduled = False  # a _flush is queued on the loop (call_soon)
         self._timer: asyncio.TimerHandle | None = None  # or later (call_later)
+        self._head_timer: asyncio.TimerHandle | None = None  # the head refresh (see _head_later)
         self._waiters = 0  # records in _queue someone waits for
         self._first = 0.0  # loop.time() of the first of them
         self._syncing = 0  # records someone waits for in the group being synced
@@ -124,6 +126,9 @@ class AuditWriter:
     async def aclose(self) -> None:
         """Write what is queued, then a signed "close" checkpoint; stop the thread."""
         self._stopping = True
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         log.info(
             "audit log %s closing: %d records written in %d groups",
             self.path,
@@ -254,6 +259,10 @@ class AuditWriter:
         else:
             self.file.rollback(mark)
             self._failed(items, exc)
+        self._resume()
+
+    def _resume(self) -> None:
+        """The thread handed the file back: write what came meanwhile."""
         if self._waiters:
             self._decide()
         elif self._queue or self._carry:
@@ -271,6 +280,43 @@ class AuditWriter:
         for _raw, fut in items:
             if fut is not None and not fut.done():
                 fut.set_result(None)
+        self._head_later()
+
+    def _head_later(self) -> None:
+        """Refresh the signed head once it is due (HEAD_EVERY after its last write) if records
+        went past it: a group rewrites it only when it is due by then (after_group), so without
+        this timer the records of a burst followed by silence would stay outside the head (and
+        could be cut off the end undetected) for as long as the silence lasts."""
+        if self._head_timer is not None or self._stopping or not self.file.head_behind():
+            return
+        assert self._loop is not None
+        self._head_timer = self._loop.call_later(self.file.head_wait(), self._head_due)
+
+    def _head_due(self) -> None:
+        self._head_timer = None
+        f = self.file
+        if self._busy or self._closed or self._stopping or not f.head_behind():
+            return  # a group is syncing: it refreshes the head if due, then _done re-arms
+        if not f.head_due():  # refreshed by a group meanwhile, and records went past it since
+            self._head_later()
+        elif self._thread is None:  # sync="write": a signature and a small file, on the loop
+            self._write_head()
+            self._head_later()  # (if it failed: tried again HEAD_EVERY later)
+        else:  # sync="fsync": the head is fdatasync'ed, in the thread; a job without records
+            self._busy = True
+            self._jobs.put(([], f.mark()))
+
+    def _head_written(self) -> None:
+        """The thread wrote the head (on the loop)."""
+        self._busy = False
+        self._head_later()
+        self._resume()
+
+    def _write_head(self) -> None:
+        try:
+            self.file.write_head()
+        except Exception as exc:  # noqa: BLE001 - the head only narrows what verify can tell
+            log.error("audit head not written (%s)", type(exc).__name__)
 
     def _failed(self, items: list[Item], exc: OSError) -> None:
         self.failures += 1
@@ -299,6 +345,13 @@ class AuditWriter:
         loop, f, jobs = self._loop, self.file, self._jobs
         assert loop is not None
         while (job := jobs.get()) is not None:
+            if not job[0]:  # the head only (_head_due)
+                self._write_head()
+                try:
+                    loop.call_soon_threadsafe(self._head_written)
+                except RuntimeError:
+                    return
+                continue
             err: OSError | None = None
             try:
                 f.sync()
