@@ -256,9 +256,10 @@ class AuditWriter:
         self._busy, self._syncing = False, 0
         if exc is None:
             self._done(items)
-        else:
-            self.file.rollback(mark)
+        elif self.file.rollback(mark):
             self._failed(items, exc)
+        else:  # still in the file (not cut off): those nobody waits for are not carried
+            self._failed([(raw, fut) for raw, fut in items if fut is not None], exc)
         self._resume()
 
     def _resume(self) -> None:
