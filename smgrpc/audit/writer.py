@@ -24,7 +24,11 @@ Failures are fail-closed: a group whose write or sync fails fails every waiting 
 group (their calls are refused and do nothing; what it appended is cut off again) and the
 writer is `broken` until a later group succeeds. Records that do not wait (call outcomes,
 background events) are kept and written first when the log works again; while broken, new
-requests still try (so the log recovers on its own), bounded by `max_queue`.
+requests still try (so the log recovers on its own), bounded by `max_queue`. Records nobody
+waits for are bounded by `max_queue` too (a flood of denied calls while a sync is stuck on
+the disk): beyond it they are dropped, counted in `dropped`, and the log is `broken` until a
+group is written again (calls that wait are refused meanwhile: the queue is full). What is
+still queued or carried when `aclose` ends is counted in `dropped` as well.
 """
 
 from __future__ import annotations
@@ -137,18 +141,33 @@ class AuditWriter:
         )
         if self._thread is None:
             self._flush()
-            self._closed = True
+            self._left_over()
             self.file.close(clean=not self.broken)
             return
+        for _ in range(3):  # the last groups (and what is queued meanwhile) go to the thread
+            if not await self._settled():
+                self._left_over()
+                return
+            if not (self._queue or self._carry):
+                break
+            self._flush()
         if not await self._settled():
+            self._left_over()
             return
-        self._flush()  # the last group (if any) goes to the thread
-        if not await self._settled():
-            return
-        self._closed = True
+        self._left_over()
         self._jobs.put(None)
         await asyncio.to_thread(self._thread.join)
         await asyncio.to_thread(self.file.close, not self.broken)
+
+    def _left_over(self) -> None:
+        """At close: what is still queued or carried (the log is broken or stuck) is lost:
+        counted, and its callers (if any still wait) refused."""
+        self._closed = True
+        items, self._carry, self._queue, self._waiters = self._carry + self._queue, [], [], 0
+        for _raw, fut in items:
+            if fut is not None and not fut.done():
+                fut.set_exception(AuditError("the audit log is closed"))
+        self._lost(sum(fut is None for _raw, fut in items), "not written at close")
 
     async def _settled(self) -> bool:
         """Wait until no group is syncing (False: stuck on the disk; the file is left)."""
@@ -168,17 +187,23 @@ class AuditWriter:
         """Queue one rendered record (chain.body); wait=True: a future resolved when it is
         written (raises AuditError at once if the queue is full or the log closed). Only on
         the loop. When its group is written: see `_decide`."""
-        if self._stopping:  # closed: nothing will be written any more
+        if self._closed or (wait and self._stopping):  # nothing will be written any more
             if wait:
                 raise AuditError("the audit log is closed")
+            self._lost(1, "the log is closed")
+            return None
+        if len(self._queue) >= self.max_queue and not self._busy:
+            self._flush()  # nothing holds the group back (a delay): written now, not refused
+        if len(self._queue) >= self.max_queue:  # a sync stuck on the disk, a flood of calls
+            if wait:
+                raise AuditError("the audit queue is full")
+            self._lost(1, "the queue is full")  # counted; broken until a group is written
             return None
         if not wait:
             self._queue.append((raw, None))
             if not self._busy and self._timer is None and not self._scheduled:
                 self._later(self.delay)
             return None
-        if len(self._queue) >= self.max_queue:
-            raise AuditError("the audit queue is full")
         assert self._loop is not None
         fut = self._loop.create_future()
         self._queue.append((raw, fut))
@@ -318,6 +343,16 @@ class AuditWriter:
             self.file.write_head()
         except Exception as exc:  # noqa: BLE001 - the head only narrows what verify can tell
             log.error("audit head not written (%s)", type(exc).__name__)
+
+    def _lost(self, n: int, why: str) -> None:
+        """n records nobody waits for will never be written: counted in `dropped`, and the
+        log is `broken` (fail-closed: /metrics and replication see it) until a group is."""
+        if n <= 0:
+            return
+        if not self.broken or self.dropped == 0:
+            log.error("audit log %s: records dropped (%s)", self.path, why)
+        self.dropped += n
+        self.broken = True
 
     def _failed(self, items: list[Item], exc: OSError) -> None:
         self.failures += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -131,3 +132,43 @@ async def test_a_failed_rotation_keeps_the_file_and_is_not_retried_every_group(
     assert reasons == ["open", "rotate", "close"]
     assert _events(log) == Counter(f"GetSecretValue{n}" for n in range(30))
     assert check(log, tmp_path).ok
+
+
+async def test_records_nobody_waits_for_are_bounded_and_their_loss_counted(
+    tmp_path: Path,
+) -> None:
+    """While a group syncs (the thread holds the file), a flood of queued records stops at
+    max_queue: the rest are counted in `dropped`, the log is broken (calls that wait are
+    refused) until the next group is written."""
+    w = _writer(tmp_path, "fsync", max_queue=5)
+    first = w.submit(_rec(0), wait=True)  # written, now syncing in the thread
+    for n in range(1, 11):  # nothing runs on the loop meanwhile: the sync cannot hand back
+        assert w.submit(_rec(n), wait=False) is None
+    assert w.dropped == 5 and w.broken
+    with pytest.raises(AuditError, match="queue is full"):
+        w.submit(_rec(99), wait=True)
+    assert first is not None
+    await asyncio.wait_for(first, 5)
+    await _write(w, range(11, 12))  # after the queued five: the log works again
+    assert not w.broken
+    await w.aclose()
+    assert w.dropped == 5
+    assert _events(tmp_path / "audit.log") == Counter(
+        f"GetSecretValue{n}" for n in (0, 1, 2, 3, 4, 5, 11)
+    )
+
+
+async def test_records_still_carried_at_close_are_counted_as_dropped(tmp_path: Path) -> None:
+    w = _writer(tmp_path, "fsync")
+    log = tmp_path / "audit.log"
+    log.unlink()
+    os.symlink("/dev/full", log)  # every write: ENOSPC
+    for n in range(3):
+        w.submit(_rec(n), wait=False)
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if w.failures:
+            break
+    assert w.broken and w.dropped == 0  # carried, to be written once the log works
+    await w.aclose()
+    assert w.dropped == 3
