@@ -24,6 +24,7 @@ from smgrpc.crypto.audit_key import AuditSigner, signature_ok
 log = logging.getLogger("smgrpc.audit")
 HEAD_FILE = "audit.head"  # in the data dir, next to audit.key
 HEAD_EVERY = 1.0  # seconds: how stale the signed head may be (truncation detection granularity)
+ROTATE_RETRY = 10.0  # seconds after a failed rotation before the next try
 _TAIL = 1 << 18
 Mark = tuple[int, int, str]  # (size, recordSeq, hash) of the file and chain at one point
 
@@ -89,10 +90,12 @@ class LogFile:
         self.fd = -1
         self.size = 0
         self.seq, self.prev = 0, chain.GENESIS
-        self.head_at = 0.0
+        self.head_at = 0.0  # time.monotonic() of the last head write (tried)
+        self.head_seq = 0  # the recordSeq the head file names (last written)
         self.new_entry = False  # a file was created or renamed: its directory wants an fsync
         self._ident = (0, 0)
         self._file_number = 0
+        self._rotate_after = 0.0  # time.monotonic() before which no rotation is tried again
 
     def open(self) -> None:
         """Continue the chain of an existing log (or start one) with an "open" checkpoint."""
@@ -149,16 +152,27 @@ class LogFile:
             _fsync_dir(self.path.parent)
             self.new_entry = False
 
-    def rollback(self, mark: Mark) -> None:
-        """Forget what was appended after `mark` (its sync failed)."""
-        self._cut(mark[0])
+    def rollback(self, mark: Mark) -> bool:
+        """Forget what was appended after `mark` (its sync failed). False: it could not be cut
+        off, so it stays in the file and in the chain (the next record follows it)."""
+        if not self._cut(mark[0]):
+            return False
         self.size, self.seq, self.prev = mark
+        return True
 
     def rotate_due(self) -> bool:
-        return self.size >= self.max_bytes
+        return self.size >= self.max_bytes and time.monotonic() >= self._rotate_after
 
     def head_due(self) -> bool:
         return time.monotonic() - self.head_at >= HEAD_EVERY
+
+    def head_behind(self) -> bool:
+        """Records were appended since the head file was last written."""
+        return self.head is not None and self.fd >= 0 and self.head_seq < self.seq
+
+    def head_wait(self) -> float:
+        """Seconds until a head refresh is due (HEAD_EVERY after the last one)."""
+        return max(0.0, self.head_at + HEAD_EVERY - time.monotonic())
 
     def after_group(self) -> None:
         """Rotate or refresh the head if due (after the group is written, and synced when
@@ -172,6 +186,7 @@ class LogFile:
         except Exception as exc:  # noqa: BLE001 - logged; the next group reopens the file
             why = exc.strerror if isinstance(exc, OSError) else type(exc).__name__
             log.error("audit log %s: rotation failed (%s)", self.path, why)
+            self._rotate_after = time.monotonic() + ROTATE_RETRY
 
     # ---- checkpoints, head, rotation ----
 
@@ -195,12 +210,25 @@ class LogFile:
         self.fd = -1
 
     def rotate(self) -> None:
+        """PATH -> PATH.N (ended by a "rotate" checkpoint), then a new PATH. Never replaces a
+        file: N is past every PATH.* there (one could have been put there since the start, by
+        logrotate say). The counter goes on as soon as the rename is done, so whatever fails
+        after it, the next rotation never targets PATH.N again. If the rename fails the file
+        stays open and in use (its rotate checkpoint is then a checkpoint within the file)."""
+        taken = max((n for n, _ in rotated_files(self.path)), default=0)
+        if taken >= self._file_number:
+            log.warning("audit log %s: %s.%d exists; rotating to .%d", self.path,
+                        self.path.name, taken, taken + 1)  # fmt: skip
+            self._file_number = taken + 1
+        target = self.path.with_name(f"{self.path.name}.{self._file_number}")
         self.checkpoint("rotate")
+        if os.path.lexists(target):  # appeared since the listing: do not replace it
+            raise FileExistsError(17, "the rotation target exists", str(target))
+        os.rename(self.path, target)
+        self._file_number += 1
+        self.new_entry = True
         os.close(self.fd)
         self.fd = -1
-        os.rename(self.path, self.path.with_name(f"{self.path.name}.{self._file_number}"))
-        self.new_entry = True
-        self._file_number += 1
         self._open_file("open")
 
     def write_head(self) -> None:
@@ -224,17 +252,19 @@ class LogFile:
             finally:
                 os.close(fd)
             os.replace(tmp, self.head)
+            self.head_seq = self.seq
         except OSError as exc:  # the head only narrows what verify can tell: not fail-closed
             log.error("audit head %s not written (%s)", self.head, exc.strerror)
         self.head_at = time.monotonic()
 
     # ---- internals ----
 
-    def _cut(self, size: int) -> None:
+    def _cut(self, size: int) -> bool:
         try:
             os.ftruncate(self.fd, size)
         except OSError:
-            pass
+            return False
+        return True
 
     def _checkpoint(self, reason: str, torn: int = 0) -> dict[str, Any]:
         rec: dict[str, Any] = {

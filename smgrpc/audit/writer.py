@@ -24,7 +24,11 @@ Failures are fail-closed: a group whose write or sync fails fails every waiting 
 group (their calls are refused and do nothing; what it appended is cut off again) and the
 writer is `broken` until a later group succeeds. Records that do not wait (call outcomes,
 background events) are kept and written first when the log works again; while broken, new
-requests still try (so the log recovers on its own), bounded by `max_queue`.
+requests still try (so the log recovers on its own), bounded by `max_queue`. Records nobody
+waits for are bounded by `max_queue` too (a flood of denied calls while a sync is stuck on
+the disk): beyond it they are dropped, counted in `dropped`, and the log is `broken` until a
+group is written again (calls that wait are refused meanwhile: the queue is full). What is
+still queued or carried when `aclose` ends is counted in `dropped` as well.
 """
 
 from __future__ import annotations
@@ -73,9 +77,10 @@ class AuditWriter:
         delay: float | None = None,
     ) -> None:
         """head: the signed head file (the last record's seq and hash, rewritten at every
-        checkpoint and at most HEAD_EVERY seconds after any record), kept in the data dir so
-        that cutting whole records off the end of the log is detected by verify (and refused
-        at start). delay: how long a group may wait to grow (GROUP_DELAY of the sync
+        checkpoint, and HEAD_EVERY seconds after its last write whenever records went past it:
+        by the group then synced, or by a timer when none comes; see `_head_later`), kept in
+        the data dir so that cutting whole records off the end of the log is detected by verify
+        (and refused at start). delay: how long a group may wait to grow (GROUP_DELAY of the sync
         mode)."""
         self.path, self.sync, self.max_queue = path, sync, max_queue
         self.delay = GROUP_DELAY[sync] if delay is None else delay
@@ -91,6 +96,7 @@ class AuditWriter:
         self._carry: list[Item] = []  # the records of a failed group that nobody waits for
         self._scheduled = False  # a _flush is queued on the loop (call_soon)
         self._timer: asyncio.TimerHandle | None = None  # or later (call_later)
+        self._head_timer: asyncio.TimerHandle | None = None  # the head refresh (see _head_later)
         self._waiters = 0  # records in _queue someone waits for
         self._first = 0.0  # loop.time() of the first of them
         self._syncing = 0  # records someone waits for in the group being synced
@@ -124,6 +130,9 @@ class AuditWriter:
     async def aclose(self) -> None:
         """Write what is queued, then a signed "close" checkpoint; stop the thread."""
         self._stopping = True
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         log.info(
             "audit log %s closing: %d records written in %d groups",
             self.path,
@@ -132,18 +141,33 @@ class AuditWriter:
         )
         if self._thread is None:
             self._flush()
-            self._closed = True
+            self._left_over()
             self.file.close(clean=not self.broken)
             return
+        for _ in range(3):  # the last groups (and what is queued meanwhile) go to the thread
+            if not await self._settled():
+                self._left_over()
+                return
+            if not (self._queue or self._carry):
+                break
+            self._flush()
         if not await self._settled():
+            self._left_over()
             return
-        self._flush()  # the last group (if any) goes to the thread
-        if not await self._settled():
-            return
-        self._closed = True
+        self._left_over()
         self._jobs.put(None)
         await asyncio.to_thread(self._thread.join)
         await asyncio.to_thread(self.file.close, not self.broken)
+
+    def _left_over(self) -> None:
+        """At close: what is still queued or carried (the log is broken or stuck) is lost:
+        counted, and its callers (if any still wait) refused."""
+        self._closed = True
+        items, self._carry, self._queue, self._waiters = self._carry + self._queue, [], [], 0
+        for _raw, fut in items:
+            if fut is not None and not fut.done():
+                fut.set_exception(AuditError("the audit log is closed"))
+        self._lost(sum(fut is None for _raw, fut in items), "not written at close")
 
     async def _settled(self) -> bool:
         """Wait until no group is syncing (False: stuck on the disk; the file is left)."""
@@ -163,17 +187,23 @@ class AuditWriter:
         """Queue one rendered record (chain.body); wait=True: a future resolved when it is
         written (raises AuditError at once if the queue is full or the log closed). Only on
         the loop. When its group is written: see `_decide`."""
-        if self._stopping:  # closed: nothing will be written any more
+        if self._closed or (wait and self._stopping):  # nothing will be written any more
             if wait:
                 raise AuditError("the audit log is closed")
+            self._lost(1, "the log is closed")
+            return None
+        if len(self._queue) >= self.max_queue and not self._busy:
+            self._flush()  # nothing holds the group back (a delay): written now, not refused
+        if len(self._queue) >= self.max_queue:  # a sync stuck on the disk, a flood of calls
+            if wait:
+                raise AuditError("the audit queue is full")
+            self._lost(1, "the queue is full")  # counted; broken until a group is written
             return None
         if not wait:
             self._queue.append((raw, None))
             if not self._busy and self._timer is None and not self._scheduled:
                 self._later(self.delay)
             return None
-        if len(self._queue) >= self.max_queue:
-            raise AuditError("the audit queue is full")
         assert self._loop is not None
         fut = self._loop.create_future()
         self._queue.append((raw, fut))
@@ -251,9 +281,14 @@ class AuditWriter:
         self._busy, self._syncing = False, 0
         if exc is None:
             self._done(items)
-        else:
-            self.file.rollback(mark)
+        elif self.file.rollback(mark):
             self._failed(items, exc)
+        else:  # still in the file (not cut off): those nobody waits for are not carried
+            self._failed([(raw, fut) for raw, fut in items if fut is not None], exc)
+        self._resume()
+
+    def _resume(self) -> None:
+        """The thread handed the file back: write what came meanwhile."""
         if self._waiters:
             self._decide()
         elif self._queue or self._carry:
@@ -271,6 +306,53 @@ class AuditWriter:
         for _raw, fut in items:
             if fut is not None and not fut.done():
                 fut.set_result(None)
+        self._head_later()
+
+    def _head_later(self) -> None:
+        """Refresh the signed head once it is due (HEAD_EVERY after its last write) if records
+        went past it: a group rewrites it only when it is due by then (after_group), so without
+        this timer the records of a burst followed by silence would stay outside the head (and
+        could be cut off the end undetected) for as long as the silence lasts."""
+        if self._head_timer is not None or self._stopping or not self.file.head_behind():
+            return
+        assert self._loop is not None
+        self._head_timer = self._loop.call_later(self.file.head_wait(), self._head_due)
+
+    def _head_due(self) -> None:
+        self._head_timer = None
+        f = self.file
+        if self._busy or self._closed or self._stopping or not f.head_behind():
+            return  # a group is syncing: it refreshes the head if due, then _done re-arms
+        if not f.head_due():  # refreshed by a group meanwhile, and records went past it since
+            self._head_later()
+        elif self._thread is None:  # sync="write": a signature and a small file, on the loop
+            self._write_head()
+            self._head_later()  # (if it failed: tried again HEAD_EVERY later)
+        else:  # sync="fsync": the head is fdatasync'ed, in the thread; a job without records
+            self._busy = True
+            self._jobs.put(([], f.mark()))
+
+    def _head_written(self) -> None:
+        """The thread wrote the head (on the loop)."""
+        self._busy = False
+        self._head_later()
+        self._resume()
+
+    def _write_head(self) -> None:
+        try:
+            self.file.write_head()
+        except Exception as exc:  # noqa: BLE001 - the head only narrows what verify can tell
+            log.error("audit head not written (%s)", type(exc).__name__)
+
+    def _lost(self, n: int, why: str) -> None:
+        """n records nobody waits for will never be written: counted in `dropped`, and the
+        log is `broken` (fail-closed: /metrics and replication see it) until a group is."""
+        if n <= 0:
+            return
+        if not self.broken or self.dropped == 0:
+            log.error("audit log %s: records dropped (%s)", self.path, why)
+        self.dropped += n
+        self.broken = True
 
     def _failed(self, items: list[Item], exc: OSError) -> None:
         self.failures += 1
@@ -299,6 +381,13 @@ class AuditWriter:
         loop, f, jobs = self._loop, self.file, self._jobs
         assert loop is not None
         while (job := jobs.get()) is not None:
+            if not job[0]:  # the head only (_head_due)
+                self._write_head()
+                try:
+                    loop.call_soon_threadsafe(self._head_written)
+                except RuntimeError:
+                    return
+                continue
             err: OSError | None = None
             try:
                 f.sync()
