@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from smgrpc.audit import chain
+from smgrpc.core.durable import fsync_dir
 from smgrpc.crypto.audit_key import AuditSigner, signature_ok
 
 log = logging.getLogger("smgrpc.audit")
@@ -149,7 +150,7 @@ class LogFile:
     def sync(self) -> None:
         os.fdatasync(self.fd)
         if self.new_entry:
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
             self.new_entry = False
 
     def rollback(self, mark: Mark) -> bool:
@@ -345,14 +346,6 @@ class LogFile:
             pass  # verify names it; the new file's checkpoint then does not follow on
         finally:
             os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _iso(at: float) -> str:
