@@ -23,7 +23,14 @@ async def watch(env: dict[str, str], *argv: str) -> asyncio.subprocess.Process:
         env={**base, **env},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        # A shell's background job (`cmd &`, e.g. a CI runner) starts with SIGINT ignored, and
+        # children inherit that: the Ctrl-C this test sends would then never arrive.
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 async def line(proc: asyncio.subprocess.Process, within: float = 20.0) -> Any:
