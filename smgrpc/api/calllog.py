@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, NoReturn, Protocol
 import grpc
 
 from smgrpc.api.access import AccessLog
-from smgrpc.core.errors import InvalidParameter
+from smgrpc.core.errors import InvalidParameter, ServiceError
 
 
 def access_entry(
@@ -102,7 +102,11 @@ EXPIRED = _PlainStatus(
 )
 
 
-def undecodable() -> InvalidParameter:
+def undecodable(error: ServiceError | None = None) -> ServiceError:
+    """The error of a request that could not be decoded: `error` (the AWS listener's codec
+    says what was wrong, awswire/dispatch.py), else protobuf's refusal."""
+    if error is not None:
+        return error
     return InvalidParameter(
         "The request could not be decoded: a string field holds invalid UTF-8 or "
         "the message is malformed. Send binary data in SecretBinary."

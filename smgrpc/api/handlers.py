@@ -65,7 +65,14 @@ class RequestIds:
 
 
 class Undecodable:
-    """Marker for a request body that protobuf refused (never holds the bytes)."""
+    """Marker for a request body that could not be decoded (never holds the bytes): `wrap`
+    authenticates the caller first, then answers `error` (default: protobuf's refusal,
+    InvalidParameterException; the AWS listener passes its codec's error)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: ServiceError | None = None) -> None:
+        self.error = error
 
 
 Behavior = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
@@ -231,14 +238,16 @@ def wrap(
     guard: CallGuard | None = None,
     audit: CallAuditor | None = None,
     observer: MethodObserver | None = None,
+    ids: Callable[[], str] | None = None,
 ) -> Behavior:
     """Admission, then authentication and authorization (the guard), the audit record, then
     the call; domain errors mapped to status; unexpected → INTERNAL. `observer` is told every
-    call's end."""
+    call's end. ids: where each call's request id comes from (default: a new random one; the
+    AWS listener passes the id it answers in x-amzn-RequestId)."""
     gate = gate or Gate(max_inflight=1 << 30)
     site = Site(method, access, observer)
     seen, alog = site.seen, site.log
-    new_id = RequestIds()
+    new_id = ids or RequestIds()
 
     async def handler(
         request: Any, context: grpc.aio.ServicerContext, metadata: Metadata | None = None
@@ -277,7 +286,7 @@ def wrap(
                 caller = auth.principal
                 calls.CURRENT.set(auth)
             elif undecodable:
-                raise _undecodable()
+                raise _undecodable(request.error)
             if audit is not None:
                 rec = audit.call(method, request_id, peer, md, caller, request)
                 if not await rec.before():
@@ -336,7 +345,7 @@ async def _decide(
     """The slow path (guard.fast() had no answer): authorize the authenticated `principal`;
     a large policy not compiled yet is compiled in a worker thread, off the event loop."""
     if undecodable:
-        raise _undecodable()
+        raise _undecodable(request.error)
     try:
         return guard.authorize(principal, method, request, context, peer, md)
     except Prepare as prep:

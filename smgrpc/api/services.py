@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -65,7 +65,16 @@ class _Service(grpc.GenericRpcHandler):  # type: ignore[misc]
         return _CallHandler(call, got[1], got[2])
 
 
-def generic_handler(
+class Method(NamedTuple):
+    """One method as served: its wrapped handler and its request and response classes."""
+
+    handler: Any  # handlers.wrap's (unary) or streams.wrap_stream's (server-streaming)
+    request: Any
+    response: Any
+    streaming: bool
+
+
+def wrapped_methods(
     service_descriptor: Any,
     pb_module: Any,
     servicer: Any,
@@ -74,10 +83,12 @@ def generic_handler(
     guard: CallGuard | None = None,
     audit: Any = None,
     observer: CallObserver | None = None,
-) -> grpc.GenericRpcHandler:
-    """Handlers for every method of the service: unary ones through `wrap`, server-streaming
-    ones the servicer serves through `streams.wrap_stream`. audit: the Region's
-    api.audit.Auditor (the calls of IAM-guarded services are audited, streams included)."""
+    ids: Callable[[], str] | None = None,
+) -> dict[str, Method]:
+    """Method name -> the method as served: unary ones through `wrap`, server-streaming ones
+    the servicer serves through `streams.wrap_stream`. audit: the Region's api.audit.Auditor
+    (the calls of IAM-guarded services are audited, streams included). ids: the request ids of
+    unary calls (handlers.wrap; default: random)."""
     methods = {}
     sa = audit.service(service_descriptor.full_name) if audit and guard else None
     for method in service_descriptor.methods:
@@ -91,11 +102,53 @@ def generic_handler(
             wrapped = wrap_stream(method.name, behavior, gate, access, guard, sa, seen)
         else:
             wrapped = wrap(method.name, getattr(servicer, method.name), gate, access, guard, sa,
-                           seen)  # fmt: skip
-        methods[f"/{service_descriptor.full_name}/{method.name}"] = (
-            wrapped,
-            _safe_deserializer(req_cls),
-            resp_cls.SerializeToString,
-            method.server_streaming,
-        )
-    return _Service(methods)
+                           seen, ids)  # fmt: skip
+        methods[method.name] = Method(wrapped, req_cls, resp_cls, method.server_streaming)
+    return methods
+
+
+def unary_handlers(
+    service_descriptor: Any,
+    pb_module: Any,
+    servicer: Any,
+    gate: Gate | None = None,
+    access: AccessLog | None = None,
+    guard: CallGuard | None = None,
+    audit: Any = None,
+    observer: CallObserver | None = None,
+    ids: Callable[[], str] | None = None,
+) -> dict[str, Method]:
+    """The unary methods of `wrapped_methods` (what the AWS listener serves, awswire): the
+    very handlers generic_handler builds, with the listener's own guard and request ids."""
+    built = wrapped_methods(
+        service_descriptor, pb_module, servicer, gate, access, guard, audit, observer, ids
+    )
+    return {name: m for name, m in built.items() if not m.streaming}
+
+
+def generic_handler(
+    service_descriptor: Any,
+    pb_module: Any,
+    servicer: Any,
+    gate: Gate | None = None,
+    access: AccessLog | None = None,
+    guard: CallGuard | None = None,
+    audit: Any = None,
+    observer: CallObserver | None = None,
+) -> grpc.GenericRpcHandler:
+    """grpc's handlers for every method of the service (`wrapped_methods`), each request
+    decoded so that protobuf's refusal reaches `wrap` as handlers.Undecodable."""
+    built = wrapped_methods(
+        service_descriptor, pb_module, servicer, gate, access, guard, audit, observer
+    )
+    return _Service(
+        {
+            f"/{service_descriptor.full_name}/{name}": (
+                m.handler,
+                _safe_deserializer(m.request),
+                m.response.SerializeToString,
+                m.streaming,
+            )
+            for name, m in built.items()
+        }
+    )

@@ -67,7 +67,7 @@ def _rechecker(
 
     def recheck() -> calls.Authorized | None:
         if isinstance(request, Undecodable):
-            raise undecodable()
+            raise undecodable(request.error)
         if guard is None:
             return None
         principal = guard.authenticate(context, md)

@@ -97,6 +97,36 @@ class Unauthenticated(ServiceError):
     aws_code = "UnrecognizedClientException"
 
 
+# ---- SigV4 (the AWS JSON listener, auth/sigv4.py): AWS's codes for refused signatures ----
+
+
+class MissingAuthenticationToken(ServiceError):
+    """No Authorization header (nor presigned query): AWS's answer to an unsigned call."""
+
+    aws_code = "MissingAuthenticationTokenException"
+
+
+class IncompleteSignature(ServiceError):
+    """A malformed Authorization header: parts missing, wrong algorithm, unparsable date."""
+
+    aws_code = "IncompleteSignatureException"
+
+
+class InvalidSignature(ServiceError):
+    """A well-formed signature that is wrong, expired, mis-scoped or already used."""
+
+    aws_code = "InvalidSignatureException"
+
+
+class Throttling(ServiceError):
+    """Retryable refusal for load (here: the SigV4 replay guard is at its memory bound)."""
+
+    aws_code = "ThrottlingException"
+
+    def __init__(self, message: str = "Rate exceeded", **_: object) -> None:
+        super().__init__(message, retry_after=1.0)
+
+
 # ---- IAM (smgrpc.iam.v1): AWS IAM's own codes, which carry no "Exception" suffix ----
 
 

@@ -83,6 +83,11 @@ class Calls:
         self.methods: list[MethodStats] = []
 
     def method(self, service: str, name: str) -> MethodStats:
+        """The counts of one method: the same object when asked again (the AWS listener serves
+        the gRPC methods: its calls are counted with theirs, one series per method)."""
+        for stats in self.methods:
+            if stats.service == service and stats.name == name:
+                return stats
         stats = MethodStats(service, name, self._ok)
         self.methods.append(stats)
         return stats
