@@ -49,10 +49,13 @@ class Key:
 class AwsRegion:
     """A started server: its gRPC address, AWS endpoint, admin key and client factories."""
 
-    def __init__(self, server: ServerProcess, endpoint: str, admin: Key) -> None:
+    def __init__(
+        self, server: ServerProcess, endpoint: str, admin: Key, region: str = REGION
+    ) -> None:
         self.server = server
         self.endpoint = endpoint
         self.admin = admin
+        self.region = region
         self._session = boto3.session.Session()
 
     @property
@@ -65,7 +68,7 @@ class AwsRegion:
         return self._session.client(
             "secretsmanager",
             endpoint_url=self.endpoint,
-            region_name=REGION,
+            region_name=self.region,
             aws_access_key_id=key.key_id,
             aws_secret_access_key=key.secret,
             config=NO_RETRY.merge(config) if config else NO_RETRY,
@@ -100,21 +103,33 @@ def _serving(addr: str) -> bool:
         return bool(got.status == health_pb2.HealthCheckResponse.SERVING)
 
 
-def start_region(home: Path, *args: str) -> AwsRegion:
-    """Start `smgrpc serve --aws-listen 127.0.0.1:0 ARGS` in home; wait until both the gRPC
-    health service and the AWS listener are up (synchronously: boto3 is synchronous)."""
-    server = ServerProcess(home / "data", ["--aws-listen", "127.0.0.1:0", *args], home, 0)
+def start_region(
+    home: Path,
+    *args: str,
+    region: str = REGION,
+    port: int | None = None,
+    admin: Key | None = None,
+) -> AwsRegion:
+    """Start `smgrpc serve --region REGION --aws-listen 127.0.0.1:0 ARGS` in home (gRPC on
+    `port` if given); wait until both the gRPC health service and the AWS listener are up
+    (synchronously: boto3 is synchronous). The admin key is read from admin.token unless
+    given (a Region that is not the IAM Region writes none)."""
+    argv = ["--aws-listen", "127.0.0.1:0", *args]
+    if region != REGION:
+        argv += ["--region", region]  # the last --region wins over the harness's us-east-1
+    server = ServerProcess(home / "data", argv, home, 0)
     for _attempt in range(3):
-        proc = server.spawn()
+        proc = server.spawn(port)
         deadline = time.monotonic() + START_TIMEOUT
         while proc.poll() is None and time.monotonic() < deadline:
             found = LISTENER_LINE.search(server.output())
             if found and _serving(server.addr):
-                token = server.admin_token()
-                assert token is not None, "no admin.token"
-                key_id, secret = token.split(":", 1)
-                scheme, host, port = (g.decode() for g in found.groups()[:3])
-                return AwsRegion(server, f"{scheme}://{host}:{port}", Key(key_id, secret))
+                if admin is None:
+                    token = server.admin_token()
+                    assert token is not None, "no admin.token"
+                    admin = Key(*token.split(":", 1))
+                scheme, host, bound = (g.decode() for g in found.groups()[:3])
+                return AwsRegion(server, f"{scheme}://{host}:{bound}", admin, region)
             time.sleep(0.05)
         server.kill()
         if b"bind" not in server.stderr().lower():  # only a lost race for a port is retried
