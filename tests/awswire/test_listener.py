@@ -27,7 +27,9 @@ from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.api.errors import SHUTTING_DOWN
 from smgrpc.api.server import MAX_RECEIVE
+from smgrpc.api.services import Method
 from smgrpc.app import Region
+from smgrpc.awswire.server import AwsListener
 from tests.conftest import CANARY, admin_channel, admin_token, make_config, running
 from tests.security.pki import make_pki
 
@@ -315,3 +317,38 @@ async def test_tls(tmp_path: Path) -> None:
         assert status == 200 and body["SecretList"] == []
         with pytest.raises(aiohttp.ClientError):  # no plaintext on the TLS port
             await session.post(f"http://127.0.0.1:{region.aws_port}/", data=b"{}")
+
+
+async def test_close_lets_a_request_in_flight_finish_then_refuses_connections() -> None:
+    """close() (app's drain, after the gate closed) stops accepting and waits for the
+    request in flight, up to the grace; the handler here is a real coroutine standing in for
+    a slow call (the pipeline's own drain answer is test_drain_answers_503...)."""
+    started = asyncio.Event()
+
+    async def slow(request: Any, context: Any, metadata: Any = None) -> pb.ListSecretsResponse:
+        started.set()
+        await asyncio.sleep(0.3)
+        return pb.ListSecretsResponse()
+
+    methods = {"ListSecrets": Method(slow, pb.ListSecretsRequest, pb.ListSecretsResponse, False)}
+    listener = AwsListener(
+        "127.0.0.1:0", methods, lambda *parts: parts, max_body=1024, grace=5.0
+    )
+    port = await listener.start()
+    url = f"http://127.0.0.1:{port}/"
+    headers = {"Content-Type": CT, "X-Amz-Target": "secretsmanager.ListSecrets"}
+    async with aiohttp.ClientSession() as session:
+
+        async def call() -> tuple[int, bytes]:
+            async with session.post(url, data=b"{}", headers=headers) as resp:
+                return resp.status, await resp.read()
+
+        inflight = asyncio.create_task(call())
+        await started.wait()
+        await listener.close()
+        assert inflight.done()  # close() returned only once the request had its answer
+        status, body = await inflight
+        assert status == 200 and json.loads(body) == {"SecretList": []}
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await session.post(url, data=b"{}", headers=headers)
