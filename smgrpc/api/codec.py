@@ -106,8 +106,10 @@ def _fill_metadata(
     ):
         if value is not None:
             getattr(m, field).CopyFrom(value)
-    for k, v in s.tags or ():
-        m.tags.add(key=k, value=v)
+    if s.tags is not None:  # () after every tag was removed: AWS still sends "Tags": []
+        m.tags_present = True
+        for k, v in s.tags:
+            m.tags.add(key=k, value=v)
     if s.owning_service:
         m.owning_service = s.owning_service
     if s.is_replica:

@@ -19,6 +19,7 @@ STATUS: dict[type[e.ServiceError], int] = {
     e.ResourceNotFound: code_pb2.NOT_FOUND,
     e.ResourceExists: code_pb2.ALREADY_EXISTS,
     e.ValidationError: code_pb2.INVALID_ARGUMENT,
+    e.SerializationError: code_pb2.INVALID_ARGUMENT,
     e.InvalidParameter: code_pb2.INVALID_ARGUMENT,
     e.InvalidNextToken: code_pb2.INVALID_ARGUMENT,
     e.MalformedPolicyDocument: code_pb2.INVALID_ARGUMENT,

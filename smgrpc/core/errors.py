@@ -53,6 +53,12 @@ class ValidationError(ServiceError):
     aws_code = "ValidationException"
 
 
+class SerializationError(ServiceError):
+    """An AWS JSON body that is not JSON, not an object, or has a member of the wrong JSON type."""
+
+    aws_code = "SerializationException"
+
+
 class InvalidParameter(ServiceError):
     aws_code = "InvalidParameterException"
 

@@ -101,7 +101,7 @@ class SecretValueEntry(_message.Message):
     def __init__(self, arn: _Optional[str] = ..., name: _Optional[str] = ..., version_id: _Optional[str] = ..., secret_binary: _Optional[bytes] = ..., secret_string: _Optional[str] = ..., version_stages: _Optional[_Iterable[str]] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SecretListEntry(_message.Message):
-    __slots__ = ("arn", "name", "type", "description", "kms_key_id", "rotation_enabled", "rotation_lambda_arn", "rotation_rules", "external_secret_rotation_metadata", "external_secret_rotation_role_arn", "last_rotated_date", "last_changed_date", "last_accessed_date", "deleted_date", "next_rotation_date", "tags", "secret_versions_to_stages", "owning_service", "created_date", "primary_region")
+    __slots__ = ("arn", "name", "type", "description", "kms_key_id", "rotation_enabled", "rotation_lambda_arn", "rotation_rules", "external_secret_rotation_metadata", "external_secret_rotation_role_arn", "last_rotated_date", "last_changed_date", "last_accessed_date", "deleted_date", "next_rotation_date", "tags", "secret_versions_to_stages", "owning_service", "created_date", "primary_region", "tags_present")
     class SecretVersionsToStagesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +129,7 @@ class SecretListEntry(_message.Message):
     OWNING_SERVICE_FIELD_NUMBER: _ClassVar[int]
     CREATED_DATE_FIELD_NUMBER: _ClassVar[int]
     PRIMARY_REGION_FIELD_NUMBER: _ClassVar[int]
+    TAGS_PRESENT_FIELD_NUMBER: _ClassVar[int]
     arn: str
     name: str
     type: str
@@ -149,7 +150,8 @@ class SecretListEntry(_message.Message):
     owning_service: str
     created_date: _timestamp_pb2.Timestamp
     primary_region: str
-    def __init__(self, arn: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ..., kms_key_id: _Optional[str] = ..., rotation_enabled: _Optional[bool] = ..., rotation_lambda_arn: _Optional[str] = ..., rotation_rules: _Optional[_Union[RotationRulesType, _Mapping]] = ..., external_secret_rotation_metadata: _Optional[_Iterable[_Union[ExternalSecretRotationMetadataItem, _Mapping]]] = ..., external_secret_rotation_role_arn: _Optional[str] = ..., last_rotated_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_changed_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_accessed_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deleted_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_rotation_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., secret_versions_to_stages: _Optional[_Mapping[str, StageList]] = ..., owning_service: _Optional[str] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., primary_region: _Optional[str] = ...) -> None: ...
+    tags_present: bool
+    def __init__(self, arn: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ..., kms_key_id: _Optional[str] = ..., rotation_enabled: _Optional[bool] = ..., rotation_lambda_arn: _Optional[str] = ..., rotation_rules: _Optional[_Union[RotationRulesType, _Mapping]] = ..., external_secret_rotation_metadata: _Optional[_Iterable[_Union[ExternalSecretRotationMetadataItem, _Mapping]]] = ..., external_secret_rotation_role_arn: _Optional[str] = ..., last_rotated_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_changed_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_accessed_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deleted_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_rotation_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., secret_versions_to_stages: _Optional[_Mapping[str, StageList]] = ..., owning_service: _Optional[str] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., primary_region: _Optional[str] = ..., tags_present: _Optional[bool] = ...) -> None: ...
 
 class SecretVersionsListEntry(_message.Message):
     __slots__ = ("version_id", "version_stages", "last_accessed_date", "created_date", "kms_key_ids")
@@ -288,7 +290,7 @@ class DescribeSecretRequest(_message.Message):
     def __init__(self, secret_id: _Optional[str] = ...) -> None: ...
 
 class DescribeSecretResponse(_message.Message):
-    __slots__ = ("arn", "name", "type", "description", "kms_key_id", "rotation_enabled", "rotation_lambda_arn", "rotation_rules", "external_secret_rotation_metadata", "external_secret_rotation_role_arn", "last_rotated_date", "last_changed_date", "last_accessed_date", "deleted_date", "next_rotation_date", "tags", "version_ids_to_stages", "owning_service", "created_date", "primary_region", "replication_status")
+    __slots__ = ("arn", "name", "type", "description", "kms_key_id", "rotation_enabled", "rotation_lambda_arn", "rotation_rules", "external_secret_rotation_metadata", "external_secret_rotation_role_arn", "last_rotated_date", "last_changed_date", "last_accessed_date", "deleted_date", "next_rotation_date", "tags", "version_ids_to_stages", "owning_service", "created_date", "primary_region", "replication_status", "tags_present")
     class VersionIdsToStagesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -317,6 +319,7 @@ class DescribeSecretResponse(_message.Message):
     CREATED_DATE_FIELD_NUMBER: _ClassVar[int]
     PRIMARY_REGION_FIELD_NUMBER: _ClassVar[int]
     REPLICATION_STATUS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_PRESENT_FIELD_NUMBER: _ClassVar[int]
     arn: str
     name: str
     type: str
@@ -338,7 +341,8 @@ class DescribeSecretResponse(_message.Message):
     created_date: _timestamp_pb2.Timestamp
     primary_region: str
     replication_status: _containers.RepeatedCompositeFieldContainer[ReplicationStatusType]
-    def __init__(self, arn: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ..., kms_key_id: _Optional[str] = ..., rotation_enabled: _Optional[bool] = ..., rotation_lambda_arn: _Optional[str] = ..., rotation_rules: _Optional[_Union[RotationRulesType, _Mapping]] = ..., external_secret_rotation_metadata: _Optional[_Iterable[_Union[ExternalSecretRotationMetadataItem, _Mapping]]] = ..., external_secret_rotation_role_arn: _Optional[str] = ..., last_rotated_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_changed_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_accessed_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deleted_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_rotation_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., version_ids_to_stages: _Optional[_Mapping[str, StageList]] = ..., owning_service: _Optional[str] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., primary_region: _Optional[str] = ..., replication_status: _Optional[_Iterable[_Union[ReplicationStatusType, _Mapping]]] = ...) -> None: ...
+    tags_present: bool
+    def __init__(self, arn: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ..., kms_key_id: _Optional[str] = ..., rotation_enabled: _Optional[bool] = ..., rotation_lambda_arn: _Optional[str] = ..., rotation_rules: _Optional[_Union[RotationRulesType, _Mapping]] = ..., external_secret_rotation_metadata: _Optional[_Iterable[_Union[ExternalSecretRotationMetadataItem, _Mapping]]] = ..., external_secret_rotation_role_arn: _Optional[str] = ..., last_rotated_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_changed_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_accessed_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deleted_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_rotation_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., version_ids_to_stages: _Optional[_Mapping[str, StageList]] = ..., owning_service: _Optional[str] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., primary_region: _Optional[str] = ..., replication_status: _Optional[_Iterable[_Union[ReplicationStatusType, _Mapping]]] = ..., tags_present: _Optional[bool] = ...) -> None: ...
 
 class GetRandomPasswordRequest(_message.Message):
     __slots__ = ("password_length", "exclude_characters", "exclude_numbers", "exclude_punctuation", "exclude_uppercase", "exclude_lowercase", "include_space", "require_each_included_type")
