@@ -30,6 +30,7 @@ from smgrpc.api.iam_authz import IamGuard
 from smgrpc.api.iam_servicer import SERVICE as IAM_SERVICE
 from smgrpc.api.iam_servicer import IamServicer, iam_service
 from smgrpc.api.server import (
+    MAX_RECEIVE,
     SERVICE,
     build_server,
     public_service,
@@ -37,10 +38,16 @@ from smgrpc.api.server import (
     set_serving,
 )
 from smgrpc.api.servicer import SecretsManagerServicer
+from smgrpc.api.services import unary_handlers
 from smgrpc.api.watch import Watch, WatchLimits
 from smgrpc.audit.writer import HEAD_FILE, AuditError, AuditWriter
+from smgrpc.auth.aws_profile import write_aws_profile
 from smgrpc.auth.mtls import Trust
+from smgrpc.auth.sigv4 import SignedRequest, SigV4Verifier
 from smgrpc.auth.token_file import TokenFileError, write_admin_token
+from smgrpc.awswire import dispatch
+from smgrpc.awswire.server import AwsListener, tls_context
+from smgrpc.awswire.server import ListenError as AwsListenError
 from smgrpc.config import Config, ConfigError
 from smgrpc.core.access import AccessRecorder
 from smgrpc.core.aio import settle
@@ -253,6 +260,8 @@ class Region:
         self.calls = Calls(grpc.StatusCode.OK)  # per-call counts for /metrics (handlers.wrap)
         self.metrics: MetricsServer | None = None  # --metrics-listen
         self.metrics_port = 0
+        self.aws: AwsListener | None = None  # --aws-listen
+        self.aws_port = 0
         self._serving = False
 
     async def __aenter__(self) -> Region:
@@ -435,30 +444,29 @@ class Region:
             iam=iam_in,
             peer_identity=self.trust.peer_region if self.tls.peer_ca is not None else None,
         )
+        self.sm = SecretsManagerServicer(
+            self.secrets,
+            self.values,
+            self.replicas,
+            cfg.region,
+            policies=PolicyUseCases(self.store),
+            rotation=self.rotation,
+            watch=Watch(
+                raw,
+                self.store.find,
+                cfg.region,
+                cfg.account,
+                WatchLimits(
+                    heartbeat=cfg.watch_heartbeat,
+                    max_lag=cfg.watch_max_lag,
+                    write_timeout=cfg.watch_write_timeout,
+                ),
+                closing=lambda: self.gate.closed,
+            ),
+        )
         self.server, self.health = build_server(
             [
-                public_service(
-                    SecretsManagerServicer(
-                        self.secrets,
-                        self.values,
-                        self.replicas,
-                        cfg.region,
-                        policies=PolicyUseCases(self.store),
-                        rotation=self.rotation,
-                        watch=Watch(
-                            raw,
-                            self.store.find,
-                            cfg.region,
-                            cfg.account,
-                            WatchLimits(
-                                heartbeat=cfg.watch_heartbeat,
-                                max_lag=cfg.watch_max_lag,
-                                write_timeout=cfg.watch_write_timeout,
-                            ),
-                            closing=lambda: self.gate.closed,
-                        ),
-                    )
-                ),
+                public_service(self.sm),
                 iam_service(IamServicer(self.iam)),
                 (REPL_SERVICE, WIRE, self.replication),
             ],
@@ -480,7 +488,9 @@ class Region:
             # A client certificate's URI SAN names the caller (mTLS port, --client-ca only).
             identity=self.trust.identity if self.tls.client_ca is not None else None,
         )
-        sm = SecretsAuthz(self.store.find, self.keyring.resolve, cfg.region, cfg.account)
+        self.authz = sm = SecretsAuthz(
+            self.store.find, self.keyring.resolve, cfg.region, cfg.account
+        )
         return {
             SERVICE.full_name: ServiceGuard(guard, sm.plan, sm.item, sm.lockout, sm.cache_key),
             IAM_SERVICE.full_name: IamGuard(guard, self._iam_state),
@@ -497,6 +507,7 @@ class Region:
         if cfg.mtls_listen is not None:
             self.mtls_port = _add_port(server, cfg.mtls_listen, self.tls, mutual=True)
         await server.start()
+        await self._start_aws(cfg)
         await set_serving(
             self.health, [SERVICE.full_name, IAM_SERVICE.full_name, REPL_SERVICE.full_name]
         )
@@ -524,6 +535,64 @@ class Region:
                 cfg.mtls_listen,
                 self.mtls_port,
             )
+
+    def _wire_guard(self, cfg: Config) -> ServiceGuard:
+        """The AWS listener's guard: SigV4 names the caller (verified once per request), then
+        the same IAM snapshot, planner and decisions as the gRPC side (README "AWS SDKs")."""
+        verifier = SigV4Verifier(cfg.region, self._iam_state, self.keyring.access_keys, self.clock)
+        guard = Guard(
+            self._iam_state,
+            self.keyring.access_keys,
+            self.clock,
+            identity=dispatch.sigv4_identity(verifier.verify),
+        )
+        sm = self.authz
+        return ServiceGuard(guard, sm.plan, sm.item, sm.lockout, sm.cache_key)
+
+    async def _start_aws(self, cfg: Config) -> None:
+        """--aws-listen: the AWS JSON 1.1 listener onto the very handlers gRPC runs."""
+        if cfg.aws_listen is None:
+            return
+        methods = unary_handlers(
+            *public_service(self.sm),
+            self.gate,
+            self.access_log,
+            self._wire_guard(cfg),
+            self.auditor,
+            self.calls,
+            ids=dispatch.request_id,
+        )
+        tls = None
+        if cfg.tls_cert is not None and cfg.tls_key is not None:
+            tls = await asyncio.to_thread(tls_context, cfg.tls_cert, cfg.tls_key)
+        listener = AwsListener(
+            cfg.aws_listen,
+            methods,
+            SignedRequest,
+            tls=tls,
+            max_body=MAX_RECEIVE,
+            grace=cfg.shutdown_grace,
+        )
+        try:
+            self.aws_port = await listener.start()
+        except AwsListenError as exc:
+            raise ConfigError(str(exc)) from None
+        self.aws = listener
+        log.info(
+            "AWS JSON 1.1 listener on %s://%s (port %d)",
+            listener.scheme,
+            cfg.aws_listen,
+            self.aws_port,
+        )
+        if cfg.aws_embedded and await asyncio.to_thread(cfg.admin_token_path.exists):
+            host = cfg.aws_listen.rpartition(":")[0]
+            endpoint = f"{listener.scheme}://{host}:{self.aws_port}"
+            try:
+                await asyncio.to_thread(
+                    write_aws_profile, cfg.admin_token_path, cfg.region, endpoint
+                )
+            except (TokenFileError, OSError) as exc:
+                raise ConfigError(f"cannot write the AWS profile files: {exc}") from None
 
     async def _start_metrics(self, cfg: Config) -> None:
         if cfg.metrics_listen is None:
@@ -619,9 +688,11 @@ class Region:
                 # First: a step cut now is invoked again on restart; one left running would
                 # see its calls back refused while the server drains, and count a failure.
                 await self._step("rotations", self.scheduler.close())
-            if self.server is not None:
-                wait = self.config.shutdown_grace if grace is None else grace
-                await self._step("server", self._stop_server(self.server, wait))
+            wait = self.config.shutdown_grace if grace is None else grace
+            await asyncio.gather(  # each in-flight call gets the grace, on either listener
+                self._step("server", self._stop_server(self.server, wait)),
+                self._step("AWS listener", self._stop_aws()),
+            )
             if self.replication is not None:
                 await self._step("replication applies", self.replication.drain())
             await self._step("tasks", self.tasks.stop())
@@ -644,9 +715,16 @@ class Region:
             if self._dir_lock is not None:
                 os.close(self._dir_lock)
 
-    async def _stop_server(self, server: grpc.aio.Server, grace: float) -> None:
-        await self.health.enter_graceful_shutdown()
-        await server.stop(grace)
+    async def _stop_server(self, server: grpc.aio.Server | None, grace: float) -> None:
+        if server is not None:
+            await self.health.enter_graceful_shutdown()
+            await server.stop(grace)
+
+    async def _stop_aws(self) -> None:
+        """The AWS listener: stop accepting; requests in flight get shutdown_grace to finish
+        (the gate is closed: any new one was answered 503 ServiceUnavailable)."""
+        if self.aws is not None:
+            await self.aws.close()
 
     async def _step(self, what: str, step: Awaitable[None]) -> None:
         try:

@@ -21,6 +21,9 @@ from smgrpc.core.rotation import BUILTIN_PASSWORD
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_LISTEN = "127.0.0.1:50051"
+# The embedded default's AWS JSON 1.1 listener (LocalStack's port): on when neither --listen
+# nor --aws-listen is given.
+EMBEDDED_AWS_LISTEN = "127.0.0.1:4566"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 
@@ -64,6 +67,9 @@ class Config:
     watch_write_timeout: float = 10.0
     metrics_listen: str | None = None  # HTTP /metrics, /healthz, /readyz (README "Metrics ...")
     metrics_secret_names: bool = False  # secret names as label values (rotations by secret)
+    # The AWS JSON 1.1 + SigV4 listener (README "AWS SDKs and the AWS CLI"); None: off. The
+    # embedded default (no --listen, no --aws-listen) turns it on at EMBEDDED_AWS_LISTEN.
+    aws_listen: str | None = None
     # TLS (see README "TLS and mTLS"); a non-loopback listener needs TLS unless insecure.
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -110,6 +116,11 @@ class Config:
         return self.admin_token_file or self.data_dir / "admin.token"
 
     @property
+    def aws_embedded(self) -> bool:
+        """The AWS listener is the embedded default's (it writes the AWS profile files)."""
+        return self.aws_listen is not None and "aws_listen" not in self.explicit
+
+    @property
     def generate_key(self) -> bool:
         """Only the embedded default generates a key; an explicit file must exist."""
         return self.master_key_file is None
@@ -139,6 +150,13 @@ def _address(where: str, raw: object) -> str:
     if not sep or not host or not port.isdigit() or int(port) > 65535:
         raise ConfigError(f"{where} must look like HOST:PORT, got {raw!r}")
     return text
+
+
+def _address_or_off(where: str, raw: object) -> str | None:
+    """HOST:PORT, or off (no listener: turns the embedded default's off)."""
+    if isinstance(raw, str) and raw.strip().lower() == "off":
+        return None
+    return _address(where, raw)
 
 
 def _path(where: str, raw: object) -> Path:
@@ -462,6 +480,16 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="HOST:PORT",
     ),
     Setting(
+        "aws_listen",
+        _address_or_off,
+        "serve the AWS JSON 1.1 protocol (boto3, the AWS CLI, AWS SDKs; SigV4-signed) here: "
+        "port 0 picks one; TLS with --tls-cert/--tls-key; a non-loopback address needs TLS "
+        f"or --insecure; off: none (default: off, but {EMBEDDED_AWS_LISTEN} when --listen is "
+        "not given either)",
+        serve_only=True,
+        metavar="HOST:PORT|off",
+    ),
+    Setting(
         "metrics_secret_names",
         _bool,
         "allow secret names as /metrics label values (rotations by secret; off: none ever)",
@@ -598,6 +626,7 @@ _NO_SHOWN_DEFAULT = {"data_dir", "peers", "master_key_file", "cluster_secret_fil
     "rotation_cert",
     "rotation_key",
     "audit_log",
+    "aws_listen",
 }
 
 
@@ -672,6 +701,8 @@ def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) ->
         elif s.key in file_cfg:
             values[s.key] = s.parse(f"{s.key} in {path}", file_cfg[s.key])
     explicit = frozenset(values)
+    if serve and "listen" not in explicit and "aws_listen" not in explicit:
+        values["aws_listen"] = EMBEDDED_AWS_LISTEN
     region = str(values.get("region", DEFAULT_REGION))
     values.setdefault("data_dir", Path("smgrpc-data") / region)
     peers = values.get("peers", ())
@@ -710,6 +741,9 @@ def _check_tls(values: Mapping[str, object]) -> None:
         raise ConfigError("--rotation-cert needs --rotation-ca (client certificates need TLS)")
     if values.get("mtls_listen") and values.get("mtls_listen") == values.get("listen"):
         raise ConfigError("--mtls-listen must differ from --listen")
+    aws = values.get("aws_listen")
+    if aws and aws in (values.get("listen", DEFAULT_LISTEN), values.get("mtls_listen")):
+        raise ConfigError("--aws-listen must differ from --listen and --mtls-listen")
 
 
 def _flag(key: str) -> str:

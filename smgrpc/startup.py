@@ -64,6 +64,13 @@ def check_plaintext(config: Config) -> None:
             "--tls-cert and --tls-key (`smgrpc tls init` makes them), listen on 127.0.0.1, "
             "or pass --insecure to allow it"
         )
+    aws = config.aws_listen
+    if aws is not None and config.tls_cert is None and not config.insecure and not is_loopback(aws):
+        raise ConfigError(
+            f"refusing to serve the AWS API in plaintext on {aws}, a non-loopback address "
+            "(--aws-listen): give --tls-cert and --tls-key, listen on 127.0.0.1, or pass "
+            "--insecure to allow it"
+        )
     for name, address in config.rotation_functions:
         if config.rotation_ca is None and not config.insecure and not is_loopback(address):
             raise ConfigError(
@@ -112,6 +119,8 @@ async def preflight(config: Config) -> DataDir:
     await asyncio.to_thread(check_listen, config.listen)
     if config.mtls_listen is not None:
         await asyncio.to_thread(check_listen, config.mtls_listen)
+    if config.aws_listen is not None:
+        await asyncio.to_thread(check_listen, config.aws_listen)
     if config.cluster_secret_file is not None:
         await asyncio.to_thread(ClusterKey.from_file, config.cluster_secret_file)
     return await inspect_data_dir(config, serve=True)

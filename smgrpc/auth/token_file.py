@@ -30,13 +30,19 @@ def write_admin_token(path: Path, key: NewAccessKey, *, replace: bool = False) -
     """Write the credential to `path` (0600, atomic); TokenFileError if it exists already."""
     line = f"{key.access_key_id}:{key.secret_access_key}"
     parse_key_pair(line)  # never write a file that read_admin_token would refuse
+    write_private(path, line.encode("ascii") + b"\n", replace=replace)
+
+
+def write_private(path: Path, data: bytes, *, replace: bool = False) -> None:
+    """Write `data` to `path` atomically, mode 0600 (see the module doc); TokenFileError if
+    it exists already and not `replace`."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, MODE)
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), MODE)  # the umask may only have narrowed it; be exact
-            fh.write(line.encode("ascii") + b"\n")
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         if replace:

@@ -175,8 +175,10 @@ class AwsListener:
                 request.method,
                 request.raw_path.partition("?")[0],
                 request.raw_path.partition("?")[2],
-                tuple((k.decode("latin-1").lower(), v.decode("latin-1"))
-                      for k, v in request.raw_headers),  # fmt: skip
+                tuple(
+                    (k.decode("latin-1").lower(), v.decode("latin-1"))
+                    for k, v in request.raw_headers
+                ),  # fmt: skip
                 body,
             ),
         )
@@ -207,7 +209,10 @@ class AwsListener:
                 rid,
             )
         target = request.headers.get("X-Amz-Target", "")
-        if not target.startswith(TARGET_PREFIX) or target[len(TARGET_PREFIX) :] not in self._methods:
+        if (
+            not target.startswith(TARGET_PREFIX)
+            or target[len(TARGET_PREFIX) :] not in self._methods
+        ):
             return answer(
                 400,
                 UNKNOWN_OPERATION,

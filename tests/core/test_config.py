@@ -39,6 +39,7 @@ SAMPLES: dict[str, tuple[list[str], str, object]] = {
     "watch_max_lag": (["300"], "300", 300),
     "watch_write_timeout": (["0.5"], "0.5", 0.5),
     "metrics_listen": (["127.0.0.1:9100"], "127.0.0.1:9100", "127.0.0.1:9100"),
+    "aws_listen": (["127.0.0.1:4567"], "127.0.0.1:4567", "127.0.0.1:4567"),
     "metrics_secret_names": ([], "1", True),
     "blob_cache_bytes": (["1048576"], "1048576", 1048576),
     "audit_log": (["/a/audit.log"], "/a/audit.log", "/a/audit.log"),
