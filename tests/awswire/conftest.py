@@ -1,7 +1,7 @@
 """A real `smgrpc serve` process with its AWS JSON 1.1 listener on, for the real AWS tools.
 
 One server per test module (`aws` fixture, `--aws-listen 127.0.0.1:0`): the bound port is read
-from the log line `AWS JSON 1.1 listener on http://HOST:PORT (port N)`, the bootstrap admin's
+from the log line `AWS JSON 1.1 listener on http://HOST:0 (port N)`, the bootstrap admin's
 access key from `<data-dir>/admin.token`. `aws.client()` is a boto3 secretsmanager client
 signed with that key (or another one), `aws.user(name, policy)` makes an IAM user with an inline
 policy and an access key through the IAM gRPC API, as the admin. The process is SIGKILLed and
@@ -128,7 +128,7 @@ def start_region(
                     token = server.admin_token()
                     assert token is not None, "no admin.token"
                     admin = Key(*token.split(":", 1))
-                scheme, host, bound = (g.decode() for g in found.groups()[:3])
+                scheme, host, _, bound = (g.decode() for g in found.groups())
                 return AwsRegion(server, f"{scheme}://{host}:{bound}", admin, region)
             time.sleep(0.05)
         server.kill()

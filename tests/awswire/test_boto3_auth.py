@@ -35,7 +35,11 @@ READER_POLICY = policy(
         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
         "Resource": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:auth/shared/*",
     },
-    {"Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"},
+    {
+        "Effect": "Allow",
+        "Action": ["secretsmanager:ListSecrets", "secretsmanager:BatchGetSecretValue"],
+        "Resource": "*",
+    },
 )
 
 

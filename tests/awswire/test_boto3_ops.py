@@ -23,6 +23,7 @@ from tests.awswire.conftest import ACCOUNT, REGION, AwsRegion
 ARN_RE = rf"^arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{{name}}-[A-Za-z0-9]{{{{6}}}}$"
 BUILTIN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:smgrpc-builtin-password"
 NOT_FOUND = "Secrets Manager can't find the specified secret."
+WORDS = ["zero", "one", "two", "three", "four", "five", "six"]
 MARKED_DELETED = "You tried to perform the operation on a secret that's currently marked deleted."
 
 
@@ -305,7 +306,7 @@ def test_list_secrets_filters_sort_and_paginator(sm: Any) -> None:
     names = [f"ops/list/s{i:02d}" for i in range(7)]
     for i, n in enumerate(names):
         sm.create_secret(
-            Name=n, SecretString="v", Description=f"listed number {i}",
+            Name=n, SecretString="v", Description=f"listed number {WORDS[i]}",
             Tags=[{"Key": "parity", "Value": "even" if i % 2 == 0 else "odd"}],
         )
     flt = [{"Key": "name", "Values": ["ops/list/"]}]
@@ -332,10 +333,10 @@ def test_list_secrets_filters_sort_and_paginator(sm: Any) -> None:
     assert [s["Name"] for s in desc] == names[::-1]
     neg = sm.list_secrets(Filters=flt + [{"Key": "name", "Values": ["!ops/list/s0"]}])
     assert [s["Name"] for s in neg["SecretList"]] == []  # every name starts with ops/list/s0
-    words = sm.list_secrets(Filters=[{"Key": "description", "Values": ["number 3"]}])
+    words = sm.list_secrets(Filters=[{"Key": "description", "Values": ["Number thr"]}])
     assert [s["Name"] for s in words["SecretList"]] == ["ops/list/s03"]
     entry = sm.list_secrets(Filters=[{"Key": "name", "Values": [names[0]]}])["SecretList"][0]
-    assert entry["Description"] == "listed number 0"
+    assert entry["Description"] == "listed number zero"
     assert entry["Tags"] == [{"Key": "parity", "Value": "even"}]
     assert list(entry["SecretVersionsToStages"].values()) == [["AWSCURRENT"]]
     with pytest.raises(ClientError) as info:
