@@ -71,7 +71,7 @@ init = function(args)
   local f = assert(io.open(args[1], "rb"))
   local data = f:read("*a")
   f:close()
-  for r in string.gmatch(data, "(.-)\0") do reqs[#reqs + 1] = r end
+  for r in string.gmatch(data, "(.-)%z") do reqs[#reqs + 1] = r end  -- %z: NUL (LuaJIT)
 end
 request = function()
   idx = idx + 1
