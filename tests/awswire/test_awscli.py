@@ -2,8 +2,8 @@
 
 Each invocation costs about a second (the CLI loads its models), so this is a handful of
 meaningful ones: `--endpoint-url` with `file://` inputs, `--cli-input-json`, `--query` with
-`--output text`, automatic pagination, an error's exit code and stderr, and the README's
-set-up (the AWS config and credentials files the server writes: nothing but three variables).
+`--output text`, automatic pagination, an error's exit code and stderr. The README's block
+with nothing but the profile's variables: test_awscli_readme.py.
 """
 
 from __future__ import annotations
@@ -128,26 +128,3 @@ def test_pagination_and_an_error(aws: AwsRegion, cli: tuple[Path, dict[str, str]
     assert bad.returncode == 255
     assert "(InvalidSignatureException) when calling the ListSecrets operation" in bad.stderr
     assert aws.admin.secret not in bad.stderr + bad.stdout
-
-
-def test_the_readme_set_up_needs_no_flag(aws: AwsRegion, tmp_path: Path) -> None:
-    """The server writes `aws-config` (profile smgrpc: region, endpoint_url) and
-    `aws-credentials` (the admin key, 0600) next to admin.token; the README's three variables
-    are all the CLI needs."""
-    data = aws.server.data_dir
-    config = (data / "aws-config").read_text()
-    assert "[profile smgrpc]" in config and f"endpoint_url = {aws.endpoint}" in config
-    assert (data / "aws-credentials").stat().st_mode & 0o077 == 0
-    aws.client().create_secret(Name="cli/setup", SecretString="v")
-    env = clean_env(tmp_path)
-    env.update(
-        AWS_CONFIG_FILE=str(data / "aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(data / "aws-credentials"),
-        AWS_PROFILE="smgrpc",
-    )
-    listed = run(
-        ["secretsmanager", "list-secrets", "--query", "SecretList[].Name", "--output", "text"],
-        tmp_path, env,
-    )
-    assert listed.returncode == 0, listed.stderr
-    assert "cli/setup" in listed.stdout.split()
