@@ -37,6 +37,7 @@ from statistics import median
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import boto3  # noqa: E402
 from bench import (  # noqa: E402
     BENCH_POLICY,
     GET,
@@ -55,8 +56,6 @@ from bench import (  # noqa: E402
     pb,
     proc_cpu_seconds,
 )
-
-import boto3  # noqa: E402
 from botocore.auth import SigV4Auth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.config import Config  # noqa: E402
@@ -105,7 +104,7 @@ def ensure_wrk(allow_install: bool) -> str:
 
 
 def raw_request(host: str, headers: dict[str, str], body: bytes) -> bytes:
-    lines = [f"POST / HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+    lines = ["POST / HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
@@ -142,7 +141,8 @@ class Wrk:
         pool_file = self.workdir / f"pool-{port}.bin"
         pool_file.write_bytes(pool)
         argv = [self.wrk, "-t1", f"-c{CONNS}", f"-d{duration}s", "--timeout", "10s",
-                "-s", str(self.script), f"http://127.0.0.1:{port}/", "--", str(pool_file)]  # fmt: skip
+                "-s", str(self.script), f"http://127.0.0.1:{port}/",
+                "--", str(pool_file)]  # fmt: skip
         cpu0 = proc_cpu_seconds(server_pid)
         proc = self.cleanup.popen("wrk", argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = proc.communicate(timeout=duration + 60)
@@ -228,15 +228,15 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
     h2 = ensure_h2load("auto", not args.no_install)
     workdir = cleanup.mkdtemp()
     srv, aport = start_smgrpc(cleanup, workdir)
-    key = tuple(srv.logpath.parent.joinpath("data", "admin.token").read_text().strip().split(":"))
-    assert len(key) == 2
+    key_id, secret = (workdir / "smgrpc" / "data" / "admin.token").read_text().strip().split(":", 1)
+    key = (key_id, secret)
     moto, mport = start_moto(cleanup, workdir)
-    clients = {"aws": boto_client(aport, key), "moto": boto_client(mport, key)}  # type: ignore[arg-type]
+    clients = {"aws": boto_client(aport, key), "moto": boto_client(mport, key)}
     wrk_gen = Wrk(wrk, cleanup, workdir)
     grpc_gen = Loadgen(h2, cleanup, workdir, workdir / "smgrpc" / "data" / "admin.token")
     req = pb.GetSecretValueRequest(secret_id=SECRET_NAME).SerializeToString()
     glen = len(srv.raw_get(req, timeout=10))
-    moto_pool = presign(mport, key, 1)  # type: ignore[arg-type]
+    moto_pool = presign(mport, key, 1)
     log(
         f"aws bench: GetSecretValue, c={CONNS}; {args.duration}s x {args.repeat}; "
         f"AWS: wrk + {CONNS} connections, pre-signed pool; gRPC: {grpc_gen.label}; "
@@ -244,7 +244,7 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
     )
     rate = {"aws": 3000.0}
     # Warm-up: every target once, briefly (the AWS pool sizes the first measured run).
-    warm = wrk_gen.run(aport, presign(aport, key, 3000), 1, srv.proc.pid)  # type: ignore[arg-type]
+    warm = wrk_gen.run(aport, presign(aport, key, 3000), 1, srv.proc.pid)
     rate["aws"] = max(warm["rps"], 500.0)
     grpc_gen.run(srv.port, GET, req, 4, 4, 1, glen, srv.proc.pid)
     wrk_gen.run(mport, moto_pool, 1, moto.pid)
@@ -261,7 +261,7 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
             elif t == "aws":
                 check_aws(clients["aws"])
                 n = int(rate["aws"] * args.duration * 1.6) + 500
-                pool = presign(aport, key, n)  # type: ignore[arg-type]
+                pool = presign(aport, key, n)
                 r = wrk_gen.run(aport, pool, args.duration, srv.proc.pid)
                 rate["aws"] = max(r["rps"], 500.0)
                 if r["ok"] + r["errors"] > r["pool"]:
@@ -283,12 +283,13 @@ def run(args: argparse.Namespace, cleanup: Cleanup) -> int:
             for k in ("rps", "p50_ms", "p99_ms", "server_cpu_us_per_call")}
         for t in TARGETS
     }  # fmt: skip
+    with_grpc = list(zip(runs["aws"], runs["grpc"], strict=True))
+    with_moto = list(zip(runs["aws"], runs["moto"], strict=True))
     out["ratio"] = {
-        "aws/grpc": median(a["rps"] / g["rps"] for a, g in zip(runs["aws"], runs["grpc"])),
-        "aws/moto": median(a["rps"] / m["rps"] for a, m in zip(runs["aws"], runs["moto"])),
+        "aws/grpc": median(a["rps"] / g["rps"] for a, g in with_grpc),
+        "aws/moto": median(a["rps"] / m["rps"] for a, m in with_moto),
         "aws/grpc server CPU per call": median(
-            a["server_cpu_us_per_call"] / g["server_cpu_us_per_call"]
-            for a, g in zip(runs["aws"], runs["grpc"])
+            a["server_cpu_us_per_call"] / g["server_cpu_us_per_call"] for a, g in with_grpc
         ),
     }
     log("GetSecretValue, medians:")

@@ -135,7 +135,8 @@ def start_region(
         if b"bind" not in server.stderr().lower():  # only a lost race for a port is retried
             break
     raise AssertionError(
-        "server did not start its AWS listener:\n" + server.output().decode(errors="replace")[-4000:]
+        "server did not start its AWS listener:\n"
+        + server.output().decode(errors="replace")[-4000:]
     )
 
 

@@ -24,7 +24,12 @@ AWS = Path(sys.executable).parent / "aws"
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [str(AWS), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+        [str(AWS), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
     assert "Traceback" not in done.stderr, done.stderr
@@ -52,46 +57,88 @@ def cli(aws: AwsRegion, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
     return home, env
 
 
-def test_file_inputs_query_and_text_output(aws: AwsRegion, cli: tuple[Path, dict[str, str]]) -> None:
+def test_file_inputs_query_and_text_output(
+    aws: AwsRegion, cli: tuple[Path, dict[str, str]]
+) -> None:
     home, env = cli
     ep = ["--endpoint-url", aws.endpoint]
     value = {"username": "app", "password": "p@ss word\nwith a newline"}
     (home / "value.json").write_text(json.dumps(value))
     made = run(
-        ["secretsmanager", "create-secret", *ep, "--name", "cli/db",
-         "--secret-string", "file://value.json", "--tags", "Key=team,Value=payments"],
-        home, env,
+        [
+            "secretsmanager",
+            "create-secret",
+            *ep,
+            "--name",
+            "cli/db",
+            "--secret-string",
+            "file://value.json",
+            "--tags",
+            "Key=team,Value=payments",
+        ],
+        home,
+        env,
     )
     assert made.returncode == 0, made.stderr
     out = json.loads(made.stdout)
-    assert re.fullmatch(rf"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:cli/db-\w{{6}}",
-                        out["ARN"])
+    assert re.fullmatch(
+        rf"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:cli/db-\w{{6}}", out["ARN"]
+    )
     assert out["Name"] == "cli/db" and re.fullmatch(r"[-0-9a-f]{36}", out["VersionId"])
 
     got = run(
-        ["secretsmanager", "get-secret-value", *ep, "--secret-id", "cli/db",
-         "--query", "SecretString", "--output", "text"],
-        home, env,
+        [
+            "secretsmanager",
+            "get-secret-value",
+            *ep,
+            "--secret-id",
+            "cli/db",
+            "--query",
+            "SecretString",
+            "--output",
+            "text",
+        ],
+        home,
+        env,
     )
     assert got.returncode == 0, got.stderr
     assert json.loads(got.stdout) == value
 
     # --cli-input-json: a whole request from a file (binary value base64 in the JSON).
     token = "0123456789abcdef0123456789abcdef"
-    (home / "put.json").write_text(json.dumps({
-        "SecretId": "cli/db", "SecretString": "second", "ClientRequestToken": token,
-        "VersionStages": ["AWSCURRENT"],
-    }))
-    put = run(["secretsmanager", "put-secret-value", *ep, "--cli-input-json", "file://put.json"],
-              home, env)
+    (home / "put.json").write_text(
+        json.dumps(
+            {
+                "SecretId": "cli/db",
+                "SecretString": "second",
+                "ClientRequestToken": token,
+                "VersionStages": ["AWSCURRENT"],
+            }
+        )
+    )
+    put = run(
+        ["secretsmanager", "put-secret-value", *ep, "--cli-input-json", "file://put.json"],
+        home,
+        env,
+    )
     assert put.returncode == 0, put.stderr
     assert json.loads(put.stdout)["VersionId"] == token
     assert json.loads(put.stdout)["VersionStages"] == ["AWSCURRENT"]
 
     described = run(
-        ["secretsmanager", "describe-secret", *ep, "--secret-id", "cli/db", "--query",
-         "[Name, Tags[0].Value, VersionIdsToStages.\"" + token + "\"[0]]", "--output", "text"],
-        home, env,
+        [
+            "secretsmanager",
+            "describe-secret",
+            *ep,
+            "--secret-id",
+            "cli/db",
+            "--query",
+            '[Name, Tags[0].Value, VersionIdsToStages."' + token + '"[0]]',
+            "--output",
+            "text",
+        ],
+        home,
+        env,
     )
     assert described.returncode == 0, described.stderr
     assert described.stdout == "cli/db\tpayments\tAWSCURRENT\n"
@@ -106,17 +153,26 @@ def test_pagination_and_an_error(aws: AwsRegion, cli: tuple[Path, dict[str, str]
     ep = ["--endpoint-url", aws.endpoint]
     # The CLI follows NextToken itself (--page-size 2: three calls) and merges the pages.
     listed = run(
-        ["secretsmanager", "list-secrets", *ep, "--page-size", "2",
-         "--filters", "Key=name,Values=cli/page/", "--query", "SecretList[].Name",
-         "--output", "text"],
-        home, env,
+        [
+            "secretsmanager",
+            "list-secrets",
+            *ep,
+            "--page-size",
+            "2",
+            "--filters",
+            "Key=name,Values=cli/page/",
+            "--query",
+            "SecretList[].Name",
+            "--output",
+            "text",
+        ],
+        home,
+        env,
     )
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.split() == names
 
-    missing = run(
-        ["secretsmanager", "get-secret-value", *ep, "--secret-id", "cli/nope"], home, env
-    )
+    missing = run(["secretsmanager", "get-secret-value", *ep, "--secret-id", "cli/nope"], home, env)
     # aws-cli v1 exits 255 on a service error (v2, and `smgrpc secretsmanager`, say 254)
     assert missing.returncode == 255 and missing.stdout == ""
     assert missing.stderr == (

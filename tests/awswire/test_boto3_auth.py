@@ -85,8 +85,10 @@ def test_iam_user_allowed_and_denied_by_its_policy(aws: AwsRegion, admin: Any, r
     assert "secretsmanager:PutSecretValue" in error(info)[1]
     assert admin.get_secret_value(SecretId="auth/shared/a")["SecretString"] == "shared-a"
     # ListSecrets shows only what the caller may DescribeSecret (same planner as gRPC).
-    names = [s["Name"] for s in sm.list_secrets(
-        Filters=[{"Key": "name", "Values": ["auth/"]}])["SecretList"]]
+    names = [
+        s["Name"]
+        for s in sm.list_secrets(Filters=[{"Key": "name", "Values": ["auth/"]}])["SecretList"]
+    ]
     assert names == ["auth/shared/a"]
     # BatchGetSecretValue by id reports the denied one in Errors.
     got = sm.batch_get_secret_value(SecretIdList=["auth/shared/a", "auth/private/b"])
@@ -97,15 +99,19 @@ def test_iam_user_allowed_and_denied_by_its_policy(aws: AwsRegion, admin: Any, r
     # A resource policy naming the user grants it the private secret too.
     admin.put_resource_policy(
         SecretId="auth/private/b",
-        ResourcePolicy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/reader"},
-                "Action": "secretsmanager:GetSecretValue",
-                "Resource": "*",
-            }],
-        }),
+        ResourcePolicy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/reader"},
+                        "Action": "secretsmanager:GetSecretValue",
+                        "Resource": "*",
+                    }
+                ],
+            }
+        ),
     )
     assert sm.get_secret_value(SecretId="auth/private/b")["SecretString"] == "private-b"
 
@@ -148,8 +154,11 @@ def test_bad_signatures_and_unknown_keys_are_refused(aws: AwsRegion, admin: Any)
     assert b"private-b" not in got.body
     # Signed for another Region.
     other = aws._session.client(
-        "secretsmanager", endpoint_url=aws.endpoint, region_name="eu-west-1",
-        aws_access_key_id=aws.admin.key_id, aws_secret_access_key=aws.admin.secret,
+        "secretsmanager",
+        endpoint_url=aws.endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id=aws.admin.key_id,
+        aws_secret_access_key=aws.admin.secret,
     )
     with pytest.raises(ClientError) as info:
         other.get_secret_value(SecretId="auth/shared/a")
@@ -188,8 +197,9 @@ def test_a_clock_six_minutes_off_is_refused(
 
 def test_four_minutes_off_is_still_accepted(aws: AwsRegion, admin: Any) -> None:
     when = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=4)
-    headers, body = signed(aws.endpoint, aws.admin, "GetSecretValue",
-                           {"SecretId": "auth/shared/a"}, when)
+    headers, body = signed(
+        aws.endpoint, aws.admin, "GetSecretValue", {"SecretId": "auth/shared/a"}, when
+    )
     got = post(aws.endpoint, headers, body)
     assert got.status == 200 and got.json()["SecretString"] == "shared-a"
 

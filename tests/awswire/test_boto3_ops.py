@@ -93,15 +93,16 @@ def test_put_update_stages_and_versions(sm: Any) -> None:
     assert put["VersionId"] == v2 and put["VersionStages"] == ["AWSCURRENT"]
     assert put["Name"] == "ops/versions"
     assert stages(sm, "ops/versions") == {v1: ["AWSPREVIOUS"], v2: ["AWSCURRENT"]}
-    assert sm.get_secret_value(SecretId="ops/versions", VersionStage="AWSPREVIOUS")[
-        "SecretString"
-    ] == "one"
+    assert (
+        sm.get_secret_value(SecretId="ops/versions", VersionStage="AWSPREVIOUS")["SecretString"]
+        == "one"
+    )
     assert sm.get_secret_value(SecretId="ops/versions", VersionId=v1)["SecretString"] == "one"
 
     # A custom label on a new version, without moving AWSCURRENT.
-    v3 = sm.put_secret_value(
-        SecretId="ops/versions", SecretString="three", VersionStages=["blue"]
-    )["VersionId"]
+    v3 = sm.put_secret_value(SecretId="ops/versions", SecretString="three", VersionStages=["blue"])[
+        "VersionId"
+    ]
     assert sm.get_secret_value(SecretId="ops/versions")["SecretString"] == "two"
     assert sm.get_secret_value(SecretId="ops/versions", VersionStage="blue")["VersionId"] == v3
 
@@ -130,8 +131,9 @@ def test_put_update_stages_and_versions(sm: Any) -> None:
     now = stages(sm, "ops/versions")
     assert now[v1] == ["AWSCURRENT"] and now[v4] == ["AWSPREVIOUS"]
     with pytest.raises(ClientError) as info:  # the label is elsewhere: RemoveFromVersionId needed
-        sm.update_secret_version_stage(SecretId="ops/versions", VersionStage="blue",
-                                       MoveToVersionId=v1)
+        sm.update_secret_version_stage(
+            SecretId="ops/versions", VersionStage="blue", MoveToVersionId=v1
+        )
     assert error(info)[0] == "InvalidParameterException"
 
     # ListSecretVersionIds: newest first; deprecated (label-less) v2... only with IncludeDeprecated.
@@ -255,9 +257,10 @@ def test_delete_restore_and_the_deleted_state(sm: Any) -> None:
     with pytest.raises(ClientError) as info:
         sm.get_secret_value(SecretId="ops/deleted")
     assert error(info)[0] == "InvalidRequestException" and MARKED_DELETED in error(info)[1]
-    names = [s["Name"] for s in sm.list_secrets(Filters=[{"Key": "name", "Values": ["ops/del"]}])[
-        "SecretList"
-    ]]
+    names = [
+        s["Name"]
+        for s in sm.list_secrets(Filters=[{"Key": "name", "Values": ["ops/del"]}])["SecretList"]
+    ]
     assert names == []
     listed = sm.list_secrets(
         IncludePlannedDeletion=True, Filters=[{"Key": "name", "Values": ["ops/del"]}]
@@ -265,8 +268,11 @@ def test_delete_restore_and_the_deleted_state(sm: Any) -> None:
     assert [s["Name"] for s in listed] == ["ops/deleted"] and "DeletedDate" in listed[0]
 
     back = sm.restore_secret(SecretId="ops/deleted")
-    assert back == {"ARN": gone["ARN"], "Name": "ops/deleted", **{
-        "ResponseMetadata": back["ResponseMetadata"]}}
+    assert back == {
+        "ARN": gone["ARN"],
+        "Name": "ops/deleted",
+        **{"ResponseMetadata": back["ResponseMetadata"]},
+    }
     assert "DeletedDate" not in sm.describe_secret(SecretId="ops/deleted")
     assert sm.get_secret_value(SecretId="ops/deleted")["SecretString"] == "v"
 
@@ -306,7 +312,9 @@ def test_list_secrets_filters_sort_and_paginator(sm: Any) -> None:
     names = [f"ops/list/s{i:02d}" for i in range(7)]
     for i, n in enumerate(names):
         sm.create_secret(
-            Name=n, SecretString="v", Description=f"listed number {WORDS[i]}",
+            Name=n,
+            SecretString="v",
+            Description=f"listed number {WORDS[i]}",
             Tags=[{"Key": "parity", "Value": "even" if i % 2 == 0 else "odd"}],
         )
     flt = [{"Key": "name", "Values": ["ops/list/"]}]
@@ -325,9 +333,11 @@ def test_list_secrets_filters_sort_and_paginator(sm: Any) -> None:
     ).build_full_result()
     assert [s["Name"] for s in rest["SecretList"]] == names[4:]
     # A JMESPath search over the pages (botocore's PageIterator.search).
-    odd = list(paginator.paginate(
-        Filters=flt + [{"Key": "tag-value", "Values": ["odd"]}]
-    ).search("SecretList[].Name"))
+    odd = list(
+        paginator.paginate(Filters=flt + [{"Key": "tag-value", "Values": ["odd"]}]).search(
+            "SecretList[].Name"
+        )
+    )
     assert odd == names[1::2]
     desc = sm.list_secrets(Filters=flt, SortOrder="desc", SortBy="name")["SecretList"]
     assert [s["Name"] for s in desc] == names[::-1]
@@ -353,8 +363,7 @@ def test_batch_get_secret_value(sm: Any) -> None:
     assert values["ops/batch/b"]["SecretBinary"] == b"\x00B"
     assert values["ops/batch/a"]["VersionStages"] == ["AWSCURRENT"]
     assert got["Errors"] == [
-        {"SecretId": "ops/batch/no", "ErrorCode": "ResourceNotFoundException",
-         "Message": NOT_FOUND}
+        {"SecretId": "ops/batch/no", "ErrorCode": "ResourceNotFoundException", "Message": NOT_FOUND}
     ]
     by_filter = sm.batch_get_secret_value(Filters=[{"Key": "name", "Values": ["ops/batch/"]}])
     assert sorted(v["Name"] for v in by_filter["SecretValues"]) == ["ops/batch/a", "ops/batch/b"]
@@ -381,15 +390,19 @@ def test_get_random_password(sm: Any) -> None:
 def test_resource_policies(sm: Any) -> None:
     arn = sm.create_secret(Name="ops/policy", SecretString="v")["ARN"]
     assert "ResourcePolicy" not in sm.get_resource_policy(SecretId="ops/policy")
-    doc = json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/reader"},
-            "Action": "secretsmanager:GetSecretValue",
-            "Resource": "*",
-        }],
-    })
+    doc = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/reader"},
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": "*",
+                }
+            ],
+        }
+    )
     ok = sm.validate_resource_policy(SecretId="ops/policy", ResourcePolicy=doc)
     assert ok["PolicyValidationPassed"] is True and ok["ValidationErrors"] == []
     put = sm.put_resource_policy(SecretId="ops/policy", ResourcePolicy=doc, BlockPublicPolicy=True)
@@ -454,6 +467,8 @@ def test_rotate_and_cancel_with_the_builtin_rotator(sm: Any) -> None:
         sm.cancel_rotate_secret(SecretId="ops/never-rotated")
     assert error(info)[0] == "InvalidRequestException"
     with pytest.raises(ClientError) as info:
-        sm.rotate_secret(SecretId="ops/never-rotated",
-                         RotationLambdaARN=BUILTIN.replace("smgrpc-builtin-password", "nope"))
+        sm.rotate_secret(
+            SecretId="ops/never-rotated",
+            RotationLambdaARN=BUILTIN.replace("smgrpc-builtin-password", "nope"),
+        )
     assert error(info)[0] == "AccessDeniedException"

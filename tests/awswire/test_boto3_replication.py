@@ -90,7 +90,8 @@ def test_replicate_read_remove_and_promote(pair: tuple[AwsRegion, AwsRegion]) ->
     with pytest.raises(ClientError) as info:
         eu.put_secret_value(SecretId="repl/a", SecretString="from the replica")
     assert info.value.response["Error"] == {
-        "Code": "InvalidParameterException", "Message": REPLICA_READ_ONLY
+        "Code": "InvalidParameterException",
+        "Message": REPLICA_READ_ONLY,
     }
 
     # ReplicateSecretToRegions on an existing secret, then RemoveRegionsFromReplication.
@@ -102,9 +103,13 @@ def test_replicate_read_remove_and_promote(pair: tuple[AwsRegion, AwsRegion]) ->
     assert [(r["Region"], r["Status"]) for r in out["ReplicationStatus"]] == [
         ("eu-west-1", "InProgress")
     ]
-    eventually(lambda: eu.get_secret_value(SecretId="repl/b")["SecretString"], lambda v: v == "beta")
+    eventually(
+        lambda: eu.get_secret_value(SecretId="repl/b")["SecretString"], lambda v: v == "beta"
+    )
     with pytest.raises(ClientError) as info:  # a Region that is not a peer
-        us.replicate_secret_to_regions(SecretId="repl/b", AddReplicaRegions=[{"Region": "ap-south-1"}])
+        us.replicate_secret_to_regions(
+            SecretId="repl/b", AddReplicaRegions=[{"Region": "ap-south-1"}]
+        )
     assert info.value.response["Error"]["Code"] == "InvalidParameterException"
     removed = us.remove_regions_from_replication(
         SecretId="repl/b", RemoveReplicaRegions=["eu-west-1"]

@@ -42,7 +42,9 @@ def cache(aws: AwsRegion) -> tuple[SecretCache, Calls]:
     return SecretCache(SecretCacheConfig(secret_refresh_interval=TTL), client=client), calls
 
 
-def test_cached_reads_and_refresh_after_put(aws: AwsRegion, cache: tuple[SecretCache, Calls]) -> None:
+def test_cached_reads_and_refresh_after_put(
+    aws: AwsRegion, cache: tuple[SecretCache, Calls]
+) -> None:
     sc, calls = cache
     sm = aws.client()
     sm.create_secret(Name="cache/db", SecretString="v1")
