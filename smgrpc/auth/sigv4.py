@@ -59,6 +59,7 @@ credential material.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -120,7 +121,7 @@ _HOST_UNSIGNED = _MUST_SIGN.format("Host' or ':authority")
 _ISO_BASIC = "%Y%m%dT%H%M%SZ"
 _ALG_RE = re.compile(r"[A-Za-z0-9-]{1,32}")
 _DATE_RE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")
-_ECHO_RE = re.compile(r"[ -~]{1,64}")  # printable ASCII, bounded (date values only)
+_ECHO_RE = re.compile(r"[ -~]{1,32}")  # printable ASCII, short (date values only)
 _SPLIT = re.compile(r"[,\s]+")
 _SDK_HEADERS = ("amz-sdk-invocation-id", "amz-sdk-request")
 
@@ -151,7 +152,9 @@ def _key_id(req: SignedRequest) -> str:
 
 
 def _echo(text: str) -> str:
-    return text if _ECHO_RE.fullmatch(text) else text[:64].encode("ascii", "replace").decode()
+    """A date value as AWS echoes it, if it is short printable ASCII (a date is at most 29
+    characters; a pasted 40-character secret is never shown)."""
+    return f"'{text}'" if _ECHO_RE.fullmatch(text) else f"a value of {len(text)} characters"
 
 
 def _iso(t: int) -> str:
@@ -219,19 +222,22 @@ def parse_authorization(value: str, has_date: bool) -> _Auth:
     return _Auth(parts["Credential"], parts["SignedHeaders"], parts["Signature"])
 
 
-def parse_date(value: str) -> int:
-    """Epoch seconds of an X-Amz-Date (ISO-8601 basic) or an RFC 1123 Date value."""
+@functools.lru_cache(maxsize=256)
+def parse_date(value: str) -> tuple[int, str]:
+    """(epoch seconds, ISO-8601 basic form) of an X-Amz-Date or an RFC 1123 Date value
+    (memoised: the requests of one second share their date)."""
     m = _DATE_RE.fullmatch(value)
     try:
         if m is not None:
             y, mo, d, h, mi, s = map(int, m.groups())
-            return int(datetime(y, mo, d, h, mi, s, tzinfo=UTC).timestamp())
+            return int(datetime(y, mo, d, h, mi, s, tzinfo=UTC).timestamp()), value
         if len(value) <= 64 and "," in value:
-            return int(parsedate_to_datetime(value).timestamp())
+            t = int(parsedate_to_datetime(value).timestamp())
+            return t, _iso(t)
     except (ValueError, TypeError, OverflowError):
         pass
     raise IncompleteSignature(
-        f"Date must be in ISO-8601 'basic format'. Got '{_echo(value)}'. "
+        f"Date must be in ISO-8601 'basic format'. Got {_echo(value)}. "
         "See http://en.wikipedia.org/wiki/ISO_8601"
     )
 
@@ -283,10 +289,12 @@ class SigV4Verifier:
         if "host" not in names and ":authority" not in names:
             raise InvalidSignature(_HOST_UNSIGNED)
         if date_name not in names:
-            raise InvalidSignature(_MUST_SIGN.format("X-Amz-Date" if date_name[0] == "x" else "Date"))
-        t = parse_date(date_value[0])
+            raise InvalidSignature(
+                _MUST_SIGN.format("X-Amz-Date" if date_name[0] == "x" else "Date")
+            )
+        t, iso = parse_date(date_value[0])
         self._check_time(t)
-        key, principal, k_signing, scope = self._credential(auth.credential, t, headers)
+        key, principal, k_signing, scope = self._credential(auth.credential, iso, headers)
         body_hash = hashlib.sha256(req.body).hexdigest()
         claimed = headers.get("x-amz-content-sha256")
         if claimed is not None and claimed[0] != body_hash:
@@ -302,7 +310,7 @@ class SigV4Verifier:
             )
         )
         digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-        to_sign = f"{ALGORITHM}\n{_iso(t)}\n{scope}\n{digest}"
+        to_sign = f"{ALGORITHM}\n{iso}\n{scope}\n{digest}"
         expected = hmac.digest(k_signing, to_sign.encode(), "sha256").hex().encode()
         given = auth.signature.encode("utf-8", "surrogatepass")
         if not hmac.compare_digest(expected, given):
@@ -313,6 +321,8 @@ class SigV4Verifier:
     def _check_time(self, t: int) -> None:
         now = int(self.clock.now())
         low, high = now - int(self.skew), now + int(self.skew)
+        if low <= t <= high:
+            return
         span = _duration(self.skew)
         if t < low:
             raise InvalidSignature(
@@ -326,7 +336,7 @@ class SigV4Verifier:
             )
 
     def _credential(
-        self, credential: str, t: int, headers: dict[str, list[str]]
+        self, credential: str, iso: str, headers: dict[str, list[str]]
     ) -> tuple[AccessKey, Principal, bytes, str]:
         """(key, principal, kSigning, scope) of a well-scoped Credential of a usable key."""
         parts = credential.split("/")
@@ -336,7 +346,7 @@ class SigV4Verifier:
                 f"keyid/date/region/service/term, got {len(parts)}."
             )
         key_id, day, region, service, term = parts
-        want_day = _iso(t)[:8]
+        want_day = iso[:8]
         wrong = []
         if region != self.region:
             wrong.append("Credential should be scoped to a valid region. ")
@@ -345,7 +355,7 @@ class SigV4Verifier:
         if term != TERMINATOR:
             wrong.append(f"Credential should be scoped with a valid terminator: '{TERMINATOR}'. ")
         if day != want_day:
-            shown = f": '{day}' != '{want_day}', from '{_iso(t)}'" if day.isdigit() else ""
+            shown = f": '{day}' != '{want_day}', from '{iso}'" if day.isdigit() else ""
             wrong.append(
                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
                 f"date from HTTP{shown}. "
@@ -377,10 +387,10 @@ class SigV4Verifier:
 
     def _admit(self, signature: bytes, headers: dict[str, list[str]], t: int) -> None:
         """Record the request in the replay guard, or refuse it (replayed / guard full)."""
-        h = hashlib.blake2b(signature, digest_size=8)
-        for name in _SDK_HEADERS:
-            h.update(b"\n" + ",".join(headers.get(name, ())).encode("utf-8", "surrogatepass"))
-        verdict = self.replay.admit(int.from_bytes(h.digest(), "big"), t, self.clock.now())
+        sdk = "\n".join(",".join(headers.get(name, ())) for name in _SDK_HEADERS)
+        key = signature + b"\n" + sdk.encode("utf-8", "surrogatepass")
+        digest = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+        verdict = self.replay.admit(digest, t, self.clock.now())
         if verdict is Verdict.REPLAYED:
             raise InvalidSignature(REPLAYED)
         if verdict is Verdict.FULL:
