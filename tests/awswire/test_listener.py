@@ -331,9 +331,7 @@ async def test_close_lets_a_request_in_flight_finish_then_refuses_connections() 
         return pb.ListSecretsResponse()
 
     methods = {"ListSecrets": Method(slow, pb.ListSecretsRequest, pb.ListSecretsResponse, False)}
-    listener = AwsListener(
-        "127.0.0.1:0", methods, lambda *parts: parts, max_body=1024, grace=5.0
-    )
+    listener = AwsListener("127.0.0.1:0", methods, lambda *parts: parts, max_body=1024, grace=5.0)
     port = await listener.start()
     url = f"http://127.0.0.1:{port}/"
     headers = {"Content-Type": CT, "X-Amz-Target": "secretsmanager.ListSecrets"}
