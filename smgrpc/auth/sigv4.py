@@ -46,8 +46,8 @@ and each retry a new attempt number, so real clients are never refused, and a ve
 replay (a captured request sent again) is. Against boto3 traffic that is as far as a guard
 can go: the two headers are unsigned, so an attacker who alters them is not caught (the
 5-minute window and TLS remain the defence, as on AWS itself, which keeps no replay cache).
-SDKs that sign amz-sdk-invocation-id (the Java v2, Go v2 and JS v3 SDKs list it in their
-SignedHeaders) get the full guarantee. A raw client sending neither header (curl
+SDKs whose signer covers amz-sdk-invocation-id get the full guarantee (measured here for
+botocore only; other SDKs not checked). A raw client sending neither header (curl
 --aws-sigv4) gets an identical request in the same second refused: REPLAYED says why.
 
 Cost: the stored secret is opened (AccessKeyVault.open) only to derive the signing key,
