@@ -46,8 +46,8 @@ and each retry a new attempt number, so real clients are never refused, and a ve
 replay (a captured request sent again) is. Against boto3 traffic that is as far as a guard
 can go: the two headers are unsigned, so an attacker who alters them is not caught (the
 5-minute window and TLS remain the defence, as on AWS itself, which keeps no replay cache).
-SDKs that sign amz-sdk-invocation-id (the Java v2, Go v2 and JS v3 SDKs list it in their
-SignedHeaders) get the full guarantee. A raw client sending neither header (curl
+SDKs whose signer covers amz-sdk-invocation-id get the full guarantee (measured here for
+botocore only; other SDKs not checked). A raw client sending neither header (curl
 --aws-sigv4) gets an identical request in the same second refused: REPLAYED says why.
 
 Cost: the stored secret is opened (AccessKeyVault.open) only to derive the signing key,
@@ -68,6 +68,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 from urllib.parse import quote
 
 from smgrpc.auth.replay import ReplayGuard, Verdict
@@ -122,7 +123,6 @@ _ISO_BASIC = "%Y%m%dT%H%M%SZ"
 _ALG_RE = re.compile(r"[A-Za-z0-9-]{1,32}")
 _DATE_RE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")
 _ECHO_RE = re.compile(r"[ -~]{1,32}")  # printable ASCII, short (date values only)
-_SPLIT = re.compile(r"[,\s]+")
 _SDK_HEADERS = ("amz-sdk-invocation-id", "amz-sdk-request")
 
 
@@ -190,8 +190,7 @@ def canonical_query(query: str) -> str:
     return "&".join(f"{k}={v}" for k, v in pairs)
 
 
-@dataclass(frozen=True, slots=True)
-class _Auth:
+class _Auth(NamedTuple):
     credential: str
     signed: str
     signature: str
@@ -206,9 +205,7 @@ def parse_authorization(value: str, has_date: bool) -> _Auth:
         shown = f": '{algorithm}'" if _ALG_RE.fullmatch(algorithm) else ""
         raise IncompleteSignature(f"Unsupported AWS 'algorithm'{shown}.")
     parts: dict[str, str] = {}
-    for part in _SPLIT.split(rest.strip()):
-        if not part:
-            continue
+    for part in rest.replace(",", " ").split():
         key, eq, val = part.partition("=")
         if not eq:
             raise IncompleteSignature(NOT_PAIR)
