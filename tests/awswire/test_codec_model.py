@@ -144,3 +144,12 @@ def test_every_request_message_decodes_from_an_empty_object_or_says_what_is_miss
         assert required or op in {"CreateSecret", "UpdateSecret", "PutSecretValue"}
     else:
         assert not required
+
+
+def test_smgrpc_cli_shows_tags_presence_as_aws_cli_does() -> None:
+    from smgrpc.cli.awscli import to_json
+
+    never = to_json(pb.DescribeSecretResponse(arn=ARN, name=NAME))
+    emptied = to_json(pb.DescribeSecretResponse(arn=ARN, name=NAME, tags_present=True))
+    assert "Tags" not in never and "TagsPresent" not in never
+    assert emptied == {"ARN": ARN, "Name": NAME, "Tags": []}
