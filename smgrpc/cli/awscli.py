@@ -269,7 +269,11 @@ def to_json(
     out: dict[str, Any] = {}
     present = dict(msg.ListFields())
     for field in msg.DESCRIPTOR.fields:
+        if field.name == "tags_present":  # not an AWS member: whether an empty Tags is shown
+            continue
         if field not in present:
+            if field.name == "tags" and getattr(msg, "tags_present", False):
+                out[field.json_name] = []  # every tag removed: aws-cli shows "Tags": []
             if not _optional(field) and field.type == FieldDescriptor.TYPE_BOOL:
                 out[field.json_name] = False
             elif not _optional(field) and field.type in _INTS:
