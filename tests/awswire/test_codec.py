@@ -48,7 +48,8 @@ def test_every_operation_has_a_case() -> None:
     assert len(codec.OPERATIONS) == 23
     assert "WatchSecrets" not in codec.OPERATIONS
     assert sorted(c.op for c in CASES) == sorted(codec.OPERATIONS)
-    assert codec.OPERATIONS == frozenset(MODEL.operation_names)
+    # A newer botocore models operations we do not serve (they answer UnknownOperation).
+    assert codec.OPERATIONS <= frozenset(MODEL.operation_names)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.op)
