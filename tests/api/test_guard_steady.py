@@ -90,7 +90,7 @@ async def test_every_connection_of_a_caller_reaches_the_steady_state(
     await create(stub, "s", "v1")
     token = await user(region, "u1", allow("secretsmanager:GetSecretValue"))
     channels = [guarded.stub(token, own_connection=True) for _ in range(3)]
-    for ch, s in channels:
+    for _ch, s in channels:
         for _ in range(3):
             assert (await s.GetSecretValue(get())).secret_string == "v1"
     for ch, _ in channels:
