@@ -691,7 +691,7 @@ class Region:
             wait = self.config.shutdown_grace if grace is None else grace
             await asyncio.gather(  # each in-flight call gets the grace, on either listener
                 self._step("server", self._stop_server(self.server, wait)),
-                self._step("AWS listener", self._stop_aws()),
+                self._step("AWS listener", self._stop_aws(wait)),
             )
             if self.replication is not None:
                 await self._step("replication applies", self.replication.drain())
@@ -720,11 +720,11 @@ class Region:
             await self.health.enter_graceful_shutdown()
             await server.stop(grace)
 
-    async def _stop_aws(self) -> None:
-        """The AWS listener: stop accepting; requests in flight get shutdown_grace to finish
-        (the gate is closed: any new one was answered 503 ServiceUnavailable)."""
+    async def _stop_aws(self, grace: float) -> None:
+        """The AWS listener: stop accepting; requests in flight get `grace` to finish (the
+        gate is closed: any new one was answered 503 ServiceUnavailable)."""
         if self.aws is not None:
-            await self.aws.close()
+            await self.aws.close(grace)
 
     async def _step(self, what: str, step: Awaitable[None]) -> None:
         try:

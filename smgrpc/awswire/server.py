@@ -27,6 +27,7 @@ tests.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from collections.abc import Callable, Mapping
@@ -137,11 +138,20 @@ class AwsListener:
         self.port = int(runner.addresses[0][1])
         return self.port
 
-    async def close(self) -> None:
-        """Stop accepting, let requests in flight finish (at most `grace`), close."""
+    async def close(self, grace: float | None = None) -> None:
+        """Stop accepting, let requests in flight finish (at most `grace`, default the
+        constructor's), close."""
         runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        if runner is None:
+            return
+        for site in runner.sites:
+            await site.stop()  # no new connections
+        server = runner.server
+        if server is not None:  # what runner.cleanup does, with this call's grace
+            await asyncio.sleep(0)  # requests already received start to be handled
+            server.pre_shutdown()  # idle keep-alive connections closed
+            await server.shutdown(self._grace if grace is None else grace)
+        await runner.cleanup()
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         rid = begin_request()
