@@ -62,6 +62,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import math
 import re
 import time
 from collections.abc import Callable
@@ -261,6 +262,8 @@ class SigV4Verifier:
         self.clock = clock
         self.skew = skew
         self.replay = replay if replay is not None else ReplayGuard(replay_window)
+        if self.replay.retention < skew:  # a replay late in the skew would not be caught
+            raise ValueError("the replay guard must keep signatures at least `skew` seconds")
         # (key id, yyyymmdd) -> (the AccessKey object it was derived for, kSigning)
         self._signing: dict[tuple[str, str], tuple[AccessKey, bytes]] = {}
 
@@ -316,21 +319,21 @@ class SigV4Verifier:
         return principal
 
     def _check_time(self, t: int) -> None:
-        now = int(self.clock.now())
-        low, high = now - int(self.skew), now + int(self.skew)
-        if low <= t <= high:
+        """t within +-skew of the clock, compared unrounded: the replay guard keeps what
+        this accepts (it forgets only t + retention < now, and retention >= skew)."""
+        now = self.clock.now()
+        if now - self.skew <= t <= now + self.skew:
             return
-        span = _duration(self.skew)
-        if t < low:
+        span, shown = _duration(self.skew), _iso(math.floor(now))
+        if t < now - self.skew:
             raise InvalidSignature(
-                f"Signature expired: {_iso(t)} is now earlier than {_iso(low)} "
-                f"({_iso(now)} - {span}.)"
+                f"Signature expired: {_iso(t)} is now earlier than "
+                f"{_iso(math.ceil(now - self.skew))} ({shown} - {span}.)"
             )
-        if t > high:
-            raise InvalidSignature(
-                f"Signature not yet current: {_iso(t)} is still later than {_iso(high)} "
-                f"({_iso(now)} + {span}.)"
-            )
+        raise InvalidSignature(
+            f"Signature not yet current: {_iso(t)} is still later than "
+            f"{_iso(math.floor(now + self.skew))} ({shown} + {span}.)"
+        )
 
     def _credential(
         self, credential: str, iso: str, headers: dict[str, list[str]]
