@@ -14,7 +14,11 @@ error-ordering test, dynalite, live-AWS probes):
    we never echo the header (nor a part of it that might be a pasted secret).
 3. `host` (or `:authority`) and the date header used must be signed:
    InvalidSignatureException "'Host' or ':authority' must be a 'SignedHeader' in the AWS
-   Authorization." (same form for 'X-Amz-Date' / 'Date').
+   Authorization." (same form for 'X-Amz-Date' / 'Date'). Ours, stricter than AWS: so must
+   `x-amz-target` (it names the operation: a signature over host and date alone could be
+   replayed as another operation) and `content-type`, when the request has them, in the same
+   form: "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization." botocore and
+   the AWS CLI always sign both.
 4. the date in ISO-8601 basic format (IncompleteSignature), within +-skew of the clock:
    InvalidSignatureException "Signature expired: <t> is now earlier than <now-5min>
    (<now> - 5 min.)" / "Signature not yet current: <t> is still later than <now+5min>
@@ -120,6 +124,7 @@ _REQUIRES_DATE = (
 )
 _MUST_SIGN = "'{}' must be a 'SignedHeader' in the AWS Authorization."
 _HOST_UNSIGNED = _MUST_SIGN.format("Host' or ':authority")
+_MUST_SIGN_IF_SENT = (("x-amz-target", "X-Amz-Target"), ("content-type", "Content-Type"))
 _ISO_BASIC = "%Y%m%dT%H%M%SZ"
 _ALG_RE = re.compile(r"[A-Za-z0-9-]{1,32}")
 _DATE_RE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")
@@ -292,6 +297,9 @@ class SigV4Verifier:
             raise InvalidSignature(
                 _MUST_SIGN.format("X-Amz-Date" if date_name[0] == "x" else "Date")
             )
+        for name, shown in _MUST_SIGN_IF_SENT:
+            if name in headers and name not in names:
+                raise InvalidSignature(_MUST_SIGN.format(shown))
         t, iso = parse_date(date_value[0])
         self._check_time(t)
         key, principal, k_signing, scope = self._credential(auth.credential, iso, headers)

@@ -3,12 +3,30 @@ signed, the replay guard's per-key share (README "SigV4 verification")."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from smgrpc.auth.replay import ReplayGuard
-from smgrpc.auth.sigv4 import SigV4Verifier
+from smgrpc.auth.sigv4 import MISMATCH, SignedRequest, SigV4Verifier
 from smgrpc.core.errors import ServiceError
-from tests.auth.sigv4_helpers import T0, World, sign
+from tests.auth.sigv4_helpers import (
+    BODY,
+    HOST,
+    KID,
+    REGION,
+    SECRET,
+    T0,
+    TARGET,
+    World,
+    sign,
+    signing_time,
+    with_auth,
+    with_header,
+)
 
 
 def code_of(world: World, req: object) -> str:
@@ -40,3 +58,38 @@ def test_the_replay_guard_must_cover_the_skew() -> None:
             world.clock,
             replay=ReplayGuard(retention=60),
         )
+
+
+class _HostAndDateOnly(SigV4Auth):
+    """A signer that leaves X-Amz-Target and Content-Type out of SignedHeaders."""
+
+    def headers_to_sign(self, request: AWSRequest) -> Any:
+        got = super().headers_to_sign(request)
+        for name in ("x-amz-target", "content-type"):
+            del got[name]
+        return got
+
+
+def test_target_and_content_type_must_be_signed() -> None:
+    """A request signed over host;x-amz-date only could be sent on as another operation
+    (GetSecretValue signed, DeleteSecret sent): refused, whatever the target says."""
+    world = World()
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": TARGET}
+    req = AWSRequest("POST", f"http://{HOST}/", data=BODY, headers=headers)
+    with signing_time(T0):
+        _HostAndDateOnly(Credentials(KID, SECRET), "secretsmanager", REGION).add_auth(req)
+    assert "SignedHeaders=host;x-amz-date," in req.headers["Authorization"]
+    got = tuple([("host", HOST), *((k.lower(), v) for k, v in req.headers.items())])
+    swapped = SignedRequest("POST", "/", "", got, BODY)
+    swapped = with_header(swapped, "x-amz-target", "secretsmanager.DeleteSecret")
+    with pytest.raises(ServiceError) as info:
+        world.verifier.verify(swapped)
+    assert info.value.aws_code == "InvalidSignatureException"
+    assert str(info.value) == "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."
+    unsigned_type = with_auth(sign(), "content-type;host;", "host;")
+    assert code_of(world, unsigned_type) == "InvalidSignatureException"
+    no_type = with_header(with_auth(sign(), "content-type;host;", "host;"), "content-type", None)
+    with pytest.raises(ServiceError, match="^The request signature we calculated") as info:
+        world.verifier.verify(no_type)  # no Content-Type sent: not required, a bad signature
+    assert str(info.value) == MISMATCH
+    assert code_of(world, sign()) == "accepted"  # what botocore signs
