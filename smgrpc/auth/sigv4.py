@@ -332,15 +332,17 @@ class SigV4Verifier:
         now = self.clock.now()
         if now - self.skew <= t <= now + self.skew:
             return
-        span, shown = _duration(self.skew), _iso(math.floor(now))
-        if t < now - self.skew:
+        span, skew = _duration(self.skew), int(self.skew)
+        if t < now - self.skew:  # the clock shown rounded up, so t < the bound shown
+            up = math.ceil(now)
             raise InvalidSignature(
-                f"Signature expired: {_iso(t)} is now earlier than "
-                f"{_iso(math.ceil(now - self.skew))} ({shown} - {span}.)"
+                f"Signature expired: {_iso(t)} is now earlier than {_iso(up - skew)} "
+                f"({_iso(up)} - {span}.)"
             )
+        down = math.floor(now)
         raise InvalidSignature(
-            f"Signature not yet current: {_iso(t)} is still later than "
-            f"{_iso(math.floor(now + self.skew))} ({shown} + {span}.)"
+            f"Signature not yet current: {_iso(t)} is still later than {_iso(down + skew)} "
+            f"({_iso(down)} + {span}.)"
         )
 
     def _credential(
