@@ -544,7 +544,7 @@ class Region:
             self._iam_state,
             self.keyring.access_keys,
             self.clock,
-            identity=dispatch.sigv4_identity(verifier.verify),
+            identity=dispatch.sigv4_identity(verifier.verify, verifier.recheck),
         )
         sm = self.authz
         return ServiceGuard(guard, sm.plan, sm.item, sm.lockout, sm.cache_key)

@@ -326,6 +326,16 @@ class SigV4Verifier:
         self._admit(given, headers, t)
         return principal
 
+    def recheck(self, req: SignedRequest) -> None:
+        """A request `verify` accepted, authenticated again (handlers.wrap does after a
+        Prepare): its access key must still be Active, its user still there, in the current
+        IAM snapshot, else UnrecognizedClientException. No signature work, no replay record."""
+        auth = next((v for n, v in req.headers if n == "authorization"), "")
+        key_id = parse_authorization(auth, True).credential.partition("/")[0]
+        got = directory(self.iam_state()).access_key(key_id)
+        if got is None or got[0].status != "Active":
+            raise Unauthenticated(UNRECOGNIZED)
+
     def _check_time(self, t: int) -> None:
         """t within +-skew of the clock, compared unrounded: the replay guard keeps what
         this accepts (it forgets only t + retention < now, and retention >= skew)."""

@@ -3,6 +3,7 @@ signed, the replay guard's per-key share (README "SigV4 verification")."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,9 +11,12 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from smgrpc.api.guard import Guard
 from smgrpc.auth.replay import ReplayGuard
 from smgrpc.auth.sigv4 import MISMATCH, SignedRequest, SigV4Verifier
+from smgrpc.awswire.dispatch import WireContext, sigv4_identity
 from smgrpc.core.errors import ServiceError
+from smgrpc.core.iam.model import IamState
 from tests.auth.sigv4_helpers import (
     BODY,
     HOST,
@@ -93,3 +97,27 @@ def test_target_and_content_type_must_be_signed() -> None:
         world.verifier.verify(no_type)  # no Content-Type sent: not required, a bad signature
     assert str(info.value) == MISMATCH
     assert code_of(world, sign()) == "accepted"  # what botocore signs
+
+
+def test_a_key_deactivated_between_two_authentications_is_refused() -> None:
+    """handlers.wrap authenticates a call again after a Prepare (a large policy compiled
+    meanwhile); the wire's memo of the first verification re-checks the key is still Active
+    in the snapshot of the second (it only checked the user's ARN still existed)."""
+    world = World()
+    verifier = world.verifier
+    guard = Guard(
+        lambda: world.state,
+        world.vault,
+        world.clock,
+        identity=sigv4_identity(verifier.verify, verifier.recheck),
+    )
+    ctx = WireContext("ipv4:127.0.0.1:5", "Boto3", False, sign())
+    assert guard.authenticate(ctx, ()).name == "alice"
+    assert guard.authenticate(ctx, ()).name == "alice"  # memo: no replay refusal
+    keys = dict(world.state.keys)
+    keys[KID] = replace(keys[KID], status="Inactive")
+    world.state = IamState(world.state.account, world.state.holder, users=world.state.users,
+                           keys=keys)  # fmt: skip
+    with pytest.raises(ServiceError) as info:
+        guard.authenticate(ctx, ())
+    assert info.value.aws_code == "UnrecognizedClientException"
