@@ -76,7 +76,7 @@ from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 from urllib.parse import quote
 
-from smgrpc.auth.replay import ReplayGuard, Verdict
+from smgrpc.auth.replay import REPLAY_FULL, REPLAY_KEY_FULL, REPLAYED, ReplayGuard, Verdict
 from smgrpc.core.errors import (
     IncompleteSignature,
     InvalidSignature,
@@ -102,17 +102,6 @@ MISMATCH = (
     "details."
 )
 PAYLOAD_MISMATCH = "The provided 'x-amz-content-sha256' header does not match what was computed."
-REPLAYED = (
-    "This signed request was already accepted once (same signature, same amz-sdk-invocation-id "
-    "and amz-sdk-request headers); a signed request is accepted only once within its 5-minute "
-    "window. Each request must be signed afresh: an identical request signed within the same "
-    "second has the same signature (AWS SDKs tell their calls apart by a fresh "
-    "amz-sdk-invocation-id header)."
-)
-REPLAY_FULL = (
-    "Rate exceeded: the server's record of recently used signatures is full; retry shortly "
-    "with a freshly signed request."
-)
 TWO_HEADERS = "The request has more than one Authorization header."
 NOT_PAIR = (
     "Authorization header parts must be key=value pairs (missing equal-sign); "
@@ -323,7 +312,7 @@ class SigV4Verifier:
         given = auth.signature.encode("utf-8", "surrogatepass")
         if not hmac.compare_digest(expected, given):
             raise InvalidSignature(MISMATCH)
-        self._admit(given, headers, t)
+        self._admit(given, headers, t, key.access_key_id)
         return principal
 
     def recheck(self, req: SignedRequest) -> None:
@@ -405,16 +394,19 @@ class SigV4Verifier:
         self._signing[(key.access_key_id, day)] = (key, k)
         return k
 
-    def _admit(self, signature: bytes, headers: dict[str, list[str]], t: int) -> None:
-        """Record the request in the replay guard, or refuse it (replayed / guard full)."""
+    def _admit(self, signature: bytes, headers: dict[str, list[str]], t: int, key_id: str) -> None:
+        """Record the request in the replay guard, or refuse it (replayed / guard full /
+        this key holds its share of the guard)."""
         sdk = "\n".join(",".join(headers.get(name, ())) for name in _SDK_HEADERS)
         key = signature + b"\n" + sdk.encode("utf-8", "surrogatepass")
         digest = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
-        verdict = self.replay.admit(digest, t, self.clock.now())
+        verdict = self.replay.admit(digest, t, self.clock.now(), key_id)
         if verdict is Verdict.REPLAYED:
             raise InvalidSignature(REPLAYED)
         if verdict is Verdict.FULL:
             raise Throttling(REPLAY_FULL)
+        if verdict is Verdict.KEY_FULL:
+            raise Throttling(REPLAY_KEY_FULL)
 
 
 def _value(values: list[str] | None) -> str:

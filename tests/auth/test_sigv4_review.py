@@ -12,7 +12,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from smgrpc.api.guard import Guard
-from smgrpc.auth.replay import ReplayGuard
+from smgrpc.auth.replay import ReplayGuard, Verdict
 from smgrpc.auth.sigv4 import MISMATCH, SignedRequest, SigV4Verifier
 from smgrpc.awswire.dispatch import WireContext, sigv4_identity
 from smgrpc.core.errors import ServiceError
@@ -20,6 +20,8 @@ from smgrpc.core.iam.model import IamState
 from tests.auth.sigv4_helpers import (
     BODY,
     HOST,
+    INACTIVE_KID,
+    INACTIVE_SECRET,
     KID,
     REGION,
     SECRET,
@@ -31,6 +33,8 @@ from tests.auth.sigv4_helpers import (
     with_auth,
     with_header,
 )
+
+NEW, REPLAYED, KEY_FULL = Verdict.NEW, Verdict.REPLAYED, Verdict.KEY_FULL
 
 
 def code_of(world: World, req: object) -> str:
@@ -121,3 +125,30 @@ def test_a_key_deactivated_between_two_authentications_is_refused() -> None:
     with pytest.raises(ServiceError) as info:
         guard.authenticate(ctx, ())
     assert info.value.aws_code == "UnrecognizedClientException"
+
+
+def test_one_key_cannot_fill_the_replay_guard_for_everyone() -> None:
+    """Each accepted request is recorded; one authenticated caller varying the unsigned
+    invocation id filled the whole guard and then every key got ThrottlingException. Now a
+    key may hold only its share: past it that key alone is throttled."""
+    guard = ReplayGuard(retention=300, max_entries=8, max_per_key=3)
+    assert [guard.admit(d, T0, T0, "A") for d in (1, 2, 3, 4)] == [NEW, NEW, NEW, KEY_FULL]
+    assert [guard.admit(d, T0, T0, "B") for d in (5, 6, 7)] == [NEW, NEW, NEW]
+    assert guard.admit(2, T0, T0, "A") is REPLAYED  # a replay is still a replay
+    assert guard.admit(9, T0 + 1, T0 + 301, "A") is NEW  # T0's digests left: A's share back
+    assert len(guard) == 1
+
+    world = World()
+    keys = dict(world.state.keys)
+    keys[INACTIVE_KID] = replace(keys[INACTIVE_KID], status="Active")  # bob's second key
+    world.state = IamState(world.state.account, world.state.holder, users=world.state.users,
+                           keys=keys)  # fmt: skip
+    shared = ReplayGuard(retention=300, max_entries=100, max_per_key=2)
+    verifier = SigV4Verifier(REGION, lambda: world.state, world.vault, world.clock, replay=shared)
+    for n in (1, 2):
+        assert verifier.verify(sign(invocation=f"call-{n}")).name == "alice"
+    with pytest.raises(ServiceError) as info:
+        verifier.verify(sign(invocation="call-3"))
+    assert info.value.aws_code == "ThrottlingException" and "this access key" in str(info.value)
+    bob = sign(kid=INACTIVE_KID, secret=INACTIVE_SECRET, invocation="call-4")
+    assert verifier.verify(bob).name == "bob"  # another key is served
