@@ -59,6 +59,7 @@ TARGET_PREFIX = "secretsmanager."
 CONTENT_TYPES = frozenset({"application/x-amz-json-1.1", "application/x-amz-json-1.0"})
 UNKNOWN_OPERATION = "UnknownOperationException"
 TOO_LARGE = "RequestEntityTooLargeException"
+UNREADABLE = "SerializationException"  # a body that cannot be read (framing, encoding)
 KEEPALIVE = 75.0  # seconds an idle keep-alive connection is kept (aiohttp's default)
 SignedFactory = Callable[[str, str, str, tuple[tuple[str, str], ...], bytes], object]
 
@@ -79,13 +80,26 @@ class _TooLarge(Exception):
     pass
 
 
+class _Unreadable(Exception):
+    """The body could not be read: bad framing (RequestPayloadError) or the client left."""
+
+    def __init__(self, gone: bool) -> None:
+        super().__init__("unreadable body")
+        self.gone = gone
+
+
 async def _read(content: StreamReader, limit: int) -> bytes:
-    """The whole body, or _TooLarge past `limit` bytes (chunked bodies too)."""
+    """The whole body, or _TooLarge past `limit` bytes (chunked bodies too), or _Unreadable."""
     data = bytearray()
-    async for chunk in content.iter_chunked(64 * 1024):
-        data += chunk
-        if len(data) > limit:
-            raise _TooLarge
+    try:
+        async for chunk in content.iter_chunked(64 * 1024):
+            data += chunk
+            if len(data) > limit:
+                raise _TooLarge
+    except web.RequestPayloadError:
+        raise _Unreadable(gone=False) from None
+    except ConnectionError:
+        raise _Unreadable(gone=True) from None
     return bytes(data)
 
 
@@ -123,7 +137,12 @@ class AwsListener:
 
     async def start(self) -> int:
         host, _, port = self.address.rpartition(":")
-        server = web.Server(self._handle, access_log=None, keepalive_timeout=KEEPALIVE)
+        server = web.Server(
+            self._handle,
+            access_log=None,
+            keepalive_timeout=KEEPALIVE,
+            auto_decompress=False,  # a Content-Encoding is refused (_framing), never decoded
+        )
         runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=self._grace)
         await runner.setup()
         site = web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=self._tls)
@@ -163,7 +182,7 @@ class AwsListener:
                 500, INTERNAL, f"InternalServiceError (request id {rid})", rid
             )
         response = web.Response(status=status, headers=headers, body=body)
-        if status == 413:
+        if status == 413 or headers.get("Connection") == "close":
             response.force_close()  # the rest of the body was not read
         return response
 
@@ -173,10 +192,20 @@ class AwsListener:
             return refused
         op = request.headers.get("X-Amz-Target", "")[len(TARGET_PREFIX) :]
         method = self._methods[op]
+        if (
+            request.version >= (1, 1)
+            and request.headers.get("Expect", "").lower() == "100-continue"
+        ):
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # as aiohttp's router
+            request.writer.output_size = 0  # the response proper is still to come
         try:
             body = await _read(request.content, self._max_body)
         except _TooLarge:
             return self._too_large(rid)
+        except _Unreadable as exc:
+            if exc.gone:  # nobody to answer: not an error of ours
+                log.debug("AWS listener: the client left during the body (request id %s)", rid)
+            return _closing(answer(400, UNREADABLE, "The request body could not be read.", rid))
         ctx = WireContext(
             peer_of(request.transport.get_extra_info("peername") if request.transport else None),
             request.headers.get("User-Agent", ""),
@@ -229,6 +258,9 @@ class AwsListener:
                 "X-Amz-Target must name a Secrets Manager operation: secretsmanager.<Operation>.",
                 rid,
             )
+        if request.headers.get("Content-Encoding", "identity").lower() != "identity":
+            text = "Content-Encoding is not supported: send the JSON body uncompressed."
+            return _closing(answer(400, UNREADABLE, text, rid))
         length = request.content_length
         if length is not None and length > self._max_body:
             return self._too_large(rid)
@@ -238,3 +270,9 @@ class AwsListener:
         return answer(
             413, TOO_LARGE, f"The request body is larger than {self._max_body} bytes.", rid
         )
+
+
+def _closing(refused: Answer) -> Answer:
+    """An answer sent before the body was read: the connection is closed after it."""
+    status, headers, body = refused
+    return status, {**headers, "Connection": "close"}, body

@@ -6,10 +6,17 @@ where a test must control every byte."""
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from smgrpc.app import Region
 from tests.conftest import make_config, running
 
 CT = "application/x-amz-json-1.1"
@@ -42,3 +49,79 @@ async def test_stop_grace_bounds_the_aws_drain(tmp_path: Path) -> None:
         took = time.monotonic() - t0
         writer.close()
     assert took < 3.0, f"stop(grace=0.2) took {took:.1f} s"
+
+
+async def exchange(port: int, data: bytes, wait: float = 5.0) -> bytes:
+    """Send `data` on a fresh connection, read until the server closes it (or `wait`)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    got = b""
+    try:
+        async with asyncio.timeout(wait):
+            while chunk := await reader.read(65536):
+                got += chunk
+    except TimeoutError:
+        pass
+    writer.close()
+    return got
+
+
+def parse(raw: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """Status, headers (lower-cased) and JSON body of the first response in `raw`."""
+    text, _, rest = raw.partition(b"\r\n\r\n")
+    status_line, *lines = text.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines)}
+    body = rest[: int(headers.get("content-length", len(rest)))]
+    return int(status_line.split()[1]), headers, json.loads(body)
+
+
+@pytest.fixture
+async def region(tmp_path: Path) -> AsyncIterator[Region]:
+    async with running(make_config(tmp_path, aws_listen="127.0.0.1:0")) as r:
+        yield r
+
+
+async def test_a_compressed_body_is_refused_as_aws_does(region: Region) -> None:
+    """A bad gzip body was a 500 InternalServiceError with an ERROR traceback; AWS JSON
+    clients never compress requests: any Content-Encoding but identity is a 400."""
+    body = b"not gzip at all"
+    raw = await exchange(
+        region.aws_port, head("ListSecrets", len(body), "Content-Encoding: gzip") + body
+    )
+    status, headers, got = parse(raw)
+    assert status == 400 and got["__type"] == "SerializationException"
+    assert headers["x-amzn-errortype"] == "SerializationException"
+    assert "Content-Encoding is not supported" in got["message"]
+
+
+async def test_a_client_leaving_mid_upload_is_not_an_error(
+    region: Region, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    reader, writer = await asyncio.open_connection("127.0.0.1", region.aws_port)
+    writer.write(head("ListSecrets", 1000) + b'{"MaxResults": 1')
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.transport.abort()  # gone, mid-body
+    await asyncio.sleep(0.3)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
+    assert any("client left" in r.getMessage() for r in caplog.records)
+
+
+async def test_expect_100_continue_is_answered(region: Region) -> None:
+    """curl sends Expect: 100-continue for larger bodies and waits ~1 s for the 100."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", region.aws_port)
+    writer.write(head("ListSecrets", 2, "Expect: 100-continue"))
+    await writer.drain()
+    async with asyncio.timeout(0.8):
+        interim = await reader.readuntil(b"\r\n\r\n")
+    assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+    writer.write(b"{}")
+    await writer.drain()
+    async with asyncio.timeout(5):
+        final = await reader.readuntil(b"\r\n\r\n")
+    writer.close()
+    assert final.startswith(b"HTTP/1.1 400 ")  # unsigned: MissingAuthenticationTokenException
+    assert b"MissingAuthenticationTokenException" in final
