@@ -51,6 +51,7 @@ from smgrpc.awswire.dispatch import (
     ok_answer,
     peer_of,
 )
+from smgrpc.awswire.httpserver import AwsServer
 from smgrpc.core.errors import ServiceError, error_kind
 
 log = logging.getLogger("smgrpc.awswire")
@@ -137,7 +138,7 @@ class AwsListener:
 
     async def start(self) -> int:
         host, _, port = self.address.rpartition(":")
-        server = web.Server(
+        server = AwsServer(
             self._handle,
             access_log=None,
             keepalive_timeout=KEEPALIVE,

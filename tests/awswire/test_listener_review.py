@@ -125,3 +125,34 @@ async def test_expect_100_continue_is_answered(region: Region) -> None:
     writer.close()
     assert final.startswith(b"HTTP/1.1 400 ")  # unsigned: MissingAuthenticationTokenException
     assert b"MissingAuthenticationTokenException" in final
+
+
+CANARY_SIG = "deadbeefSIGNATUREcanary0123456789abcdef0123456789abcdef012345"
+
+
+async def test_a_malformed_request_logs_no_header_text(
+    region: Region, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiohttp refuses a request it cannot parse before our handler runs: it logged the raw
+    header line (an Authorization value with its Signature) with a traceback at ERROR on
+    aiohttp.server and sent text/plain. Now: the exception's type only, an AWS error body."""
+    caplog.set_level(logging.DEBUG)
+    auth = (
+        "AWS4-HMAC-SHA256 Credential=AKIAABCDEFGHIJKLMN23/20261201/us-east-1/secretsmanager/"
+        f"aws4_request, SignedHeaders=host;x-amz-date, Signature={CANARY_SIG}\x01"
+    )
+    request = (
+        f"POST / HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Length: 2\r\n\r\n{{}}"
+    )
+    status, headers, got = parse(await exchange(region.aws_port, request.encode()))
+    assert status == 400 and got["__type"] == "SerializationException"
+    assert headers["content-type"] == CT and headers["x-amzn-errortype"] == got["__type"]
+    assert got["message"] == "The HTTP request could not be parsed (BadHttpMessage)."
+    assert CANARY_SIG not in caplog.text and "SIGNATURE" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert any("BadHttpMessage" in r.getMessage() for r in caplog.records)
+    # A bad chunk size in the same packet as the head takes the same path.
+    lines = ["POST / HTTP/1.1", "Host: x", f"Content-Type: {CT}",
+             "X-Amz-Target: secretsmanager.ListSecrets", "Transfer-Encoding: chunked"]  # fmt: skip
+    raw = await exchange(region.aws_port, ("\r\n".join(lines) + "\r\n\r\nzz\r\n").encode())
+    assert parse(raw)[2]["__type"] == "SerializationException"
