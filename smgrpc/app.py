@@ -30,7 +30,6 @@ from smgrpc.api.iam_authz import IamGuard
 from smgrpc.api.iam_servicer import SERVICE as IAM_SERVICE
 from smgrpc.api.iam_servicer import IamServicer, iam_service
 from smgrpc.api.server import (
-    MAX_RECEIVE,
     SERVICE,
     build_server,
     public_service,
@@ -46,6 +45,7 @@ from smgrpc.auth.mtls import Trust
 from smgrpc.auth.sigv4 import SignedRequest, SigV4Verifier
 from smgrpc.auth.token_file import TokenFileError, write_admin_token
 from smgrpc.awswire import dispatch
+from smgrpc.awswire.server import MAX_BODY as AWS_MAX_BODY
 from smgrpc.awswire.server import AwsListener, tls_context
 from smgrpc.awswire.server import ListenError as AwsListenError
 from smgrpc.config import Config, ConfigError
@@ -570,7 +570,7 @@ class Region:
             methods,
             SignedRequest,
             tls=tls,
-            max_body=MAX_RECEIVE,
+            max_body=AWS_MAX_BODY,
             grace=cfg.shutdown_grace,
         )
         try:

@@ -61,6 +61,13 @@ CONTENT_TYPES = frozenset({"application/x-amz-json-1.1", "application/x-amz-json
 UNKNOWN_OPERATION = "UnknownOperationException"
 TOO_LARGE = "RequestEntityTooLargeException"
 UNREADABLE = "SerializationException"  # a body that cannot be read (framing, encoding)
+# The wire's own body cap, far below the gRPC receive limit (MAX_RECEIVE, sized for
+# replication): the largest request AWS accepts is a 65,536-byte SecretString, at worst
+# 393,216 bytes JSON-escaped (\u0001 for each byte), with a Description (2,048 characters,
+# 12 KiB escaped) and 50 tags (~20 KiB); a 20,480-character policy escapes to ~120 KiB at
+# most. 512 KiB holds every one of those; more is RequestEntityTooLargeException.
+MAX_BODY = 512 * 1024
+THREAD_AT = 64 * 1024  # larger bodies are decoded in a thread (codec.py: bounded cost)
 KEEPALIVE = 75.0  # seconds an idle keep-alive connection is kept (aiohttp's default)
 SignedFactory = Callable[[str, str, str, tuple[tuple[str, str], ...], bytes], object]
 
@@ -75,6 +82,14 @@ def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(cert, key)
     return ctx
+
+
+def _decode(op: str, body: bytes) -> Any:
+    """The request message, or the codec's error as Undecodable (answered after auth)."""
+    try:
+        return codec.decode(op, body)
+    except ServiceError as exc:
+        return Undecodable(exc)
 
 
 class _TooLarge(Exception):
@@ -222,11 +237,10 @@ class AwsListener:
                 body,
             ),
         )
-        message: Any
-        try:
-            message = codec.decode(op, body)
-        except ServiceError as exc:
-            message = Undecodable(exc)
+        if len(body) > THREAD_AT:
+            message = await asyncio.to_thread(_decode, op, body)
+        else:
+            message = _decode(op, body)
         try:
             response = await method.handler(message, ctx, metadata=ctx.invocation_metadata())
         except WireAbort as abort:
