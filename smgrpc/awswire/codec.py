@@ -27,11 +27,11 @@ Bounded cost (decode runs before authentication, as AWS validates after it, so a
 caller chooses the body): a body holding more than MAX_VALUES JSON values (a comma, `{` or
 `[` outside strings each; `values_bound` counts them cheaply, an upper bound; `_values`
 exactly when that bound is over, refusing bodies of more than MAX_STRINGS strings outright)
-is a SerializationException before orjson builds it; a request list longer than LIST_CAP items (every model list is at most 50 by the model's
-`max` or AWS's quotas, or names Regions) is a ValidationException "Member must have length
-less than or equal to <the model's max, else LIST_CAP>" before its items are converted.
-Lists of 11..LIST_CAP items are converted and refused by the gRPC side's validation, with
-its message.
+is a SerializationException before orjson builds it; a request list longer than LIST_CAP
+items (every model list is at most 50 by the model's `max` or AWS's quotas, or names
+Regions) is a ValidationException "Member must have length less than or equal to <the
+model's max, else LIST_CAP>" before its items are converted. Shorter lists over the max are
+converted and refused by the gRPC side's validation, with its message.
 
 Responses (encode): AWS member names, keys in sorted order and no spaces (as AWS writes them),
 absent members omitted, int64 as JSON numbers, blobs base64, maps of lists as an object of
