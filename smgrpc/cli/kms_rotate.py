@@ -7,8 +7,9 @@ never neither. The new key file is written and fsynced before that transaction. 
 must be stopped (the data dir lock says whether it is).
 
 Test hook (config.rekey_pause_at): with SMGRPC_TEST_HOOKS=1, SMGRPC_TEST_REKEY_PAUSE_AT=<step>
-pauses the command at a step (bounded: SMGRPC_TEST_REKEY_PAUSE_SECONDS, at most 300 s) so a
-test can kill -9 it there or run another command against the locked dir; steps: checked,
+pauses the command at a step (bounded: SMGRPC_TEST_REKEY_PAUSE_SECONDS, at most 300 s; SIGUSR1
+ends the pause early) so a test can kill -9 it there or run another command against the locked
+dir; steps: checked,
 key-written, rewrapped (written, not committed), committed. Without SMGRPC_TEST_HOOKS=1 the
 command refuses to run while the hook is set.
 """
@@ -19,8 +20,9 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
-import time
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +53,10 @@ def add_arguments(name: str, c: argparse.ArgumentParser) -> None:
 
 
 def _pauser(pause: tuple[str, float] | None) -> Callable[[str], None]:
+    resume = threading.Event()  # SIGUSR1 ends the pause early (a test done with the lock)
+    if pause is not None:
+        signal.signal(signal.SIGUSR1, lambda *_: resume.set())
+
     def checkpoint(step: str) -> None:
         if pause is not None and step == pause[0]:
             print(
@@ -58,7 +64,7 @@ def _pauser(pause: tuple[str, float] | None) -> Callable[[str], None]:
                 file=sys.stderr,
                 flush=True,
             )
-            time.sleep(pause[1])  # a test kills it meanwhile, or it goes on
+            resume.wait(pause[1])  # a test kills it meanwhile, resumes it, or it goes on
 
     return checkpoint
 

@@ -346,7 +346,9 @@ async def test_kms_commands_are_refused_while_a_master_key_rotation_holds_the_di
     key opens once the rotation commits: while the rotation runs, every kms command (and a
     server) is refused with a clear message; nothing is written; the rotation completes."""
     data, new_key = populated, tmp_path / "new.key"
-    proc = await paused_rotation(data, new_key, "key-written", seconds=15)
+    # Paused long enough for the commands below on a loaded machine (a 15 s pause ran out
+    # under pytest-xdist with load 7), then resumed at once with SIGUSR1.
+    proc = await paused_rotation(data, new_key, "key-written", seconds=240)
     d = str(data)
     for argv in (
         ("create-key", "--alias", "alias/late"),
@@ -360,6 +362,7 @@ async def test_kms_commands_are_refused_while_a_master_key_rotation_holds_the_di
         "serve", "--region", "us-east-1", "--data-dir", d, "--listen", "127.0.0.1:0"
     )
     assert done.returncode == 2 and b"is being re-keyed" in done.stderr
+    proc.send_signal(signal.SIGUSR1)
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err
     rc, out, err = await cli("kms", "list-keys", "--data-dir", d, "--master-key-file", str(new_key))
