@@ -16,7 +16,8 @@ OPTIONS: list[tuple[str, int | str]] = [
     ("grpc.keepalive_time_ms", 30_000),
     # Reconnect soon after a failure, so a retry after a short backoff can find the server.
     ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
+    # Not grpc.min_reconnect_backoff_ms: grpc also takes it as the minimum *connect timeout*
+    # (ParseArgsForBackoffValues; default 20 s), so 100 there failed connects on a loaded host.
     ("grpc.max_reconnect_backoff_ms", 5_000),
 ]
 
