@@ -329,9 +329,12 @@ def _assign(line: str, env: dict[str, str]) -> dict[str, str]:
     return dict(pairs)
 
 
-def _run_line(demo: Demo, line: str, check: Check, retry: float) -> None:
+def _run_line(demo: Demo, line: str, check: Check, retry: float) -> int:
+    """Run the line until check passes (retrying for up to retry seconds); the attempts made."""
     deadline = time.monotonic() + retry
+    attempts = 0
     while True:
+        attempts += 1
         done = subprocess.run(
             ["bash", "-c", line],
             cwd=ROOT,
@@ -343,12 +346,14 @@ def _run_line(demo: Demo, line: str, check: Check, retry: float) -> None:
         answer = Answer(done.returncode, done.stdout + done.stderr)
         try:
             if check(demo, answer):
-                return
+                return attempts
         except (AssertionError, ValueError, KeyError) as exc:
             if time.monotonic() >= deadline:
                 raise AssertionError(f"{line}\n-> {answer.out[-2000:]}") from exc
         if time.monotonic() >= deadline:
             raise AssertionError(f"{line} never gave the expected answer:\n{answer.out[-2000:]}")
+        if attempts == 1:
+            print(f"         (retrying: {answer.out.strip()[-160:]!r})")
         time.sleep(0.5)
 
 
@@ -377,7 +382,8 @@ def test_compose_walkthrough_in_real_containers(docker: Engine) -> None:
             command, check, retry = next(expected)
             assert _command(line) == command
             began = time.monotonic()
-            _run_line(demo, line, check, retry)
-            print(f"{time.monotonic() - began:6.1f} s  {command[:90]}")  # shown with -s
+            attempts = _run_line(demo, line, check, retry)
+            took = time.monotonic() - began
+            print(f"{took:6.1f} s  {attempts} x {command[:90]}")  # shown with -s
     finally:
         demo.compose("down", "-v", "--remove-orphans", "--timeout", "5")
