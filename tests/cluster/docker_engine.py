@@ -95,7 +95,9 @@ def _start_dockerd(log: Path) -> subprocess.Popen[bytes]:
             raise NoEngine(f"dockerd exited with {proc.returncode}: {_last_line(log.read_text())}")
         if time.monotonic() > deadline:
             _stop_dockerd(proc)
-            raise NoEngine(f"dockerd did not answer in {START_TIMEOUT:.0f} s: {_last_line(log.read_text())}")
+            raise NoEngine(
+                f"dockerd did not answer in {START_TIMEOUT:.0f} s: {_last_line(log.read_text())}"
+            )
         time.sleep(0.5)
     return proc
 

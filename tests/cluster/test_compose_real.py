@@ -242,17 +242,33 @@ EXPECTED: list[tuple[str, Check, float]] = [
         20,  # IAM (the admin's key) reaches the other Regions within a second or so
     ),
     (gr("EU", "GetSecretValue", GET), replica_read, 30),
-    (gr("EU", "PutSecretValue", '{"SecretId":"demo/db","SecretString":"rotated"}'), refused_on_replica, 0),
     (
-        gr("US", "ReplicateSecretToRegions", '{"SecretId":"demo/db","AddReplicaRegions":[{"Region":"ap-southeast-2"}]}'),
-        ok(lambda r: {s["Region"] for s in r["ReplicationStatus"]} == {"eu-west-1", "ap-southeast-2"}),
+        gr("EU", "PutSecretValue", '{"SecretId":"demo/db","SecretString":"rotated"}'),
+        refused_on_replica,
+        0,
+    ),
+    (
+        gr(
+            "US",
+            "ReplicateSecretToRegions",
+            '{"SecretId":"demo/db","AddReplicaRegions":[{"Region":"ap-southeast-2"}]}',
+        ),
+        ok(
+            lambda r: (
+                {s["Region"] for s in r["ReplicationStatus"]} == {"eu-west-1", "ap-southeast-2"}
+            )
+        ),
         0,
     ),
     (gr("AP", "GetSecretValue", GET), value("hunter2"), 30),
     (gr("US", "DescribeSecret", GET), in_sync, 30),
     ("$COMPOSE kill ap-southeast-2", killed, 0),
     (gr("US", "GetSecretValue", GET), value("hunter2"), 0),
-    (gr("US", "PutSecretValue", '{"SecretId":"demo/db","SecretString":"hunter3"}'), written_while_down, 0),
+    (
+        gr("US", "PutSecretValue", '{"SecretId":"demo/db","SecretString":"hunter3"}'),
+        written_while_down,
+        0,
+    ),
     (gr("EU", "GetSecretValue", GET), value("hunter3"), 30),
     ("$COMPOSE start ap-southeast-2", started, 0),
     (gr("AP", "GetSecretValue", GET), value("hunter3"), 60),
@@ -362,7 +378,9 @@ def _run_line(demo: Demo, line: str, check: Check, retry: float) -> int:
 def test_compose_walkthrough_in_real_containers(docker: Engine) -> None:
     busy = _busy_port()
     if busy is not None:
-        pytest.skip(f"127.0.0.1:{busy} is taken (a scripts/serve, scripts/cluster or compose demo?)")
+        pytest.skip(
+            f"127.0.0.1:{busy} is taken (a scripts/serve, scripts/cluster or compose demo?)"
+        )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMGRPC_", "AWS_"))}
     env |= {
         "COMPOSE_PROJECT_NAME": PROJECT,
@@ -371,13 +389,16 @@ def test_compose_walkthrough_in_real_containers(docker: Engine) -> None:
         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
     }
     demo = Demo(docker, env)
+    demo.compose("down", "-v", "--remove-orphans", "--timeout", "5")  # what a crashed run left
     expected = iter(EXPECTED)
     try:
         for line in readme_block():
             if ASSIGNMENT.match(line):
                 demo.env = _assign(line, demo.env)
                 if line.startswith("COMPOSE="):  # the compose this machine has
-                    demo.env["COMPOSE"] = " ".join([*docker.compose, "-f", "compose/docker-compose.yml"])
+                    demo.env["COMPOSE"] = " ".join(
+                        [*docker.compose, "-f", "compose/docker-compose.yml"]
+                    )
                 continue
             command, check, retry = next(expected)
             assert _command(line) == command
