@@ -30,7 +30,6 @@ from smgrpc.api.iam_authz import IamGuard
 from smgrpc.api.iam_servicer import SERVICE as IAM_SERVICE
 from smgrpc.api.iam_servicer import IamServicer, iam_service
 from smgrpc.api.server import (
-    MAX_RECEIVE,
     SERVICE,
     build_server,
     public_service,
@@ -46,6 +45,7 @@ from smgrpc.auth.mtls import Trust
 from smgrpc.auth.sigv4 import SignedRequest, SigV4Verifier
 from smgrpc.auth.token_file import TokenFileError, write_admin_token
 from smgrpc.awswire import dispatch
+from smgrpc.awswire.server import MAX_BODY as AWS_MAX_BODY
 from smgrpc.awswire.server import AwsListener, tls_context
 from smgrpc.awswire.server import ListenError as AwsListenError
 from smgrpc.config import Config, ConfigError
@@ -544,7 +544,7 @@ class Region:
             self._iam_state,
             self.keyring.access_keys,
             self.clock,
-            identity=dispatch.sigv4_identity(verifier.verify),
+            identity=dispatch.sigv4_identity(verifier.verify, verifier.recheck),
         )
         sm = self.authz
         return ServiceGuard(guard, sm.plan, sm.item, sm.lockout, sm.cache_key)
@@ -570,7 +570,7 @@ class Region:
             methods,
             SignedRequest,
             tls=tls,
-            max_body=MAX_RECEIVE,
+            max_body=AWS_MAX_BODY,
             grace=cfg.shutdown_grace,
         )
         try:
@@ -691,7 +691,7 @@ class Region:
             wait = self.config.shutdown_grace if grace is None else grace
             await asyncio.gather(  # each in-flight call gets the grace, on either listener
                 self._step("server", self._stop_server(self.server, wait)),
-                self._step("AWS listener", self._stop_aws()),
+                self._step("AWS listener", self._stop_aws(wait)),
             )
             if self.replication is not None:
                 await self._step("replication applies", self.replication.drain())
@@ -720,11 +720,11 @@ class Region:
             await self.health.enter_graceful_shutdown()
             await server.stop(grace)
 
-    async def _stop_aws(self) -> None:
-        """The AWS listener: stop accepting; requests in flight get shutdown_grace to finish
-        (the gate is closed: any new one was answered 503 ServiceUnavailable)."""
+    async def _stop_aws(self, grace: float) -> None:
+        """The AWS listener: stop accepting; requests in flight get `grace` to finish (the
+        gate is closed: any new one was answered 503 ServiceUnavailable)."""
         if self.aws is not None:
-            await self.aws.close()
+            await self.aws.close(grace)
 
     async def _step(self, what: str, step: Awaitable[None]) -> None:
         try:

@@ -739,11 +739,19 @@ def _check_tls(values: Mapping[str, object]) -> None:
             )
     if values.get("rotation_cert") and not values.get("rotation_ca"):
         raise ConfigError("--rotation-cert needs --rotation-ca (client certificates need TLS)")
-    if values.get("mtls_listen") and values.get("mtls_listen") == values.get("listen"):
+    if _clash(values.get("mtls_listen"), values.get("listen")):
         raise ConfigError("--mtls-listen must differ from --listen")
     aws = values.get("aws_listen")
-    if aws and aws in (values.get("listen", DEFAULT_LISTEN), values.get("mtls_listen")):
+    if _clash(aws, values.get("listen", DEFAULT_LISTEN), values.get("mtls_listen")):
         raise ConfigError("--aws-listen must differ from --listen and --mtls-listen")
+
+
+def _clash(address: object, *others: object) -> bool:
+    """`address` is also one of `others` and names a fixed port (port 0: each listener gets
+    its own free port, so two of them may say HOST:0)."""
+    if not isinstance(address, str) or not address or address.endswith(":0"):
+        return False
+    return address in others
 
 
 def _flag(key: str) -> str:

@@ -53,7 +53,12 @@ def interceptor(token: str | Callable[[], str | None] | None) -> grpc.aio.Client
     return _Bearer(token if callable(token) else (lambda: token))
 
 
-def channel(addr: str, token: str | Callable[[], str | None] | None) -> grpc.aio.Channel:
-    """An insecure channel to addr that sends the token (a string, or read per call)."""
+def channel(
+    addr: str, token: str | Callable[[], str | None] | None, *, own_connection: bool = False
+) -> grpc.aio.Channel:
+    """An insecure channel to addr that sends the token (a string, or read per call).
+    own_connection: a connection of its own (grpc otherwise shares one between the channels
+    of a process), so its calls come from another peer address."""
     get = token if callable(token) else (lambda: token)
-    return grpc.aio.insecure_channel(addr, interceptors=[_Bearer(get)])
+    options = [("grpc.use_local_subchannel_pool", 1)] if own_connection else []
+    return grpc.aio.insecure_channel(addr, options=options, interceptors=[_Bearer(get)])

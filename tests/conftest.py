@@ -71,6 +71,27 @@ def make_config(tmp: Path, region: str = "us-east-1", **kw: object) -> Config:
     )  # type: ignore[arg-type]
 
 
+# Fixtures that start real processes or several Regions: their tests take seconds each.
+_HEAVY_FIXTURES = frozenset({"servers", "cluster", "pair", "function", "postgres"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (scripts/test runs `-n 4`), the multi-second tests (slow-marked or
+    on real processes) go first, so that none of them starts last and keeps one worker busy
+    while the others idle. A stable sort: the order within each group is unchanged, and a run
+    without -n keeps the file order."""
+    if not getattr(config.option, "numprocesses", None):
+        return
+
+    def light(item: pytest.Item) -> bool:
+        heavy = item.get_closest_marker("slow") is not None or not _HEAVY_FIXTURES.isdisjoint(
+            getattr(item, "fixturenames", ())
+        )
+        return not heavy
+
+    items.sort(key=light)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -366,6 +366,9 @@ class ServiceGuard:
             key = (id(principal), *facts, *got[0])
             hit = self._allowed.get(key)
             if hit is not None and hit[0] is principal and hit[1] is got[1]:
+                # Decided for another connection of this caller (same source and transport):
+                # this one gets its steady entry too, or it would come here on every call.
+                self._remember(md, peer, got, principal, facts)
                 return self._authorized(
                     principal, partial(self.guard.make_caller, principal, facts)
                 )

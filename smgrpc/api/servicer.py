@@ -11,7 +11,7 @@ from smgrpc.api.codec import opt
 from smgrpc.api.streams import Recheck
 from smgrpc.api.watch import Watch
 from smgrpc.core.errors import NotImplementedOperation
-from smgrpc.core.model import Secret
+from smgrpc.core.model import Secret, Version
 from smgrpc.core.passwords import generate_password
 from smgrpc.core.policies import PolicyUseCases
 from smgrpc.core.replicas import ReplicaUseCases
@@ -20,6 +20,8 @@ from smgrpc.core.secrets import SecretUseCases
 from smgrpc.core.values import ValueRead, ValueUseCases
 
 Ctx = Any
+_Head = tuple[Secret, Version, pb.GetSecretValueResponse]
+MAX_HEADS = 4096
 
 
 def _value_fields(m: Any, read: ValueRead) -> None:
@@ -61,6 +63,7 @@ class SecretsManagerServicer:
         self.replicas = replicas
         self.region = region
         self.policies = policies
+        self._heads: dict[str, _Head] = {}  # version id -> GetSecretValue's head, see _head
 
     async def CreateSecret(self, r: pb.CreateSecretRequest, ctx: Ctx) -> pb.CreateSecretResponse:
         secret, version = await self.secrets.create_secret(
@@ -97,24 +100,36 @@ class SecretsManagerServicer:
             out = pb.GetSecretValueResponse()
             _value_fields(out, read)
             return out
-        # The common case (AWSCURRENT): _value_fields and codec.set_ts, inlined.
+        # The common case (AWSCURRENT): the version's fields copied from its head (below).
         read = await self.values.get_current_value(r.secret_id)
         secret, version, value = read.secret, read.version, read.value
-        out = pb.GetSecretValueResponse(
-            arn=secret.arn,
-            name=secret.name,
-            version_id=version.version_id,
-            version_stages=version.stages,
-        )
-        created = out.created_date
-        created.seconds, created.nanos = divmod(
-            int(round(version.created_at * 1_000_000)) * 1000, 1_000_000_000
-        )
+        got = self._heads.get(version.version_id)
+        if got is None or got[0] is not secret or got[1] is not version:
+            got = self._head(secret, version)
+        out = pb.GetSecretValueResponse()
+        out.CopyFrom(got[2])
         if value.string is not None:
             out.secret_string = value.string
         elif value.binary is not None:  # a SecretValue always holds exactly one of the two
             out.secret_binary = value.binary
         return out
+
+    def _head(self, secret: Secret, version: Version) -> _Head:
+        """GetSecretValue's response for `version` without its value (ARN, name, version id,
+        stages, created date: no secret material), kept for the very same objects (any change
+        to the secret or the version makes new ones). One CopyFrom costs less than setting
+        the fields (~1.4 us a read); bounded."""
+        head = pb.GetSecretValueResponse(
+            arn=secret.arn,
+            name=secret.name,
+            version_id=version.version_id,
+            version_stages=version.stages,
+        )
+        codec.set_ts(head.created_date, version.created_at)
+        if len(self._heads) >= MAX_HEADS:
+            self._heads.clear()
+        got = self._heads[version.version_id] = (secret, version, head)
+        return got
 
     async def BatchGetSecretValue(
         self, r: pb.BatchGetSecretValueRequest, ctx: Ctx

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import grpc
@@ -28,22 +29,21 @@ def _safe_deserializer(cls: Any) -> Callable[[bytes], Any]:
     return decode
 
 
-class _CallHandler(grpc.RpcMethodHandler):  # type: ignore[misc]
+class _CallHandler(tuple, grpc.RpcMethodHandler):  # type: ignore[type-arg,misc]
     """The method handler grpc runs for one call: a unary-unary handler bound to that call's
     invocation metadata (grpc's own handler object, built per call, as grpc's interceptors
-    see it; grpc reads only these attributes)."""
+    see it; grpc reads only these attributes). A tuple (unary, request_deserializer,
+    response_serializer), as grpc's own handlers are: made without a Python __init__."""
 
-    __slots__ = ("unary_unary", "request_deserializer", "response_serializer")
+    __slots__ = ()
     request_streaming = False
     response_streaming = False
     unary_stream = None
     stream_unary = None
     stream_stream = None
-
-    def __init__(self, unary: Any, request_deserializer: Any, response_serializer: Any) -> None:
-        self.unary_unary = unary
-        self.request_deserializer = request_deserializer
-        self.response_serializer = response_serializer
+    unary_unary = property(itemgetter(0))
+    request_deserializer = property(itemgetter(1))
+    response_serializer = property(itemgetter(2))
 
 
 class _Service(grpc.GenericRpcHandler):  # type: ignore[misc]
@@ -62,7 +62,7 @@ class _Service(grpc.GenericRpcHandler):  # type: ignore[misc]
         call = functools.partial(got[0], metadata=handler_call_details.invocation_metadata)
         if got[3]:
             return grpc.unary_stream_rpc_method_handler(call, got[1], got[2])
-        return _CallHandler(call, got[1], got[2])
+        return _CallHandler((call, got[1], got[2]))
 
 
 class Method(NamedTuple):

@@ -26,6 +26,14 @@ At the bound the guard neither forgets nor admits: `admit` answers FULL (a repla
 answered REPLAYED), the verifier refuses the request with ThrottlingException (retryable:
 SDKs back off and retry, the retry is signed afresh), and a warning is logged at most every
 10 s. It never fails open. Not thread-safe: one event loop calls it.
+
+Per-key share: each digest is filed under its owner (the verifier passes the access key
+id), and no owner may hold more than `max_per_key` (default a quarter of `max_entries`:
+250,000, ~830 requests/s sustained over the 5-minute window). Past its share `admit`
+answers KEY_FULL for that owner only (ThrottlingException for that key), so one
+authenticated caller varying the unsigned invocation id cannot fill the guard and throttle
+everyone; it takes four keys at their share to reach the bound. (The per-second bound stays
+global: one key can fill one signed second, which throttles others for that second only.)
 """
 
 from __future__ import annotations
@@ -39,6 +47,22 @@ from itertools import chain
 
 log = logging.getLogger("smgrpc.auth.replay")
 
+# The verifier's answers (auth/sigv4.py): REPLAYED, FULL, KEY_FULL.
+REPLAYED = (
+    "This signed request was already accepted once (same signature, same amz-sdk-invocation-id "
+    "and amz-sdk-request headers); a signed request is accepted only once within its 5-minute "
+    "window. Each request must be signed afresh: an identical request signed within the same "
+    "second has the same signature (AWS SDKs tell their calls apart by a fresh "
+    "amz-sdk-invocation-id header)."
+)
+REPLAY_FULL = (
+    "Rate exceeded: the server's record of recently used signatures is full; retry shortly "
+    "with a freshly signed request."
+)
+REPLAY_KEY_FULL = (
+    "Rate exceeded: this access key holds its whole share of the server's record of recently "
+    "used signatures; retry shortly with a freshly signed request."
+)
 SEAL_AFTER = 2.0
 MERGE_BUDGET = 131_072
 _MIN_LATE = 256
@@ -49,16 +73,18 @@ class Verdict(Enum):
     NEW = "new"  # first use: recorded
     REPLAYED = "replayed"  # seen before within the window
     FULL = "full"  # not seen, but the guard is at its bound: refuse (retryable)
+    KEY_FULL = "key_full"  # not seen, but this owner holds its whole share: refuse it only
 
 
 class _Second:
     """The digests of the requests signed in one second."""
 
-    __slots__ = ("hot", "sealed")
+    __slots__ = ("hot", "sealed", "owners")
 
     def __init__(self) -> None:
         self.hot: set[int] = set()
         self.sealed = array("Q")
+        self.owners: dict[str, int] = {}  # owner -> how many of the digests are theirs
 
     def __contains__(self, digest: int) -> bool:
         if digest in self.hot:
@@ -90,14 +116,18 @@ class ReplayGuard:
         retention: float = 300.0,
         max_entries: int = 1_000_000,
         max_per_second: int = 65_536,
+        max_per_key: int | None = None,
     ) -> None:
+        """max_per_key: the most digests one owner may hold (default max_entries // 4)."""
         self.retention = retention
         self.max_entries = max_entries
         self.max_per_second = max_per_second
+        self.max_per_key = max_entries // 4 if max_per_key is None else max_per_key
         self._seconds: dict[int, _Second] = {}
+        self._held: dict[str, int] = {}  # owner -> digests held, over every second
         self._count = 0
         self._next_tick = -math.inf
-        self._warned_at = -math.inf
+        self._warned_at: dict[bool, float] = {}  # share? -> when last warned
 
     def __len__(self) -> int:
         return self._count
@@ -105,9 +135,10 @@ class ReplayGuard:
     def __repr__(self) -> str:
         return f"ReplayGuard({self._count} digests, {len(self._seconds)} seconds)"
 
-    def admit(self, digest: int, signed_at: int, now: float) -> Verdict:
+    def admit(self, digest: int, signed_at: int, now: float, owner: str = "") -> Verdict:
         """Record `digest` (0 <= digest < 2**64) of a request signed at `signed_at` (epoch
-        seconds), unless it was recorded before or the guard is full."""
+        seconds) by `owner`, unless it was recorded before, the guard is full or the owner
+        holds its share."""
         if now >= self._next_tick:
             self._tick(now)
         if signed_at + self.retention < now:
@@ -120,7 +151,13 @@ class ReplayGuard:
         if self._count >= self.max_entries or len(second) >= self.max_per_second:
             self._warn_full(now)
             return Verdict.FULL
+        held = self._held.get(owner, 0)
+        if held >= self.max_per_key:
+            self._warn_full(now, share=True)
+            return Verdict.KEY_FULL
         second.hot.add(digest)
+        second.owners[owner] = second.owners.get(owner, 0) + 1
+        self._held[owner] = held + 1
         self._count += 1
         return Verdict.NEW
 
@@ -129,7 +166,14 @@ class ReplayGuard:
         self._next_tick = math.floor(now) + 1
         horizon = now - self.retention
         for t in [t for t in self._seconds if t < horizon]:
-            self._count -= len(self._seconds.pop(t))
+            gone = self._seconds.pop(t)
+            self._count -= len(gone)
+            for owner, n in gone.owners.items():
+                left = self._held[owner] - n
+                if left:
+                    self._held[owner] = left
+                else:
+                    del self._held[owner]
         budget = MERGE_BUDGET
         settled = now - SEAL_AFTER
         for t, second in self._seconds.items():
@@ -137,9 +181,18 @@ class ReplayGuard:
                 budget -= len(second)
                 second.seal()
 
-    def _warn_full(self, now: float) -> None:
-        if now - self._warned_at >= _WARN_EVERY:
-            self._warned_at = now
+    def _warn_full(self, now: float, share: bool = False) -> None:
+        if now - self._warned_at.get(share, -math.inf) < _WARN_EVERY:
+            return
+        self._warned_at[share] = now
+        if share:
+            log.warning(
+                "SigV4 replay guard: an access key holds its whole share (%d digests): its "
+                "new signed requests are refused with ThrottlingException until older ones "
+                "leave their window (other keys are served)",
+                self.max_per_key,
+            )
+        else:
             log.warning(
                 "SigV4 replay guard at its bound (%d digests, at most %d in all and %d per "
                 "signed second): new signed requests are refused with ThrottlingException "

@@ -14,7 +14,11 @@ error-ordering test, dynalite, live-AWS probes):
    we never echo the header (nor a part of it that might be a pasted secret).
 3. `host` (or `:authority`) and the date header used must be signed:
    InvalidSignatureException "'Host' or ':authority' must be a 'SignedHeader' in the AWS
-   Authorization." (same form for 'X-Amz-Date' / 'Date').
+   Authorization." (same form for 'X-Amz-Date' / 'Date'). Ours, stricter than AWS: so must
+   `x-amz-target` (it names the operation: a signature over host and date alone could be
+   replayed as another operation) and `content-type`, when the request has them, in the same
+   form: "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization." botocore and
+   the AWS CLI always sign both.
 4. the date in ISO-8601 basic format (IncompleteSignature), within +-skew of the clock:
    InvalidSignatureException "Signature expired: <t> is now earlier than <now-5min>
    (<now> - 5 min.)" / "Signature not yet current: <t> is still later than <now+5min>
@@ -62,6 +66,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import math
 import re
 import time
 from collections.abc import Callable
@@ -71,7 +76,7 @@ from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 from urllib.parse import quote
 
-from smgrpc.auth.replay import ReplayGuard, Verdict
+from smgrpc.auth.replay import REPLAY_FULL, REPLAY_KEY_FULL, REPLAYED, ReplayGuard, Verdict
 from smgrpc.core.errors import (
     IncompleteSignature,
     InvalidSignature,
@@ -97,17 +102,6 @@ MISMATCH = (
     "details."
 )
 PAYLOAD_MISMATCH = "The provided 'x-amz-content-sha256' header does not match what was computed."
-REPLAYED = (
-    "This signed request was already accepted once (same signature, same amz-sdk-invocation-id "
-    "and amz-sdk-request headers); a signed request is accepted only once within its 5-minute "
-    "window. Each request must be signed afresh: an identical request signed within the same "
-    "second has the same signature (AWS SDKs tell their calls apart by a fresh "
-    "amz-sdk-invocation-id header)."
-)
-REPLAY_FULL = (
-    "Rate exceeded: the server's record of recently used signatures is full; retry shortly "
-    "with a freshly signed request."
-)
 TWO_HEADERS = "The request has more than one Authorization header."
 NOT_PAIR = (
     "Authorization header parts must be key=value pairs (missing equal-sign); "
@@ -119,6 +113,7 @@ _REQUIRES_DATE = (
 )
 _MUST_SIGN = "'{}' must be a 'SignedHeader' in the AWS Authorization."
 _HOST_UNSIGNED = _MUST_SIGN.format("Host' or ':authority")
+_MUST_SIGN_IF_SENT = (("x-amz-target", "X-Amz-Target"), ("content-type", "Content-Type"))
 _ISO_BASIC = "%Y%m%dT%H%M%SZ"
 _ALG_RE = re.compile(r"[A-Za-z0-9-]{1,32}")
 _DATE_RE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")
@@ -261,6 +256,8 @@ class SigV4Verifier:
         self.clock = clock
         self.skew = skew
         self.replay = replay if replay is not None else ReplayGuard(replay_window)
+        if self.replay.retention < skew:  # a replay late in the skew would not be caught
+            raise ValueError("the replay guard must keep signatures at least `skew` seconds")
         # (key id, yyyymmdd) -> (the AccessKey object it was derived for, kSigning)
         self._signing: dict[tuple[str, str], tuple[AccessKey, bytes]] = {}
 
@@ -289,6 +286,9 @@ class SigV4Verifier:
             raise InvalidSignature(
                 _MUST_SIGN.format("X-Amz-Date" if date_name[0] == "x" else "Date")
             )
+        for name, shown in _MUST_SIGN_IF_SENT:
+            if name in headers and name not in names:
+                raise InvalidSignature(_MUST_SIGN.format(shown))
         t, iso = parse_date(date_value[0])
         self._check_time(t)
         key, principal, k_signing, scope = self._credential(auth.credential, iso, headers)
@@ -312,25 +312,37 @@ class SigV4Verifier:
         given = auth.signature.encode("utf-8", "surrogatepass")
         if not hmac.compare_digest(expected, given):
             raise InvalidSignature(MISMATCH)
-        self._admit(given, headers, t)
+        self._admit(given, headers, t, key.access_key_id)
         return principal
 
+    def recheck(self, req: SignedRequest) -> None:
+        """A request `verify` accepted, authenticated again (handlers.wrap does after a
+        Prepare): its access key must still be Active, its user still there, in the current
+        IAM snapshot, else UnrecognizedClientException. No signature work, no replay record."""
+        auth = next((v for n, v in req.headers if n == "authorization"), "")
+        key_id = parse_authorization(auth, True).credential.partition("/")[0]
+        got = directory(self.iam_state()).access_key(key_id)
+        if got is None or got[0].status != "Active":
+            raise Unauthenticated(UNRECOGNIZED)
+
     def _check_time(self, t: int) -> None:
-        now = int(self.clock.now())
-        low, high = now - int(self.skew), now + int(self.skew)
-        if low <= t <= high:
+        """t within +-skew of the clock, compared unrounded: the replay guard keeps what
+        this accepts (it forgets only t + retention < now, and retention >= skew)."""
+        now = self.clock.now()
+        if now - self.skew <= t <= now + self.skew:
             return
-        span = _duration(self.skew)
-        if t < low:
+        span, skew = _duration(self.skew), int(self.skew)
+        if t < now - self.skew:  # the clock shown rounded up, so t < the bound shown
+            up = math.ceil(now)
             raise InvalidSignature(
-                f"Signature expired: {_iso(t)} is now earlier than {_iso(low)} "
-                f"({_iso(now)} - {span}.)"
+                f"Signature expired: {_iso(t)} is now earlier than {_iso(up - skew)} "
+                f"({_iso(up)} - {span}.)"
             )
-        if t > high:
-            raise InvalidSignature(
-                f"Signature not yet current: {_iso(t)} is still later than {_iso(high)} "
-                f"({_iso(now)} + {span}.)"
-            )
+        down = math.floor(now)
+        raise InvalidSignature(
+            f"Signature not yet current: {_iso(t)} is still later than {_iso(down + skew)} "
+            f"({_iso(down)} + {span}.)"
+        )
 
     def _credential(
         self, credential: str, iso: str, headers: dict[str, list[str]]
@@ -382,16 +394,19 @@ class SigV4Verifier:
         self._signing[(key.access_key_id, day)] = (key, k)
         return k
 
-    def _admit(self, signature: bytes, headers: dict[str, list[str]], t: int) -> None:
-        """Record the request in the replay guard, or refuse it (replayed / guard full)."""
+    def _admit(self, signature: bytes, headers: dict[str, list[str]], t: int, key_id: str) -> None:
+        """Record the request in the replay guard, or refuse it (replayed / guard full /
+        this key holds its share of the guard)."""
         sdk = "\n".join(",".join(headers.get(name, ())) for name in _SDK_HEADERS)
         key = signature + b"\n" + sdk.encode("utf-8", "surrogatepass")
         digest = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
-        verdict = self.replay.admit(digest, t, self.clock.now())
+        verdict = self.replay.admit(digest, t, self.clock.now(), key_id)
         if verdict is Verdict.REPLAYED:
             raise InvalidSignature(REPLAYED)
         if verdict is Verdict.FULL:
             raise Throttling(REPLAY_FULL)
+        if verdict is Verdict.KEY_FULL:
+            raise Throttling(REPLAY_KEY_FULL)
 
 
 def _value(values: list[str] | None) -> str:

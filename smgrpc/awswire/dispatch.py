@@ -113,21 +113,27 @@ def peer_of(sockaddr: object) -> str:
     return f"ipv6:[{host}]:{port}" if ":" in host else f"ipv4:{host}:{port}"
 
 
-def sigv4_identity(verify: Callable[[Any], Any]) -> Callable[[Mapping[str, list[Any]]], str | None]:
+def sigv4_identity(
+    verify: Callable[[Any], Any], recheck: Callable[[Any], None]
+) -> Callable[[Mapping[str, list[Any]]], str | None]:
     """The wire Guard's identity hook: the ARN of the principal `verify` (SigV4Verifier.verify)
     finds for the request's signature, verified once per request (wrap authenticates again
-    after a Prepare; the replay guard would refuse a second verification). A bad signature
-    raises verify's ServiceError inside guard.authenticate: audited and counted as any
-    refused call. None (no signed request): not a wire call."""
+    after a Prepare; the replay guard would refuse a second verification). A later
+    authentication of the same request calls `recheck` (SigV4Verifier.recheck: the request's
+    access key still Active in the current IAM snapshot) before answering from the memo, so
+    a key deactivated meanwhile is refused. A bad signature raises verify's ServiceError
+    inside guard.authenticate: audited and counted as any refused call. None (no signed
+    request): not a wire call."""
 
     def identity(auth_context: Mapping[str, list[Any]]) -> str | None:
-        done = auth_context.get(_VERIFIED)
-        if done:
-            arn: str = done[0]
-            return arn
         signed = auth_context.get(SIGV4)
         if not signed:
             return None
+        done = auth_context.get(_VERIFIED)
+        if done:
+            recheck(signed[0])
+            arn: str = done[0]
+            return arn
         arn = verify(signed[0]).arn
         if isinstance(auth_context, dict):
             auth_context[_VERIFIED] = [arn]

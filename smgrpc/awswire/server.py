@@ -27,6 +27,7 @@ tests.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from collections.abc import Callable, Mapping
@@ -50,6 +51,7 @@ from smgrpc.awswire.dispatch import (
     ok_answer,
     peer_of,
 )
+from smgrpc.awswire.httpserver import AwsServer
 from smgrpc.core.errors import ServiceError, error_kind
 
 log = logging.getLogger("smgrpc.awswire")
@@ -58,6 +60,14 @@ TARGET_PREFIX = "secretsmanager."
 CONTENT_TYPES = frozenset({"application/x-amz-json-1.1", "application/x-amz-json-1.0"})
 UNKNOWN_OPERATION = "UnknownOperationException"
 TOO_LARGE = "RequestEntityTooLargeException"
+UNREADABLE = "SerializationException"  # a body that cannot be read (framing, encoding)
+# The wire's own body cap, far below the gRPC receive limit (MAX_RECEIVE, sized for
+# replication): the largest request AWS accepts is a 65,536-byte SecretString, at worst
+# 393,216 bytes JSON-escaped (\u0001 for each byte), with a Description (2,048 characters,
+# 12 KiB escaped) and 50 tags (~20 KiB); a 20,480-character policy escapes to ~120 KiB at
+# most. 512 KiB holds every one of those; more is RequestEntityTooLargeException.
+MAX_BODY = 512 * 1024
+THREAD_AT = 64 * 1024  # larger bodies are decoded in a thread (codec.py: bounded cost)
 KEEPALIVE = 75.0  # seconds an idle keep-alive connection is kept (aiohttp's default)
 SignedFactory = Callable[[str, str, str, tuple[tuple[str, str], ...], bytes], object]
 
@@ -74,17 +84,38 @@ def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
     return ctx
 
 
+def _decode(op: str, body: bytes) -> Any:
+    """The request message, or the codec's error as Undecodable (answered after auth)."""
+    try:
+        return codec.decode(op, body)
+    except ServiceError as exc:
+        return Undecodable(exc)
+
+
 class _TooLarge(Exception):
     pass
 
 
+class _Unreadable(Exception):
+    """The body could not be read: bad framing (RequestPayloadError) or the client left."""
+
+    def __init__(self, gone: bool) -> None:
+        super().__init__("unreadable body")
+        self.gone = gone
+
+
 async def _read(content: StreamReader, limit: int) -> bytes:
-    """The whole body, or _TooLarge past `limit` bytes (chunked bodies too)."""
+    """The whole body, or _TooLarge past `limit` bytes (chunked bodies too), or _Unreadable."""
     data = bytearray()
-    async for chunk in content.iter_chunked(64 * 1024):
-        data += chunk
-        if len(data) > limit:
-            raise _TooLarge
+    try:
+        async for chunk in content.iter_chunked(64 * 1024):
+            data += chunk
+            if len(data) > limit:
+                raise _TooLarge
+    except web.RequestPayloadError:
+        raise _Unreadable(gone=False) from None
+    except ConnectionError:
+        raise _Unreadable(gone=True) from None
     return bytes(data)
 
 
@@ -122,7 +153,12 @@ class AwsListener:
 
     async def start(self) -> int:
         host, _, port = self.address.rpartition(":")
-        server = web.Server(self._handle, access_log=None, keepalive_timeout=KEEPALIVE)
+        server = AwsServer(
+            self._handle,
+            access_log=None,
+            keepalive_timeout=KEEPALIVE,
+            auto_decompress=False,  # a Content-Encoding is refused (_framing), never decoded
+        )
         runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=self._grace)
         await runner.setup()
         site = web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=self._tls)
@@ -137,11 +173,20 @@ class AwsListener:
         self.port = int(runner.addresses[0][1])
         return self.port
 
-    async def close(self) -> None:
-        """Stop accepting, let requests in flight finish (at most `grace`), close."""
+    async def close(self, grace: float | None = None) -> None:
+        """Stop accepting, let requests in flight finish (at most `grace`, default the
+        constructor's), close."""
         runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        if runner is None:
+            return
+        for site in runner.sites:
+            await site.stop()  # no new connections
+        server = runner.server
+        if server is not None:  # what runner.cleanup does, with this call's grace
+            await asyncio.sleep(0)  # requests already received start to be handled
+            server.pre_shutdown()  # idle keep-alive connections closed
+            await server.shutdown(self._grace if grace is None else grace)
+        await runner.cleanup()
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         rid = begin_request()
@@ -153,7 +198,7 @@ class AwsListener:
                 500, INTERNAL, f"InternalServiceError (request id {rid})", rid
             )
         response = web.Response(status=status, headers=headers, body=body)
-        if status == 413:
+        if status == 413 or headers.get("Connection") == "close":
             response.force_close()  # the rest of the body was not read
         return response
 
@@ -163,10 +208,20 @@ class AwsListener:
             return refused
         op = request.headers.get("X-Amz-Target", "")[len(TARGET_PREFIX) :]
         method = self._methods[op]
+        if (
+            request.version >= (1, 1)
+            and request.headers.get("Expect", "").lower() == "100-continue"
+        ):
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # as aiohttp's router
+            request.writer.output_size = 0  # the response proper is still to come
         try:
             body = await _read(request.content, self._max_body)
         except _TooLarge:
             return self._too_large(rid)
+        except _Unreadable as exc:
+            if exc.gone:  # nobody to answer: not an error of ours
+                log.debug("AWS listener: the client left during the body (request id %s)", rid)
+            return _closing(answer(400, UNREADABLE, "The request body could not be read.", rid))
         ctx = WireContext(
             peer_of(request.transport.get_extra_info("peername") if request.transport else None),
             request.headers.get("User-Agent", ""),
@@ -182,11 +237,10 @@ class AwsListener:
                 body,
             ),
         )
-        message: Any
-        try:
-            message = codec.decode(op, body)
-        except ServiceError as exc:
-            message = Undecodable(exc)
+        if len(body) > THREAD_AT:
+            message = await asyncio.to_thread(_decode, op, body)
+        else:
+            message = _decode(op, body)
         try:
             response = await method.handler(message, ctx, metadata=ctx.invocation_metadata())
         except WireAbort as abort:
@@ -219,6 +273,9 @@ class AwsListener:
                 "X-Amz-Target must name a Secrets Manager operation: secretsmanager.<Operation>.",
                 rid,
             )
+        if request.headers.get("Content-Encoding", "identity").lower() != "identity":
+            text = "Content-Encoding is not supported: send the JSON body uncompressed."
+            return _closing(answer(400, UNREADABLE, text, rid))
         length = request.content_length
         if length is not None and length > self._max_body:
             return self._too_large(rid)
@@ -228,3 +285,9 @@ class AwsListener:
         return answer(
             413, TOO_LARGE, f"The request body is larger than {self._max_body} bytes.", rid
         )
+
+
+def _closing(refused: Answer) -> Answer:
+    """An answer sent before the body was read: the connection is closed after it."""
+    status, headers, body = refused
+    return status, {**headers, "Connection": "close"}, body

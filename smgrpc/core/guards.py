@@ -32,9 +32,23 @@ def not_deleted(secret: Secret, message: str = MARKED_DELETED) -> None:
         raise InvalidRequest(message, resource=secret.arn)
 
 
+_today: tuple[float, float, str] = (0.0, 0.0, "")  # [start, end) of the last day asked, its text
+
+
 def day(ts: float) -> str:
-    """Day resolution (LastAccessedDate is date-granular in AWS). Called on every read."""
-    return _utc_day(int(ts // 86400))
+    """Day resolution (LastAccessedDate is date-granular in AWS). Called on every read: a
+    time within the last day asked for is two comparisons."""
+    start, end, text = _today
+    if start <= ts < end:
+        return text
+    return _day_of(ts)
+
+
+def _day_of(ts: float) -> str:
+    global _today
+    n = int(ts // 86400)
+    _today = (n * 86400.0, (n + 1) * 86400.0, _utc_day(n))
+    return _today[2]
 
 
 @lru_cache(maxsize=8)

@@ -61,10 +61,18 @@ def one_of(value: str | None, path: str, allowed: Sequence[str]) -> None:
     raise validation(desc, path, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
 
 
+_VALID_IDS: set[str] = set()  # SecretIds that passed secret_id (bounded): no regex for them
+
+
 def secret_id(value: str, path: str = "secretId") -> None:
     """SecretId: 1..2048 chars; a non-ARN id must be a valid name."""
+    if value in _VALID_IDS:
+        return  # every read checks this: an id seen valid before is one set lookup
     if 0 < len(value) <= 2048 and (value.startswith("arn:") or _NAME_RE.match(value)):
-        return  # every read checks this: the valid case in one expression
+        if len(_VALID_IDS) >= 4096:
+            _VALID_IDS.clear()
+        _VALID_IDS.add(value)
+        return
     length(value, path, 1, 2048)
     if not value.startswith("arn:") and not _NAME_RE.match(value):
         raise ValidationError(INVALID_NAME, field=path)

@@ -24,6 +24,7 @@ from smgrpc.core.ports import Cipher, Clock, Store, WriteTx
 
 MAX_VERSIONS = 100
 RETAIN_SECONDS = 24 * 3600
+_set = object.__setattr__
 
 
 @dataclass(frozen=True, repr=False)
@@ -33,6 +34,12 @@ class ValueRead:
     secret: Secret
     version: Version
     value: SecretValue
+
+    def __init__(self, secret: Secret, version: Version, value: SecretValue) -> None:
+        # The frozen dataclass's own __init__, with object.__setattr__ bound once (per read).
+        _set(self, "secret", secret)
+        _set(self, "version", version)
+        _set(self, "value", value)
 
     def __repr__(self) -> str:
         return f"ValueRead({self.secret.arn!r}, {self.version.version_id!r}, <redacted>)"

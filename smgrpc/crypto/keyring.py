@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Iterable
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -282,7 +283,12 @@ class Keyring:
                 if len(self._data_keys) >= self._data_key_cache:
                     del self._data_keys[next(iter(self._data_keys))]  # the oldest entry
                 self._data_keys[cache_key] = hit
-        return SecretValue.from_bytes(envelope.decrypt(hit[1], sealed, hit[0]))
+        ciphertext = sealed.ciphertext
+        try:  # envelope.decrypt, inlined (one call less per read)
+            plain = hit[1].decrypt(ciphertext[:12], ciphertext[12:], hit[0])
+        except (InvalidTag, ValueError) as exc:
+            raise DecryptionFailure(envelope.DECRYPT_FAILED) from exc
+        return SecretValue.from_bytes(plain)
 
     def display_id(self, key_id: str) -> str:
         """How ListSecretVersionIds names the key that encrypted a version."""

@@ -567,7 +567,10 @@ class SqliteStore(SqliteEvents, SqliteIam):
 
     def find(self, secret_id: str) -> Secret | None:
         """Resolve a name, full ARN or partial ARN (AWS lookup order)."""
-        return self._resolve(secret_id)
+        # _resolve's first lookup, inlined: every GetSecretValue finds its secret twice (the
+        # guard, the use case), almost always by its exact name or ARN.
+        hit = self._by_arn.get(secret_id) or self._by_name.get(secret_id)
+        return hit if hit is not None else self._resolve(secret_id)
 
     def all(self) -> list[Secret]:
         """Every secret of this Region in creation order."""

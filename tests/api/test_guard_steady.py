@@ -42,8 +42,10 @@ class Guarded:
     port: int
     guard: ServiceGuard
 
-    def stub(self, token: str | None) -> tuple[grpc.aio.Channel, pbg.SecretsManagerStub]:
-        ch = channel(f"127.0.0.1:{self.port}", token)
+    def stub(
+        self, token: str | None, own_connection: bool = False
+    ) -> tuple[grpc.aio.Channel, pbg.SecretsManagerStub]:
+        ch = channel(f"127.0.0.1:{self.port}", token, own_connection=own_connection)
         return ch, pbg.SecretsManagerStub(ch)
 
 
@@ -76,6 +78,26 @@ async def test_identical_calls_are_admitted_by_the_steady_state(
         for _ in range(3):
             assert (await s.GetSecretValue(get())).secret_string == "v1"
     assert len(guarded.guard._steady) == 1
+
+
+async def test_every_connection_of_a_caller_reaches_the_steady_state(
+    guarded: Guarded, region: Region, stub: Any
+) -> None:
+    """A second connection of the same caller (same source IP: its first call is decided from
+    the cached allow) is admitted by the steady state too: a load balancer's or a client's
+    pool of connections each get their entry (before, only the first connection did, and the
+    others paid authentication and authorization on every call)."""
+    await create(stub, "s", "v1")
+    token = await user(region, "u1", allow("secretsmanager:GetSecretValue"))
+    channels = [guarded.stub(token, own_connection=True) for _ in range(3)]
+    for _ch, s in channels:
+        for _ in range(3):
+            assert (await s.GetSecretValue(get())).secret_string == "v1"
+    for ch, _ in channels:
+        await ch.close()
+    peers = {key[1] for key in guarded.guard._steady}
+    assert len(peers) == 3
+    assert len(guarded.guard._steady) == 3
 
 
 async def test_steady_allow_is_dropped_when_the_iam_snapshot_changes(

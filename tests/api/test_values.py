@@ -268,3 +268,31 @@ async def _refill_refused(stub) -> None:
             "ResourceExistsException",
         )
     assert (await get(stub, "s", version_id=tok(2))).secret_string == "two"
+
+
+async def test_current_value_response_follows_label_moves_and_new_versions(stub) -> None:
+    """GetSecretValue's version fields (kept per version object by the servicer) follow every
+    change: a custom label added to the current version, a new current version, the old one
+    read again by id."""
+    await create(stub, "heads", "one", client_request_token=tok(1))
+    first = await get(stub, "heads")
+    assert (first.secret_string, first.version_id, list(first.version_stages)) == (
+        "one",
+        tok(1),
+        ["AWSCURRENT"],
+    )
+    req = pb.UpdateSecretVersionStageRequest(
+        secret_id="heads", version_stage="BLUE", move_to_version_id=tok(1)
+    )
+    await stub.UpdateSecretVersionStage(req)
+    assert sorted((await get(stub, "heads")).version_stages) == ["AWSCURRENT", "BLUE"]
+    await put(stub, "heads", "two", client_request_token=tok(2))
+    now = await get(stub, "heads")
+    assert (now.secret_string, now.version_id, list(now.version_stages)) == (
+        "two",
+        tok(2),
+        ["AWSCURRENT"],
+    )
+    old = await get(stub, "heads", version_id=tok(1))
+    assert (old.secret_string, sorted(old.version_stages)) == ("one", ["AWSPREVIOUS", "BLUE"])
+    assert (await get(stub, "heads")).created_date == now.created_date

@@ -137,6 +137,13 @@ def test_signed_with_a_secret_one_character_off(world: World) -> None:
 
 def test_signed_headers_one_character_off(world: World) -> None:
     req = with_auth(sign(), "x-amz-target,", "x-amz-targeu,")
+    unsigned = "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."
+    assert_refused(world, req, "InvalidSignatureException", unsigned)  # test_sigv4_review
+    req = with_auth(
+        sign(),
+        "content-type;host;x-amz-date;x-amz-target,",
+        "content-type;host;x-amz-date;x-amz-target;x-amz-targeu,",
+    )
     assert_refused(world, req, "InvalidSignatureException", MISMATCH)
 
 

@@ -50,7 +50,7 @@ def test_sealed_seconds_still_answer_and_take_late_arrivals() -> None:
 def test_full_refuses_new_requests_but_still_detects_replays(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    guard = ReplayGuard(retention=300, max_entries=3)
+    guard = ReplayGuard(retention=300, max_entries=3, max_per_key=3)  # the bound, not a share
     assert [guard.admit(d, T0, T0) for d in (1, 2, 3)] == [NEW, NEW, NEW]
     with caplog.at_level(logging.WARNING, "smgrpc.auth.replay"):
         assert guard.admit(4, T0, T0) is FULL
@@ -68,7 +68,7 @@ def test_per_second_bound() -> None:
 
 def test_verifier_at_the_bound_answers_throttling() -> None:
     world = World()
-    guard = ReplayGuard(retention=300, max_entries=1)
+    guard = ReplayGuard(retention=300, max_entries=1, max_per_key=1)
     verifier = SigV4Verifier(REGION, lambda: world.state, world.vault, world.clock, replay=guard)
     verifier.verify(sign())
     with pytest.raises(ServiceError) as info:

@@ -26,10 +26,9 @@ from botocore.credentials import Credentials
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2 as pb
 from smgrpc._pb.secretsmanager.v1 import secretsmanager_pb2_grpc as pbg
 from smgrpc.api.errors import SHUTTING_DOWN
-from smgrpc.api.server import MAX_RECEIVE
 from smgrpc.api.services import Method
 from smgrpc.app import Region
-from smgrpc.awswire.server import AwsListener
+from smgrpc.awswire.server import MAX_BODY, AwsListener
 from tests.conftest import CANARY, admin_channel, admin_token, make_config, running
 from tests.security.pki import make_pki
 
@@ -207,12 +206,12 @@ async def test_json_1_0_content_type_accepted(wire: Wire) -> None:
 
 async def test_oversize_body_refused(wire: Wire) -> None:
     headers = {"Content-Type": CT, "X-Amz-Target": "secretsmanager.PutSecretValue"}
-    got = await wire.raw(io.BytesIO(b" " * (MAX_RECEIVE + 1)), **headers)
+    got = await wire.raw(io.BytesIO(b" " * (MAX_BODY + 1)), **headers)
     assert got[0] == 413
-    assert str(MAX_RECEIVE) in assert_aws_error(*got, "RequestEntityTooLargeException")
+    assert str(MAX_BODY) in assert_aws_error(*got, "RequestEntityTooLargeException")
 
     async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
-        for _ in range(MAX_RECEIVE // 65536 + 2):
+        for _ in range(MAX_BODY // 65536 + 2):
             yield b" " * 65536
 
     got = await wire.raw(chunked(), **headers)

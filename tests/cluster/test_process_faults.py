@@ -533,9 +533,18 @@ async def test_promotion_while_old_primary_cut_off(procs2: ProcCluster) -> None:
     # sends nothing at all to the promoted Region. The promoted Region's one notice to its old
     # primary (one push, ~1 KB) may still be waiting in its backoff: once that went through,
     # its link is quiet too.
-    await asyncio.sleep(0.3)  # a push already in flight lands
+    # A push already in flight lands: the link must then carry nothing for 0.3 s (on a loaded
+    # machine the landing can take longer than that; a retry storm never goes quiet, 5 s cap).
     old_primary = c.link(US, EU)
     from_old = (old_primary.accepted, old_primary.forwarded)
+    landed_by = time.monotonic() + 5
+    while True:
+        await asyncio.sleep(0.3)
+        now = (old_primary.accepted, old_primary.forwarded)
+        if now == from_old:
+            break
+        assert time.monotonic() < landed_by, f"the old primary never goes quiet: {now}"
+        from_old = now
     t_settle = time.monotonic()
     while True:
         before = (notices.accepted, notices.forwarded)

@@ -224,3 +224,17 @@ def test_iam_region_defaults_to_this_region_and_may_be_a_peer() -> None:
     argv += ["--cluster-secret-file", "/k/c"]
     cfg = from_args(_parser().parse_args([*argv, "--iam-region", "us-east-1"]), env={})
     assert cfg.iam_holder == "us-east-1"
+
+
+def test_port_zero_listeners_need_not_differ() -> None:
+    """Port 0 gives each listener its own free port: several may say HOST:0 (tests do)."""
+    argv = ["serve", "--listen", "127.0.0.1:0", "--aws-listen", "127.0.0.1:0"]
+    cfg = from_args(_parser().parse_args(argv), env={})
+    assert cfg.listen == cfg.aws_listen == "127.0.0.1:0"
+    with pytest.raises(ConfigError, match="--aws-listen must differ"):
+        from_args(
+            _parser().parse_args(
+                ["serve", "--listen", "127.0.0.1:6000", "--aws-listen", "127.0.0.1:6000"]
+            ),
+            env={},
+        )

@@ -277,9 +277,9 @@ def test_glob_is_linear_and_brackets_are_literal() -> None:
     long = Request.build(
         principal_arn=BOB, principal_account=ACCT, action=GET, resource="a" * 20_000
     )
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time (a loaded machine's waits for a core aside)
     assert not evaluate(long, [evil]).allowed
-    assert time.perf_counter() - started < 0.05
+    assert time.process_time() - started < 0.05
     brackets = parse_policy(doc(OK | {"Resource": "arn:x:[ab]*"}), kind="identity")
     lit = Request.build(
         principal_arn=BOB, principal_account=ACCT, action=GET, resource="arn:x:[ab]1"

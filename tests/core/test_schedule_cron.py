@@ -136,9 +136,9 @@ def test_never_firing_search_skips_by_field() -> None:
     # Feb 30 is searched over every remaining year of the range: months are skipped, not
     # minutes, so this stays far below the event loop's 20 ms budget.
     cron = parse_cron("0 0 30 2 ? *")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time (a loaded machine's waits for a core aside)
     assert next_fire(cron, ts("1970-01-01T00:00")) is None
-    assert time.perf_counter() - started < 0.05
+    assert time.process_time() - started < 0.05
 
 
 def test_last_year_of_the_range() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import sqlite3
 from contextlib import closing
@@ -59,6 +60,27 @@ async def populate(servers: Servers, data: Path) -> None:
     finally:
         await ch.close()
     assert await server.terminate() == 0
+
+
+@pytest.fixture(scope="module")
+def populated_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """populate() once per module (two real server key loads, ~8 s); see `populated`."""
+    root = tmp_path_factory.mktemp("populated")
+    made = Servers(root)
+    try:
+        asyncio.run(populate(made, root / "data"))
+    finally:
+        made.cleanup()
+    return root / "data"
+
+
+@pytest.fixture
+def populated(populated_once: Path, tmp_path: Path) -> Path:
+    """A private copy (modes kept) of the populated data dir, stopped cleanly by SIGTERM:
+    byte for byte what populate() leaves, without each test starting its servers again."""
+    data = tmp_path / "data"
+    shutil.copytree(populated_once, data)
+    return data
 
 
 async def serves_everything(server: ServerProcess) -> None:
@@ -136,11 +158,10 @@ async def rotate_until_killed(data: Path, new_key: Path, step: str) -> None:
 
 @pytest.mark.parametrize("step", STEPS)
 async def test_rotate_master_key_killed_at_each_step_starts_with_old_or_new(
-    servers: Servers, tmp_path: Path, step: str
+    servers: Servers, tmp_path: Path, populated: Path, step: str
 ) -> None:
-    data, new_key = tmp_path / "data", tmp_path / "new.key"
+    data, new_key = populated, tmp_path / "new.key"
     old_key = data / "master.key"
-    await populate(servers, data)
     await rotate_until_killed(data, new_key, step)
     committed = step == "committed"
     good, bad = (new_key, old_key) if committed else (old_key, new_key)
@@ -319,13 +340,12 @@ async def test_material_is_rotated_at_the_data_key_bound_and_refuses_past_it(
 
 
 async def test_kms_commands_are_refused_while_a_master_key_rotation_holds_the_dir(
-    servers: Servers, tmp_path: Path
+    servers: Servers, tmp_path: Path, populated: Path
 ) -> None:
     """A `smgrpc kms` command that read the keys with the old master key would write rows no
     key opens once the rotation commits: while the rotation runs, every kms command (and a
     server) is refused with a clear message; nothing is written; the rotation completes."""
-    data, new_key = tmp_path / "data", tmp_path / "new.key"
-    await populate(servers, data)
+    data, new_key = populated, tmp_path / "new.key"
     proc = await paused_rotation(data, new_key, "key-written", seconds=15)
     d = str(data)
     for argv in (
