@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.docker_engine import Engine, NoEngine, engine
+from tests.cluster.docker_engine import NICE, Engine, NoEngine, engine
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -358,7 +358,7 @@ def _run_line(demo: Demo, line: str, check: Check, retry: float) -> int:
     while True:
         attempts += 1
         done = subprocess.run(
-            ["bash", "-c", line],
+            ["nice", "-n", str(NICE), "bash", "-c", line],  # debootstrap, pip wheel: low priority
             cwd=ROOT,
             env=demo.env,
             capture_output=True,
