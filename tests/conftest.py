@@ -73,6 +73,9 @@ def make_config(tmp: Path, region: str = "us-east-1", **kw: object) -> Config:
 
 # Fixtures that start real processes or several Regions: their tests take seconds each.
 _HEAVY_FIXTURES = frozenset({"servers", "cluster", "pair", "function", "postgres"})
+# Minutes each on a fresh machine (the compose demo builds its image and installs Docker): first
+# of all, so that it runs beside the rest instead of after it.
+_LONGEST = ("tests/cluster/test_compose_real.py::test_compose_walkthrough",)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -83,13 +86,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not getattr(config.option, "numprocesses", None):
         return
 
-    def light(item: pytest.Item) -> bool:
+    def rank(item: pytest.Item) -> int:
+        if item.nodeid.startswith(_LONGEST):
+            return 0
         heavy = item.get_closest_marker("slow") is not None or not _HEAVY_FIXTURES.isdisjoint(
             getattr(item, "fixturenames", ())
         )
-        return not heavy
+        return 1 if heavy else 2
 
-    items.sort(key=light)
+    items.sort(key=rank)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ the files it writes must be accepted by the Region's own key loaders.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shlex
@@ -169,6 +170,56 @@ def test_published_ports_are_distinct_and_reach_the_listen_port(compose: dict[st
     assert seen[50051] == "us-east-1"
 
 
+def _cluster_script() -> Any:
+    """scripts/cluster.py, the helper behind scripts/cluster, as a module."""
+    spec = importlib.util.spec_from_file_location("cluster_script", ROOT / "scripts" / "cluster.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # @dataclass looks its module up there
+    spec.loader.exec_module(sys.modules[spec.name])
+    return sys.modules[spec.name]
+
+
+def test_compose_and_scripts_cluster_describe_the_same_topology(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    """The same Regions on the same host ports, the same IAM Region, the same full mesh."""
+    cluster = _cluster_script()
+    configs = {name: _serve_config(svc) for name, svc in _regions(compose).items()}
+    host_port = {
+        name: next(h for h, c in _published(svc) if c == _listen_port(configs[name]))
+        for name, svc in _regions(compose).items()
+    }
+    nodes = cluster.nodes(tmp_path, cluster.DEFAULT_BASE_PORT)
+    assert [n.region for n in nodes] == sorted(configs, key=host_port.__getitem__)
+    for node in nodes:
+        ours = configs[node.region]
+        command = cluster.serve_command(
+            node, [n for n in nodes if n is not node], tmp_path / "cluster.secret"
+        )
+        assert command[1] == "serve"
+        theirs = from_args(_parser().parse_args(command[1:]), env={})
+        assert node.port == host_port[node.region]  # scripts/cluster's port = compose's host port
+        assert theirs.region == ours.region
+        assert theirs.iam_holder == ours.iam_holder == cluster.IAM_REGION
+        # each peer is the same Region, reached on its listen address in either world
+        by_port = {n.address: n.region for n in nodes}
+        assert {r: by_port[a] for r, a in theirs.peers} == {r: r for r, _ in ours.peers}
+
+
+def test_every_region_publishes_its_aws_listener_on_loopback(compose: dict[str, Any]) -> None:
+    """--aws-listen 0.0.0.0:4566 in each container; the host gets 127.0.0.1:4566-4568."""
+    seen = {}
+    for name, svc in _regions(compose).items():
+        cfg = _serve_config(svc)
+        assert cfg.aws_listen == "0.0.0.0:4566", f"{name}: serve the AWS listener"
+        aws_port = int(cfg.aws_listen.rsplit(":", 1)[1])
+        (published,) = [h for h, c in _published(svc) if c == aws_port]
+        seen[published] = name
+        assert all(str(p).startswith("127.0.0.1:") for p in svc["ports"]), "loopback only"
+    assert seen == {4566: "us-east-1", 4567: "eu-west-1", 4568: "ap-southeast-2"}
+
+
 def test_files_live_on_volumes_one_data_volume_per_region(compose: dict[str, Any]) -> None:
     data_volumes, secret_volumes = set(), set()
     for name, svc in _regions(compose).items():
@@ -257,20 +308,36 @@ def _dockerfile_instructions(keyword: str) -> list[str]:
     return out
 
 
+def _build_args() -> dict[str, str]:
+    """ARG name -> its default."""
+    return dict(rest.partition("=")[::2] for rest in _dockerfile_instructions("ARG"))
+
+
 def _copied_into_image() -> dict[str, list[str]]:
-    """Image path -> the repository paths each COPY takes there."""
+    """Image path -> the repository paths each COPY takes there (build args at their default)."""
+    args = _build_args()
     out: dict[str, list[str]] = {}
     for rest in _dockerfile_instructions("COPY"):
         *srcs, dst = rest.split()
         assert not any(s.startswith("--") for s in srcs), "plain COPY expected"
-        out[dst] = srcs
+        out[dst] = [re.sub(r"\$\{(\w+)\}", lambda m: args[m[1]], s) for s in srcs]
     return out
 
 
 def test_dockerfile_builds_with_pip_alone_and_runs_smgrpc(compose: dict[str, Any]) -> None:
-    assert _dockerfile_instructions("FROM") == ["python:3.11-slim"]
+    # python:3.11-slim unless BASE_IMAGE names another (scripts/image --offline: a Debian base)
+    assert _dockerfile_instructions("FROM") == ["${BASE_IMAGE}"]
+    assert _build_args()["BASE_IMAGE"] == "python:3.11-slim"
     runs = " && ".join(_dockerfile_instructions("RUN"))
     assert re.search(r"\bpip install \.(\s|$)", runs), "install the repository with pip"
+    # into a virtualenv on PATH (a plain Debian python3 refuses system-wide pip installs)
+    assert "python3 -m venv /opt/smgrpc" in runs
+    (env,) = _dockerfile_instructions("ENV")
+    assert "PATH=/opt/smgrpc/bin:$PATH" in env.split()
+    # the default wheelhouse holds no wheel, so the online build installs from PyPI
+    wheelhouse = ROOT / _build_args()["WHEELHOUSE"]
+    assert wheelhouse.is_dir() and not list(wheelhouse.glob("*.whl"))
+    assert "PIP_NO_INDEX=1 PIP_FIND_LINKS=/tmp/wheelhouse" in runs
     for tool in ("apt-get", "apt ", "apk", "poetry", "uv ", "conda", "pipenv", "curl", "wget"):
         assert tool not in runs, f"the image must be built with pip alone, found {tool!r}"
     (entrypoint,) = _dockerfile_instructions("ENTRYPOINT")
@@ -287,3 +354,5 @@ def test_dockerfile_builds_with_pip_alone_and_runs_smgrpc(compose: dict[str, Any
     ignored = (ROOT / ".dockerignore").read_text().split()
     for needed in ("smgrpc", "pyproject.toml", "README.md", "compose"):
         assert needed not in ignored
+    # scripts/image --offline: the cache stays out of the context, but for its wheelhouse
+    assert ".cache" in ignored and "!.cache/image/wheelhouse" in ignored

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from smgrpc.metrics.http import check_bind
+from tests.cluster.docker_engine import compose_command
 from tests.cluster.test_compose import (
     COMPOSE,
     _dockerfile_instructions,
@@ -100,14 +100,14 @@ def test_audit_log_on_a_writable_volume_of_its_own(compose: dict[str, Any]) -> N
 
 
 @pytest.mark.skipif(
-    shutil.which("docker") is None
-    or subprocess.run(["docker", "compose", "version"], capture_output=True, check=False).returncode
-    != 0,
-    reason="docker compose is not installed (the YAML checks above still run)",
+    compose_command() is None,
+    reason="neither docker compose nor docker-compose is installed (the YAML checks still run)",
 )
 def test_docker_compose_config_accepts_the_file() -> None:
+    cli = compose_command()
+    assert cli is not None
     done = subprocess.run(
-        ["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"],
+        [*cli, "-f", str(COMPOSE), "config", "--quiet"],
         capture_output=True,
         text=True,
         timeout=60,
