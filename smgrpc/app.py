@@ -37,7 +37,7 @@ from smgrpc.api.server import (
     set_serving,
 )
 from smgrpc.api.servicer import SecretsManagerServicer
-from smgrpc.api.services import unary_handlers
+from smgrpc.api.services import wrapped_methods
 from smgrpc.api.watch import Watch, WatchLimits
 from smgrpc.audit.writer import HEAD_FILE, AuditError, AuditWriter
 from smgrpc.auth.aws_profile import write_aws_profile
@@ -553,7 +553,7 @@ class Region:
         """--aws-listen: the AWS JSON 1.1 listener onto the very handlers gRPC runs."""
         if cfg.aws_listen is None:
             return
-        methods = unary_handlers(
+        served = wrapped_methods(
             *public_service(self.sm),
             self.gate,
             self.access_log,
@@ -562,6 +562,7 @@ class Region:
             self.calls,
             ids=dispatch.request_id,
         )
+        methods = {name: m for name, m in served.items() if not m.streaming}  # no AWS streams
         tls = None
         if cfg.tls_cert is not None and cfg.tls_key is not None:
             tls = await asyncio.to_thread(tls_context, cfg.tls_cert, cfg.tls_key)

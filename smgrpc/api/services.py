@@ -107,25 +107,6 @@ def wrapped_methods(
     return methods
 
 
-def unary_handlers(
-    service_descriptor: Any,
-    pb_module: Any,
-    servicer: Any,
-    gate: Gate | None = None,
-    access: AccessLog | None = None,
-    guard: CallGuard | None = None,
-    audit: Any = None,
-    observer: CallObserver | None = None,
-    ids: Callable[[], str] | None = None,
-) -> dict[str, Method]:
-    """The unary methods of `wrapped_methods` (what the AWS listener serves, awswire): the
-    very handlers generic_handler builds, with the listener's own guard and request ids."""
-    built = wrapped_methods(
-        service_descriptor, pb_module, servicer, gate, access, guard, audit, observer, ids
-    )
-    return {name: m for name, m in built.items() if not m.streaming}
-
-
 def generic_handler(
     service_descriptor: Any,
     pb_module: Any,

@@ -2,7 +2,7 @@
 
 For each `POST /` with `X-Amz-Target: secretsmanager.<Operation>` it decodes the JSON body
 into the gRPC request message (awswire/codec.py), awaits the very handler the gRPC server
-runs for that method (api/services.unary_handlers: admission, SigV4 authentication through
+runs for that method (api/services.wrapped_methods, the unary ones: admission, SigV4 authentication through
 the wire Guard, IAM authorization, audit, access log, metrics, error mapping) with a
 dispatch.WireContext, and encodes the response as AWS JSON. A body the codec refuses is
 passed on as handlers.Undecodable(error), so the caller is authenticated before the error is
@@ -122,7 +122,7 @@ async def _read(content: StreamReader, limit: int) -> bytes:
 class AwsListener:
     """The listener: `start()` binds and serves (returns the port), `close()` drains.
 
-    methods: operation name -> the method as served (api/services.unary_handlers);
+    methods: operation name -> the method as served (api/services.wrapped_methods, the unary ones);
     signed: builds what the wire Guard verifies from (method, path, query, headers, body)
     (auth.sigv4.SignedRequest); max_body: the largest body accepted (the gRPC receive limit);
     grace: how long `close()` lets requests in flight finish.

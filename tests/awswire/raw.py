@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from tests.awswire.conftest import REGION, Key
 
@@ -78,3 +80,22 @@ def post(endpoint: str, headers: Mapping[str, str], body: bytes) -> Reply:
         return Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
     finally:
         conn.close()
+
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], done: Callable[[T], bool], within: float = 20.0) -> T:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            got = probe()
+            if done(got):
+                return got
+        except ClientError as exc:
+            if time.monotonic() > deadline:
+                raise
+            got = exc  # type: ignore[assignment]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {within}s: {got!r}")
+        time.sleep(0.1)

@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.awswire.conftest import ACCOUNT, REGION, AwsRegion
+from tests.awswire.raw import eventually
 
 ARN_RE = rf"^arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{{name}}-[A-Za-z0-9]{{{{6}}}}$"
 BUILTIN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:smgrpc-builtin-password"
@@ -442,13 +443,9 @@ def test_rotate_and_cancel_with_the_builtin_rotator(sm: Any) -> None:
     )
     new = out["VersionId"]
     assert out["Name"] == "ops/rotated" and new != old
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        current = sm.get_secret_value(SecretId="ops/rotated")
-        if current["VersionId"] == new:
-            break
-        time.sleep(0.1)
-    assert current["VersionId"] == new, "the rotation did not finish"
+    current = eventually(
+        lambda: sm.get_secret_value(SecretId="ops/rotated"), lambda v: v["VersionId"] == new, 15
+    )
     value = json.loads(current["SecretString"])
     assert value["username"] == "app" and len(value["password"]) == 24
     d = sm.describe_secret(SecretId="ops/rotated")

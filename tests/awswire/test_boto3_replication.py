@@ -9,37 +9,20 @@ StopReplicationToReplica, with AWS's answers.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.awswire.conftest import AwsRegion, start_region
+from tests.awswire.raw import eventually
 from tests.cluster.conftest import write_cluster_secret
 from tests.harness import free_port
 
-T = TypeVar("T")
 REPLICA_READ_ONLY = (
     "Operation not permitted on a replica secret. Call must be made in primary secret's region."
 )
-
-
-def eventually(probe: Callable[[], T], done: Callable[[T], bool], within: float = 20.0) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            got = probe()
-            if done(got):
-                return got
-        except ClientError as exc:
-            if time.monotonic() > deadline:
-                raise
-            got = exc  # type: ignore[assignment]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {within}s: {got!r}")
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
