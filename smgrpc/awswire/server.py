@@ -2,12 +2,12 @@
 
 For each `POST /` with `X-Amz-Target: secretsmanager.<Operation>` it decodes the JSON body
 into the gRPC request message (awswire/codec.py), awaits the very handler the gRPC server
-runs for that method (api/services.wrapped_methods, the unary ones: admission, SigV4 authentication through
-the wire Guard, IAM authorization, audit, access log, metrics, error mapping) with a
-dispatch.WireContext, and encodes the response as AWS JSON. A body the codec refuses is
-passed on as handlers.Undecodable(error), so the caller is authenticated before the error is
-answered, as AWS does. Framing errors (method, path, Content-Type, target, size) are answered
-here, before the pipeline, as AWS answers them: they name no operation to count or audit.
+runs for that method (the unary ones of api/services.wrapped_methods: admission, SigV4
+authentication through the wire Guard, IAM authorization, audit, access log, metrics, error
+mapping) with a dispatch.WireContext, and encodes the response as AWS JSON. A body the codec
+refuses is passed on as handlers.Undecodable(error), so the caller is authenticated before the
+error is answered, as AWS does. Framing errors (method, path, Content-Type, target, size) are
+answered here, before the pipeline, as AWS answers them: they name no operation to count or audit.
 
 HTTP server library: aiohttp's low-level server (web.Server + ServerRunner/TCPSite), chosen
 over uvicorn + httptools with a bare ASGI app by a measured comparison on the development
